@@ -1,0 +1,52 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Platform.ServiceDefaults.Messaging;
+
+/// <summary>Which message transport the bus runs on.</summary>
+public enum MessagingTransport
+{
+    /// <summary>RabbitMQ at <c>ConnectionStrings:RabbitMq</c> (an amqp:// URI).</summary>
+    RabbitMq,
+    /// <summary>MassTransit's in-memory transport: the embedded standalone mode and unit tests.</summary>
+    InMemory,
+}
+
+public static class MessagingExtensions
+{
+    /// <summary>
+    /// Registers the one MassTransit bus of this process. Each service adds its consumers through
+    /// <paramref name="services"/> (for example <c>bus =&gt; bus.AddSchedulerConsumers()</c>), so a host
+    /// that composes several services still has a single bus. Endpoints come from the consumer
+    /// definitions and one kebab-case name formatter.
+    /// </summary>
+    public static IHostApplicationBuilder AddMessaging(
+        this IHostApplicationBuilder builder, params Action<IBusRegistrationConfigurator>[] services)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var transport = builder.Configuration.GetValue("Messaging:Transport", MessagingTransport.RabbitMq);
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            foreach (var add in services) add(bus);
+
+            if (transport == MessagingTransport.InMemory)
+            {
+                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                return;
+            }
+
+            var uri = builder.Configuration.GetConnectionString("RabbitMq")
+                ?? throw new InvalidOperationException(
+                    "ConnectionStrings:RabbitMq is not set (environment variable ConnectionStrings__RabbitMq, e.g. amqp://guest:guest@localhost:5672/).");
+            bus.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.Host(new Uri(uri));
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        return builder;
+    }
+}
