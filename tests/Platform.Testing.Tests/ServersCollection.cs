@@ -1,0 +1,5 @@
+namespace Platform.Testing.Tests;
+
+/// <summary>One set of servers for every integration test class in this assembly.</summary>
+[CollectionDefinition(nameof(ServersCollection))]
+public sealed class ServersCollection : ICollectionFixture<PlatformServers>;

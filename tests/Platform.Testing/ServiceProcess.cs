@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Globalization;
+using System.Text;
+
+namespace Platform.Testing;
+
+/// <summary>
+/// One platform service running as its own operating-system process (<c>dotnet Platform.X.dll</c>),
+/// configured only through environment variables, as in a container.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServiceProcess(string name, Process process, int grpcPort, int httpPort)
+    {
+        Name = name;
+        _process = process;
+        GrpcPort = grpcPort;
+        HttpPort = httpPort;
+    }
+
+    public string Name { get; }
+    public int GrpcPort { get; }
+    public int HttpPort { get; }
+    public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
+
+    /// <summary>What the process has printed so far (for failure messages).</summary>
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>Path of a service's built dll, from the repository's build output.</summary>
+    public static string AssemblyPath(string service)
+    {
+        var configuration = typeof(ServiceProcess).Assembly.Location.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(RepositoryRoot(), "services", service, "bin", configuration, "net10.0", $"Platform.{service}.dll");
+        if (!File.Exists(path))
+            throw new InvalidOperationException($"{path} does not exist: build the solution first (make test does).");
+        return path;
+    }
+
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Platform.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Platform.sln not found above the test folder.");
+    }
+
+    /// <summary>Runs <c>dotnet Platform.{service}.dll {args}</c> to completion (for example <c>migrate</c>).</summary>
+    public static async Task RunToCompletionAsync(string service, string args, IReadOnlyDictionary<string, string> environment)
+    {
+        using var process = Process.Start(StartInfo(service, args, environment))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{service} {args} exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
+    }
+
+    /// <summary>Starts the service on free ports and waits until <c>/health/ready</c> answers 200.</summary>
+    public static async Task<ServiceProcess> StartAsync(string service, IReadOnlyDictionary<string, string> environment)
+    {
+        var grpcPort = FreePort();
+        var httpPort = FreePort();
+        var env = new Dictionary<string, string>(environment)
+        {
+            ["Platform__Ports__Grpc"] = grpcPort.ToString(CultureInfo.InvariantCulture),
+            ["Platform__Ports__Http"] = httpPort.ToString(CultureInfo.InvariantCulture),
+            ["Platform__BindAddress"] = "127.0.0.1",
+        };
+        var process = Process.Start(StartInfo(service, "", env))!;
+        var started = new ServiceProcess(service, process, grpcPort, httpPort);
+        process.OutputDataReceived += (_, e) => started.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => started.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await started.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        return started;
+    }
+
+    /// <summary>Kills the process at once, like SIGKILL (no graceful shutdown).</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    private static ProcessStartInfo StartInfo(string service, string args, IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet", $"\"{AssemblyPath(service)}\" {args}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__LogLevel__Platform"] = "Information";
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        return info;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} during start-up:\n{Output}");
+            try
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/health/ready"));
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"{Name} was not ready after {timeout}:\n{Output}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
