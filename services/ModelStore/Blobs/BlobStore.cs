@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Platform.ServiceDefaults.Errors;
+
+namespace Platform.ModelStore.Blobs;
+
+/// <summary>
+/// Content-addressed file store: the bytes with SHA-256 <c>h</c> live at <c>root/sha256/h[0..2]/h</c>.
+/// Writes go to a temp file under <c>root/tmp</c> while being hashed and are moved into place only once
+/// the caller has checked them (<see cref="BlobUpload.CommitAsync"/>), so a reader never sees half a blob
+/// and identical content is stored once. Paths are built from hashes this class computed or validated,
+/// never from names a user chose.
+/// </summary>
+public sealed partial class BlobStore
+{
+    /// <summary>Size of the chunks blobs are read and written in, also the gRPC streaming chunk size.</summary>
+    public const int ChunkSize = 64 * 1024;
+
+    private readonly string _blobRoot;
+
+    /// <summary>Opens (and creates if needed) the store under <paramref name="root"/>.</summary>
+    public BlobStore(string root)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        Root = Path.GetFullPath(root);
+        _blobRoot = Path.Combine(Root, "sha256");
+        TempFolder = Path.Combine(Root, "tmp");
+        Directory.CreateDirectory(_blobRoot);
+        Directory.CreateDirectory(TempFolder);
+    }
+
+    /// <summary>The store's folder (absolute).</summary>
+    public string Root { get; }
+
+    /// <summary>Where uploads in progress are written; empty whenever no upload is running.</summary>
+    public string TempFolder { get; }
+
+    /// <summary>Starts writing a new blob into a temp file. Dispose the upload to discard it unless committed.</summary>
+    public BlobUpload StartUpload() => new(this, Path.Combine(TempFolder, $"{Guid.NewGuid():N}.tmp"));
+
+    /// <summary>Whether the blob with this hash is stored.</summary>
+    public bool Exists(string sha256) => File.Exists(PathOf(sha256));
+
+    /// <summary>Opens a stored blob for sequential reading.</summary>
+    /// <exception cref="FileNotFoundException">No blob has this hash.</exception>
+    public Stream OpenRead(string sha256) =>
+        new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read, ChunkSize,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    /// <summary>
+    /// Reads a stored blob in chunks of at most <see cref="ChunkSize"/> bytes, re-hashing as it goes. Each chunk is
+    /// only valid until the next is requested (one buffer is reused), so copy it before moving on.
+    /// </summary>
+    /// <param name="sha256">The blob's hash.</param>
+    /// <param name="owner">What the bytes belong to, for error messages (for example "dataset '…'").</param>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <exception cref="DataLossException">
+    /// The blob is missing or its bytes no longer hash to <paramref name="sha256"/> (thrown after the last chunk,
+    /// so a streaming reader's call fails instead of ending as if complete).
+    /// </exception>
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync(
+        string sha256, string owner, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Stream stream;
+        try
+        {
+            stream = OpenRead(sha256);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new DataLossException($"the stored bytes of {owner} (sha256 {sha256}) are missing from the blob store");
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                yield return buffer.AsMemory(0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            await stream.DisposeAsync();
+        }
+        if (Convert.ToHexStringLower(hash.GetHashAndReset()) != sha256)
+            throw new DataLossException($"the stored bytes of {owner} no longer match their sha256 {sha256}");
+    }
+
+    /// <summary>The file that holds (or would hold) the blob with this hash.</summary>
+    /// <exception cref="ArgumentException">The hash is not 64 lower-case hex digits.</exception>
+    public string PathOf(string sha256)
+    {
+        if (!IsSha256(sha256))
+            throw new ArgumentException($"'{sha256}' is not a lower-case hex SHA-256.", nameof(sha256));
+        return Path.Combine(_blobRoot, sha256[..2], sha256);
+    }
+
+    /// <summary>Whether <paramref name="value"/> is a SHA-256 written as 64 lower-case hex digits.</summary>
+    public static bool IsSha256(string? value) => value is not null && Sha256Pattern().IsMatch(value);
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex Sha256Pattern();
+}
