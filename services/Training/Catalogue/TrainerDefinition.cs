@@ -1,0 +1,56 @@
+using Microsoft.ML;
+
+namespace Platform.Training.Catalogue;
+
+/// <summary>
+/// One trainer of the catalogue: a name users pick (<c>lightgbm</c>), the tasks it serves and the
+/// hyperparameters it accepts. The same name may serve several tasks with one set of hyperparameters.
+/// </summary>
+public sealed class TrainerDefinition
+{
+    private readonly Dictionary<TrainingTask, TrainerBinding> _bindings;
+
+    internal TrainerDefinition(
+        string name, string description, IReadOnlyList<HyperparameterDefinition> hyperparameters,
+        IEnumerable<TrainerBinding> bindings)
+    {
+        Name = name;
+        Description = description;
+        Hyperparameters = hyperparameters;
+        _bindings = bindings.ToDictionary(binding => binding.Task);
+        Tasks = [.. TrainingTasks.All.Where(_bindings.ContainsKey)];
+    }
+
+    /// <summary>Snake-case name used in job specs.</summary>
+    public string Name { get; }
+
+    /// <summary>One line for humans.</summary>
+    public string Description { get; }
+
+    /// <summary>The tasks this trainer serves.</summary>
+    public IReadOnlyList<TrainingTask> Tasks { get; }
+
+    /// <summary>Declared hyperparameters, the same for every task.</summary>
+    public IReadOnlyList<HyperparameterDefinition> Hyperparameters { get; }
+
+    /// <summary>Whether this trainer serves <paramref name="task"/>.</summary>
+    public bool Supports(TrainingTask task) => _bindings.ContainsKey(task);
+
+    internal TrainerBinding For(TrainingTask task) => _bindings[task];
+}
+
+/// <summary>How a trainer is built for one task.</summary>
+/// <param name="NormalizeFeatures">Linear trainers want features scaled to [0, 1]; trees do not care.</param>
+/// <param name="Calibrated">Binary only: the trainer outputs a calibrated Probability column (and so log-loss).</param>
+/// <param name="Create">Builds the ML.NET estimator from validated settings.</param>
+internal sealed record TrainerBinding(
+    TrainingTask Task, bool NormalizeFeatures, bool Calibrated, Func<TrainerBuildContext, IEstimator<ITransformer>> Create);
+
+/// <summary>What a trainer factory needs: the context, validated settings and the column names to use.</summary>
+internal sealed record TrainerBuildContext(
+    MLContext ML, TrainerSettings Settings, string LabelColumn, string FeatureColumn, int Seed)
+{
+    public int Int(string name) => Settings.GetInt(name);
+    public double Double(string name) => Settings.GetDouble(name);
+    public bool Bool(string name) => Settings.GetBool(name);
+}

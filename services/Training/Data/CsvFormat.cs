@@ -1,0 +1,76 @@
+using System.Text;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Platform.Training.Data;
+
+/// <summary>The one place that knows how the platform's CSV files are read and written.</summary>
+internal static class CsvFormat
+{
+    public const char Separator = ',';
+    private const char Quote = '"';
+
+    /// <summary>
+    /// The loader saved with every model, so <c>MLContext.Model.LoadWithDataLoader</c> reads the same
+    /// CSV layout: columns by position, numbers as Single (empty = NaN), everything else as text.
+    /// Columns after the declared ones are ignored, which is why a predictions CSV loads too.
+    /// </summary>
+    public static TextLoader CreateLoader(MLContext ml, IReadOnlyList<DatasetColumn> columns) =>
+        ml.Data.CreateTextLoader(new TextLoader.Options
+        {
+            Columns = [.. columns.Select((column, index) => new TextLoader.Column(
+                column.Name, column.Kind == ColumnKind.Numeric ? DataKind.Single : DataKind.String, index))],
+            HasHeader = true,
+            Separators = [Separator],
+            AllowQuoting = true,
+            // RFC 4180 allows line breaks inside quoted fields.
+            ReadMultilines = true,
+            MissingRealsAsNaNs = true,
+        });
+
+    /// <summary>Reads the header record of a CSV file (quoted names allowed, UTF-8 BOM skipped).</summary>
+    public static IReadOnlyList<string> ReadHeader(string path)
+    {
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var names = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        while (true)
+        {
+            var next = reader.Read();
+            if (next < 0) break;
+            var c = (char)next;
+            if (quoted)
+            {
+                if (c != Quote) field.Append(c);
+                else if (reader.Peek() == Quote) field.Append((char)reader.Read());
+                else quoted = false;
+            }
+            else if (c == Quote) quoted = true;
+            else if (c == Separator) { names.Add(field.ToString()); field.Clear(); }
+            else if (c is '\r' or '\n') break;
+            else field.Append(c);
+        }
+        names.Add(field.ToString());
+        return names;
+    }
+
+    /// <summary>Appends one field, quoted when the reader would otherwise split or trim it.</summary>
+    public static void AppendField(StringBuilder line, ReadOnlySpan<char> value)
+    {
+        var needsQuotes = value.IndexOfAny(",\"\r\n") >= 0
+            || (value.Length > 0 && (char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1])));
+        if (!needsQuotes)
+        {
+            line.Append(value);
+            return;
+        }
+        line.Append(Quote);
+        foreach (var c in value)
+        {
+            if (c == Quote) line.Append(Quote);
+            line.Append(c);
+        }
+        line.Append(Quote);
+    }
+}

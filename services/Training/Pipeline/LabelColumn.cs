@@ -1,0 +1,247 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Platform.Training.Data;
+
+namespace Platform.Training.Pipeline;
+
+/// <summary>
+/// What the label column holds (found by one pass over it) and how the pipeline turns it into what
+/// the trainer wants.
+/// </summary>
+/// <remarks>
+/// Binary classification accepts any label with exactly two distinct non-missing values. The
+/// positive class (<c>true</c> for ML.NET, the class whose probability is reported) is: for a
+/// numeric label, the greater number (1 of 0/1); for a boolean label, <c>true</c>; for a categorical
+/// label, the greater value in ordinal string order (so "yes" over "no", "MALE" over "FEMALE"),
+/// as scikit-learn's label encoding does. Multiclass classes are keyed in the same sorted order,
+/// over every class in the data set (not only those that landed in the training split).
+/// </remarks>
+internal sealed class LabelColumn
+{
+    private readonly Func<IDataView, IDataView> _dropMissing;
+
+    private LabelColumn(
+        DatasetColumn source, string trainingColumn, long rows, long missing, IReadOnlyList<string> classes,
+        IEstimator<ITransformer>? stage, Func<IDataView, IDataView> dropMissing)
+    {
+        Source = source;
+        TrainingColumn = trainingColumn;
+        Rows = rows;
+        Missing = missing;
+        Classes = classes;
+        Stage = stage;
+        _dropMissing = dropMissing;
+    }
+
+    public DatasetColumn Source { get; }
+
+    /// <summary>The column the trainer and evaluator read as the label.</summary>
+    public string TrainingColumn { get; }
+
+    /// <summary>Rows in the data set.</summary>
+    public long Rows { get; }
+
+    /// <summary>Rows whose label is missing; they are dropped before the split.</summary>
+    public long Missing { get; }
+
+    /// <summary>Classification: the classes as text, in key order; binary: [negative, positive].</summary>
+    public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>The model's first stage: label conversion (none for regression).</summary>
+    public IEstimator<ITransformer>? Stage { get; }
+
+    /// <summary>Binary: the negative and the positive class, as the predictions CSV writes them.</summary>
+    public string Negative => Classes[0];
+
+    public string Positive => Classes[1];
+
+    /// <summary>The data without the rows whose label is missing.</summary>
+    public IDataView DropMissing(IDataView data) => _dropMissing(data);
+
+    /// <summary>Reads the label column once and plans the label handling for <paramref name="task"/>.</summary>
+    /// <exception cref="TrainingDataException">The label cannot serve the task.</exception>
+    public static LabelColumn Prepare(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
+    {
+        if (task == TrainingTask.Regression && column.Kind != ColumnKind.Numeric)
+            throw new TrainingDataException(column.Name,
+                $"Label column '{column.Name}' is {column.Kind.ToString().ToLowerInvariant()}; regression needs a numeric label.");
+
+        return column.Kind == ColumnKind.Numeric
+            ? PrepareNumeric(ml, data, column, task, cancellationToken)
+            : PrepareText(ml, data, column, task, cancellationToken);
+    }
+
+    private static LabelColumn PrepareNumeric(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
+    {
+        long rows = 0, missing = 0;
+        var values = new HashSet<float>();
+        var classification = task != TrainingTask.Regression;
+        using (var cursor = data.GetRowCursor([data.Schema[column.Name]]))
+        {
+            var get = cursor.GetGetter<float>(data.Schema[column.Name]);
+            float value = 0;
+            while (cursor.MoveNext())
+            {
+                if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                get(ref value);
+                if (float.IsNaN(value)) missing++;
+                else if (classification) values.Add(value);
+            }
+        }
+        CheckPresent(column, rows, missing);
+        IDataView DropMissing(IDataView view) => ml.Data.FilterRowsByMissingValues(view, column.Name);
+
+        if (task == TrainingTask.Regression)
+            return new LabelColumn(column, column.Name, rows, missing, [], null, DropMissing);
+
+        var sorted = values.Order().ToArray();
+        var classes = CheckClasses(column, task, [.. sorted.Select(Format)]);
+        if (task == TrainingTask.BinaryClassification)
+        {
+            return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
+                IsPositive(ml, column, $"x => x == {Format(sorted[1])}"), DropMissing);
+        }
+        var keys = ml.Data.LoadFromEnumerable(sorted.Select(v => new NumericClass { Value = v }));
+        return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
+            ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: keys), DropMissing);
+    }
+
+    private static LabelColumn PrepareText(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
+    {
+        long rows = 0, missing = 0;
+        var values = new HashSet<string>(StringComparer.Ordinal);
+        // Looks values up by span, so a string is allocated once per distinct value, not once per row.
+        var lookup = values.GetAlternateLookup<ReadOnlySpan<char>>();
+        using (var cursor = data.GetRowCursor([data.Schema[column.Name]]))
+        {
+            var get = cursor.GetGetter<ReadOnlyMemory<char>>(data.Schema[column.Name]);
+            ReadOnlyMemory<char> value = default;
+            while (cursor.MoveNext())
+            {
+                if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                get(ref value);
+                if (value.IsEmpty) missing++;
+                else lookup.Add(value.Span);
+            }
+        }
+        CheckPresent(column, rows, missing);
+
+        // A text label has no NaN, so mark the present values with a key (empty -> missing key) and filter on that.
+        var raw = values.Order(StringComparer.Ordinal).ToArray();
+        var rawKeys = ml.Data.LoadFromEnumerable(raw.Select(v => new TextClass { Value = v }));
+        IDataView DropMissing(IDataView view)
+        {
+            var marked = ml.Transforms.Conversion.MapValueToKey(ReservedColumns.LabelPresent, column.Name, keyData: rawKeys).Fit(view).Transform(view);
+            var kept = ml.Data.FilterRowsByMissingValues(marked, ReservedColumns.LabelPresent);
+            return ml.Transforms.DropColumns(ReservedColumns.LabelPresent).Fit(kept).Transform(kept);
+        }
+
+        if (task == TrainingTask.MulticlassClassification)
+        {
+            var classes = CheckClasses(column, task, raw);
+            return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
+                ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: rawKeys), DropMissing);
+        }
+
+        // Binary. A boolean column may spell its values several ways ("True", "false"): group them by meaning.
+        string[] binaryClasses;
+        string[] positives;
+        if (column.Kind == ColumnKind.Boolean)
+        {
+            var meanings = raw.Select(v => bool.TryParse(v.Trim(), out var flag)
+                ? (Raw: v, Flag: flag)
+                : throw new TrainingDataException(column.Name, $"Label column '{column.Name}' is boolean but holds '{v}'; expected true or false.")).ToArray();
+            binaryClasses = [.. meanings.Select(m => m.Flag).Distinct().Order().Select(flag => flag ? "true" : "false")];
+            CheckClasses(column, task, binaryClasses);
+            positives = [.. meanings.Where(m => m.Flag).Select(m => m.Raw)];
+        }
+        else
+        {
+            binaryClasses = [.. CheckClasses(column, task, raw)];
+            positives = [raw[1]];
+        }
+        return new LabelColumn(column, ReservedColumns.Label, rows, missing, binaryClasses,
+            IsPositive(ml, column, "s => " + string.Join(" || ", positives.Select(p => $"s == {StringLiteral(p)}"))), DropMissing);
+    }
+
+    /// <summary>
+    /// The binary label as a Boolean, by an expression rather than a value map: ML.NET saves a value
+    /// map as a small binary table whose blocks are written by racing threads, so identical models
+    /// would get different bytes; an expression is saved as its text.
+    /// </summary>
+    private static Microsoft.ML.Transforms.ExpressionEstimator IsPositive(MLContext ml, DatasetColumn column, string expression) =>
+        ml.Transforms.Expression(ReservedColumns.Label, expression, column.Name);
+
+    /// <summary>A string literal of ML.NET's expression language (C#-style escapes).</summary>
+    private static string StringLiteral(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>The classes (as in <see cref="Classes"/>) that occur in <paramref name="view"/>.</summary>
+    public HashSet<string> ClassesIn(IDataView view, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var column = view.Schema[Source.Name];
+        using var cursor = view.GetRowCursor([column]);
+        long rows = 0;
+        if (Source.Kind == ColumnKind.Numeric)
+        {
+            var get = cursor.GetGetter<float>(column);
+            float value = 0;
+            while (cursor.MoveNext())
+            {
+                if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                get(ref value);
+                if (!float.IsNaN(value)) found.Add(Format(value));
+            }
+            return found;
+        }
+        var getText = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> text = default;
+        var lookup = found.GetAlternateLookup<ReadOnlySpan<char>>();
+        while (cursor.MoveNext())
+        {
+            if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+            getText(ref text);
+            if (text.IsEmpty) continue;
+            if (Source.Kind == ColumnKind.Boolean && bool.TryParse(text.Span.Trim(), out var flag)) found.Add(flag ? "true" : "false");
+            else lookup.Add(text.Span);
+        }
+        return found;
+    }
+
+    private static void CheckPresent(DatasetColumn column, long rows, long missing)
+    {
+        if (rows == 0)
+            throw new TrainingDataException(null, "The data set has no rows.");
+        if (missing == rows)
+            throw new TrainingDataException(column.Name, $"Label column '{column.Name}' has no values: it is missing in all {rows} rows.");
+    }
+
+    private static string[] CheckClasses(DatasetColumn column, TrainingTask task, string[] classes)
+    {
+        if (classes.Length < 2)
+            throw new TrainingDataException(column.Name,
+                $"Label column '{column.Name}' has a single class ('{classes[0]}'); classification needs at least two.");
+        if (task == TrainingTask.BinaryClassification && classes.Length > 2)
+            throw new TrainingDataException(column.Name,
+                $"Label column '{column.Name}' has {classes.Length} classes ({Preview(classes)}); binary classification needs exactly two (use multiclass_classification).");
+        return classes;
+    }
+
+    private static string Preview(string[] classes) =>
+        string.Join(", ", classes.Take(5).Select(c => $"'{c}'")) + (classes.Length > 5 ? ", ..." : "");
+
+    /// <summary>Round-trip text of a number, as the predictions CSV writes it.</summary>
+    public static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private sealed class NumericClass
+    {
+        public float Value { get; set; }
+    }
+
+    private sealed class TextClass
+    {
+        public string Value { get; set; } = "";
+    }
+}

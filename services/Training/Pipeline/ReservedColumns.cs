@@ -1,0 +1,20 @@
+namespace Platform.Training.Pipeline;
+
+/// <summary>
+/// Names of the columns the pipeline adds. They are chosen not to collide with data columns (a data
+/// set that uses one is rejected), and they are what a user sees in a loaded model's output schema
+/// next to ML.NET's own <c>Score</c>, <c>PredictedLabel</c> and <c>Probability</c>.
+/// </summary>
+public static class ReservedColumns
+{
+    /// <summary>The label as the trainer sees it: Boolean (binary) or key (multiclass). Regression uses the label column itself.</summary>
+    public const string Label = "__label__";
+
+    /// <summary>The feature vector every trainer reads.</summary>
+    public const string Features = "__features__";
+
+    /// <summary>Scratch column used while dropping rows with a missing text label; never saved.</summary>
+    internal const string LabelPresent = "__label_present__";
+
+    internal static bool IsReserved(string name) => name is Label or Features or LabelPresent;
+}

@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using Grpc.Core;
+using Platform.Datasets.V1;
+using Platform.ServiceDefaults.Tenancy;
+using Platform.Training.Data;
+
+namespace Platform.Worker.ModelStore;
+
+/// <summary>Fetches a data set's schema and bytes from the model store into a local file.</summary>
+public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datasets)
+{
+    /// <summary>The data set as downloaded: the local CSV with its columns, and the store's record of it.</summary>
+    public sealed record DownloadedDataset(CsvDataset Csv, Dataset Dataset);
+
+    /// <summary>
+    /// Downloads the data set into <paramref name="path"/>, checking the bytes against the SHA-256
+    /// the store recorded. <paramref name="progress"/> receives the share of bytes received.
+    /// </summary>
+    /// <exception cref="RpcException">From the store, for example NotFound for an unknown id or another tenant's.</exception>
+    /// <exception cref="InvalidDataException">The bytes do not match the recorded checksum.</exception>
+    public async Task<DownloadedDataset> DownloadAsync(
+        string tenantId, Guid datasetId, string path, Action<double> progress, CancellationToken cancellationToken)
+    {
+        var headers = Tenant.Headers(tenantId);
+        var id = datasetId.ToString();
+        var dataset = await datasets.GetDatasetAsync(new GetDatasetRequest { DatasetId = id }, headers, cancellationToken: cancellationToken);
+
+        using var call = datasets.DownloadDataset(new DownloadDatasetRequest { DatasetId = id }, headers, cancellationToken: cancellationToken);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long received = 0;
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+        {
+            await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
+            {
+                hash.AppendData(chunk.Data.Span);
+                await file.WriteAsync(chunk.Data.Memory, cancellationToken);
+                received += chunk.Data.Length;
+                if (dataset.SizeBytes > 0) progress((double)received / dataset.SizeBytes);
+            }
+        }
+
+        var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (!string.Equals(sha256, dataset.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException(
+                $"Data set {id} arrived with SHA-256 {sha256} ({received} bytes), but the model store recorded {dataset.Sha256} ({dataset.SizeBytes} bytes).");
+
+        var columns = dataset.Columns.Select(column => new DatasetColumn(column.Name, column.Type switch
+        {
+            ColumnType.Numeric => ColumnKind.Numeric,
+            ColumnType.Boolean => ColumnKind.Boolean,
+            _ => ColumnKind.Categorical,
+        })).ToArray();
+        return new DownloadedDataset(new CsvDataset(path, columns), dataset);
+    }
+}

@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Platform.Datasets.V1;
+using Platform.Models.V1;
+using Platform.Registry.V1;
+
+namespace Platform.Worker.Tests;
+
+/// <summary>
+/// An in-memory model store serving the two gRPC services a worker calls, over real HTTP/2 on a
+/// free loopback port. Data sets belong to a tenant and are invisible to others, as in the real store.
+/// </summary>
+internal sealed class FakeModelStore : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeModelStore(WebApplication app, State state, Uri address)
+    {
+        _app = app;
+        Data = state;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public State Data { get; }
+
+    public static async Task<FakeModelStore> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        var state = new State();
+        builder.Services.AddSingleton(state);
+        var app = builder.Build();
+        app.MapGrpcService<Datasets>();
+        app.MapGrpcService<Registry>();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new FakeModelStore(app, state, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    public sealed record Registration(string Tenant, ModelVersion Version, IReadOnlyList<(Artifact Header, byte[] Bytes)> Artifacts);
+
+    public sealed class State
+    {
+        public ConcurrentDictionary<(string Tenant, string Id), (Dataset Dataset, byte[] Bytes)> Datasets { get; } = new();
+
+        public ConcurrentQueue<Registration> Registrations { get; } = new();
+
+        /// <summary>When set, RegisterModelVersion fails with this status after reading the whole stream.</summary>
+        public StatusCode? FailRegistrationWith { get; set; }
+
+        public Dataset Add(string tenant, string name, byte[] bytes, params (string Name, ColumnType Type)[] columns)
+        {
+            var dataset = new Dataset
+            {
+                Id = Guid.NewGuid().ToString(),
+                TenantId = tenant,
+                Name = name,
+                Format = DatasetFormat.Csv,
+                Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+                SizeBytes = bytes.Length,
+            };
+            dataset.Columns.AddRange(columns.Select(c => new Column { Name = c.Name, Type = c.Type }));
+            Datasets[(tenant, dataset.Id)] = (dataset, bytes);
+            return dataset;
+        }
+
+        public (Dataset Dataset, byte[] Bytes) Find(ServerCallContext context, string id)
+        {
+            var tenant = context.RequestHeaders.GetValue("x-tenant-id") ?? "default";
+            return Datasets.TryGetValue((tenant, id), out var found)
+                ? found
+                : throw new RpcException(new Status(StatusCode.NotFound, $"dataset '{id}' was not found"));
+        }
+    }
+
+    private sealed class Datasets(State state) : DatasetService.DatasetServiceBase
+    {
+        public override Task<Dataset> GetDataset(GetDatasetRequest request, ServerCallContext context) =>
+            Task.FromResult(state.Find(context, request.DatasetId).Dataset);
+
+        public override async Task DownloadDataset(DownloadDatasetRequest request, IServerStreamWriter<DataChunk> responseStream, ServerCallContext context)
+        {
+            var bytes = state.Find(context, request.DatasetId).Bytes;
+            // Small chunks, so the download really is a stream of several messages.
+            foreach (var chunk in bytes.Chunk(4096))
+                await responseStream.WriteAsync(new DataChunk { Data = ByteString.CopyFrom(chunk) });
+        }
+    }
+
+    private sealed class Registry(State state) : ModelRegistry.ModelRegistryBase
+    {
+        public override async Task<ModelVersion> RegisterModelVersion(IAsyncStreamReader<RegisterModelVersionRequest> requestStream, ServerCallContext context)
+        {
+            ModelVersion? version = null;
+            var artifacts = new List<(Artifact, MemoryStream)>();
+            await foreach (var message in requestStream.ReadAllAsync())
+            {
+                switch (message.ContentCase)
+                {
+                    case RegisterModelVersionRequest.ContentOneofCase.Version:
+                        version = message.Version;
+                        break;
+                    case RegisterModelVersionRequest.ContentOneofCase.Artifact:
+                        artifacts.Add((message.Artifact, new MemoryStream()));
+                        break;
+                    default:
+                        message.Chunk.WriteTo(artifacts[^1].Item2);
+                        break;
+                }
+            }
+            if (state.FailRegistrationWith is { } status)
+                throw new RpcException(new Status(status, "the store is having a bad day"));
+
+            var registered = version!.Clone();
+            registered.Version = state.Registrations.Count + 1;
+            registered.Artifacts.AddRange(artifacts.Select(a => a.Item1));
+            state.Registrations.Enqueue(new Registration(
+                context.RequestHeaders.GetValue("x-tenant-id") ?? "default", registered, [.. artifacts.Select(a => (a.Item1, a.Item2.ToArray()))]));
+            return registered;
+        }
+    }
+}

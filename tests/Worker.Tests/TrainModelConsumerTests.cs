@@ -1,0 +1,138 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Grpc.Core;
+using Microsoft.ML;
+using Platform.Contracts;
+
+namespace Platform.Worker.Tests;
+
+public sealed class TrainModelConsumerTests : IAsyncLifetime
+{
+    private WorkerUnderTest _worker = null!;
+
+    public async Task InitializeAsync() => _worker = await WorkerUnderTest.StartAsync();
+
+    public async Task DisposeAsync() => await _worker.DisposeAsync();
+
+    [Fact]
+    public async Task A_job_publishes_started_then_each_stage_then_completed()
+    {
+        var job = WorkerUnderTest.Job(_worker.AddPenguins());
+
+        var events = await _worker.TrainAsync(job);
+
+        Assert.IsType<TrainingJobStarted>(events[0]);
+        Assert.IsType<TrainingJobCompleted>(events[^1]);
+        var stages = events.Skip(1).SkipLast(1).Select(e => Assert.IsType<TrainingJobProgressed>(e).Stage);
+        Assert.Equal(["downloading", "loading", "training", "evaluating", "saving", "uploading"], stages);
+        Assert.All(events.OfType<TrainingJobProgressed>(), e => Assert.Equal(job.Attempt, e.Attempt));
+        Assert.Equal(WorkerUnderTest.WorkerName, ((TrainingJobStarted)events[0]).Worker);
+    }
+
+    [Fact]
+    public async Task A_completed_job_registers_the_version_with_both_artifacts_and_their_checksums()
+    {
+        var dataset = _worker.AddPenguins("acme");
+        var job = WorkerUnderTest.Job(dataset);
+
+        var completed = Assert.IsType<TrainingJobCompleted>((await _worker.TrainAsync(job))[^1]);
+
+        var registration = Assert.Single(_worker.Store.Data.Registrations);
+        Assert.Equal("acme", registration.Tenant);
+        var version = registration.Version;
+        Assert.Equal((job.JobId.ToString(), dataset.Id, dataset.Sha256, "multiclass_classification", "lightgbm", 42, "Species", "penguins"),
+            (version.JobId, version.DatasetId, version.DatasetSha256, version.Task, version.Trainer, version.Seed, version.LabelColumn, version.ModelName));
+        Assert.Equal("10", version.Hyperparameters["number_of_iterations"]);
+        Assert.Equal("0.1", version.Hyperparameters["learning_rate"]); // defaults are recorded too
+        Assert.Equal(completed.Metrics.OrderBy(m => m.Key), version.Metrics.OrderBy(m => m.Key));
+        Assert.Contains("macro_f1", completed.Metrics.Keys);
+
+        Assert.Equal(["model", "predictions"], registration.Artifacts.Select(a => a.Header.Kind));
+        Assert.Equal(["model.zip", "predictions.csv"], registration.Artifacts.Select(a => a.Header.FileName));
+        foreach (var (header, bytes) in registration.Artifacts)
+        {
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), header.Sha256);
+            Assert.Equal(bytes.Length, header.SizeBytes);
+        }
+        Assert.Equal(registration.Artifacts[0].Header.Sha256, completed.ModelSha256);
+        Assert.Equal((version.ModelName, version.Version, WorkerUnderTest.WorkerName), (completed.ModelName, completed.ModelVersion, completed.Worker));
+        Assert.True(completed.TrainingSeconds > 0);
+
+        // The registered model is a usable ML.NET model with its loader.
+        var ml = new MLContext();
+        using var zip = new MemoryStream(registration.Artifacts[0].Bytes);
+        ml.Model.LoadWithDataLoader(zip, out var loader);
+        Assert.NotNull(loader);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_worker.Scratch));
+    }
+
+    [Fact]
+    public async Task A_label_column_missing_from_the_data_fails_permanently_naming_the_column()
+    {
+        var job = WorkerUnderTest.Job(_worker.AddPenguins(), label: "Penguin Colour");
+
+        var events = await _worker.TrainAsync(job);
+
+        var failed = Assert.IsType<TrainingJobFailed>(events[^1]);
+        Assert.True(failed.Permanent);
+        Assert.Contains("'Penguin Colour'", failed.Reason, StringComparison.Ordinal);
+        Assert.IsType<TrainingJobStarted>(events[0]);
+        Assert.DoesNotContain(events, e => e is TrainingJobCompleted);
+        Assert.Empty(_worker.Store.Data.Registrations);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_worker.Scratch));
+    }
+
+    [Fact]
+    public async Task An_invalid_hyperparameter_fails_permanently_naming_the_field()
+    {
+        var job = WorkerUnderTest.Job(_worker.AddPenguins(), hyperparameters: new Dictionary<string, string> { ["learning_rate"] = "fast" });
+
+        var failed = Assert.IsType<TrainingJobFailed>((await _worker.TrainAsync(job))[^1]);
+
+        Assert.True(failed.Permanent);
+        Assert.StartsWith("hyperparameters.learning_rate:", failed.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Another_tenants_data_set_is_not_found_and_fails_permanently()
+    {
+        var dataset = _worker.AddPenguins("acme");
+        var job = WorkerUnderTest.Job(dataset) with { TenantId = "globex" };
+
+        var failed = Assert.IsType<TrainingJobFailed>((await _worker.TrainAsync(job))[^1]);
+
+        Assert.True(failed.Permanent);
+        Assert.Contains("NotFound", failed.Reason, StringComparison.Ordinal);
+        Assert.Contains(dataset.Id, failed.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_model_store_outage_while_registering_is_not_permanent()
+    {
+        _worker.Store.Data.FailRegistrationWith = StatusCode.Unavailable;
+        var job = WorkerUnderTest.Job(_worker.AddPenguins());
+
+        var events = await _worker.TrainAsync(job);
+
+        var failed = Assert.IsType<TrainingJobFailed>(events[^1]);
+        Assert.False(failed.Permanent);
+        Assert.Contains("Unavailable", failed.Reason, StringComparison.Ordinal);
+        Assert.Equal("uploading", events.OfType<TrainingJobProgressed>().Last().Stage);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_worker.Scratch));
+    }
+
+    [Fact]
+    public async Task A_data_set_whose_bytes_do_not_match_its_checksum_is_not_trained_on()
+    {
+        var dataset = _worker.AddPenguins();
+        var stored = _worker.Store.Data.Datasets[("default", dataset.Id)];
+        _worker.Store.Data.Datasets[("default", dataset.Id)] = (stored.Dataset, stored.Bytes[..^10]);
+
+        var events = await _worker.TrainAsync(WorkerUnderTest.Job(dataset));
+
+        var failed = Assert.IsType<TrainingJobFailed>(events[^1]);
+        Assert.False(failed.Permanent);
+        Assert.Contains("SHA-256", failed.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(events.OfType<TrainingJobProgressed>(), e => e.Stage == "training");
+    }
+}

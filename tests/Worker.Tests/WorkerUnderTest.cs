@@ -1,0 +1,110 @@
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Platform.Contracts;
+using Platform.Datasets.V1;
+
+namespace Platform.Worker.Tests;
+
+/// <summary>
+/// A worker wired as in production (<c>AddWorker</c>, <c>AddWorkerConsumers</c>) on MassTransit's
+/// in-memory test harness, talking gRPC to a <see cref="FakeModelStore"/>. Time is frozen, so
+/// progress throttling lets exactly the stage changes through.
+/// </summary>
+internal sealed class WorkerUnderTest : IAsyncDisposable
+{
+    public const string WorkerName = "test-worker";
+
+    private readonly IHost _host;
+
+    private WorkerUnderTest(IHost host, FakeModelStore store, string scratch)
+    {
+        _host = host;
+        Store = store;
+        Scratch = scratch;
+        Harness = host.Services.GetTestHarness();
+    }
+
+    public FakeModelStore Store { get; }
+
+    public ITestHarness Harness { get; }
+
+    public string Scratch { get; }
+
+    public static async Task<WorkerUnderTest> StartAsync()
+    {
+        var store = await FakeModelStore.StartAsync();
+        var scratch = Directory.CreateTempSubdirectory("platform-worker-tests-").FullName;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Services:ModelStore"] = store.Address.ToString(),
+            ["Worker:ScratchDirectory"] = scratch,
+            ["Worker:Name"] = WorkerName,
+        });
+        builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero)));
+        builder.AddWorker();
+        builder.Services.AddMassTransitTestHarness(bus => bus.AddWorkerConsumers());
+        var host = builder.Build();
+        await host.StartAsync();
+        return new WorkerUnderTest(host, store, scratch);
+    }
+
+    /// <summary>Penguins, owned by <paramref name="tenant"/>, with the column types the real store profiles.</summary>
+    public Dataset AddPenguins(string tenant = "default") =>
+        Store.Data.Add(tenant, "penguins.csv", File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "data", "penguins.csv")),
+            ("Species", ColumnType.Categorical), ("Island", ColumnType.Categorical), ("Beak Length (mm)", ColumnType.Numeric),
+            ("Beak Depth (mm)", ColumnType.Numeric), ("Flipper Length (mm)", ColumnType.Numeric), ("Body Mass (g)", ColumnType.Numeric),
+            ("Sex", ColumnType.Categorical));
+
+    public static TrainModel Job(Dataset dataset, string label = "Species", string trainer = "lightgbm", IReadOnlyDictionary<string, string>? hyperparameters = null) => new()
+    {
+        JobId = Guid.NewGuid(),
+        Attempt = 1,
+        TenantId = dataset.TenantId,
+        DatasetId = Guid.Parse(dataset.Id),
+        Task = "multiclass_classification",
+        LabelColumn = label,
+        Trainer = trainer,
+        Hyperparameters = hyperparameters ?? new Dictionary<string, string> { ["number_of_iterations"] = "10" },
+        Seed = 42,
+        ModelName = "penguins",
+        HoldoutFraction = 0.2,
+    };
+
+    /// <summary>Publishes the job and returns every event the worker published for it, in order, once it has ended.</summary>
+    public async Task<IReadOnlyList<object>> TrainAsync(TrainModel job)
+    {
+        await Harness.Bus.Publish(job);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (!Events(job).Any(e => e is TrainingJobCompleted or TrainingJobFailed))
+            await Task.Delay(50, timeout.Token);
+        await Harness.InactivityTask; // let anything still in flight arrive before taking the snapshot
+        return Events(job);
+    }
+
+    private List<object> Events(TrainModel job) =>
+    [
+        .. Harness.Published.Select(_ => true).Select(p => p.MessageObject).Where(m => m switch
+        {
+            TrainingJobStarted e => e.JobId == job.JobId,
+            TrainingJobProgressed e => e.JobId == job.JobId,
+            TrainingJobCompleted e => e.JobId == job.JobId,
+            TrainingJobFailed e => e.JobId == job.JobId,
+            _ => false,
+        }),
+    ];
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        await Store.DisposeAsync();
+        Directory.Delete(Scratch, recursive: true);
+    }
+}
