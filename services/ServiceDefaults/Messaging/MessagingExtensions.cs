@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,7 +35,11 @@ public static class MessagingExtensions
 
             if (transport == MessagingTransport.InMemory)
             {
-                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                bus.UsingInMemory((context, cfg) =>
+                {
+                    AllowNonFiniteNumbers(cfg);
+                    cfg.ConfigureEndpoints(context);
+                });
                 return;
             }
 
@@ -44,9 +49,21 @@ public static class MessagingExtensions
             bus.UsingRabbitMq((context, cfg) =>
             {
                 cfg.Host(new Uri(uri));
+                AllowNonFiniteNumbers(cfg);
                 cfg.ConfigureEndpoints(context);
             });
         });
         return builder;
     }
+
+    /// <summary>
+    /// Metrics can be NaN (ML.NET reports AUC as NaN on a one-class holdout): let them travel as "NaN"
+    /// instead of failing to serialize the message that ends a job.
+    /// </summary>
+    private static void AllowNonFiniteNumbers(IBusFactoryConfigurator cfg) =>
+        cfg.ConfigureJsonSerializerOptions(options =>
+        {
+            options.NumberHandling |= JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            return options;
+        });
 }

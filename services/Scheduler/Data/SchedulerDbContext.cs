@@ -1,0 +1,53 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Platform.Scheduler.Jobs;
+
+namespace Platform.Scheduler.Data;
+
+/// <summary>
+/// The scheduler's store: <c>training_jobs</c> and <c>job_events</c>. The same model runs on PostgreSQL
+/// (production, migrations in <c>Data/Migrations</c>) and SQLite (standalone, created from the model).
+/// </summary>
+public sealed class SchedulerDbContext(DbContextOptions<SchedulerDbContext> options) : DbContext(options)
+{
+    public DbSet<TrainingJob> TrainingJobs => Set<TrainingJob>();
+    public DbSet<JobEvent> JobEvents => Set<JobEvent>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(SchedulerDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        // SQLite cannot compare or ORDER BY DateTimeOffset; a UTC DateTime sorts correctly on both engines
+        // (timestamptz on PostgreSQL, ISO-8601 text on SQLite).
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    /// <summary>Saves, adding the <see cref="JobEvent"/>s that tracked jobs appended since they were loaded.</summary>
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        AddUnsavedEvents();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    /// <inheritdoc cref="SaveChangesAsync(bool, CancellationToken)"/>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        AddUnsavedEvents();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    private void AddUnsavedEvents()
+    {
+        foreach (var job in ChangeTracker.Entries<TrainingJob>().Select(entry => entry.Entity).ToList())
+            JobEvents.AddRange(job.TakeUnsavedEvents());
+    }
+
+    /// <summary>Stores a <see cref="DateTimeOffset"/> as the equivalent UTC <see cref="DateTime"/>.</summary>
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTimeOffset, DateTime>(
+        value => value.UtcDateTime,
+        value => new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)));
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Platform.Scheduler.Jobs;
+
+namespace Platform.Scheduler.Data;
+
+internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<TrainingJob>
+{
+    public void Configure(EntityTypeBuilder<TrainingJob> builder)
+    {
+        builder.ToTable("training_jobs");
+        builder.HasKey(j => j.Id);
+        builder.Property(j => j.Id).HasColumnName("id").ValueGeneratedNever();
+        builder.Property(j => j.TenantId).HasColumnName("tenant_id").HasMaxLength(63).IsRequired();
+        builder.Property(j => j.RequestId).HasColumnName("request_id").HasMaxLength(JobSubmission.MaxRequestIdLength);
+
+        builder.ComplexProperty(j => j.Spec, spec =>
+        {
+            spec.Property(s => s.DatasetId).HasColumnName("dataset_id");
+            spec.Property(s => s.Task).HasColumnName("task").HasMaxLength(32);
+            spec.Property(s => s.LabelColumn).HasColumnName("label_column");
+            spec.Property(s => s.Trainer).HasColumnName("trainer").HasMaxLength(64);
+            spec.Property(s => s.Hyperparameters).HasColumnName("hyperparameters")
+                .HasConversion(JsonText.Converter<IReadOnlyDictionary<string, string>>(), JsonText.Comparer<IReadOnlyDictionary<string, string>>());
+            spec.Property(s => s.Seed).HasColumnName("seed");
+            spec.Property(s => s.ModelName).HasColumnName("model_name").HasMaxLength(JobSubmission.MaxModelNameLength);
+            spec.Property(s => s.HoldoutFraction).HasColumnName("holdout_fraction");
+        });
+
+        builder.Property(j => j.State).HasColumnName("state").HasConversion<string>().HasMaxLength(16);
+        builder.Property(j => j.Attempt).HasColumnName("attempt");
+        builder.Property(j => j.Progress).HasColumnName("progress");
+        builder.Property(j => j.Stage).HasColumnName("stage");
+        builder.Property(j => j.FailureReason).HasColumnName("failure_reason");
+        builder.Property(j => j.Source).HasColumnName("source").HasMaxLength(16);
+        builder.Property(j => j.Worker).HasColumnName("worker").HasMaxLength(256);
+        builder.Property(j => j.CreatedAt).HasColumnName("created_at");
+        builder.Property(j => j.StartedAt).HasColumnName("started_at");
+        builder.Property(j => j.FinishedAt).HasColumnName("finished_at");
+        builder.Property(j => j.DispatchedAt).HasColumnName("dispatched_at");
+        builder.Property(j => j.LastSequence).HasColumnName("last_sequence");
+        builder.Property(j => j.LastReportAt).HasColumnName("last_report_at");
+        builder.Property(j => j.Version).HasColumnName("version").IsConcurrencyToken();
+
+        builder.ComplexProperty(j => j.Result, result =>
+        {
+            result.Property(r => r.ModelName).HasColumnName("result_model_name").HasMaxLength(JobSubmission.MaxModelNameLength);
+            result.Property(r => r.ModelVersion).HasColumnName("result_model_version");
+            result.Property(r => r.Metrics).HasColumnName("metrics")
+                .HasConversion(JsonText.Converter<IReadOnlyDictionary<string, double>>(), JsonText.Comparer<IReadOnlyDictionary<string, double>>());
+            result.Property(r => r.ModelSha256).HasColumnName("model_sha256").HasMaxLength(64);
+            result.Property(r => r.TrainingSeconds).HasColumnName("training_seconds");
+        });
+
+        builder.HasIndex(j => new { j.TenantId, j.RequestId }).IsUnique().HasDatabaseName("ix_training_jobs_tenant_request");
+        // ListJobs: newest first within a tenant, optionally by state.
+        builder.HasIndex(j => new { j.TenantId, j.CreatedAt, j.Id }).HasDatabaseName("ix_training_jobs_tenant_created");
+        // The pending-dispatch sweep looks for queued jobs without a dispatch confirmation.
+        builder.HasIndex(j => new { j.State, j.DispatchedAt }).HasDatabaseName("ix_training_jobs_state_dispatched");
+    }
+}
+
+/// <summary>JSON kept in a <c>text</c> column, so the same model works on SQLite.</summary>
+internal static class JsonText
+{
+    // Metrics may be NaN (for example AUC on a one-class holdout); plain JSON has no literal for it.
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<T, string> Converter<T>()
+        where T : class
+        => new(value => JsonSerializer.Serialize(value, Options), text => JsonSerializer.Deserialize<T>(text, Options)!);
+
+    /// <summary>Compares by content, so EF Core notices a changed dictionary.</summary>
+    public static ValueComparer<T> Comparer<T>()
+        where T : class
+        => new(
+            (left, right) => JsonSerializer.Serialize(left, Options) == JsonSerializer.Serialize(right, Options),
+            value => JsonSerializer.Serialize(value, Options).GetHashCode(StringComparison.Ordinal),
+            value => value);
+}

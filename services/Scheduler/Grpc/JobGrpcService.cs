@@ -1,0 +1,165 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.Jobs.V1;
+using Platform.Scheduler.Data;
+using Platform.Scheduler.Jobs;
+using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Tenancy;
+using Platform.Training;
+using Platform.Training.Catalogue;
+
+namespace Platform.Scheduler.Grpc;
+
+/// <summary><c>platform.jobs.v1.JobService</c>: every call acts for the tenant of the <c>x-tenant-id</c> header.</summary>
+public sealed class JobGrpcService(
+    SchedulerDbContext db,
+    JobSubmission submission,
+    JobWatchNotifier notifier,
+    TimeProvider time,
+    IOptions<SchedulerOptions> options) : JobService.JobServiceBase
+{
+    /// <summary>ListJobs page size when the request gives none.</summary>
+    public const int DefaultPageSize = 50;
+    /// <summary>Largest ListJobs page; larger requests are served this many.</summary>
+    public const int MaxPageSize = 500;
+
+    public override async Task<Job> SubmitJob(SubmitJobRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var spec = request.Spec ?? throw new InvalidArgumentException("spec", "is required");
+        var job = await submission.SubmitAsync(new JobSubmissionRequest
+        {
+            TenantId = Tenant.From(context),
+            RequestId = request.RequestId,
+            DatasetId = spec.DatasetId,
+            Task = JobMapping.FromProtoTask(spec.Task),
+            LabelColumn = spec.LabelColumn,
+            Trainer = spec.Trainer,
+            Hyperparameters = spec.Hyperparameters,
+            Seed = spec.Seed,
+            ModelName = spec.ModelName,
+            HoldoutFraction = spec.HoldoutFraction,
+            Source = JobSources.Grpc,
+        }, context.CancellationToken);
+        return job.ToProto();
+    }
+
+    public override async Task<Job> GetJob(GetJobRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var job = await FindAsync(Tenant.From(context), request.JobId, context.CancellationToken);
+        return job.ToProto();
+    }
+
+    public override async Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var tenantId = Tenant.From(context);
+        if (request.PageSize < 0) throw new InvalidArgumentException("page_size", "must not be negative");
+        var pageSize = request.PageSize == 0 ? DefaultPageSize : Math.Min(request.PageSize, MaxPageSize);
+        var state = JobMapping.FromProto(request.State);
+        var after = JobPageToken.Decode(request.PageToken);
+
+        var query = db.TrainingJobs.AsNoTracking().Where(j => j.TenantId == tenantId);
+        if (state is { } wanted) query = query.Where(j => j.State == wanted);
+        if (!string.IsNullOrEmpty(request.RequestId)) query = query.Where(j => j.RequestId == request.RequestId);
+        if (after is { } token)
+            query = query.Where(j => j.CreatedAt < token.CreatedAt || (j.CreatedAt == token.CreatedAt && j.Id.CompareTo(token.Id) < 0));
+
+        // One more than a page tells whether another page follows.
+        var jobs = await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id)
+            .Take(pageSize + 1).ToListAsync(context.CancellationToken);
+
+        var response = new ListJobsResponse();
+        response.Jobs.Add(jobs.Take(pageSize).Select(j => j.ToProto()));
+        if (jobs.Count > pageSize)
+        {
+            var last = jobs[pageSize - 1];
+            response.NextPageToken = new JobPageToken(last.CreatedAt, last.Id).Encode();
+        }
+        return response;
+    }
+
+    /// <summary>
+    /// First the job as it is now, then one update per new event row until a terminal state. New rows are
+    /// noticed through the in-process notifier (events consumed here) or by polling (events consumed by
+    /// another replica).
+    /// </summary>
+    public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobUpdate> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var cancellationToken = context.CancellationToken;
+        var job = await FindAsync(Tenant.From(context), request.JobId, cancellationToken);
+
+        var latest = await db.JobEvents.AsNoTracking()
+            .SingleOrDefaultAsync(e => e.JobId == job.Id && e.Sequence == job.LastSequence, cancellationToken);
+        await responseStream.WriteAsync(new JobUpdate
+        {
+            Job = job.ToProto(),
+            Message = latest?.Message ?? "",
+            At = Timestamp.FromDateTimeOffset(latest?.At ?? job.CreatedAt),
+        });
+
+        var sent = job.LastSequence;
+        var state = job.State;
+        while (!state.IsTerminal())
+        {
+            // Taken before the read, so a change committed in between still wakes this loop.
+            var changed = notifier.NextChange(job.Id);
+            var events = await db.JobEvents.AsNoTracking()
+                .Where(e => e.JobId == job.Id && e.Sequence > sent)
+                .OrderBy(e => e.Sequence)
+                .ToListAsync(cancellationToken);
+            if (events.Count == 0)
+            {
+                await Task.WhenAny(changed, Task.Delay(options.Value.WatchPollInterval, time, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+                continue;
+            }
+
+            // Read after the events, so the row includes at least everything they describe.
+            job = await db.TrainingJobs.AsNoTracking().SingleAsync(j => j.Id == job.Id, cancellationToken);
+            foreach (var jobEvent in events)
+            {
+                await responseStream.WriteAsync(new JobUpdate
+                {
+                    Job = job.AsOf(jobEvent),
+                    Message = jobEvent.Message,
+                    At = Timestamp.FromDateTimeOffset(jobEvent.At),
+                });
+                sent = jobEvent.Sequence;
+                state = jobEvent.State;
+                if (state.IsTerminal()) break;
+            }
+        }
+    }
+
+    public override Task<ListTrainersResponse> ListTrainers(ListTrainersRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Training.TrainingTask? task = null;
+        if (request.Task != Platform.Jobs.V1.TrainingTask.Unspecified)
+            task = TrainingTasks.TryParse(JobMapping.FromProtoTask(request.Task), out var parsed)
+                ? parsed
+                : throw new InvalidArgumentException("task", $"{(int)request.Task} is not a training task");
+        var response = new ListTrainersResponse();
+        response.Trainers.Add(TrainerCatalogue.List(task).Select(t => t.ToProto()));
+        return Task.FromResult(response);
+    }
+
+    private async Task<TrainingJob> FindAsync(string tenantId, string jobId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(jobId)) throw new InvalidArgumentException("job_id", "is required");
+        if (!Guid.TryParse(jobId, out var id)) throw new InvalidArgumentException("job_id", $"'{jobId}' is not a job id");
+        // Another tenant's job is indistinguishable from one that does not exist.
+        return await db.TrainingJobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.TenantId == tenantId, cancellationToken)
+            ?? throw new NotFoundException("job", jobId);
+    }
+}

@@ -1,0 +1,35 @@
+namespace Platform.Scheduler.Jobs;
+
+/// <summary>Where a <see cref="TrainingJob"/> is in its life. Stored by name, so values may be added freely.</summary>
+public enum JobState
+{
+    /// <summary>Accepted and waiting for a worker.</summary>
+    Queued,
+    /// <summary>A worker has started the current attempt.</summary>
+    Running,
+    /// <summary>Ended with a registered model version.</summary>
+    Succeeded,
+    /// <summary>Ended without a model; <see cref="TrainingJob.FailureReason"/> says why.</summary>
+    Failed,
+    /// <summary>Stopped on request (a later issue).</summary>
+    Cancelled,
+    /// <summary>Stopped because it ran past its deadline (a later issue).</summary>
+    TimedOut,
+}
+
+/// <summary>Helpers on <see cref="JobState"/>.</summary>
+public static class JobStates
+{
+    /// <summary>True for the states a job never leaves.</summary>
+    public static bool IsTerminal(this JobState state) =>
+        state is JobState.Succeeded or JobState.Failed or JobState.Cancelled or JobState.TimedOut;
+}
+
+/// <summary>How a job was submitted; shown to users as <c>Job.source</c>.</summary>
+public static class JobSources
+{
+    /// <summary>Through <c>JobService.SubmitJob</c>.</summary>
+    public const string Grpc = "grpc";
+    /// <summary>Through the public message queue <c>platform.submit-training-job</c>.</summary>
+    public const string Amqp = "amqp";
+}

@@ -1,0 +1,214 @@
+using System.Text.RegularExpressions;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Platform.Datasets.V1;
+using Platform.Scheduler.Data;
+using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Tenancy;
+using Platform.Training;
+using Platform.Training.Catalogue;
+
+namespace Platform.Scheduler.Jobs;
+
+/// <summary>
+/// The one way a job comes into being, shared by <c>JobService.SubmitJob</c> and the message-queue consumer:
+/// validate everything (throwing <see cref="InvalidArgumentException"/> naming the proto field, or
+/// <see cref="NotFoundException"/> for an unknown data set) before anything is stored, store the job and
+/// its first event in one commit, and only then hand it to the workers.
+/// </summary>
+public sealed partial class JobSubmission(
+    SchedulerDbContext db,
+    DatasetService.DatasetServiceClient datasets,
+    JobDispatcher dispatcher,
+    TimeProvider time,
+    ILogger<JobSubmission> logger)
+{
+    /// <summary>Longest accepted <c>request_id</c>.</summary>
+    public const int MaxRequestIdLength = 128;
+    /// <summary>Longest accepted <c>spec.model_name</c>.</summary>
+    public const int MaxModelNameLength = 128;
+    /// <summary>Holdout share when the submission does not give one.</summary>
+    public const double DefaultHoldoutFraction = 0.2;
+
+    /// <summary>How long the model store may take to describe a data set before the submission fails (and, from the queue, is retried).</summary>
+    private static readonly TimeSpan DatasetLookupTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Validates and stores the job, then dispatches it. A request id already used in the tenant returns
+    /// that job unchanged (also when two submissions race: the unique index decides).
+    /// </summary>
+    public async Task<TrainingJob> SubmitAsync(JobSubmissionRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var requestId = ValidateRequestId(request.RequestId);
+        if (requestId is not null && await FindByRequestIdAsync(request.TenantId, requestId, cancellationToken) is { } existing)
+            return existing;
+
+        var spec = await ValidateAsync(request, cancellationToken);
+        // PostgreSQL keeps microseconds: drop the rest now, so this answer equals every later read of the job.
+        var now = time.GetUtcNow();
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
+        var job = TrainingJob.Submit(Guid.CreateVersion7(now), request.TenantId, requestId, spec, request.Source, now);
+        db.TrainingJobs.Add(job);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (requestId is not null)
+        {
+            // Lost a race with the same request id: the winner's job is the answer.
+            db.ChangeTracker.Clear();
+            if (await FindByRequestIdAsync(request.TenantId, requestId, cancellationToken) is { } winner)
+                return winner;
+            throw;
+        }
+
+        logger.LogInformation("Job {JobId} queued for tenant {TenantId} from {Source}: {Trainer} on data set {DatasetId}",
+            job.Id, job.TenantId, job.Source, spec.Trainer, spec.DatasetId);
+        // The job is committed: dispatch even if the caller has gone away. A failed publish is not the
+        // caller's error; the pending-dispatch sweep publishes it later.
+        await dispatcher.TryDispatchAsync(job, CancellationToken.None);
+        return job;
+    }
+
+    private Task<TrainingJob?> FindByRequestIdAsync(string tenantId, string requestId, CancellationToken cancellationToken) =>
+        db.TrainingJobs.AsNoTracking().SingleOrDefaultAsync(j => j.TenantId == tenantId && j.RequestId == requestId, cancellationToken);
+
+    private async Task<TrainingJobSpec> ValidateAsync(JobSubmissionRequest request, CancellationToken cancellationToken)
+    {
+        // Cheap checks first, so a malformed request never costs a call to the model store.
+        var task = ValidateTask(request.Task);
+        var trainer = Required(request.Trainer, "spec.trainer");
+        var settings = ValidateTrainer(task, trainer, request.Hyperparameters);
+        var holdout = ValidateHoldout(request.HoldoutFraction);
+        var modelName = string.IsNullOrWhiteSpace(request.ModelName) ? null : ValidateModelName(request.ModelName);
+        var datasetId = ValidateDatasetId(request.DatasetId);
+        var labelColumn = Required(request.LabelColumn, "spec.label_column");
+
+        var dataset = await GetDatasetAsync(request.TenantId, datasetId, cancellationToken);
+        ValidateLabelColumn(dataset, labelColumn, task);
+
+        return new TrainingJobSpec
+        {
+            DatasetId = datasetId,
+            Task = task.ToWireName(),
+            LabelColumn = labelColumn,
+            Trainer = settings.Trainer.Name,
+            // Resolved: defaults included and values canonical, so the job records exactly what was trained.
+            Hyperparameters = new Dictionary<string, string>(settings.Hyperparameters),
+            Seed = request.Seed,
+            ModelName = modelName ?? DefaultModelName(dataset.Name),
+            HoldoutFraction = holdout,
+        };
+    }
+
+    private async Task<Dataset> GetDatasetAsync(string tenantId, Guid datasetId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // A gRPC deadline is a wall-clock instant on the wire, not domain time: the system clock is right here.
+            return await datasets.GetDatasetAsync(
+                new GetDatasetRequest { DatasetId = datasetId.ToString() }, Tenant.Headers(tenantId),
+                deadline: DateTime.UtcNow + DatasetLookupTimeout, cancellationToken: cancellationToken);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            throw new NotFoundException("data set", datasetId.ToString());
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+        {
+            throw new InvalidArgumentException("spec.dataset_id", ex.Status.Detail);
+        }
+    }
+
+    private static string? ValidateRequestId(string? requestId)
+    {
+        if (string.IsNullOrEmpty(requestId)) return null;
+        if (requestId.Length > MaxRequestIdLength || requestId.Any(char.IsControl) || string.IsNullOrWhiteSpace(requestId))
+            throw new InvalidArgumentException("request_id",
+                $"must be 1-{MaxRequestIdLength} printable characters");
+        return requestId;
+    }
+
+    private static TrainingTask ValidateTask(string? task)
+    {
+        if (string.IsNullOrWhiteSpace(task))
+            throw new InvalidArgumentException("spec.task",
+                $"is required: one of {string.Join(", ", TrainingTasks.All.Select(t => t.ToWireName()))}");
+        return TranslateSpecErrors(() => TrainingTasks.Parse(task));
+    }
+
+    private static TrainerSettings ValidateTrainer(TrainingTask task, string trainer, IReadOnlyDictionary<string, string>? hyperparameters) =>
+        TranslateSpecErrors(() => TrainerCatalogue.Validate(task, trainer, hyperparameters));
+
+    /// <summary>The catalogue names fields relative to the spec ("trainer", "hyperparameters.x"); the API names them from the request.</summary>
+    private static T TranslateSpecErrors<T>(Func<T> validate)
+    {
+        try
+        {
+            return validate();
+        }
+        catch (SpecValidationException ex)
+        {
+            throw new InvalidArgumentException($"spec.{ex.Field}", ex.Reason);
+        }
+    }
+
+    private static double ValidateHoldout(double fraction)
+    {
+        if (fraction == 0) return DefaultHoldoutFraction;
+        if (!(fraction > 0 && fraction <= 0.5))
+            throw new InvalidArgumentException("spec.holdout_fraction", $"{fraction} is outside (0, 0.5]");
+        return fraction;
+    }
+
+    private static string ValidateModelName(string name)
+    {
+        if (!ModelNamePattern().IsMatch(name))
+            throw new InvalidArgumentException("spec.model_name",
+                $"'{name}' is not a valid model name (1-{MaxModelNameLength} letters, digits, '-', '_' or '.', starting with a letter or digit)");
+        return name;
+    }
+
+    private static Guid ValidateDatasetId(string? datasetId)
+    {
+        if (string.IsNullOrWhiteSpace(datasetId))
+            throw new InvalidArgumentException("spec.dataset_id", "is required");
+        return Guid.TryParse(datasetId, out var id)
+            ? id
+            : throw new InvalidArgumentException("spec.dataset_id", $"'{datasetId}' is not a data set id");
+    }
+
+    private static void ValidateLabelColumn(Dataset dataset, string labelColumn, TrainingTask task)
+    {
+        var column = dataset.Columns.FirstOrDefault(c => c.Name == labelColumn);
+        if (column is null)
+        {
+            var nearly = dataset.Columns.FirstOrDefault(c => string.Equals(c.Name, labelColumn, StringComparison.OrdinalIgnoreCase));
+            var hint = nearly is null ? "" : $" (did you mean '{nearly.Name}'?)";
+            throw new InvalidArgumentException("spec.label_column",
+                $"column '{labelColumn}' is not in data set '{dataset.Name}'{hint}; its columns are: {string.Join(", ", dataset.Columns.Select(c => c.Name))}");
+        }
+        if (task == TrainingTask.Regression && column.Type == ColumnType.Categorical)
+            throw new InvalidArgumentException("spec.label_column",
+                $"column '{labelColumn}' is categorical; regression needs a numeric label");
+    }
+
+    private static string Required(string? value, string field) =>
+        string.IsNullOrWhiteSpace(value) ? throw new InvalidArgumentException(field, "is required") : value.Trim();
+
+    /// <summary>The data set's name without its extension, reduced to the characters a model name may hold.</summary>
+    internal static string DefaultModelName(string datasetName)
+    {
+        var stem = Path.GetFileNameWithoutExtension(datasetName);
+        var cleaned = DisallowedInModelName().Replace(stem, "-").Trim('-', '_', '.');
+        if (cleaned.Length > MaxModelNameLength) cleaned = cleaned[..MaxModelNameLength].TrimEnd('-', '_', '.');
+        return cleaned.Length == 0 ? "model" : cleaned;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+    private static partial Regex ModelNamePattern();
+
+    [GeneratedRegex("[^A-Za-z0-9._-]+")]
+    private static partial Regex DisallowedInModelName();
+}

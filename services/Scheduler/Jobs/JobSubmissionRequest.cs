@@ -1,0 +1,24 @@
+namespace Platform.Scheduler.Jobs;
+
+/// <summary>
+/// A submission as it arrives, from gRPC or the message queue, before any validation.
+/// Empty values mean "not given"; <see cref="JobSubmission"/> applies defaults and rejects what is wrong.
+/// </summary>
+public sealed record JobSubmissionRequest
+{
+    /// <summary>Already validated by the caller (the <c>x-tenant-id</c> header or the message's <c>tenantId</c>).</summary>
+    public required string TenantId { get; init; }
+    public string? RequestId { get; init; }
+    public string? DatasetId { get; init; }
+    /// <summary>A task wire name (<see cref="Platform.Training.TrainingTasks"/>); null when not given.</summary>
+    public string? Task { get; init; }
+    public string? LabelColumn { get; init; }
+    public string? Trainer { get; init; }
+    public IReadOnlyDictionary<string, string>? Hyperparameters { get; init; }
+    public int Seed { get; init; }
+    public string? ModelName { get; init; }
+    /// <summary>0 means "not given" (then 0.2), as in proto3.</summary>
+    public double HoldoutFraction { get; init; }
+    /// <summary><see cref="JobSources.Grpc"/> or <see cref="JobSources.Amqp"/>.</summary>
+    public required string Source { get; init; }
+}

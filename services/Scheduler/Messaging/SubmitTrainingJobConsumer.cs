@@ -1,0 +1,92 @@
+using MassTransit;
+using MassTransit.Middleware;
+using Platform.Contracts;
+using Platform.Scheduler.Jobs;
+using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Tenancy;
+
+namespace Platform.Scheduler.Messaging;
+
+/// <summary>
+/// The public message-queue submission (docs/messaging.md): a plain JSON <see cref="SubmitTrainingJob"/> from
+/// any AMQP client becomes a job exactly as <c>JobService.SubmitJob</c> would make it, with source "amqp".
+/// An invalid submission creates nothing; it is answered with <see cref="TrainingJobRejected"/> and acknowledged,
+/// never retried, because the same message would fail the same way forever.
+/// </summary>
+public sealed class SubmitTrainingJobConsumer(JobSubmission submission, TimeProvider time, ILogger<SubmitTrainingJobConsumer> logger)
+    : IConsumer<SubmitTrainingJob>
+{
+    public async Task Consume(ConsumeContext<SubmitTrainingJob> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var message = context.Message;
+        try
+        {
+            var tenantId = string.IsNullOrEmpty(message.TenantId) ? Tenant.Default : Tenant.Validate(message.TenantId, "tenant_id");
+            var job = await submission.SubmitAsync(new JobSubmissionRequest
+            {
+                TenantId = tenantId,
+                RequestId = message.RequestId,
+                DatasetId = message.DatasetId,
+                Task = message.Task,
+                LabelColumn = message.LabelColumn,
+                Trainer = message.Trainer,
+                Hyperparameters = message.Hyperparameters,
+                Seed = message.Seed ?? 0,
+                ModelName = message.ModelName,
+                HoldoutFraction = message.HoldoutFraction ?? 0,
+                Source = JobSources.Amqp,
+            }, context.CancellationToken);
+            logger.LogInformation("Message-queue submission {RequestId} of tenant {TenantId} is job {JobId}",
+                message.RequestId, tenantId, job.Id);
+        }
+        catch (InvalidArgumentException ex)
+        {
+            await RejectAsync(context, ex.Field, ex.Message);
+        }
+        catch (NotFoundException ex)
+        {
+            await RejectAsync(context, "spec.dataset_id", $"spec.dataset_id: {ex.Message}");
+        }
+    }
+
+    private async Task RejectAsync(ConsumeContext<SubmitTrainingJob> context, string field, string reason)
+    {
+        var message = context.Message;
+        logger.LogWarning("Rejected message-queue submission {RequestId} of tenant {TenantId}: {Reason}",
+            message.RequestId, message.TenantId, reason);
+        await context.Publish(new TrainingJobRejected(message.RequestId, message.TenantId, field, reason, time.GetUtcNow()));
+    }
+}
+
+/// <summary>
+/// Binds the consumer to the one hand-named public queue (and its fanout exchange of the same name) and
+/// reads plain JSON there: <c>application/json</c>, or no content type at all, with or without MassTransit's
+/// message-type header. MassTransit publishers can still send the enveloped form.
+/// </summary>
+public sealed class SubmitTrainingJobConsumerDefinition : ConsumerDefinition<SubmitTrainingJobConsumer>
+{
+    public SubmitTrainingJobConsumerDefinition()
+    {
+        EndpointName = SubmitTrainingJob.QueueName;
+        ConcurrentMessageLimit = 8;
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<SubmitTrainingJobConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(endpointConfigurator);
+        endpointConfigurator.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        // Setting the error pipe replaces MassTransit's default, so the default's two filters follow ours.
+        var rejectUnreadable = new UnreadableSubmissionFilter(context.GetRequiredService<TimeProvider>(),
+            context.GetRequiredService<ILoggerFactory>().CreateLogger<UnreadableSubmissionFilter>());
+        endpointConfigurator.ConfigureError(error =>
+        {
+            error.UseFilter(rejectUnreadable);
+            error.UseFilter(new GenerateFaultFilter());
+            error.UseFilter(new ErrorTransportFilter());
+        });
+        // Only what can pass: the model store or the database briefly unreachable. Invalid input is handled by the consumer.
+        endpointConfigurator.UseMessageRetry(retry => retry.Intervals(500, 2_000, 10_000));
+    }
+}

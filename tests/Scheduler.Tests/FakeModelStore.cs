@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Platform.Datasets.V1;
+using Platform.ServiceDefaults.Tenancy;
+
+namespace Platform.Scheduler.Tests;
+
+/// <summary>
+/// The model store's DatasetService as the scheduler sees it: data sets per tenant, answered by overriding the
+/// generated client (its methods are virtual for exactly this). Unknown ids, or another tenant's, are NotFound.
+/// </summary>
+public sealed class FakeModelStore : DatasetService.DatasetServiceClient
+{
+    private readonly ConcurrentDictionary<(string Tenant, string Id), Dataset> _datasets = new();
+
+    /// <summary>The tenant header of every GetDataset call, in order.</summary>
+    public ConcurrentQueue<string?> TenantsAsked { get; } = new();
+
+    /// <summary>When set, every call fails with this status (the store being down, for example).</summary>
+    public StatusCode? FailWith { get; set; }
+
+    /// <summary>Adds a CSV data set with the given columns (all numeric unless named in <paramref name="categorical"/>).</summary>
+    public Dataset Add(string tenantId, string name, string[] columns, params string[] categorical)
+    {
+        var dataset = new Dataset
+        {
+            Id = Guid.NewGuid().ToString(),
+            TenantId = tenantId,
+            Name = name,
+            Format = DatasetFormat.Csv,
+            RowCount = 100,
+        };
+        dataset.Columns.Add(columns.Select(c => new Column
+        {
+            Name = c,
+            Type = categorical.Contains(c) ? ColumnType.Categorical : ColumnType.Numeric,
+        }));
+        _datasets[(tenantId, dataset.Id)] = dataset;
+        return dataset;
+    }
+
+    /// <summary>A penguins-like data set: a categorical label "species" and numeric measurements.</summary>
+    public Dataset AddPenguins(string tenantId = Tenant.Default) =>
+        Add(tenantId, "penguins.csv", ["species", "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"], "species", "island");
+
+    public override AsyncUnaryCall<Dataset> GetDatasetAsync(GetDatasetRequest request, CallOptions options)
+    {
+        var tenant = options.Headers?.GetValue(Tenant.Header);
+        TenantsAsked.Enqueue(tenant);
+        if (FailWith is { } status)
+            return Reply(Task.FromException<Dataset>(new RpcException(new Status(status, "the fake store fails"))));
+        return _datasets.TryGetValue((tenant ?? Tenant.Default, request.DatasetId), out var dataset)
+            ? Reply(Task.FromResult(dataset.Clone()))
+            : Reply(Task.FromException<Dataset>(new RpcException(new Status(StatusCode.NotFound, $"data set '{request.DatasetId}' was not found"))));
+    }
+
+    private static AsyncUnaryCall<Dataset> Reply(Task<Dataset> response) =>
+        new(response, Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
+}

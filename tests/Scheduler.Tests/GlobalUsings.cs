@@ -1,0 +1,2 @@
+global using Platform.Testing;
+global using Platform.Testing.Grpc;

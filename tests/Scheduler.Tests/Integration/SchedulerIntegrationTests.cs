@@ -1,0 +1,205 @@
+using System.Text;
+using System.Text.Json;
+using Grpc.Core;
+using Npgsql;
+using Platform.Jobs.V1;
+using RabbitMQ.Client;
+
+namespace Platform.Scheduler.Tests.Integration;
+
+/// <summary>The scheduler on real PostgreSQL and RabbitMQ, driven as users drive it: gRPC and plain AMQP.</summary>
+[Trait("Category", "Integration")]
+[Collection(nameof(ServersCollection))]
+public sealed class SchedulerIntegrationTests(PlatformServers servers) : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private SchedulerServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await SchedulerServer.StartAsync(servers);
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_grpc_submission_reaches_a_worker_and_is_followed_to_success()
+    {
+        var dataset = _server.ModelStore.AddPenguins("acme");
+        var request = TestJobs.Request(dataset, requestId: "grpc-1");
+
+        var job = await _server.Jobs.SubmitJobAsync(request, SchedulerServer.TenantHeaders("acme"));
+        var updates = await _server.WatchToEndAsync(job.Id, "acme", Patience);
+
+        var command = Assert.Single(_server.Worker.Received);
+        Assert.Equal(Guid.Parse(job.Id), command.JobId);
+        Assert.Equal("acme", command.TenantId);
+        Assert.Equal("lightgbm", command.Trainer);
+        Assert.Equal(JobState.Succeeded, updates[^1].Job.State);
+        Assert.Equal(0.98, updates[^1].Job.Result.Metrics["accuracy"]);
+        // Every change exactly once and in order, although the reports travel on different queues.
+        var states = updates.Select(u => u.Job.State).ToList();
+        Assert.Equal(states.Order(), states);
+        Assert.Equal(updates.Count, updates.Select(u => u.Message).Distinct().Count());
+        var final = await _server.Jobs.GetJobAsync(new GetJobRequest { JobId = job.Id }, SchedulerServer.TenantHeaders("acme"));
+        Assert.Equal(updates[^1].Job, final);
+        Assert.Equal("grpc", final.Source);
+    }
+
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData(null)]
+    public async Task A_raw_json_message_from_a_plain_amqp_client_becomes_a_job_that_succeeds(string? contentType)
+    {
+        var dataset = _server.ModelStore.AddPenguins("acme");
+        var requestId = $"amqp-{Guid.NewGuid():N}";
+        var body = $$"""
+            {
+              "requestId": "{{requestId}}",
+              "tenantId": "acme",
+              "datasetId": "{{dataset.Id}}",
+              "task": "multiclass_classification",
+              "labelColumn": "species",
+              "trainer": "lightgbm",
+              "hyperparameters": { "number_of_iterations": "50", "learning_rate": "0.05" },
+              "seed": 7,
+              "holdoutFraction": 0.25
+            }
+            """;
+
+        await PublishRawAsync(body, contentType);
+        var job = await _server.WaitForJobAsync(requestId, "acme", Patience);
+        var updates = await _server.WatchToEndAsync(job.Id, "acme", Patience);
+
+        Assert.Equal("amqp", job.Source);
+        Assert.Equal(dataset.Id, job.Spec.DatasetId);
+        Assert.Equal(TrainingTask.MulticlassClassification, job.Spec.Task);
+        Assert.Equal("50", job.Spec.Hyperparameters["number_of_iterations"]);
+        Assert.Equal(7, job.Spec.Seed);
+        Assert.Equal(0.25, job.Spec.HoldoutFraction);
+        Assert.Equal("penguins", job.Spec.ModelName);
+        Assert.Equal(JobState.Succeeded, updates[^1].Job.State);
+        Assert.Empty(_server.Rejections.Received);
+    }
+
+    [Fact]
+    public async Task An_invalid_raw_message_creates_no_job_and_yields_a_rejection()
+    {
+        var dataset = _server.ModelStore.AddPenguins();
+        var body = JsonSerializer.Serialize(new
+        {
+            requestId = "amqp-bad",
+            datasetId = dataset.Id,
+            task = "multiclass_classification",
+            labelColumn = "species",
+            trainer = "deep_magic",
+        });
+
+        await PublishRawAsync(body, "application/json");
+        var rejected = await EventuallyAsync(() => _server.Rejections.Received.FirstOrDefault());
+
+        Assert.Equal("amqp-bad", rejected.RequestId);
+        Assert.Equal("spec.trainer", rejected.Field);
+        Assert.Contains("deep_magic", rejected.Reason, StringComparison.Ordinal);
+        var jobs = await _server.Jobs.ListJobsAsync(new ListJobsRequest { RequestId = "amqp-bad" });
+        Assert.Empty(jobs.Jobs);
+        Assert.Empty(_server.Worker.Received);
+        Assert.Equal(0L, await CountRowsAsync("training_jobs"));
+    }
+
+    [Fact]
+    public async Task A_raw_message_with_a_value_of_the_wrong_json_type_yields_a_rejection_naming_it()
+    {
+        var dataset = _server.ModelStore.AddPenguins("acme");
+        var body = $$"""
+            {"requestId": "amqp-typed", "tenantId": "acme", "datasetId": "{{dataset.Id}}", "task": "regression",
+             "labelColumn": "body_mass_g", "trainer": "sdca", "seed": "seven"}
+            """;
+
+        await PublishRawAsync(body, "application/json");
+        var rejected = await EventuallyAsync(() => _server.Rejections.Received.FirstOrDefault());
+
+        Assert.Equal("amqp-typed", rejected.RequestId);
+        Assert.Equal("acme", rejected.TenantId);
+        Assert.Equal("seed", rejected.Field);
+        Assert.Equal(0L, await CountRowsAsync("training_jobs"));
+    }
+
+    [Fact]
+    public async Task Concurrent_submissions_with_one_request_id_make_one_job()
+    {
+        var dataset = _server.ModelStore.AddPenguins();
+        _server.Worker.Answer = false;
+
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            _server.Jobs.SubmitJobAsync(TestJobs.Request(dataset, requestId: "once")).ResponseAsync));
+
+        Assert.Single(jobs.Select(j => j.Id).Distinct());
+        Assert.Equal(1L, await CountRowsAsync("training_jobs"));
+        await EventuallyAsync(() => _server.Worker.Received.IsEmpty ? null : "dispatched");
+        Assert.Single(_server.Worker.Received);
+    }
+
+    [Fact]
+    public async Task Bad_input_over_the_wire_gets_the_status_naming_the_field_and_stores_nothing()
+    {
+        var dataset = _server.ModelStore.AddPenguins();
+        var request = TestJobs.Request(dataset);
+        request.Spec.LabelColumn = "beak_colour";
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _server.Jobs.SubmitJobAsync(request).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("spec.label_column", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0L, await CountRowsAsync("training_jobs"));
+        Assert.Empty(_server.Worker.Received);
+    }
+
+    [Fact]
+    public async Task Jobs_page_newest_first_on_postgresql_and_read_back_as_submitted()
+    {
+        var dataset = _server.ModelStore.AddPenguins();
+        _server.Worker.Answer = false;
+        var answers = new List<Job>();
+        for (var i = 0; i < 3; i++) answers.Add(await _server.Jobs.SubmitJobAsync(TestJobs.Request(dataset)));
+        var submitted = answers.Select(j => j.Id).ToList();
+
+        var seen = new List<string>();
+        var token = "";
+        do
+        {
+            var page = await _server.Jobs.ListJobsAsync(new ListJobsRequest { PageSize = 2, PageToken = token });
+            seen.AddRange(page.Jobs.Select(j => j.Id));
+            token = page.NextPageToken;
+        }
+        while (token != "");
+
+        Assert.Equal(Enumerable.Reverse(submitted), seen);
+        // The submission's answer is the job exactly as later reads return it (timestamps included).
+        Assert.Equal(answers[0], await _server.Jobs.GetJobAsync(new GetJobRequest { JobId = submitted[0] }));
+    }
+
+    /// <summary>Publishes to the public exchange exactly as a non-.NET system would: RabbitMQ.Client, no MassTransit.</summary>
+    private async Task PublishRawAsync(string json, string? contentType)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(_server.AmqpUri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(
+            publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent };
+        await channel.BasicPublishAsync("platform.submit-training-job", routingKey: "", mandatory: true, properties, Encoding.UTF8.GetBytes(json));
+    }
+
+    private async Task<long> CountRowsAsync(string table)
+    {
+        await using var connection = new NpgsqlConnection(_server.DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"select count(*) from {table}", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<T> EventuallyAsync<T>(Func<T?> probe)
+        where T : class
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        while (probe() is null) await Task.Delay(50, timeout.Token);
+        return probe()!;
+    }
+}

@@ -1,0 +1,96 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Platform.Jobs.V1;
+
+namespace Platform.Scheduler.Tests;
+
+/// <summary>The message-queue submission, through MassTransit's in-memory harness (the raw-JSON wire path is an integration test).</summary>
+public sealed class SubmitTrainingJobConsumerTests : IAsyncLifetime
+{
+    private SchedulerTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await SchedulerTestHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private SubmitTrainingJob Valid(string tenantId = "acme") => new()
+    {
+        RequestId = "order-17",
+        TenantId = tenantId,
+        DatasetId = _host.ModelStore.AddPenguins(tenantId).Id,
+        Task = "multiclass_classification",
+        LabelColumn = "species",
+        Trainer = "lightgbm",
+        Hyperparameters = new Dictionary<string, string> { ["number_of_iterations"] = "20" },
+        Seed = 3,
+    };
+
+    [Fact]
+    public async Task A_valid_message_becomes_a_job_like_a_grpc_submission_with_source_amqp()
+    {
+        await _host.DeliverAsync(Valid());
+
+        var found = await _host.ListAsync(new ListJobsRequest { RequestId = "order-17" }, "acme");
+        var job = Assert.Single(found.Jobs);
+        Assert.Equal("amqp", job.Source);
+        Assert.Equal("acme", job.TenantId);
+        Assert.Equal(JobState.Queued, job.State);
+        Assert.Equal("20", job.Spec.Hyperparameters["number_of_iterations"]);
+        Assert.Equal(3, job.Spec.Seed);
+        Assert.Equal(0.2, job.Spec.HoldoutFraction);
+        Assert.Equal(Guid.Parse(job.Id), Assert.Single(_host.PublishedOf<TrainModel>()).JobId);
+        Assert.Empty(_host.PublishedOf<TrainingJobRejected>());
+    }
+
+    [Fact]
+    public async Task Without_a_tenant_the_job_belongs_to_the_default_tenant()
+    {
+        await _host.DeliverAsync(Valid("default") with { TenantId = null });
+
+        Assert.Single((await _host.ListAsync(new ListJobsRequest { RequestId = "order-17" })).Jobs);
+    }
+
+    [Fact]
+    public async Task A_redelivered_message_creates_one_job()
+    {
+        var message = Valid();
+        await _host.DeliverAsync(message);
+        await _host.DeliverAsync(message);
+
+        Assert.Equal(1, await _host.QueryAsync(db => db.TrainingJobs.CountAsync()));
+        Assert.Single(_host.PublishedOf<TrainModel>());
+    }
+
+    public static TheoryData<string> Invalid => [.. InvalidMessages.Keys];
+
+    private static readonly Dictionary<string, (Func<SubmitTrainingJob, SubmitTrainingJob> Spoil, string Field)> InvalidMessages = new()
+    {
+        ["unknown trainer"] = (m => m with { Trainer = "deep_magic" }, "spec.trainer"),
+        ["unknown data set"] = (m => m with { DatasetId = Guid.NewGuid().ToString() }, "spec.dataset_id"),
+        ["malformed data set id"] = (m => m with { DatasetId = "penguins.csv" }, "spec.dataset_id"),
+        ["unknown task"] = (m => m with { Task = "clustering" }, "spec.task"),
+        ["missing label column"] = (m => m with { LabelColumn = null }, "spec.label_column"),
+        ["hyperparameter of the wrong type"] = (m => m with { Hyperparameters = new() { ["number_of_iterations"] = "lots" } },
+            "spec.hyperparameters.number_of_iterations"),
+        ["holdout out of range"] = (m => m with { HoldoutFraction = 0.9 }, "spec.holdout_fraction"),
+        ["malformed tenant"] = (m => m with { TenantId = "ACME Inc" }, "tenant_id"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Invalid))]
+    public async Task An_invalid_message_creates_nothing_and_is_answered_with_a_rejection_naming_the_field(string name)
+    {
+        var (spoil, field) = InvalidMessages[name];
+
+        await _host.DeliverAsync(spoil(Valid()));
+
+        var rejected = Assert.Single(_host.PublishedOf<TrainingJobRejected>());
+        Assert.Equal(field, rejected.Field);
+        Assert.Equal("order-17", rejected.RequestId);
+        Assert.Contains(field, rejected.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, await _host.QueryAsync(db => db.TrainingJobs.CountAsync()));
+        Assert.Empty(_host.PublishedOf<TrainModel>());
+        // Acknowledged, not faulted: an invalid message must not go round again.
+        Assert.False(await _host.Harness.Consumed.Any<SubmitTrainingJob>(m => m.Exception is not null));
+    }
+}
