@@ -31,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }; else step() { printf '\n==> %s\n' "$*"; }; fi
 
 step "starting the standalone platform (gRPC on 127.0.0.1:$grpc_port, data in $data_dir)"
 dotnet "$standalone" --Platform:DataDirectory="$data_dir" \
@@ -47,13 +47,16 @@ curl -fsS "http://127.0.0.1:$http_port/health/ready" >/dev/null || { echo "demo:
 platformctl() { dotnet "$cli" --gateway "http://127.0.0.1:$grpc_port" "$@"; }
 
 step "uploading samples/data/penguins.csv"
-upload_output="$(platformctl datasets upload samples/data/penguins.csv --quiet-id)"
-dataset_id="$(tail -n 1 <<<"$upload_output")"
+dataset_id="$(platformctl datasets upload samples/data/penguins.csv --quiet)"
 platformctl datasets show "$dataset_id"
 
-step "submitting a multiclass job (label Species, LightGBM, seed 42) and watching it"
+# LightGBM when the catalogue offers it, else ML.NET's own multiclass trainer.
+trainer=sdca_maximum_entropy
+if platformctl trainers list --task multiclass | grep -w lightgbm >/dev/null; then trainer=lightgbm; fi
+
+step "submitting a multiclass job (label Species, $trainer, seed 42) and watching it"
 if ! platformctl jobs submit --dataset "$dataset_id" --task multiclass --label Species \
-      --trainer lightgbm --seed 42 --model-name penguins --watch; then
+      --trainer "$trainer" --seed 42 --model-name penguins --watch; then
   echo "demo: the job did not succeed; platform log:" >&2
   tail -n 50 "$log" >&2
   exit 1

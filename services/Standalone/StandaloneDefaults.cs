@@ -1,10 +1,17 @@
 using System.Globalization;
+using System.Net;
 using Microsoft.Extensions.Configuration.Memory;
 
 namespace Platform.Standalone;
 
 public static class StandaloneDefaults
 {
+    /// <summary>The gRPC port of the embedded platform (the CLI's default gateway address).</summary>
+    public const int GrpcPort = 5080;
+
+    /// <summary>The health port of the embedded platform.</summary>
+    public const int HttpPort = 5081;
+
     /// <summary>
     /// Embedded defaults (lowest priority, so any setting can still be overridden): SQLite files, the in-memory
     /// bus and a blob folder under one data directory (<c>Platform:DataDirectory</c>, default ./.platform-data),
@@ -16,14 +23,17 @@ public static class StandaloneDefaults
         var configuration = builder.Configuration;
         var dataDirectory = Path.GetFullPath(configuration["Platform:DataDirectory"] ?? ".platform-data");
         Directory.CreateDirectory(dataDirectory);
-        var grpcPort = configuration.GetValue("Platform:Ports:Grpc", 5080);
-        var self = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{grpcPort}");
+
+        // The services' own addresses follow the final port and bind address, so overriding either still works.
+        var grpcPort = configuration.GetValue("Platform:Ports:Grpc", GrpcPort);
+        var self = SelfAddress(configuration.GetValue("Platform:BindAddress", "127.0.0.1")!, grpcPort);
 
         var defaults = new Dictionary<string, string?>
         {
-            ["Platform:Ports:Grpc"] = grpcPort.ToString(CultureInfo.InvariantCulture),
-            ["Platform:Ports:Http"] = "5081",
+            ["Platform:DataDirectory"] = dataDirectory,
             ["Platform:BindAddress"] = "127.0.0.1",
+            ["Platform:Ports:Grpc"] = GrpcPort.ToString(CultureInfo.InvariantCulture),
+            ["Platform:Ports:Http"] = HttpPort.ToString(CultureInfo.InvariantCulture),
             ["Database:Provider"] = "Sqlite",
             ["Database:CreateOnStartup"] = "true",
             ["ConnectionStrings:Scheduler"] = $"Data Source={Path.Combine(dataDirectory, "scheduler.db")}",
@@ -32,10 +42,20 @@ public static class StandaloneDefaults
             ["BlobStore:Root"] = Path.Combine(dataDirectory, "blobs"),
             ["Worker:ScratchDirectory"] = Path.Combine(dataDirectory, "scratch"),
             // The scheduler and the worker reach the model store as in a cluster, over gRPC, here on this process's own port.
-            ["Services:ModelStore"] = self,
             ["Services:Scheduler"] = self,
+            ["Services:ModelStore"] = self,
         };
+        // Index 0 is the lowest priority: appsettings, environment variables and the command line all win.
         configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
         return builder;
+    }
+
+    /// <summary>How this process reaches its own gRPC port: loopback when it listens on every address.</summary>
+    private static string SelfAddress(string bindAddress, int port)
+    {
+        var address = IPAddress.Parse(bindAddress);
+        if (address.Equals(IPAddress.Any)) address = IPAddress.Loopback;
+        if (address.Equals(IPAddress.IPv6Any)) address = IPAddress.IPv6Loopback;
+        return new UriBuilder(Uri.UriSchemeHttp, address.ToString(), port).Uri.ToString().TrimEnd('/');
     }
 }

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Grpc.Core;
+
+namespace Platform.Cli;
+
+/// <summary>Runs a command against the gateway.</summary>
+public delegate Task<int> GatewayAction(ParseResult parse, GatewayConnection gateway, CancellationToken cancellationToken);
+
+/// <summary>
+/// The one place where commands get their gateway connection and where failures become one line on
+/// standard error (<c>error: &lt;status&gt;: &lt;message&gt;</c>) and an exit code, never a stack trace.
+/// </summary>
+public sealed class CommandRunner(Terminal terminal, GlobalOptions options)
+{
+    /// <summary>Exit code after Ctrl+C, as shells report a process ended by SIGINT.</summary>
+    private const int Interrupted = 130;
+
+    public Terminal Terminal { get; } = terminal;
+
+    /// <summary>Makes <paramref name="action"/> the command's action.</summary>
+    public void SetAction(Command command, GatewayAction action)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                using var gateway = new GatewayConnection(parse.GetRequiredValue(options.Gateway), parse.GetValue(options.Tenant));
+                return await action(parse, gateway, cancellationToken);
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested &&
+                                       ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+            {
+                return Interrupted;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                return Fail($"{ex.StatusCode}: {ex.Status.Detail} (is the platform running at {parse.GetValue(options.Gateway)}?)");
+            }
+            catch (RpcException ex)
+            {
+                return Fail($"{ex.StatusCode}: {ex.Status.Detail}");
+            }
+            catch (Exception ex) when (ex is CliException or IOException or UnauthorizedAccessException)
+            {
+                return Fail(ex.Message);
+            }
+        });
+    }
+
+    private int Fail(string message)
+    {
+        Terminal.Error.WriteLine($"error: {message}");
+        return ExitCodes.Error;
+    }
+}

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+using Platform.Cli.Output;
+using Platform.Datasets.V1;
+using Spectre.Console;
+
+namespace Platform.Cli.Commands;
+
+/// <summary><c>datasets upload | list | show</c>.</summary>
+public static class DatasetCommands
+{
+    /// <summary>Upload chunk size: well under the gRPC message limit, large enough to keep the stream busy.</summary>
+    public const int ChunkSize = 64 * 1024;
+
+    public static Command Create(CommandRunner run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return new Command("datasets", "Upload and inspect data sets")
+        {
+            Upload(run),
+            List(run),
+            Show(run),
+        };
+    }
+
+    private static Command Upload(CommandRunner run)
+    {
+        var file = new Argument<FileInfo>("file") { Description = "CSV file with a header row" }.AcceptExistingOnly();
+        var name = new Option<string?>("--name") { Description = "Name of the data set (default: the file name)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the new data set's id" };
+        var command = new Command("upload", "Upload a CSV file as a new data set") { file, name, quiet };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var path = parse.GetRequiredValue(file);
+            var dataset = await UploadAsync(run.Terminal, gateway, path, parse.GetValue(name) ?? path.Name, !parse.GetValue(quiet), cancellationToken);
+            if (parse.GetValue(quiet))
+                run.Terminal.Out.WriteLine(dataset.Id);
+            else
+                Print(run.Terminal.Out, dataset);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command List(CommandRunner run)
+    {
+        var command = new Command("list", "List the tenant's data sets, newest first");
+        run.SetAction(command, async (_, gateway, cancellationToken) =>
+        {
+            var datasets = await Tables.AllPagesAsync<Dataset>(async token =>
+            {
+                var page = await gateway.Datasets.ListDatasetsAsync(new ListDatasetsRequest { PageToken = token }, cancellationToken: cancellationToken);
+                return (page.Datasets, page.NextPageToken);
+            });
+            var table = Tables.Create("Id", "Name", "Rows", "Columns", "Size", "Created");
+            foreach (var d in datasets) table.Row(d.Id, d.Name, d.RowCount, d.Columns.Count, Formats.Size(d.SizeBytes), Formats.Time(d.CreatedAt));
+            run.Terminal.Out.Write(table);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Show(CommandRunner run)
+    {
+        var id = new Argument<string>("id") { Description = "Data set id" };
+        var command = new Command("show", "Show a data set and its columns") { id };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var dataset = await gateway.Datasets.GetDatasetAsync(new GetDatasetRequest { DatasetId = parse.GetRequiredValue(id) }, cancellationToken: cancellationToken);
+            Print(run.Terminal.Out, dataset);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// Streams the file in <see cref="ChunkSize"/> chunks after a header that carries its SHA-256, so the
+    /// store can check that it received exactly these bytes.
+    /// </summary>
+    private static async Task<Dataset> UploadAsync(
+        Terminal terminal, GatewayConnection gateway, FileInfo file, string name, bool showProgress, CancellationToken cancellationToken)
+    {
+        string sha256;
+        await using (var hashed = file.OpenRead())
+            sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(hashed, cancellationToken));
+
+        using var call = gateway.Datasets.UploadDataset(cancellationToken: cancellationToken);
+        var header = new UploadDatasetHeader { Name = name, Format = DatasetFormat.Csv, Sha256 = sha256 };
+        await call.RequestStream.WriteAsync(new UploadDatasetRequest { Header = header }, cancellationToken);
+
+        await using var source = file.OpenRead();
+        if (showProgress)
+        {
+            await terminal.Out.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn())
+                .StartAsync(async context =>
+                {
+                    var task = context.AddTask($"Uploading {Markup.Escape(file.Name)}", maxValue: Math.Max(1, source.Length));
+                    await SendChunksAsync(call, source, sent => task.Increment(sent), cancellationToken);
+                    task.Value = task.MaxValue;
+                });
+        }
+        else
+        {
+            await SendChunksAsync(call, source, _ => { }, cancellationToken);
+        }
+        return await call.ResponseAsync;
+    }
+
+    private static async Task SendChunksAsync(
+        AsyncClientStreamingCall<UploadDatasetRequest, Dataset> call, Stream source, Action<int> sent, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[ChunkSize];
+        try
+        {
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
+                sent(read);
+            }
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The platform ended the call early (for example it rejected the file); its status, awaited by the
+            // caller through ResponseAsync, says why, which the failed write does not.
+        }
+    }
+
+    private static void Print(IAnsiConsole console, Dataset dataset)
+    {
+        console.Write(Tables.Details(
+        [
+            ("Dataset", dataset.Id),
+            ("Name", dataset.Name),
+            ("Rows", dataset.RowCount),
+            ("Columns", dataset.Columns.Count),
+            ("Size", Formats.Size(dataset.SizeBytes)),
+            ("SHA-256", dataset.Sha256),
+            ("Created", Formats.Time(dataset.CreatedAt)),
+        ]));
+        var columns = Tables.Create("Column", "Type", "Missing");
+        foreach (var column in dataset.Columns)
+            columns.Row(column.Name, column.Type.ToString().ToLowerInvariant(), column.MissingCount);
+        console.Write(columns);
+    }
+}

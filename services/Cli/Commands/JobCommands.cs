@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Spectre.Console;
+using Platform.Cli.Output;
+using Platform.Jobs.V1;
+
+namespace Platform.Cli.Commands;
+
+/// <summary><c>jobs submit | list | show | watch</c>.</summary>
+public static class JobCommands
+{
+    public static Command Create(CommandRunner run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return new Command("jobs", "Submit training jobs and follow them")
+        {
+            Submit(run),
+            List(run),
+            Show(run),
+            Watch(run),
+        };
+    }
+
+    private static Command Submit(CommandRunner run)
+    {
+        var dataset = new Option<string>("--dataset") { Description = "Id of the data set to train on", Required = true, HelpName = "id" };
+        var task = TaskOption.Create("What to predict");
+        task.Required = true;
+        var label = new Option<string>("--label") { Description = "Column to predict", Required = true, HelpName = "column" };
+        var trainer = new Option<string>("--trainer") { Description = "Trainer name (see 'trainers list')", Required = true, HelpName = "name" };
+        var parameters = Hyperparameters.CreateOption();
+        var seed = new Option<int>("--seed") { Description = "Seed for the split and the trainer; the same seed gives the same model", HelpName = "n" };
+        var modelName = new Option<string?>("--model-name") { Description = "Register the model under this name (default: the data set's name)", HelpName = "name" };
+        var requestId = new Option<string?>("--request-id") { Description = "Makes the submission idempotent: submitting the same id again returns the first job", HelpName = "id" };
+        var watch = new Option<bool>("--watch", "-w") { Description = "Follow the job until it ends (exit code says whether it succeeded)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the job id" };
+        var command = new Command("submit", "Submit a training job")
+        {
+            dataset, task, label, trainer, parameters, seed, modelName, requestId, watch, quiet,
+        };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var spec = new JobSpec
+            {
+                DatasetId = parse.GetRequiredValue(dataset),
+                Task = parse.GetValue(task),
+                LabelColumn = parse.GetRequiredValue(label),
+                Trainer = parse.GetRequiredValue(trainer),
+                Hyperparameters = { new Dictionary<string, string>(parse.GetRequiredValue(parameters)) },
+                Seed = parse.GetValue(seed),
+                ModelName = parse.GetValue(modelName) ?? "",
+            };
+            var job = await gateway.Jobs.SubmitJobAsync(
+                new SubmitJobRequest { Spec = spec, RequestId = parse.GetValue(requestId) ?? "" }, cancellationToken: cancellationToken);
+            if (parse.GetValue(quiet))
+                run.Terminal.Out.WriteLine(job.Id);
+            else
+                run.Terminal.Out.WriteLine($"Submitted job {job.Id} ({job.State})");
+            return parse.GetValue(watch)
+                ? await JobWatch.RunAsync(run.Terminal, gateway, job.Id, cancellationToken)
+                : ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command List(CommandRunner run)
+    {
+        var command = new Command("list", "List the tenant's jobs, newest first");
+        run.SetAction(command, async (_, gateway, cancellationToken) =>
+        {
+            var jobs = await Tables.AllPagesAsync<Job>(async token =>
+            {
+                var page = await gateway.Jobs.ListJobsAsync(new ListJobsRequest { PageToken = token }, cancellationToken: cancellationToken);
+                return (page.Jobs, page.NextPageToken);
+            });
+            var table = Tables.Create("Id", "State", "Task", "Trainer", "Dataset", "Model", "Created");
+            foreach (var job in jobs)
+            {
+                var model = job.Result is { } result ? $"{result.ModelName} v{result.ModelVersion}" : "";
+                table.Row(job.Id, job.State, Formats.Task(job.Spec.Task), job.Spec.Trainer, job.Spec.DatasetId, model, Formats.Time(job.CreatedAt));
+            }
+            run.Terminal.Out.Write(table);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Show(CommandRunner run)
+    {
+        var id = new Argument<string>("id") { Description = "Job id" };
+        var command = new Command("show", "Show a job, its spec and, once it has ended, its result") { id };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var job = await gateway.Jobs.GetJobAsync(new GetJobRequest { JobId = parse.GetRequiredValue(id) }, cancellationToken: cancellationToken);
+            JobReport.Print(run.Terminal, job);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Watch(CommandRunner run)
+    {
+        var id = new Argument<string>("id") { Description = "Job id" };
+        var command = new Command("watch", "Follow a job until it ends; exit code 0 only if it succeeded") { id };
+        run.SetAction(command, (parse, gateway, cancellationToken) =>
+            JobWatch.RunAsync(run.Terminal, gateway, parse.GetRequiredValue(id), cancellationToken));
+        return command;
+    }
+}

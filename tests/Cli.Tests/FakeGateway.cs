@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Datasets.V1;
+using Platform.Jobs.V1;
+using Platform.Models.V1;
+
+namespace Platform.Cli.Tests;
+
+/// <summary>What the fake gateway received.</summary>
+public sealed class GatewayLog
+{
+    public ConcurrentQueue<SubmitJobRequest> Submissions { get; } = new();
+    public ConcurrentQueue<string?> Tenants { get; } = new();
+    public ConcurrentQueue<UploadDatasetRequest> Uploads { get; } = new();
+}
+
+/// <summary>A gateway that answers from scripts keyed by id, on a free loopback port.</summary>
+public sealed class FakeGateway : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeGateway(WebApplication app, GatewayLog log)
+    {
+        _app = app;
+        Log = log;
+        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
+        Address = addresses.Addresses.Single();
+    }
+
+    public string Address { get; }
+    public GatewayLog Log { get; }
+
+    public static async Task<FakeGateway> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        var log = new GatewayLog();
+        builder.Services.AddSingleton(log);
+        var app = builder.Build();
+        app.MapGrpcService<FakeJobs>();
+        app.MapGrpcService<FakeModels>();
+        app.MapGrpcService<FakeDatasets>();
+        await app.StartAsync();
+        return new FakeGateway(app, log);
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+}
+
+public sealed class FakeJobs(GatewayLog log) : JobService.JobServiceBase
+{
+    public const string Succeeding = "succeeding";
+    public const string Failing = "failing";
+
+    public override Task<Job> SubmitJob(SubmitJobRequest request, ServerCallContext context)
+    {
+        log.Submissions.Enqueue(request);
+        log.Tenants.Enqueue(context.RequestHeaders.GetValue("x-tenant-id"));
+        return Task.FromResult(new Job { Id = Succeeding, Spec = request.Spec, State = JobState.Queued });
+    }
+
+    public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) =>
+        request.JobId == Succeeding
+            ? Task.FromResult(Ended(request.JobId, JobState.Succeeded))
+            : throw new RpcException(new Status(StatusCode.NotFound, $"job '{request.JobId}' was not found"));
+
+    public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobUpdate> responseStream, ServerCallContext context)
+    {
+        var outcome = request.JobId switch
+        {
+            Succeeding => JobState.Succeeded,
+            Failing => JobState.Failed,
+            _ => throw new RpcException(new Status(StatusCode.NotFound, $"job '{request.JobId}' was not found")),
+        };
+        await responseStream.WriteAsync(Update(new Job { Id = request.JobId, State = JobState.Queued }, "queued"));
+        await responseStream.WriteAsync(Update(new Job { Id = request.JobId, State = JobState.Running, Stage = "training", Progress = 0.5 }, "Training"));
+        await responseStream.WriteAsync(Update(Ended(request.JobId, outcome), "ended"));
+    }
+
+    private static Job Ended(string id, JobState state) => state == JobState.Succeeded
+        ? new Job
+        {
+            Id = id,
+            State = state,
+            Progress = 1,
+            Result = new JobResult { ModelName = "penguins", ModelVersion = 3, Metrics = { ["accuracy"] = 0.97, ["macro_f1"] = 0.96 } },
+        }
+        : new Job { Id = id, State = state, FailureReason = "label column 'Species' has a single class" };
+
+    private static JobUpdate Update(Job job, string message) =>
+        new() { Job = job, Message = message, At = Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch) };
+}
+
+public sealed class FakeModels : ModelService.ModelServiceBase
+{
+    /// <summary>A model whose reported SHA-256 does not match its bytes.</summary>
+    public const string Corrupt = "corrupt";
+
+    public static readonly byte[] Bytes = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
+
+    public override async Task DownloadModelVersion(DownloadModelVersionRequest request, IServerStreamWriter<ArtifactChunk> responseStream, ServerCallContext context)
+    {
+        var sha256 = request.ModelName == Corrupt ? new string('0', 64) : Convert.ToHexStringLower(SHA256.HashData(Bytes));
+        var artifact = new Artifact { Kind = request.Artifact, FileName = "model.zip", SizeBytes = Bytes.Length, Sha256 = sha256 };
+        for (var offset = 0; offset < Bytes.Length; offset += 32 * 1024)
+        {
+            var chunk = new ArtifactChunk { Data = ByteString.CopyFrom(Bytes.AsSpan(offset, Math.Min(32 * 1024, Bytes.Length - offset))) };
+            if (offset == 0) chunk.Artifact = artifact;
+            await responseStream.WriteAsync(chunk);
+        }
+    }
+}
+
+public sealed class FakeDatasets(GatewayLog log) : DatasetService.DatasetServiceBase
+{
+    public override async Task<Dataset> UploadDataset(IAsyncStreamReader<UploadDatasetRequest> requestStream, ServerCallContext context)
+    {
+        await foreach (var message in requestStream.ReadAllAsync())
+            log.Uploads.Enqueue(message);
+        return new Dataset { Id = "ds-1", Name = log.Uploads.First().Header.Name, RowCount = 2 };
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Platform.Gateway.Tests;
+
+/// <summary>Starts ASP.NET Core hosts on real Kestrel listeners and tells where they listen.</summary>
+internal static class GrpcTestHost
+{
+    /// <summary>A plain gRPC server (HTTP/2 without TLS) on a free loopback port: a fake backend.</summary>
+    public static async Task<WebApplication> StartBackendAsync(Action<IServiceCollection> services, Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = true); // A failing fake says why.
+        services(builder.Services);
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>The gateway host exactly as its Program.cs composes it, pointed at the given backends.</summary>
+    public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Platform:BindAddress"] = "127.0.0.1",
+            ["Platform:Ports:Grpc"] = "0", // Kestrel picks a free port.
+            ["Platform:Ports:Http"] = "0", // No health listener needed here.
+            ["Services:Scheduler"] = scheduler.ToString(),
+            ["Services:ModelStore"] = modelStore.ToString(),
+        });
+        builder.AddServiceDefaults();
+        builder.AddGateway();
+        var app = builder.Build();
+        app.MapGateway();
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>The address a started host actually listens on.</summary>
+    public static Uri AddressOf(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
+        return new Uri(addresses.Addresses.Single());
+    }
+}
