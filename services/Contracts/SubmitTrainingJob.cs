@@ -15,7 +15,7 @@ public sealed record SubmitTrainingJob
     /// <summary>Tenant that owns the job; the default tenant when absent.</summary>
     public string? TenantId { get; init; }
     public string? DatasetId { get; init; }
-    /// <summary>"binary_classification", "multiclass_classification" or "regression".</summary>
+    /// <summary>"binary_classification", "multiclass_classification", "regression" or "clustering".</summary>
     public string? Task { get; init; }
     public string? LabelColumn { get; init; }
     public string? Trainer { get; init; }
@@ -23,6 +23,16 @@ public sealed record SubmitTrainingJob
     public int? Seed { get; init; }
     public string? ModelName { get; init; }
     public double? HoldoutFraction { get; init; }
+    /// <summary>Dispatch order: higher first; 0 when absent.</summary>
+    public int? Priority { get; init; }
+    /// <summary>Named queue whose running-job limit applies; "default" when absent.</summary>
+    public string? Queue { get; init; }
+    /// <summary>Longest one attempt may run, in seconds; absent or 0 for no limit.</summary>
+    public int? MaxRunSeconds { get; init; }
+    /// <summary>How the data is prepared (docs/training.md); absent for the defaults.</summary>
+    public PreparationSpec? Preparation { get; init; }
+    /// <summary>How the model is evaluated; absent for a stratified holdout of <see cref="HoldoutFraction"/>.</summary>
+    public EvaluationOptions? Evaluation { get; init; }
 }
 
 /// <summary>A message-queue submission was invalid: no job was created. Published so the submitter can learn why.</summary>

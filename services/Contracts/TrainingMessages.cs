@@ -7,15 +7,96 @@ public sealed record TrainModel
     public required int Attempt { get; init; }
     public required string TenantId { get; init; }
     public required Guid DatasetId { get; init; }
-    /// <summary>"binary_classification", "multiclass_classification" or "regression".</summary>
+    /// <summary>"binary_classification", "multiclass_classification", "regression" or "clustering".</summary>
     public required string Task { get; init; }
+    /// <summary>The column to predict; empty for clustering without a label.</summary>
     public required string LabelColumn { get; init; }
     public required string Trainer { get; init; }
     public IReadOnlyDictionary<string, string> Hyperparameters { get; init; } = new Dictionary<string, string>();
     public required int Seed { get; init; }
     public required string ModelName { get; init; }
     public required double HoldoutFraction { get; init; }
+    /// <summary>How the data is prepared; null for the defaults.</summary>
+    public PreparationSpec? Preparation { get; init; }
+    /// <summary>How the model is evaluated; null for a stratified holdout of <see cref="HoldoutFraction"/>.</summary>
+    public EvaluationOptions? Evaluation { get; init; }
 }
+
+/// <summary>
+/// The preparation of a job's data (see docs/training.md). Choices travel as wire names; null or empty means
+/// "the default". Every statistic is computed on the training rows and saved in the model.
+/// </summary>
+public sealed record PreparationSpec
+{
+    /// <summary>When not empty, only these columns are features.</summary>
+    public IReadOnlyList<string> IncludeColumns { get; init; } = [];
+    /// <summary>Columns kept out of the features (identifiers, sensitive columns).</summary>
+    public IReadOnlyList<string> ExcludeColumns { get; init; } = [];
+    /// <summary>Default missing-value policy: "mean", "median", "most_frequent", "drop_row" or "indicator".</summary>
+    public string? MissingValues { get; init; }
+    /// <summary>Default encoding of categorical columns: "one_hot" or "hashing"; null for automatic (by cardinality).</summary>
+    public string? CategoricalEncoding { get; init; }
+    /// <summary>Distinct values above which automatic encoding hashes.</summary>
+    public int? HashingThreshold { get; init; }
+    /// <summary>Bits of the hash for hashed columns.</summary>
+    public int? HashingBits { get; init; }
+    /// <summary>"none", "min_max" or "mean_variance"; null for the trainer's default.</summary>
+    public string? Normalization { get; init; }
+    public IReadOnlyList<ColumnPreparationSpec> Columns { get; init; } = [];
+}
+
+/// <summary>The preparation of one column: a missing-value policy and an encoding ("one_hot", "hashing" or "text").</summary>
+public sealed record ColumnPreparationSpec
+{
+    public required string Name { get; init; }
+    public string? MissingValues { get; init; }
+    public string? Encoding { get; init; }
+}
+
+/// <summary>How a job is evaluated: a holdout (<see cref="Folds"/> = 0) or k-fold cross-validation.</summary>
+public sealed record EvaluationOptions
+{
+    /// <summary>0 for a holdout; 2 to 20 for k-fold cross-validation.</summary>
+    public int Folds { get; init; }
+    /// <summary>Keep each class's share in every part; null: stratified wherever there are classes.</summary>
+    public bool? Stratified { get; init; }
+    /// <summary>Measure permutation feature importance.</summary>
+    public bool FeatureImportance { get; init; }
+    /// <summary>Shuffles per column for feature importance; 0 for the default.</summary>
+    public int Permutations { get; init; }
+}
+
+/// <summary>
+/// A finished evaluation: the task's metrics (holdout, or mean over the folds), their standard deviation over
+/// the folds, each fold, per-class figures and the confusion matrix (pooled over the folds), and feature importance.
+/// </summary>
+public sealed record EvaluationResult
+{
+    /// <summary>"holdout" or "cross_validation".</summary>
+    public required string Method { get; init; }
+    public int Folds { get; init; }
+    public double HoldoutFraction { get; init; }
+    public bool Stratified { get; init; }
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+    public IReadOnlyDictionary<string, double> StandardDeviations { get; init; } = new Dictionary<string, double>();
+    public IReadOnlyList<FoldResult> FoldResults { get; init; } = [];
+    public IReadOnlyList<ClassResult> Classes { get; init; } = [];
+    /// <summary>Classification: the classes, in order, and <c>Counts[actual][predicted]</c>.</summary>
+    public IReadOnlyList<string> ConfusionClasses { get; init; } = [];
+    public IReadOnlyList<IReadOnlyList<long>> ConfusionCounts { get; init; } = [];
+    /// <summary>The metric whose drop measures feature importance; null when not measured.</summary>
+    public string? ImportanceMetric { get; init; }
+    public IReadOnlyList<FeatureImportanceResult> FeatureImportance { get; init; } = [];
+}
+
+/// <summary>One fold of a cross-validation (numbered from 1).</summary>
+public sealed record FoldResult(int Fold, long TrainingRows, long EvaluatedRows, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>One class's precision, recall and F1; <see cref="Support"/> counts the evaluated rows of the class.</summary>
+public sealed record ClassResult(string Class, long Support, double Precision, double Recall, double F1);
+
+/// <summary>How much the importance metric drops when the column is shuffled (mean and standard deviation).</summary>
+public sealed record FeatureImportanceResult(string Column, double MeanDecrease, double StandardDeviation);
 
 /// <summary>A worker has started an attempt of a job.</summary>
 public sealed record TrainingJobStarted(Guid JobId, int Attempt, string Worker, DateTimeOffset At);
@@ -31,7 +112,10 @@ public sealed record TrainingJobCompleted
     public required string ModelName { get; init; }
     public required int ModelVersion { get; init; }
     public required string ModelSha256 { get; init; }
+    /// <summary>Every figure by name: the task's metrics, per-class <c>f1[spam]</c>, and <c>accuracy_std</c> for a cross-validation.</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+    /// <summary>The evaluation in full; null from workers that predate it.</summary>
+    public EvaluationResult? Evaluation { get; init; }
     public required double TrainingSeconds { get; init; }
     public required string Worker { get; init; }
     public required DateTimeOffset At { get; init; }

@@ -1,7 +1,13 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Platform.ModelStore.Blobs;
 using Platform.ModelStore.Data;
+using Platform.ModelStore.Erasure;
+using Platform.ModelStore.Events;
 using Platform.ModelStore.Grpc;
+using Platform.ModelStore.Maintenance;
 using Platform.ModelStore.Models;
 using Platform.ServiceDefaults.Persistence;
 
@@ -12,7 +18,10 @@ public static class ModelStoreExtensions
 {
     /// <summary>
     /// Registers the store's database (<c>ModelStoreDbContext</c> on <c>ConnectionStrings:ModelStore</c>, engine
-    /// from <c>Database:Provider</c>) and its blob folder (<c>BlobStore:Root</c>, required when the host starts).
+    /// from <c>Database:Provider</c>), its blob folder (<c>BlobStore:Root</c>, required when the host starts), the
+    /// registry (settings in <c>ModelStore</c>, see <see cref="ModelStoreOptions"/>), the outbox publisher of registry
+    /// events and the periodic maintenance pass. Registry events go out on the host's one bus: the host must also call
+    /// <c>AddMessaging</c>.
     /// </summary>
     public static WebApplicationBuilder AddModelStore(this WebApplicationBuilder builder)
     {
@@ -25,18 +34,53 @@ public static class ModelStoreExtensions
             .Validate(options => !string.IsNullOrWhiteSpace(options.Root),
                 "BlobStore:Root is not set (environment variable BlobStore__Root): the folder where the model store keeps data set and model bytes.")
             .ValidateOnStart();
+        builder.Services.AddOptions<ModelStoreOptions>()
+            .BindConfiguration("ModelStore")
+            .Validate(options => options.MaxArtifactBytes > 0, "ModelStore:MaxArtifactBytes must be positive.")
+            .Validate(options => options.Outbox.BatchSize > 0 && options.Outbox.PollInterval > TimeSpan.Zero
+                                 && options.Outbox.PublishTimeout > TimeSpan.Zero && options.Outbox.MaxRetryDelay > TimeSpan.Zero,
+                "ModelStore:Outbox: BatchSize, PollInterval, PublishTimeout and MaxRetryDelay must be positive.")
+            .Validate(options => options.Maintenance.Interval > TimeSpan.Zero && options.Maintenance.OrphanGracePeriod >= TimeSpan.Zero,
+                "ModelStore:Maintenance: Interval must be positive and OrphanGracePeriod not negative.")
+            .ValidateOnStart();
         builder.Services.AddSingleton(services => new BlobStore(services.GetRequiredService<IOptions<BlobStoreOptions>>().Value.Root));
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<RegistryOutbox>();
         builder.Services.AddScoped<ModelVersionCatalog>();
+        builder.Services.AddScoped<ModelAliases>();
+        builder.Services.AddScoped<ModelVersionDeletion>();
+        builder.Services.AddScoped<BlobReclaimer>();
+        builder.Services.AddScoped<DatasetErasure>();
+        builder.Services.AddScoped<StoreMaintenance>();
+        builder.Services.AddHostedService<OutboxPublisher>();
+        builder.Services.AddHostedService<MaintenanceService>();
         return builder;
     }
 
-    /// <summary>Maps <c>DatasetService</c>, <c>ModelService</c> and the internal <c>ModelRegistry</c>.</summary>
+    /// <summary>
+    /// The model store's part of the bus configuration (pass it to <c>AddMessaging</c>): it consumes nothing, and a
+    /// broker outage makes it degraded rather than unready, because the store keeps serving models and queues its
+    /// registry events in the outbox until the broker is back.
+    /// </summary>
+    public static void AddModelStorePublishing(this IBusRegistrationConfigurator bus)
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        bus.ConfigureHealthCheckOptions(health => health.MinimalFailureStatus = HealthStatus.Degraded);
+    }
+
+    /// <summary>
+    /// Maps <c>DatasetService</c>, <c>ModelService</c> and the internal <c>ModelRegistry</c> and <c>RegistryMaintenance</c>
+    /// (the gateway forwards only the first two).
+    /// </summary>
     public static WebApplication MapModelStore(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGrpcService<DatasetGrpcService>();
         app.MapGrpcService<ModelGrpcService>();
         app.MapGrpcService<ModelRegistryGrpcService>();
+        app.MapGrpcService<RegistryMaintenanceGrpcService>();
         return app;
     }
 }

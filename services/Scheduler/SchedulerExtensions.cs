@@ -13,8 +13,8 @@ public static class SchedulerExtensions
 {
     /// <summary>
     /// Registers the job store (<c>ConnectionStrings:Scheduler</c>), the model-store client used to validate
-    /// data sets (<c>Services:ModelStore</c>), job submission and dispatch, the pending-dispatch sweep and the
-    /// watch notifier. Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>).
+    /// data sets (<c>Services:ModelStore</c>), job submission and dispatch, the supervisor (leases, deadlines,
+    /// dispatch passes) and the watch notifier. Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>).
     /// </summary>
     public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
     {
@@ -22,11 +22,16 @@ public static class SchedulerExtensions
         builder.AddPlatformDatabase<SchedulerDbContext>("Scheduler");
         builder.AddPlatformGrpcClient<DatasetService.DatasetServiceClient>("ModelStore");
         builder.Services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section)
-            .Validate(o => o.DispatchSweepInterval > TimeSpan.Zero && o.RedispatchAfter >= TimeSpan.Zero && o.WatchPollInterval > TimeSpan.Zero,
-                "Scheduler:DispatchSweepInterval and Scheduler:WatchPollInterval must be positive, Scheduler:RedispatchAfter not negative.")
+            .Validate(o => o.SweepInterval > TimeSpan.Zero && o.LeaseDuration > TimeSpan.Zero && o.WatchPollInterval > TimeSpan.Zero,
+                "Scheduler:SweepInterval, Scheduler:LeaseDuration and Scheduler:WatchPollInterval must be positive.")
+            .Validate(o => o.MaxAttempts >= 1 && o.RetryBackoff >= TimeSpan.Zero && o.MaxRetryBackoff >= o.RetryBackoff,
+                "Scheduler:MaxAttempts must be at least 1, Scheduler:RetryBackoff not negative and at most Scheduler:MaxRetryBackoff.")
+            .Validate(o => o.Limits.PerTenant >= 0 && o.Limits.Tenants.Values.All(l => l >= 0) && o.Limits.Queues.Values.All(l => l >= 0),
+                "Scheduler:Limits must not be negative (0 means no limit).")
             .ValidateOnStart();
         builder.Services.AddSchedulerCore();
-        builder.Services.AddHostedService<PendingDispatchSweep>();
+        builder.Services.AddSingleton<JobSupervisor>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<JobSupervisor>());
         return builder;
     }
 
@@ -37,13 +42,19 @@ public static class SchedulerExtensions
     internal static IServiceCollection AddSchedulerCore(this IServiceCollection services)
     {
         services.AddSingleton<JobWatchNotifier>();
+        services.AddSingleton<DispatchSignal>();
+        services.AddSingleton<JobQueueSnapshot>();
+        services.AddSingleton<PendingReasons>();
         services.AddScoped<JobSubmission>();
         services.AddScoped<JobDispatcher>();
         services.AddScoped<JobTracker>();
         return services;
     }
 
-    /// <summary>Consumers of worker reports and of the public submission queue (<c>platform.submit-training-job</c>).</summary>
+    /// <summary>
+    /// Consumers of worker reports, heartbeats and commit requests, and of the public submission queue
+    /// (<c>platform.submit-training-job</c>).
+    /// </summary>
     public static IBusRegistrationConfigurator AddSchedulerConsumers(this IBusRegistrationConfigurator bus)
     {
         ArgumentNullException.ThrowIfNull(bus);
@@ -51,6 +62,9 @@ public static class SchedulerExtensions
         bus.AddConsumer<TrainingJobProgressedConsumer, TrainingJobProgressedConsumerDefinition>();
         bus.AddConsumer<TrainingJobCompletedConsumer, TrainingJobCompletedConsumerDefinition>();
         bus.AddConsumer<TrainingJobFailedConsumer, TrainingJobFailedConsumerDefinition>();
+        bus.AddConsumer<TrainingJobReleasedConsumer, TrainingJobReleasedConsumerDefinition>();
+        bus.AddConsumer<WorkerHeartbeatConsumer, WorkerHeartbeatConsumerDefinition>();
+        bus.AddConsumer<CommitAttemptConsumer, CommitAttemptConsumerDefinition>();
         bus.AddConsumer<SubmitTrainingJobConsumer, SubmitTrainingJobConsumerDefinition>();
         return bus;
     }

@@ -1,23 +1,61 @@
 namespace Platform.Scheduler;
 
-/// <summary>Tuning of the scheduler, bound from the <c>Scheduler</c> configuration section.</summary>
+/// <summary>Tuning of the scheduler, bound from the <c>Scheduler</c> configuration section (docs/scheduling.md).</summary>
 public sealed class SchedulerOptions
 {
     /// <summary>Configuration section name.</summary>
     public const string Section = "Scheduler";
 
-    /// <summary>How often to look for queued jobs whose dispatch was never confirmed (<c>Scheduler:DispatchSweepInterval</c>).</summary>
-    public TimeSpan DispatchSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often the supervisor runs even when nothing woke it (<c>Scheduler:SweepInterval</c>): expires leases,
+    /// times out jobs past their deadline, and dispatches what the limits and free worker slots allow.
+    /// </summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long a queued job may go without a dispatch confirmation before the sweep publishes it again
-    /// (<c>Scheduler:RedispatchAfter</c>). Longer than a normal publish, so the sweep does not race the submission.
+    /// How long an attempt keeps its worker slot without a heartbeat (<c>Scheduler:LeaseDuration</c>), and how
+    /// long a worker counts as connected after its last heartbeat. Several heartbeat intervals long.
     /// </summary>
-    public TimeSpan RedispatchAfter { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Failed attempts after which a job with transient failures ends Failed (<c>Scheduler:MaxAttempts</c>).</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Wait before the second attempt, doubled for each further one (<c>Scheduler:RetryBackoff</c>).</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest wait between attempts (<c>Scheduler:MaxRetryBackoff</c>).</summary>
+    public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Limits on concurrently running jobs (<c>Scheduler:Limits</c>).</summary>
+    public SchedulerLimits Limits { get; set; } = new();
 
     /// <summary>
     /// How often a <c>WatchJob</c> stream re-reads the job when no in-process signal came
     /// (<c>Scheduler:WatchPollInterval</c>): events consumed by another scheduler replica only show up this way.
     /// </summary>
     public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    internal Jobs.RetryPolicy Retry => new(MaxAttempts, RetryBackoff, MaxRetryBackoff);
+}
+
+/// <summary>
+/// Limits on jobs holding a worker slot (dispatched or running) at once. 0 or absent means no limit.
+/// </summary>
+public sealed class SchedulerLimits
+{
+    /// <summary>Per tenant, for tenants not named in <see cref="Tenants"/> (<c>Scheduler:Limits:PerTenant</c>).</summary>
+    public int PerTenant { get; set; }
+
+    /// <summary>Per named tenant (<c>Scheduler:Limits:Tenants:&lt;tenant&gt;</c>).</summary>
+    public Dictionary<string, int> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per named queue (<c>Scheduler:Limits:Queues:&lt;queue&gt;</c>); other queues are unlimited.</summary>
+    public Dictionary<string, int> Queues { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The tenant's limit; 0 for none.</summary>
+    public int ForTenant(string tenantId) => Tenants.TryGetValue(tenantId, out var limit) ? limit : PerTenant;
+
+    /// <summary>The queue's limit; 0 for none.</summary>
+    public int ForQueue(string queue) => Queues.TryGetValue(queue, out var limit) ? limit : 0;
 }

@@ -1,4 +1,6 @@
 using Platform.Training.Catalogue;
+using Platform.Training.Evaluation;
+using Platform.Training.Preparation;
 
 namespace Platform.Training;
 
@@ -8,13 +10,13 @@ public readonly record struct TrainingProgress(TrainingStage Stage, double Fract
 /// <summary>The stages of a training run, in order.</summary>
 public enum TrainingStage
 {
-    /// <summary>Reading the CSV, profiling the label, dropping unlabelled rows, splitting.</summary>
+    /// <summary>Reading the CSV, profiling the label, dropping rows, splitting.</summary>
     Loading,
-    /// <summary>Fitting the pipeline on the training rows.</summary>
+    /// <summary>Fitting the preparation and the model: once for a holdout, once per fold and once on every row for a cross-validation.</summary>
     Training,
-    /// <summary>Scoring the holdout rows: metrics and the predictions CSV.</summary>
+    /// <summary>Scoring the evaluated rows: metrics, feature importance and the predictions CSV.</summary>
     Evaluating,
-    /// <summary>Writing the model zip.</summary>
+    /// <summary>Writing the model zip and the evaluation.</summary>
     Saving,
 }
 
@@ -24,9 +26,10 @@ public sealed record TrainingArtifact(string Path, string Sha256, long SizeBytes
 /// <summary>How the data set's rows were used.</summary>
 /// <param name="Total">Rows in the file.</param>
 /// <param name="MissingLabel">Rows dropped because their label was missing.</param>
-/// <param name="Training">Rows the model was fitted on.</param>
-/// <param name="Holdout">Rows it was evaluated on (the rows of the predictions CSV).</param>
-public sealed record TrainingRowCounts(long Total, long MissingLabel, long Training, long Holdout);
+/// <param name="MissingFeature">Rows dropped because a drop_row column was missing (after those without a label).</param>
+/// <param name="Training">Rows the saved model was fitted on (every remaining row, for a cross-validation).</param>
+/// <param name="Evaluated">Rows evaluated (the rows of the predictions CSV): the holdout, or every remaining row once.</param>
+public sealed record TrainingRowCounts(long Total, long MissingLabel, long MissingFeature, long Training, long Evaluated);
 
 /// <summary>Time spent per stage.</summary>
 public sealed record TrainingTimings(TimeSpan Loading, TimeSpan Training, TimeSpan Evaluating, TimeSpan Saving)
@@ -34,25 +37,46 @@ public sealed record TrainingTimings(TimeSpan Loading, TimeSpan Training, TimeSp
     public TimeSpan Total => Loading + Training + Evaluating + Saving;
 }
 
+/// <summary>A column a model reads or adds, with its ML.NET type as the pipeline reports it (<c>Single</c>, <c>String</c>, <c>Vector&lt;Single, 3&gt;</c>).</summary>
+public sealed record ModelColumn(string Name, string Type);
+
 /// <summary>What a finished run produced.</summary>
 public sealed record TrainingResult
 {
     /// <summary>The trainer and every hyperparameter as used (defaults filled in): what to record with the model.</summary>
     public required TrainerSettings Settings { get; init; }
 
-    /// <summary>Holdout metrics by name (see <see cref="MetricNames"/>).</summary>
+    /// <summary>
+    /// Every figure in one flat map (see <see cref="EvaluationReport.FlatMetrics"/>): the task's metrics,
+    /// per-class precision, recall and F1, and for a cross-validation each metric's standard deviation.
+    /// </summary>
     public required IReadOnlyDictionary<string, double> Metrics { get; init; }
 
-    /// <summary>Classification: the classes in the model's key order; binary: [negative, positive]. Empty for regression.</summary>
+    /// <summary>The evaluation in full: method, folds, per-class figures, confusion matrix, feature importance.</summary>
+    public required EvaluationReport Evaluation { get; init; }
+
+    /// <summary>The preparation of the saved model, as fitted on its training rows.</summary>
+    public required IReadOnlyList<PreparationStep> Preparation { get; init; }
+
+    /// <summary>Classification: the classes in the model's key order; binary: [negative, positive]. Empty otherwise.</summary>
     public required IReadOnlyList<string> Classes { get; init; }
 
     public required TrainingRowCounts Rows { get; init; }
 
     public required TrainingTimings Timings { get; init; }
 
+    /// <summary>The columns the model reads: the data set's, in file order.</summary>
+    public required IReadOnlyList<ModelColumn> InputSchema { get; init; }
+
+    /// <summary>The prediction columns the model adds (<c>PredictedLabel</c>, <c>Score</c>, <c>Probability</c>).</summary>
+    public required IReadOnlyList<ModelColumn> OutputSchema { get; init; }
+
     /// <summary>The ML.NET model zip, saved with its data loader.</summary>
     public required TrainingArtifact Model { get; init; }
 
-    /// <summary>The holdout rows with their predictions (format: see <see cref="TrainingRun"/>).</summary>
+    /// <summary>The evaluated rows with their predictions (format: see <see cref="TrainingRun"/>).</summary>
     public required TrainingArtifact Predictions { get; init; }
+
+    /// <summary>The evaluation and everything needed to re-run the job, as JSON (format: see <see cref="TrainingRun"/>).</summary>
+    public required TrainingArtifact EvaluationFile { get; init; }
 }

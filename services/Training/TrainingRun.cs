@@ -1,41 +1,46 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Platform.Training.Artifacts;
 using Platform.Training.Catalogue;
 using Platform.Training.Data;
+using Platform.Training.Evaluation;
 using Platform.Training.Pipeline;
+using Platform.Training.Preparation;
 
 namespace Platform.Training;
 
 /// <summary>
-/// One training run, start to finish: read a CSV data set, drop rows without a label, split off a
-/// holdout, fit the pipeline, evaluate, and write the two artifacts a model version consists of.
+/// One training run, start to finish: read a CSV data set, drop the rows without a label (and those missing a
+/// drop_row column), split them (a holdout, or k folds), fit the preparation and the model on the training
+/// rows, evaluate on the others, and write the three artifacts a model version consists of.
 /// </summary>
 /// <remarks>
 /// <para>Artifacts, written to the output folder:</para>
 /// <list type="bullet">
 /// <item><c>model.zip</c>: the ML.NET model saved with its data loader, so
 /// <c>mlContext.Model.LoadWithDataLoader(stream, out var loader)</c> followed by
-/// <c>model.Transform(loader.Load(csvPath))</c> scores a CSV of the data set's layout.
-/// Output columns: <c>PredictedLabel</c> (multiclass: the class value; binary: true for the positive
-/// class), <c>Score</c>, and <c>Probability</c> for calibrated binary trainers.</item>
-/// <item><c>predictions.csv</c>: the holdout rows, the data set's columns first, then
-/// <c>predicted_label</c> (classification, in the label's own values) or <c>predicted_value</c>
-/// (regression), then <c>probability</c> of the positive class for calibrated binary trainers.
-/// Invariant culture, round-trip number format, missing values as empty fields, RFC 4180 quoting.</item>
+/// <c>model.Transform(loader.Load(csvPath))</c> scores a CSV of the data set's layout, applying the same
+/// preparation as training. Output columns: <c>PredictedLabel</c> (multiclass: the class value; binary: true
+/// for the positive class; clustering: the cluster, a key from 1 to k), <c>Score</c>, and <c>Probability</c>
+/// for calibrated binary trainers. For a holdout it is the model that was evaluated; for a cross-validation
+/// it is fitted afterwards on every row.</item>
+/// <item><c>predictions.csv</c>: the evaluated rows with their predictions (see <see cref="PredictionsCsv"/>).</item>
+/// <item><c>evaluation.json</c>: the spec, the fitted preparation and the evaluation in full (see <see cref="EvaluationJson"/>).</item>
 /// </list>
-/// <para>The same data, spec and seed give the same metrics and predictions on any machine.</para>
+/// <para>The same data, spec and seed give the same metrics, predictions and model bytes on any machine.</para>
 /// </remarks>
 public static class TrainingRun
 {
     public const string ModelFileName = "model.zip";
     public const string PredictionsFileName = "predictions.csv";
+    public const string EvaluationFileName = "evaluation.json";
 
     /// <summary>
     /// Runs on a dedicated thread (training is long and CPU-bound) and completes with the result.
     /// </summary>
-    /// <exception cref="SpecValidationException">The spec is invalid (trainer, hyperparameters, holdout fraction).</exception>
+    /// <exception cref="SpecValidationException">The spec is invalid (trainer, hyperparameters, label, preparation, evaluation).</exception>
     /// <exception cref="TrainingDataException">The data cannot train this model; the message names the column.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static Task<TrainingResult> ExecuteAsync(
@@ -53,9 +58,8 @@ public static class TrainingRun
     private static TrainingResult Execute(
         CsvDataset data, TrainingSpec spec, string outputDirectory, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        var settings = TrainerCatalogue.Validate(spec.Task, spec.Trainer, spec.Hyperparameters);
-        TrainingSpec.ValidateHoldoutFraction(spec.HoldoutFraction);
-        var labelColumn = CheckColumns(data, spec.LabelColumn);
+        CheckColumns(data);
+        var plan = spec.Validate(data.Columns);
         Directory.CreateDirectory(outputDirectory);
 
         var ml = new MLContext(spec.Seed);
@@ -67,7 +71,7 @@ public static class TrainingRun
         });
         try
         {
-            return Run(ml, trainerContext, data, spec, settings, labelColumn, outputDirectory, progress, cancellationToken);
+            return new Run(ml, trainerContext, data, spec, plan, outputDirectory, progress, cancellationToken).Execute();
         }
         catch (Exception exception) when (cancellationToken.IsCancellationRequested && exception is not OperationCanceledException { CancellationToken.IsCancellationRequested: true })
         {
@@ -75,60 +79,261 @@ public static class TrainingRun
         }
     }
 
-    private static TrainingResult Run(
-        MLContext ml, MLContext trainerContext, CsvDataset data, TrainingSpec spec, TrainerSettings settings, DatasetColumn labelColumn,
+    /// <summary>One model fitted on some rows and evaluated on the others: the holdout, or one fold.</summary>
+    private sealed record Round(IDataView Evaluated, long TrainingRows, long EvaluatedRows, FittedPreparation Preparation, ITransformer Model);
+
+    /// <summary>The rows as loaded and split.</summary>
+    /// <param name="Usable">The rows that take part: with a label and a value in every drop_row column, cached.</param>
+    /// <param name="ClassOfRow">The class index of each usable row, where the label has classes.</param>
+    /// <param name="Folds">Cross-validation: the fold of each usable row.</param>
+    /// <param name="HeldOut">Holdout: whether each usable row is held out.</param>
+    private sealed record SplitRows(
+        TextLoader Loader, long Total, long Labelled, IDataView Usable, int Rows, int[]? ClassOfRow, int[]? Folds, bool[]? HeldOut);
+
+    private sealed class Run(
+        MLContext ml, MLContext trainerContext, CsvDataset data, TrainingSpec spec, TrainingPlan plan,
         string outputDirectory, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        progress?.Report(new(TrainingStage.Loading, 0, $"Reading {Path.GetFileName(data.Path)}"));
-        var loader = CsvFormat.CreateLoader(ml, data.Columns);
-        var raw = loader.Load(data.Path);
-        var label = LabelColumn.Prepare(ml, raw, labelColumn, spec.Task, cancellationToken);
-        // Every later step passes over the rows several times: parse the file once, keep the columns in memory.
-        var labelled = ml.Data.Cache(label.DropMissing(raw));
-        var split = ml.Data.TrainTestSplit(labelled, spec.HoldoutFraction, seed: spec.Seed);
-        var rows = new TrainingRowCounts(label.Rows, label.Missing, Count(split.TrainSet, cancellationToken), Count(split.TestSet, cancellationToken));
-        CheckSplit(spec, label, rows, split, cancellationToken);
-        var loading = Stopwatch.GetElapsedTime(started);
-        progress?.Report(new(TrainingStage.Loading, 1, Describe(rows, label)));
+        private readonly TrainerSettings _settings = plan.Settings;
+        private readonly EvaluationSpec _evaluation = spec.Evaluation;
+        private LabelColumn? _label;
 
-        started = Stopwatch.GetTimestamp();
-        progress?.Report(new(TrainingStage.Training, 0, $"Training {settings.Trainer.Name} on {rows.Training} rows"));
-        var model = ModelPipeline.Build(ml, trainerContext, data.Columns, label, settings, spec.Seed).Fit(split.TrainSet);
-        cancellationToken.ThrowIfCancellationRequested();
-        var training = Stopwatch.GetElapsedTime(started);
-        progress?.Report(new(TrainingStage.Training, 1, $"Trained in {training.TotalSeconds:0.###} s"));
+        private bool Calibrated => spec.Task == TrainingTask.BinaryClassification && _settings.Trainer.For(spec.Task).Calibrated;
 
-        started = Stopwatch.GetTimestamp();
-        progress?.Report(new(TrainingStage.Evaluating, 0, $"Evaluating on {rows.Holdout} holdout rows"));
-        var calibrated = spec.Task == TrainingTask.BinaryClassification && settings.Trainer.For(spec.Task).Calibrated;
-        var scored = model.Transform(split.TestSet);
-        var metrics = ModelEvaluation.Evaluate(ml, scored, spec.Task, label, calibrated);
-        TrainingArtifact predictions;
-        using (var stream = new HashingFileStream(Path.Combine(outputDirectory, PredictionsFileName)))
+        public TrainingResult Execute()
         {
-            PredictionsCsv.Write(scored, data.Columns, spec.Task, label, calibrated, stream, cancellationToken);
-            predictions = stream.Complete();
+            var started = Stopwatch.GetTimestamp();
+            progress?.Report(new(TrainingStage.Loading, 0, $"Reading {Path.GetFileName(data.Path)}"));
+            var split = LoadAndSplit();
+            var loading = Stopwatch.GetElapsedTime(started);
+            progress?.Report(new(TrainingStage.Loading, 1, Describe(split)));
+
+            started = Stopwatch.GetTimestamp();
+            var (rounds, finalPreparation, finalModel) = Train(split);
+            var training = Stopwatch.GetElapsedTime(started);
+            progress?.Report(new(TrainingStage.Training, 1, $"Trained in {training.TotalSeconds:0.###} s"));
+
+            started = Stopwatch.GetTimestamp();
+            progress?.Report(new(TrainingStage.Evaluating, 0, $"Evaluating on {rounds.Sum(r => r.EvaluatedRows)} rows"));
+            var report = Evaluate(rounds);
+            TrainingArtifact predictions;
+            using (var stream = new HashingFileStream(Path.Combine(outputDirectory, PredictionsFileName)))
+            {
+                PredictionsCsv.Write([.. rounds.Select(r => r.Model.Transform(r.Evaluated))], split.Folds, data.Columns, spec.Task, _label, Calibrated, stream, cancellationToken);
+                predictions = stream.Complete();
+            }
+            var evaluating = Stopwatch.GetElapsedTime(started);
+            progress?.Report(new(TrainingStage.Evaluating, 1,
+                string.Join(", ", report.Metrics.Select(m => $"{m.Key} {m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))));
+
+            started = Stopwatch.GetTimestamp();
+            progress?.Report(new(TrainingStage.Saving, 0, "Saving the model"));
+            var counts = new TrainingRowCounts(split.Total, split.Total - split.Labelled, split.Labelled - split.Rows,
+                split.Folds is null ? rounds[0].TrainingRows : split.Rows, rounds.Sum(r => r.EvaluatedRows));
+            var modelFile = ModelZip.Save(ml, finalModel, split.Loader, Path.Combine(outputDirectory, ModelFileName));
+            TrainingArtifact evaluationFile;
+            using (var stream = new HashingFileStream(Path.Combine(outputDirectory, EvaluationFileName)))
+            {
+                EvaluationJson.Write(stream, spec, plan, counts, report, finalPreparation.Steps);
+                evaluationFile = stream.Complete();
+            }
+            var saving = Stopwatch.GetElapsedTime(started);
+            progress?.Report(new(TrainingStage.Saving, 1, $"Saved the model ({modelFile.SizeBytes} bytes)"));
+
+            var inputSchema = split.Loader.GetOutputSchema();
+            var outputSchema = finalModel.GetOutputSchema(inputSchema);
+            return new TrainingResult
+            {
+                Settings = _settings,
+                Metrics = report.FlatMetrics(),
+                Evaluation = report,
+                Preparation = finalPreparation.Steps,
+                Classes = spec.Task.IsClassification() ? _label!.Classes : [],
+                Rows = counts,
+                Timings = new TrainingTimings(loading, training, evaluating, saving),
+                InputSchema = [.. inputSchema.Select(c => new ModelColumn(c.Name, c.Type.ToString() ?? ""))],
+                OutputSchema = [.. new[] { DefaultColumnNames.PredictedLabel, DefaultColumnNames.Score, DefaultColumnNames.Probability }
+                    .Where(name => outputSchema.GetColumnOrNull(name) is not null)
+                    .Select(name => new ModelColumn(name, outputSchema[name].Type.ToString() ?? ""))],
+                Model = modelFile,
+                Predictions = predictions,
+                EvaluationFile = evaluationFile,
+            };
         }
-        var evaluating = Stopwatch.GetElapsedTime(started);
-        progress?.Report(new(TrainingStage.Evaluating, 1, string.Join(", ", metrics.Select(m => $"{m.Key} {m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))));
 
-        started = Stopwatch.GetTimestamp();
-        progress?.Report(new(TrainingStage.Saving, 0, "Saving the model"));
-        var modelFile = ModelZip.Save(ml, model, loader, Path.Combine(outputDirectory, ModelFileName));
-        var saving = Stopwatch.GetElapsedTime(started);
-        progress?.Report(new(TrainingStage.Saving, 1, $"Saved the model ({modelFile.SizeBytes} bytes)"));
-
-        return new TrainingResult
+        private SplitRows LoadAndSplit()
         {
-            Settings = settings,
-            Metrics = metrics,
-            Classes = label.Classes,
-            Rows = rows,
-            Timings = new TrainingTimings(loading, training, evaluating, saving),
-            Model = modelFile,
-            Predictions = predictions,
-        };
+            var loader = CsvFormat.CreateLoader(ml, data.Columns);
+            var raw = loader.Load(data.Path);
+            _label = plan.Label is { } labelColumn ? LabelColumn.Prepare(ml, raw, labelColumn, spec.Task, cancellationToken) : null;
+            // Every later step passes over the rows several times: parse the file once, keep the columns in memory.
+            var labelled = ml.Data.Cache(_label?.DropMissing(raw) ?? raw);
+            var total = _label?.Rows ?? Count(labelled);
+            var labelledRows = total - (_label?.Missing ?? 0);
+            CheckFeaturesPresent(labelled, labelledRows);
+
+            var dropRow = plan.Preparation.DropRowColumns.ToArray();
+            var usable = dropRow.Length > 0 ? MissingRows.Drop(ml, labelled, dropRow) : labelled;
+            var rows = checked((int)Count(usable));
+            if (rows == 0)
+                throw new TrainingDataException(dropRow[0].Name,
+                    $"Every row misses a value in a drop_row column ({string.Join(", ", dropRow.Select(c => $"'{c.Name}'"))}): nothing is left to train on.");
+            var classOfRow = _label is not null && spec.Task != TrainingTask.Regression ? _label.ClassIndexes(usable, cancellationToken) : null;
+            var strata = plan.Stratified ? classOfRow : null;
+            var folds = _evaluation.CrossValidates ? DataSplit.Folds(rows, strata, _evaluation.Folds, spec.Seed) : null;
+            var heldOut = folds is null ? DataSplit.Holdout(rows, strata, spec.HoldoutFraction, spec.Seed) : null;
+            return new SplitRows(loader, total, labelledRows, usable, rows, classOfRow, folds, heldOut);
+        }
+
+        /// <summary>Fits one model per round (the holdout, or each fold), then the model to save.</summary>
+        private (List<Round> Rounds, FittedPreparation Preparation, ITransformer Model) Train(SplitRows split)
+        {
+            var rounds = new List<Round>();
+            if (split.Folds is not { } folds)
+            {
+                progress?.Report(new(TrainingStage.Training, 0, $"Training {_settings.Trainer.Name} on {split.HeldOut!.Count(h => !h)} rows"));
+                rounds.Add(Fit(split.Usable, split.ClassOfRow, split.HeldOut!, foldNumber: null));
+                // A holdout saves the model it evaluated.
+                return (rounds, rounds[0].Preparation, rounds[0].Model);
+            }
+
+            var k = _evaluation.Folds;
+            progress?.Report(new(TrainingStage.Training, 0, $"Training {_settings.Trainer.Name} on {k} folds of {split.Rows} rows, then on all of them"));
+            for (var fold = 0; fold < k; fold++)
+            {
+                rounds.Add(Fit(split.Usable, split.ClassOfRow, [.. folds.Select(f => f == fold)], fold + 1));
+                progress?.Report(new(TrainingStage.Training, (fold + 1.0) / (k + 1), $"Trained fold {fold + 1} of {k}"));
+            }
+            // A cross-validation measured the method; the model saved learns from every row.
+            var preparation = FittedPreparation.Fit(plan.Preparation, split.Usable, $"the {split.Rows} rows", cancellationToken);
+            var model = ModelPipeline.Build(ml, trainerContext, preparation, _label, _settings, spec.Seed).Fit(split.Usable);
+            cancellationToken.ThrowIfCancellationRequested();
+            return (rounds, preparation, model);
+        }
+
+        /// <summary>Fits the preparation and the model on the rows not in <paramref name="evaluate"/>.</summary>
+        /// <param name="classOfRow">Classification: the class of each usable row, to check both sides have what they need.</param>
+        /// <param name="foldNumber">1 to k for a fold of a cross-validation; null for the holdout.</param>
+        private Round Fit(IDataView usable, int[]? classOfRow, bool[] evaluate, int? foldNumber)
+        {
+            var train = evaluate.Select(e => !e).ToArray();
+            var trainingRows = train.LongCount(t => t);
+            var evaluatedRows = evaluate.LongLength - trainingRows;
+            var where = foldNumber is { } n ? $" of fold {n}" : "";
+            CheckRound(classOfRow, evaluate, trainingRows, evaluatedRows, where);
+            // The trainer sees a cache of its rows, as it would a loaded file: shuffling trainers may shuffle it.
+            var training = ml.Data.Cache(new RowSubset(usable, train));
+            var preparation = FittedPreparation.Fit(plan.Preparation, training, $"the {trainingRows} training rows{where}", cancellationToken);
+            var model = ModelPipeline.Build(ml, trainerContext, preparation, _label, _settings, spec.Seed).Fit(training);
+            cancellationToken.ThrowIfCancellationRequested();
+            return new Round(new RowSubset(usable, evaluate), trainingRows, evaluatedRows, preparation, model);
+        }
+
+        private EvaluationReport Evaluate(IReadOnlyList<Round> rounds)
+        {
+            var scores = new List<FoldScore>();
+            var importance = new List<Dictionary<string, List<double>>>();
+            var importanceMetric = _evaluation.FeatureImportance ? PermutationImportance.MetricFor(spec.Task) : null;
+            var featureColumns = plan.Preparation.Features.Select(f => f.Column).ToArray();
+            foreach (var round in rounds)
+            {
+                var score = ModelEvaluation.Evaluate(ml, round.Model.Transform(round.Evaluated), spec.Task, _label, Calibrated);
+                scores.Add(score);
+                if (importanceMetric is not null)
+                    importance.Add(PermutationImportance.Measure(ml, round.Model, round.Evaluated, score.Metrics[importanceMetric], featureColumns,
+                        spec.Task, _label!, Calibrated, _evaluation.PermutationCount, spec.Seed, cancellationToken));
+            }
+            return ModelEvaluation.Report(
+                _evaluation.CrossValidates ? EvaluationMethod.CrossValidation : EvaluationMethod.Holdout,
+                _evaluation.Folds, _evaluation.CrossValidates ? 0 : spec.HoldoutFraction, plan.Stratified, scores,
+                [.. rounds.Select(r => (r.TrainingRows, r.EvaluatedRows))], _label?.Classes ?? [],
+                importanceMetric, importanceMetric is null ? [] : PermutationImportance.Summarize(featureColumns, importance));
+        }
+
+        /// <summary>A feature with no value in any usable row is a mistake in the data or the spec: say so before any fitting.</summary>
+        private void CheckFeaturesPresent(IDataView labelled, long labelledRows)
+        {
+            var features = plan.Preparation.Features.Select(f => f.Column).ToArray();
+            var present = new long[features.Length];
+            var columns = features.Select(f => labelled.Schema[f.Name]).ToArray();
+            using (var cursor = labelled.GetRowCursor(columns))
+            {
+                var readers = new Func<bool>[features.Length];
+                for (var i = 0; i < features.Length; i++)
+                {
+                    if (features[i].Kind == ColumnKind.Numeric)
+                    {
+                        var get = cursor.GetGetter<float>(columns[i]);
+                        float value = 0;
+                        readers[i] = () => { get(ref value); return !float.IsNaN(value); };
+                    }
+                    else
+                    {
+                        var get = cursor.GetGetter<ReadOnlyMemory<char>>(columns[i]);
+                        ReadOnlyMemory<char> value = default;
+                        readers[i] = () => { get(ref value); return !value.IsEmpty; };
+                    }
+                }
+                long count = 0;
+                while (cursor.MoveNext())
+                {
+                    if ((++count & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                    for (var i = 0; i < readers.Length; i++)
+                        if (readers[i]()) present[i]++;
+                }
+            }
+            for (var i = 0; i < features.Length; i++)
+            {
+                if (present[i] > 0) continue;
+                var rows = _label is null ? $"any of the {labelledRows} rows" : $"any of the {labelledRows} rows with a value in '{_label.Source.Name}'";
+                throw new TrainingDataException(features[i].Name,
+                    $"Column '{features[i].Name}' has no value in {rows}: a feature that is always missing cannot be learned from; exclude it (preparation.exclude_columns).");
+            }
+        }
+
+        private void CheckRound(int[]? classOfRow, bool[] evaluate, long trainingRows, long evaluatedRows, string where)
+        {
+            var labelName = _label?.Source.Name;
+            if (trainingRows == 0 || evaluatedRows == 0)
+                throw new TrainingDataException(labelName,
+                    _evaluation.CrossValidates
+                        ? $"The {evaluate.Length} usable rows are too few for {_evaluation.Folds} folds."
+                        : $"The {evaluate.Length} usable rows are too few to hold out {spec.HoldoutFraction:0.##} of them and train on the rest.");
+            if (classOfRow is null || !spec.Task.IsClassification())
+                return;
+            var trainingClasses = new SortedSet<int>();
+            var evaluatedClasses = new SortedSet<int>();
+            for (var row = 0; row < evaluate.Length; row++)
+                (evaluate[row] ? evaluatedClasses : trainingClasses).Add(classOfRow[row]);
+            if (trainingClasses.Count < 2)
+                throw new TrainingDataException(labelName,
+                    $"The training rows{where} hold a single class of '{labelName}' ('{_label!.Classes[trainingClasses.Min]}'); use more data{(_evaluation.CrossValidates ? "" : " or another seed")}.");
+            // AUC needs both classes among the rows it is computed on.
+            if (spec.Task == TrainingTask.BinaryClassification && evaluatedClasses.Count < 2)
+                throw new TrainingDataException(labelName,
+                    $"The {(_evaluation.CrossValidates ? "evaluated" : "holdout")} rows{where} hold a single class of '{labelName}' ('{_label!.Classes[evaluatedClasses.Min]}'); " +
+                    (_evaluation.CrossValidates
+                        ? $"each class needs at least {_evaluation.Folds} rows (one per fold) in a stratified split."
+                        : "use more data or a larger holdout fraction."));
+        }
+
+        private static long Count(IDataView view)
+        {
+            long count = 0;
+            using var cursor = view.GetRowCursor([]);
+            while (cursor.MoveNext()) count++;
+            return count;
+        }
+
+        private string Describe(SplitRows split)
+        {
+            var text = $"{split.Total} rows";
+            if (_label is not null && split.Total > split.Labelled) text += $", {split.Total - split.Labelled} without a value in '{_label.Source.Name}' dropped";
+            if (split.Labelled > split.Rows) text += $", {split.Labelled - split.Rows} missing a drop_row column dropped";
+            return text + (split.Folds is null
+                ? $"; {split.HeldOut!.Count(h => !h)} for training, {split.HeldOut!.Count(h => h)} held out"
+                : $"; {_evaluation.Folds} folds of {split.Rows} rows");
+        }
     }
 
     /// <summary>
@@ -141,8 +346,8 @@ public static class TrainingRun
     private static readonly System.Reflection.MethodInfo? CancelMethod = typeof(MLContext).GetMethod(
         "CancelExecution", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic, Type.EmptyTypes);
 
-    /// <summary>Checks the declared columns against the file and the spec before any training starts.</summary>
-    private static DatasetColumn CheckColumns(CsvDataset data, string labelColumnName)
+    /// <summary>Checks the declared columns against the file before any training starts.</summary>
+    private static void CheckColumns(CsvDataset data)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var column in data.Columns)
@@ -152,50 +357,9 @@ public static class TrainingRun
             if (ReservedColumns.IsReserved(column.Name))
                 throw new TrainingDataException(column.Name, $"Column name '{column.Name}' is reserved for the training pipeline; rename the column.");
         }
-        var label = data.Columns.FirstOrDefault(column => column.Name == labelColumnName)
-            ?? throw new TrainingDataException(labelColumnName,
-                $"Label column '{labelColumnName}' is not in the data set; its columns are {string.Join(", ", data.Columns.Select(c => $"'{c.Name}'"))}.");
-        if (data.Columns.Count < 2)
-            throw new TrainingDataException(labelColumnName, $"The data set has no columns besides the label '{labelColumnName}' to learn from.");
-
         var header = CsvFormat.ReadHeader(data.Path);
         if (!header.SequenceEqual(data.Columns.Select(column => column.Name), StringComparer.Ordinal))
             throw new TrainingDataException(null,
                 $"The file's header ({string.Join(", ", header.Select(h => $"'{h}'"))}) does not match the data set's columns ({string.Join(", ", data.Columns.Select(c => $"'{c.Name}'"))}).");
-        return label;
     }
-
-    private static void CheckSplit(TrainingSpec spec, LabelColumn label, TrainingRowCounts rows, DataOperationsCatalog.TrainTestData split, CancellationToken cancellationToken)
-    {
-        var labelled = rows.Total - rows.MissingLabel;
-        if (rows.Training == 0 || rows.Holdout == 0)
-            throw new TrainingDataException(label.Source.Name,
-                $"The {labelled} rows with a value in '{label.Source.Name}' are too few to hold out {spec.HoldoutFraction:0.##} of them and train on the rest.");
-        if (spec.Task == TrainingTask.Regression)
-            return;
-        var trainingClasses = label.ClassesIn(split.TrainSet, cancellationToken);
-        if (trainingClasses.Count < 2)
-            throw new TrainingDataException(label.Source.Name,
-                $"The training rows hold a single class of '{label.Source.Name}' ('{trainingClasses.First()}'); use more data or another seed.");
-        // AUC needs both classes among the rows it is computed on.
-        if (spec.Task == TrainingTask.BinaryClassification && label.ClassesIn(split.TestSet, cancellationToken) is { Count: < 2 } holdoutClasses)
-            throw new TrainingDataException(label.Source.Name,
-                $"The holdout rows hold a single class of '{label.Source.Name}' ('{holdoutClasses.First()}'); use more data or a larger holdout fraction.");
-    }
-
-    private static long Count(IDataView view, CancellationToken cancellationToken)
-    {
-        long count = 0;
-        using var cursor = view.GetRowCursor([]);
-        while (cursor.MoveNext())
-        {
-            if ((++count & 0xFFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-        }
-        return count;
-    }
-
-    private static string Describe(TrainingRowCounts rows, LabelColumn label) =>
-        $"{rows.Total} rows" +
-        (rows.MissingLabel > 0 ? $", {rows.MissingLabel} without a value in '{label.Source.Name}' dropped" : "") +
-        $"; {rows.Training} for training, {rows.Holdout} held out";
 }

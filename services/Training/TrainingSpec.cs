@@ -1,3 +1,8 @@
+using Platform.Training.Catalogue;
+using Platform.Training.Data;
+using Platform.Training.Evaluation;
+using Platform.Training.Preparation;
+
 namespace Platform.Training;
 
 /// <summary>What to train: the job's specification as the trainer needs it.</summary>
@@ -8,7 +13,7 @@ public sealed record TrainingSpec
 
     public required TrainingTask Task { get; init; }
 
-    /// <summary>The column to predict.</summary>
+    /// <summary>The column to predict; empty for clustering without a label (with one, clustering reports how well clusters match it).</summary>
     public required string LabelColumn { get; init; }
 
     /// <summary>A trainer name from <see cref="Catalogue.TrainerCatalogue"/>.</summary>
@@ -17,11 +22,17 @@ public sealed record TrainingSpec
     /// <summary>Hyperparameters by name, values as invariant text; missing ones take the default.</summary>
     public IReadOnlyDictionary<string, string> Hyperparameters { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Seeds the split and the trainer: the same seed, data and spec give the same model.</summary>
+    /// <summary>Seeds the split, the trainer and the feature-importance shuffles: the same seed, data and spec give the same model.</summary>
     public required int Seed { get; init; }
 
-    /// <summary>Share of the labelled rows held out for evaluation, in (0, 0.5].</summary>
+    /// <summary>Share of the rows held out for evaluation, in (0, 0.5]; unused by a cross-validation.</summary>
     public double HoldoutFraction { get; init; } = DefaultHoldoutFraction;
+
+    /// <summary>How the data is prepared; the defaults when the job says nothing.</summary>
+    public DataPreparation Preparation { get; init; } = DataPreparation.Default;
+
+    /// <summary>How the model is evaluated; a stratified holdout when the job says nothing.</summary>
+    public EvaluationSpec Evaluation { get; init; } = EvaluationSpec.Default;
 
     /// <summary>Checks <see cref="HoldoutFraction"/>; throws for the field <c>holdout_fraction</c>.</summary>
     public static void ValidateHoldoutFraction(double fraction)
@@ -29,4 +40,49 @@ public sealed record TrainingSpec
         if (!(fraction > 0 && fraction <= 0.5))
             throw new SpecValidationException("holdout_fraction", $"{fraction} is out of range; expected a share greater than 0 and at most 0.5");
     }
+
+    /// <summary>
+    /// Checks the whole spec against the data set's columns, exactly as a training run will: task, trainer and
+    /// hyperparameters, label column, evaluation and preparation. The scheduler calls this at submission, so a
+    /// job that would fail on these grounds is never queued. Field names are relative to the job spec.
+    /// </summary>
+    /// <exception cref="SpecValidationException">Anything is invalid; <see cref="SpecValidationException.Field"/> names it.</exception>
+    public TrainingPlan Validate(IReadOnlyList<DatasetColumn> columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var settings = TrainerCatalogue.Validate(Task, Trainer, Hyperparameters);
+        if (!Evaluation.CrossValidates)
+            ValidateHoldoutFraction(HoldoutFraction);
+
+        DatasetColumn? label = null;
+        if (!string.IsNullOrEmpty(LabelColumn))
+        {
+            label = columns.FirstOrDefault(c => c.Name == LabelColumn);
+            if (label is null)
+            {
+                var nearly = columns.FirstOrDefault(c => string.Equals(c.Name, LabelColumn, StringComparison.OrdinalIgnoreCase));
+                throw new SpecValidationException("label_column",
+                    $"'{LabelColumn}' is not a column of the data set{(nearly is null ? "" : $" (did you mean '{nearly.Name}'?)")}; its columns are {string.Join(", ", columns.Take(20).Select(c => $"'{c.Name}'"))}");
+            }
+            if (Task == TrainingTask.Regression && label.Kind != ColumnKind.Numeric)
+                throw new SpecValidationException("label_column",
+                    $"'{LabelColumn}' is {label.Kind.ToString().ToLowerInvariant()}; regression needs a numeric label");
+        }
+        else if (Task.RequiresLabel())
+        {
+            throw new SpecValidationException("label_column", $"is required for {Task.ToWireName()}");
+        }
+
+        var hasClasses = label is not null && Task != TrainingTask.Regression;
+        Evaluation.Validate(Task, hasClasses);
+        var preparation = PreparationPlan.Create(Preparation, columns, label?.Name, settings.Trainer.NormalizesByDefault(Task));
+        return new TrainingPlan(settings, label, preparation, Evaluation.Stratified ?? hasClasses);
+    }
 }
+
+/// <summary>A spec checked against a data set: what a run needs besides the data.</summary>
+/// <param name="Settings">The trainer with every hyperparameter resolved.</param>
+/// <param name="Label">The label column; null for clustering without one.</param>
+/// <param name="Preparation">The preparation resolved against the columns.</param>
+/// <param name="Stratified">Whether the split is stratified by class.</param>
+public sealed record TrainingPlan(TrainerSettings Settings, DatasetColumn? Label, PreparationPlan Preparation, bool Stratified);

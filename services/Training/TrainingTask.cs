@@ -1,6 +1,6 @@
 namespace Platform.Training;
 
-/// <summary>What a training job learns to predict.</summary>
+/// <summary>What a training job learns.</summary>
 public enum TrainingTask
 {
     /// <summary>Two classes; wire name <c>binary_classification</c>.</summary>
@@ -9,6 +9,8 @@ public enum TrainingTask
     MulticlassClassification,
     /// <summary>A number; wire name <c>regression</c>.</summary>
     Regression,
+    /// <summary>Groups of similar rows, without a label (k-means); wire name <c>clustering</c>.</summary>
+    Clustering,
 }
 
 /// <summary>
@@ -20,10 +22,11 @@ public static class TrainingTasks
     public const string BinaryClassification = "binary_classification";
     public const string MulticlassClassification = "multiclass_classification";
     public const string Regression = "regression";
+    public const string Clustering = "clustering";
 
     /// <summary>Every task, in declaration order.</summary>
     public static IReadOnlyList<TrainingTask> All { get; } =
-        [TrainingTask.BinaryClassification, TrainingTask.MulticlassClassification, TrainingTask.Regression];
+        [TrainingTask.BinaryClassification, TrainingTask.MulticlassClassification, TrainingTask.Regression, TrainingTask.Clustering];
 
     /// <summary>The wire name of <paramref name="task"/>, for example <c>regression</c>.</summary>
     public static string ToWireName(this TrainingTask task) => task switch
@@ -31,6 +34,7 @@ public static class TrainingTasks
         TrainingTask.BinaryClassification => BinaryClassification,
         TrainingTask.MulticlassClassification => MulticlassClassification,
         TrainingTask.Regression => Regression,
+        TrainingTask.Clustering => Clustering,
         _ => throw new ArgumentOutOfRangeException(nameof(task), task, "Unknown training task."),
     };
 
@@ -42,6 +46,7 @@ public static class TrainingTasks
             case BinaryClassification: task = TrainingTask.BinaryClassification; return true;
             case MulticlassClassification: task = TrainingTask.MulticlassClassification; return true;
             case Regression: task = TrainingTask.Regression; return true;
+            case Clustering: task = TrainingTask.Clustering; return true;
             default: task = default; return false;
         }
     }
@@ -50,5 +55,12 @@ public static class TrainingTasks
     public static TrainingTask Parse(string? wireName) => TryParse(wireName, out var task)
         ? task
         : throw new SpecValidationException("task",
-            $"'{wireName}' is not a training task; expected one of {BinaryClassification}, {MulticlassClassification}, {Regression}");
+            $"'{wireName}' is not a training task; expected one of {string.Join(", ", All.Select(t => t.ToWireName()))}");
+
+    /// <summary>Whether the task predicts classes (binary or multiclass classification).</summary>
+    public static bool IsClassification(this TrainingTask task) =>
+        task is TrainingTask.BinaryClassification or TrainingTask.MulticlassClassification;
+
+    /// <summary>Whether the task needs a label column (every task but clustering, where a label is optional).</summary>
+    public static bool RequiresLabel(this TrainingTask task) => task != TrainingTask.Clustering;
 }

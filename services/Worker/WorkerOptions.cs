@@ -16,4 +16,19 @@ public sealed class WorkerOptions
 
     /// <summary>How this worker names itself in job events (<c>Worker:Name</c>, default host name and process id).</summary>
     public string Name { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>
+    /// How often the worker renews its attempts' leases and announces its capacity (<c>Worker:HeartbeatInterval</c>,
+    /// default 2 s). Also how soon it learns that an attempt was cancelled. Well below <c>Scheduler:LeaseDuration</c>.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// On shutdown, how long running attempts may take to finish before they are handed back to the scheduler
+    /// (<c>Worker:ShutdownGrace</c>, default 20 s). Keep it below the orchestrator's kill timeout.
+    /// </summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long to wait for the scheduler's answer before registering a model (<c>Worker:CommitTimeout</c>, default 30 s).</summary>
+    public TimeSpan CommitTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -72,6 +72,28 @@ internal static class Requests
     public static List<RegisterModelVersionRequest> Registration(string modelName, string jobId, byte[] model, byte[] predictions) =>
         Registration(Version(modelName, jobId), new ArtifactUpload("model", model), new ArtifactUpload("predictions", predictions));
 
+    /// <summary>The first message of an upload: a model trained elsewhere, with what its uploader knows.</summary>
+    public static ModelVersion UploadHeader(string modelName) => new()
+    {
+        ModelName = modelName,
+        Task = "binary_classification",
+        Trainer = "fast_tree",
+        LabelColumn = "Label",
+        Metrics = { ["auc"] = 0.91 },
+        Description = "Trained in a notebook.",
+    };
+
+    public static List<UploadModelVersionRequest> ModelUpload(ModelVersion header, params ArtifactUpload[] artifacts) =>
+        Registration(header, artifacts).Select(m => m.ContentCase switch
+        {
+            RegisterModelVersionRequest.ContentOneofCase.Version => new UploadModelVersionRequest { Version = m.Version },
+            RegisterModelVersionRequest.ContentOneofCase.Artifact => new UploadModelVersionRequest { Artifact = m.Artifact },
+            _ => new UploadModelVersionRequest { Chunk = m.Chunk },
+        }).ToList();
+
+    public static List<UploadModelVersionRequest> ModelUpload(string modelName, byte[] model) =>
+        ModelUpload(UploadHeader(modelName), new ArtifactUpload("model", model));
+
     public static byte[] RandomBytes(int length, int seed)
     {
         var bytes = new byte[length];

@@ -26,6 +26,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string Name { get; }
     public int GrpcPort { get; }
     public int HttpPort { get; }
+    /// <summary>The operating-system process id (for example to read its memory use from /proc).</summary>
+    public int ProcessId => _process.Id;
     public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
 
     /// <summary>What the process has printed so far (for failure messages).</summary>

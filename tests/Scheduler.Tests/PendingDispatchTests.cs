@@ -1,28 +1,25 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Contracts;
-using Platform.Scheduler.Jobs;
 
 namespace Platform.Scheduler.Tests;
 
+/// <summary>Dispatch when the broker refuses a publish: the claimed slot is given back and a later pass publishes.</summary>
 public sealed class PendingDispatchTests
 {
     [Fact]
-    public async Task A_job_whose_publish_failed_is_dispatched_by_the_sweep_once_the_bus_is_back()
+    public async Task A_job_whose_publish_failed_is_dispatched_by_a_later_pass_once_the_bus_is_back()
     {
         await using var host = await SchedulerTestHost.StartAsync(services => services.AddBrokenBus());
         var bus = host.Services.GetRequiredService<FlakyBus>();
-        var sweep = host.Services.GetRequiredService<PendingDispatchSweep>();
         var job = await host.SubmitPenguinsAsync();
         Assert.Empty(host.PublishedOf<TrainModel>());
+        Assert.Null(await host.QueryAsync(db => db.TrainingJobs.Select(j => j.DispatchedAt).SingleAsync()));
 
         bus.Down = false;
-        // Too early: the submission itself may still be publishing.
-        Assert.Equal(0, await sweep.SweepOnceAsync(CancellationToken.None));
-        host.Clock.Advance(new SchedulerOptions().RedispatchAfter);
-        Assert.Equal(1, await sweep.SweepOnceAsync(CancellationToken.None));
-        // Confirmed now: a later sweep leaves it alone.
-        Assert.Equal(0, await sweep.SweepOnceAsync(CancellationToken.None));
+        Assert.Equal(1, await host.SuperviseAsync());
+        // Dispatched now: a later pass leaves it alone.
+        Assert.Equal(0, await host.SuperviseAsync());
 
         var command = Assert.Single(host.PublishedOf<TrainModel>());
         Assert.Equal(Guid.Parse(job.Id), command.JobId);
@@ -30,29 +27,23 @@ public sealed class PendingDispatchTests
     }
 
     [Fact]
-    public async Task The_sweep_keeps_a_job_pending_while_the_bus_stays_down()
+    public async Task A_pass_keeps_a_job_pending_while_the_bus_stays_down()
     {
         await using var host = await SchedulerTestHost.StartAsync(services => services.AddBrokenBus());
-        var sweep = host.Services.GetRequiredService<PendingDispatchSweep>();
         await host.SubmitPenguinsAsync();
-        host.Clock.Advance(new SchedulerOptions().RedispatchAfter);
 
-        Assert.Equal(0, await sweep.SweepOnceAsync(CancellationToken.None));
+        Assert.Equal(0, await host.SuperviseAsync());
         Assert.Null(await host.QueryAsync(db => db.TrainingJobs.Select(j => j.DispatchedAt).SingleAsync()));
     }
 
     [Fact]
     public async Task Jobs_that_a_worker_has_started_are_never_redispatched()
     {
-        await using var host = await SchedulerTestHost.StartAsync(services => services.AddBrokenBus());
-        var bus = host.Services.GetRequiredService<FlakyBus>();
-        var sweep = host.Services.GetRequiredService<PendingDispatchSweep>();
+        await using var host = await SchedulerTestHost.StartAsync();
         var job = await host.SubmitPenguinsAsync();
-        bus.Down = false;
-        await host.DeliverAsync(new TrainingJobStarted(Guid.Parse(job.Id), 1, "worker-1", host.Clock.GetUtcNow()));
-        host.Clock.Advance(new SchedulerOptions().RedispatchAfter);
+        await host.DeliverAsync(new TrainingJobStarted(Guid.Parse(job.Id), 1, SchedulerTestHost.WorkerName, host.Clock.GetUtcNow()));
 
-        Assert.Equal(0, await sweep.SweepOnceAsync(CancellationToken.None));
-        Assert.Empty(host.PublishedOf<TrainModel>());
+        Assert.Equal(0, await host.SuperviseAsync());
+        Assert.Single(host.PublishedOf<TrainModel>());
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Platform.Contracts;
 using Platform.Scheduler.Data;
 using Platform.Scheduler.Grpc;
 using Platform.Jobs.V1;
@@ -20,6 +21,9 @@ namespace Platform.Scheduler.Tests;
 /// The scheduler's services for unit tests: a temporary SQLite database, MassTransit's in-memory test harness
 /// with the scheduler's consumers, a fake model store and a fake clock. Every message published on the bus is
 /// recorded in <see cref="Published"/> at once (no waiting for the harness's inactivity timeout).
+/// The supervisor does not run in the background: <see cref="SubmitAsync"/> and <see cref="DeliverAsync{T}"/> run
+/// one pass afterwards, as the woken supervisor would, and tests call <see cref="SuperviseAsync"/> after moving
+/// the clock. Unless told otherwise, one worker (<see cref="WorkerName"/>) with plenty of slots is connected.
 /// </summary>
 public sealed class SchedulerTestHost : IAsyncDisposable
 {
@@ -36,11 +40,14 @@ public sealed class SchedulerTestHost : IAsyncDisposable
         services.AddOptions<SchedulerOptions>();
         services.AddSchedulerCore();
         services.AddScoped<JobGrpcService>();
-        services.AddSingleton<PendingDispatchSweep>();
+        services.AddSingleton<JobSupervisor>();
         services.AddMassTransitTestHarness(bus => bus.AddSchedulerConsumers());
         configure?.Invoke(services);
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
+
+    /// <summary>The worker connected at start.</summary>
+    public const string WorkerName = "worker-1";
 
     /// <summary>Starts at a fixed instant; tests move it on explicitly.</summary>
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2025, 1, 15, 9, 0, 0, TimeSpan.Zero));
@@ -54,16 +61,41 @@ public sealed class SchedulerTestHost : IAsyncDisposable
 
     public IServiceProvider Services => _services;
 
-    /// <summary>Creates the database and starts the bus.</summary>
-    public static async Task<SchedulerTestHost> StartAsync(Action<IServiceCollection>? configure = null)
+    /// <summary>Creates the database, starts the bus and connects <see cref="WorkerName"/> with <paramref name="workerSlots"/> slots (none for 0).</summary>
+    public static async Task<SchedulerTestHost> StartAsync(Action<IServiceCollection>? configure = null, int workerSlots = 100)
     {
         var host = new SchedulerTestHost(configure);
         await using (var scope = host._services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<SchedulerDbContext>().Database.EnsureCreatedAsync();
         await host.Harness.Start();
         host.Harness.Bus.ConnectPublishObserver(new PublishRecorder(host.Published));
+        if (workerSlots > 0) await host.HeartbeatAsync(WorkerName, workerSlots);
         return host;
     }
+
+    /// <summary>Sends a worker's heartbeat as the worker would (a request) and returns the scheduler's answer.</summary>
+    public async Task<WorkerHeartbeatAcknowledged> HeartbeatAsync(string worker, int capacity, IReadOnlyList<RunningAttempt>? attempts = null, bool draining = false)
+    {
+        var client = Harness.Bus.CreateRequestClient<WorkerHeartbeat>(TimeSpan.FromSeconds(30));
+        var response = await client.GetResponse<WorkerHeartbeatAcknowledged>(new WorkerHeartbeat
+        {
+            Worker = worker, Capacity = capacity, Draining = draining, Attempts = attempts ?? [], At = Clock.GetUtcNow(),
+        });
+        return response.Message;
+    }
+
+    /// <summary>Asks, as a worker about to register its model, whether the attempt may commit.</summary>
+    public async Task<CommitDecision> AskToCommitAsync(Guid jobId, int attempt, string worker = WorkerName)
+    {
+        var client = Harness.Bus.CreateRequestClient<CommitAttempt>(TimeSpan.FromSeconds(30));
+        return (await client.GetResponse<CommitDecision>(new CommitAttempt(jobId, attempt, worker))).Message;
+    }
+
+    /// <summary>One supervisor pass (leases, deadlines, dispatch); returns how many attempts were dispatched.</summary>
+    public Task<int> SuperviseAsync() => _services.GetRequiredService<JobSupervisor>().SuperviseOnceAsync(CancellationToken.None);
+
+    /// <summary>The <see cref="TrainModel"/> commands published so far for <paramref name="jobId"/>.</summary>
+    public IReadOnlyList<TrainModel> DispatchesOf(string jobId) => [.. PublishedOf<TrainModel>().Where(c => c.JobId == Guid.Parse(jobId))];
 
     /// <summary>Published messages of type <typeparamref name="T"/>.</summary>
     public IReadOnlyList<T> PublishedOf<T>() => [.. Published.OfType<T>()];
@@ -83,8 +115,15 @@ public sealed class SchedulerTestHost : IAsyncDisposable
         return await Interceptor.UnaryServerHandler(request, context, (r, c) => method(service, r, c));
     }
 
-    public Task<Job> SubmitAsync(SubmitJobRequest request, string tenantId = Tenant.Default) =>
-        CallAsync((s, r, c) => s.SubmitJob(r, c), request, tenantId);
+    public async Task<Job> SubmitAsync(SubmitJobRequest request, string tenantId = Tenant.Default)
+    {
+        var job = await CallAsync((s, r, c) => s.SubmitJob(r, c), request, tenantId);
+        await SuperviseAsync();
+        return job;
+    }
+
+    public Task<Job> CancelAsync(string jobId, string tenantId = Tenant.Default, string reason = "") =>
+        CallAsync((s, r, c) => s.CancelJob(r, c), new CancelJobRequest { JobId = jobId, Reason = reason }, tenantId);
 
     public Task<Job> GetAsync(string jobId, string tenantId = Tenant.Default) =>
         CallAsync((s, r, c) => s.GetJob(r, c), new GetJobRequest { JobId = jobId }, tenantId);
@@ -126,7 +165,7 @@ public sealed class SchedulerTestHost : IAsyncDisposable
         return await action(scope.ServiceProvider.GetRequiredService<SchedulerDbContext>());
     }
 
-    /// <summary>Publishes <paramref name="message"/> and waits until the scheduler has consumed it.</summary>
+    /// <summary>Publishes <paramref name="message"/>, waits until the scheduler has consumed it, then runs a supervisor pass.</summary>
     public async Task DeliverAsync<T>(T message)
         where T : class
     {
@@ -135,6 +174,7 @@ public sealed class SchedulerTestHost : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (!await Harness.Consumed.Any<T>(m => m.Context.MessageId == messageId, timeout.Token))
             timeout.Token.ThrowIfCancellationRequested();
+        await SuperviseAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -51,6 +51,8 @@ public sealed class SubmitJobTests : IAsyncLifetime
         Assert.Equal("100", job.Spec.Hyperparameters["number_of_iterations"]);
 
         var stored = await _host.GetAsync(job.Id);
+        Assert.True(stored.Pending.Dispatched); // GetJob adds why the job still waits
+        stored.Pending = null;
         Assert.Equal(job, stored);
 
         var command = Assert.Single(_host.PublishedOf<TrainModel>());
@@ -178,7 +180,7 @@ public sealed class SubmitJobTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_failed_publish_still_returns_the_committed_job_for_the_sweep_to_dispatch()
+    public async Task A_failed_publish_still_returns_the_committed_job_for_the_next_pass_to_dispatch()
     {
         await using var host = await SchedulerTestHost.StartAsync(services => services.AddBrokenBus());
         var penguins = host.ModelStore.AddPenguins();
@@ -227,6 +229,8 @@ public sealed class SubmitJobTests : IAsyncLifetime
             ["request id too long"] = new((r, _) => r.RequestId = new string('r', 129), StatusCode.InvalidArgument, "request_id"),
             ["request id with control characters"] = new((r, _) => r.RequestId = "a\nb", StatusCode.InvalidArgument, "request_id"),
             ["malformed tenant"] = new((_, _) => { }, StatusCode.InvalidArgument, "x-tenant-id", "Not A Tenant"),
+            ["malformed queue"] = new((r, _) => r.Spec.Queue = "GPU Queue", StatusCode.InvalidArgument, "spec.queue"),
+            ["negative run-time limit"] = new((r, _) => r.Spec.MaxRunSeconds = -1, StatusCode.InvalidArgument, "spec.max_run_seconds"),
         };
     }
 }

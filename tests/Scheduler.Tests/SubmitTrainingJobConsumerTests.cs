@@ -43,6 +43,24 @@ public sealed class SubmitTrainingJobConsumerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Preparation_and_evaluation_reach_the_job_and_the_worker()
+    {
+        await _host.DeliverAsync(Valid() with
+        {
+            Preparation = new PreparationSpec { ExcludeColumns = ["island"], Columns = [new ColumnPreparationSpec { Name = "body_mass_g", MissingValues = "median" }] },
+            Evaluation = new EvaluationOptions { Folds = 3 },
+        });
+
+        var job = Assert.Single((await _host.ListAsync(new ListJobsRequest { RequestId = "order-17" }, "acme")).Jobs);
+        Assert.Equal(["island"], job.Spec.Preparation.ExcludeColumns);
+        Assert.Equal(MissingValuePolicy.Median, job.Spec.Preparation.Columns[0].MissingValues);
+        Assert.Equal(3, job.Spec.Evaluation.Folds);
+        var command = Assert.Single(_host.PublishedOf<TrainModel>());
+        Assert.Equal("median", command.Preparation!.Columns[0].MissingValues);
+        Assert.Equal(3, command.Evaluation!.Folds);
+    }
+
+    [Fact]
     public async Task Without_a_tenant_the_job_belongs_to_the_default_tenant()
     {
         await _host.DeliverAsync(Valid("default") with { TenantId = null });
@@ -68,12 +86,15 @@ public sealed class SubmitTrainingJobConsumerTests : IAsyncLifetime
         ["unknown trainer"] = (m => m with { Trainer = "deep_magic" }, "spec.trainer"),
         ["unknown data set"] = (m => m with { DatasetId = Guid.NewGuid().ToString() }, "spec.dataset_id"),
         ["malformed data set id"] = (m => m with { DatasetId = "penguins.csv" }, "spec.dataset_id"),
-        ["unknown task"] = (m => m with { Task = "clustering" }, "spec.task"),
+        ["unknown task"] = (m => m with { Task = "telepathy" }, "spec.task"),
         ["missing label column"] = (m => m with { LabelColumn = null }, "spec.label_column"),
         ["hyperparameter of the wrong type"] = (m => m with { Hyperparameters = new() { ["number_of_iterations"] = "lots" } },
             "spec.hyperparameters.number_of_iterations"),
         ["holdout out of range"] = (m => m with { HoldoutFraction = 0.9 }, "spec.holdout_fraction"),
         ["malformed tenant"] = (m => m with { TenantId = "ACME Inc" }, "tenant_id"),
+        ["unknown missing-value policy"] = (m => m with { Preparation = new PreparationSpec { MissingValues = "average" } }, "spec.preparation.missing_values"),
+        ["excluding an unknown column"] = (m => m with { Preparation = new PreparationSpec { ExcludeColumns = ["beak_colour"] } },
+            "spec.preparation.exclude_columns[0]"),
     };
 
     [Theory]

@@ -18,6 +18,9 @@ public sealed class TrainingJobTests
         ModelName = "m", ModelVersion = 1, Metrics = new Dictionary<string, double>(), ModelSha256 = "", TrainingSeconds = 1,
     };
 
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    private static readonly RetryPolicy Retry = new(3, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
+
     private static TrainingJob NewJob() => TrainingJob.Submit(Guid.NewGuid(), "default", null, Spec, JobSources.Grpc, T0);
 
     [Fact]
@@ -36,13 +39,13 @@ public sealed class TrainingJobTests
     {
         var job = NewJob();
 
-        Assert.True(job.Start(1, "w", T0.AddSeconds(1)));
-        Assert.False(job.Start(1, "w", T0.AddSeconds(1)));
+        Assert.True(job.Start(1, "w", T0.AddSeconds(1), T0, Lease));
+        Assert.False(job.Start(1, "w", T0.AddSeconds(1), T0, Lease));
         Assert.True(job.ReportProgress(1, "training", 0.5, "", T0.AddSeconds(2)));
         Assert.False(job.ReportProgress(1, "training", 0.5, "", T0.AddSeconds(2)));
         Assert.False(job.ReportProgress(1, "loading", 1, "", T0));
         Assert.True(job.Succeed(1, Result, "w", T0.AddSeconds(3)));
-        Assert.False(job.Fail(1, "late", true, "w", T0.AddSeconds(4)));
+        Assert.False(job.Fail(1, "late", true, "w", T0.AddSeconds(4), T0, Retry));
         Assert.False(job.ReportProgress(1, "evaluating", 1, "", T0.AddSeconds(5)));
 
         Assert.Equal([1, 2, 3, 4], job.TakeUnsavedEvents().Select(e => e.Sequence));
@@ -55,7 +58,7 @@ public sealed class TrainingJobTests
     {
         var job = NewJob();
 
-        Assert.True(job.Fail(1, " ", true, "w", T0));
+        Assert.True(job.Fail(1, " ", true, "w", T0, T0, Retry));
 
         Assert.Equal(JobState.Failed, job.State);
         Assert.False(string.IsNullOrWhiteSpace(job.FailureReason));
@@ -65,7 +68,7 @@ public sealed class TrainingJobTests
     public void Progress_is_kept_within_zero_and_one()
     {
         var job = NewJob();
-        job.Start(1, "w", T0);
+        job.Start(1, "w", T0, T0, Lease);
 
         job.ReportProgress(1, "training", 7, "", T0);
 

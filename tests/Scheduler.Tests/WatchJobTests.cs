@@ -49,7 +49,7 @@ public sealed class WatchJobTests : IAsyncLifetime
         Assert.Equal(
             [(JobState.Running, "starting", 0.0), (JobState.Running, "training", 0.25), (JobState.Running, "training", 0.75), (JobState.Succeeded, "completed", 1.0)],
             rest.Select(u => (u.Job.State, u.Job.Stage, u.Job.Progress)));
-        Assert.Equal(["started on worker-1", "training 25%", "training 75%", "succeeded: model penguins version 1"], rest.Select(u => u.Message));
+        Assert.Equal(["attempt 1 started on worker-1", "training 25%", "training 75%", "succeeded: model penguins version 1"], rest.Select(u => u.Message));
         Assert.Equal([T0, T0.AddSeconds(1), T0.AddSeconds(2), T0.AddSeconds(3)], rest.Select(u => u.At.ToDateTimeOffset()));
         Assert.All(rest.SkipLast(1), u => Assert.Null(u.Job.Result));
         Assert.Equal(1, rest[^1].Job.Result.ModelVersion);
@@ -60,7 +60,7 @@ public sealed class WatchJobTests : IAsyncLifetime
     {
         var job = await _host.SubmitPenguinsAsync();
         var id = Guid.Parse(job.Id);
-        await _host.DeliverAsync(new TrainingJobFailed(id, 1, "out of memory", false, "worker-1", T0));
+        await _host.DeliverAsync(new TrainingJobFailed(id, 1, "out of memory", true, "worker-1", T0));
         using var context = TestServerCallContext.ForTenant("default");
 
         var (call, updates) = _host.Watch(job.Id, context);
@@ -86,9 +86,10 @@ public sealed class WatchJobTests : IAsyncLifetime
         // Another replica: same database, its own notifier, so nothing wakes this process's watcher.
         await using (var scope = _host.Services.CreateAsyncScope())
         {
+            using var otherSignal = new DispatchSignal();
             var otherReplica = new JobTracker(scope.ServiceProvider.GetRequiredService<SchedulerDbContext>(), new JobWatchNotifier(),
-                NullLogger<JobTracker>.Instance);
-            await otherReplica.ApplyAsync(id, "test", j => j.Start(1, "worker-9", T0), CancellationToken.None);
+                otherSignal, scope.ServiceProvider.GetRequiredService<MassTransit.IPublishEndpoint>(), NullLogger<JobTracker>.Instance);
+            await otherReplica.ApplyAsync(id, "test", j => j.Start(1, "worker-9", T0, T0, TimeSpan.FromSeconds(30)), CancellationToken.None);
         }
 
         var next = reader.MoveNextAsync().AsTask();
@@ -99,7 +100,7 @@ public sealed class WatchJobTests : IAsyncLifetime
         }
         Assert.True(await next);
         Assert.Equal(JobState.Running, reader.Current.Job.State);
-        Assert.Equal("started on worker-9", reader.Current.Message);
+        Assert.Equal("attempt 1 started on worker-9", reader.Current.Message);
         context.Cancel();
         await Assert.ThrowsAnyAsync<Exception>(() => call);
     }

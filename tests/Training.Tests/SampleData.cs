@@ -32,6 +32,18 @@ internal static class SampleData
     ]);
 
     /// <summary>
+    /// 1,210 mails (380 spam): every fifth record of the SpamAssassin corpus, with "subject" and "body" as the
+    /// text columns the model store infers them to be. "group" (the source folder) gives the label away.
+    /// </summary>
+    public static CsvDataset Spam { get; } = new(Path.Combine(DataFolder, "spam-assassin-sample.csv"),
+    [
+        new("label", ColumnKind.Categorical),
+        new("subject", ColumnKind.Text),
+        new("body", ColumnKind.Text),
+        new("group", ColumnKind.Categorical),
+    ]);
+
+    /// <summary>
     /// Iris with the species replaced by a two-class label of the given kind: "is_versicolor" as
     /// true/false (boolean), 1/0 (numeric) or yes/no (categorical). Versicolor against the rest is
     /// not linearly separable, so the metrics are not all perfect.
@@ -67,6 +79,23 @@ internal static class SampleData
         var path = Path.Combine(folder, "penguins-sex.csv");
         File.WriteAllLines(path, File.ReadAllLines(Penguins.Path).Select(line => line.EndsWith(",.", StringComparison.Ordinal) ? line[..^1] : line));
         return Penguins with { Path = path };
+    }
+
+    /// <summary>Every <paramref name="step"/>-th mail of <see cref="Spam"/> (one record per line), for tests that train twice.</summary>
+    public static CsvDataset SpamEvery(string folder, int step)
+    {
+        var path = Path.Combine(folder, "spam-every.csv");
+        var lines = File.ReadAllLines(Spam.Path);
+        File.WriteAllLines(path, [lines[0], .. lines.Skip(1).Where((_, i) => i % step == 0)]);
+        return Spam with { Path = path };
+    }
+
+    /// <summary>Penguins with one more column, "Constant", holding 1 in every row (a feature no model can use).</summary>
+    public static CsvDataset PenguinsWithConstant(string folder)
+    {
+        var path = Path.Combine(folder, "penguins-constant.csv");
+        File.WriteAllLines(path, File.ReadAllLines(Penguins.Path).Where(l => l.Length > 0).Select((line, i) => line + (i == 0 ? ",Constant" : ",1")));
+        return new CsvDataset(path, [.. Penguins.Columns, new DatasetColumn("Constant", ColumnKind.Numeric)]);
     }
 
     /// <summary>Writes a small CSV; the header is the column names joined by commas unless given.</summary>

@@ -5,9 +5,10 @@ namespace Platform.Training.Tests;
 public sealed class TrainerCatalogueTests
 {
     [Theory]
-    [InlineData(TrainingTask.BinaryClassification, new[] { "fast_forest", "fast_tree", "lbfgs_logistic", "lightgbm", "sdca_logistic" })]
-    [InlineData(TrainingTask.MulticlassClassification, new[] { "fast_tree", "lbfgs_maximum_entropy", "lightgbm", "sdca_maximum_entropy" })]
-    [InlineData(TrainingTask.Regression, new[] { "fast_forest", "fast_tree", "lightgbm", "sdca" })]
+    [InlineData(TrainingTask.BinaryClassification, new[] { "averaged_perceptron", "fast_forest", "fast_tree", "gam", "lbfgs_logistic", "lightgbm", "linear_svm", "sdca_logistic" })]
+    [InlineData(TrainingTask.MulticlassClassification, new[] { "averaged_perceptron", "fast_tree", "lbfgs_maximum_entropy", "lightgbm", "linear_svm", "sdca_maximum_entropy" })]
+    [InlineData(TrainingTask.Regression, new[] { "fast_forest", "fast_tree", "gam", "lbfgs_poisson", "lightgbm", "online_gradient_descent", "sdca_regression" })]
+    [InlineData(TrainingTask.Clustering, new[] { "kmeans" })]
     public void List_filters_by_task(TrainingTask task, string[] expected)
     {
         Assert.Equal(expected, TrainerCatalogue.List(task).Select(t => t.Name).Order(StringComparer.Ordinal));
@@ -18,7 +19,7 @@ public sealed class TrainerCatalogueTests
     {
         var names = TrainerCatalogue.List().Select(t => t.Name).ToArray();
         Assert.Equal(names.Distinct(), names);
-        Assert.Equal(8, names.Length);
+        Assert.Equal(14, names.Length);
     }
 
     [Fact]
@@ -48,6 +49,7 @@ public sealed class TrainerCatalogueTests
     [InlineData("binary_classification", TrainingTask.BinaryClassification)]
     [InlineData("multiclass_classification", TrainingTask.MulticlassClassification)]
     [InlineData("regression", TrainingTask.Regression)]
+    [InlineData("clustering", TrainingTask.Clustering)]
     public void Task_wire_names_round_trip(string wireName, TrainingTask task)
     {
         Assert.Equal(task, TrainingTasks.Parse(wireName));
@@ -69,8 +71,11 @@ public sealed class TrainerCatalogueTests
     [InlineData(TrainingTask.Regression, "xgboost")]
     [InlineData(TrainingTask.Regression, "LightGBM")]
     [InlineData(TrainingTask.Regression, "sdca_logistic")]
-    [InlineData(TrainingTask.BinaryClassification, "sdca")]
+    [InlineData(TrainingTask.BinaryClassification, "sdca_regression")]
+    [InlineData(TrainingTask.Regression, "sdca")]
     [InlineData(TrainingTask.MulticlassClassification, "fast_forest")]
+    [InlineData(TrainingTask.Clustering, "lightgbm")]
+    [InlineData(TrainingTask.Regression, "kmeans")]
     [InlineData(TrainingTask.BinaryClassification, null)]
     public void Unknown_or_unsuitable_trainer_names_the_trainer_field(TrainingTask task, string? trainer)
     {
@@ -90,6 +95,9 @@ public sealed class TrainerCatalogueTests
     [InlineData("lightgbm", "learning_rate", "1.5", "range")]
     [InlineData("fast_tree", "number_of_leaves", "1", "range")]
     [InlineData("sdca_logistic", "maximum_number_of_iterations", "100000", "range")]
+    [InlineData("kmeans", "number_of_clusters", "1", "range")]
+    [InlineData("gam", "maximum_bin_count_per_feature", "1", "range")]
+    [InlineData("linear_svm", "perform_projection", "1", "type")]
     public void Bad_hyperparameters_name_the_field(string trainer, string name, string value, string problem)
     {
         var task = TrainerCatalogue.Find(trainer)!.Tasks[0];
@@ -100,6 +108,23 @@ public sealed class TrainerCatalogueTests
         Assert.Equal($"hyperparameters.{name}", error.Field);
         Assert.StartsWith($"hyperparameters.{name}: ", error.Message, StringComparison.Ordinal);
         Assert.Contains(problem switch { "unknown" => "has no hyperparameter", "range" => "out of range", _ => value }, error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_trainer_declares_its_hyperparameters_with_a_description_and_a_default_in_range()
+    {
+        Assert.All(TrainerCatalogue.All, trainer =>
+        {
+            Assert.NotEmpty(trainer.Hyperparameters);
+            Assert.NotEmpty(trainer.Description);
+            Assert.All(trainer.Hyperparameters, h =>
+            {
+                Assert.NotEmpty(h.Description);
+                if (h.Type == HyperparameterType.Bool) return;
+                var value = double.Parse(h.DefaultValue, System.Globalization.CultureInfo.InvariantCulture);
+                Assert.InRange(value, h.Min!.Value, h.Max!.Value);
+            });
+        });
     }
 
     [Fact]

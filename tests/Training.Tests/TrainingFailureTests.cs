@@ -9,12 +9,12 @@ public sealed class TrainingFailureTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public async Task A_label_column_not_in_the_data_is_a_data_error_naming_it()
+    public async Task A_label_column_not_in_the_data_is_a_spec_error_naming_it()
     {
-        var error = await Assert.ThrowsAsync<TrainingDataException>(() => Run(SampleData.Penguins, TrainingTask.MulticlassClassification, "species"));
+        var error = await Assert.ThrowsAsync<SpecValidationException>(() => Run(SampleData.Penguins, TrainingTask.MulticlassClassification, "species"));
 
-        Assert.Equal("species", error.Column);
-        Assert.Contains("'species' is not in the data set", error.Message, StringComparison.Ordinal);
+        Assert.Equal("label_column", error.Field);
+        Assert.Contains("'species' is not a column of the data set (did you mean 'Species'?)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -55,12 +55,60 @@ public sealed class TrainingFailureTests : IDisposable
     [Theory]
     [InlineData("Species")]
     [InlineData("Sex")]
-    public async Task Regression_on_a_non_numeric_label_is_a_data_error(string label)
+    public async Task Regression_on_a_non_numeric_label_is_a_spec_error(string label)
     {
-        var error = await Assert.ThrowsAsync<TrainingDataException>(() => Run(SampleData.Penguins, TrainingTask.Regression, label));
+        var error = await Assert.ThrowsAsync<SpecValidationException>(() => Run(SampleData.Penguins, TrainingTask.Regression, label));
 
-        Assert.Equal(label, error.Column);
-        Assert.Contains("regression needs a numeric label", error.Message, StringComparison.Ordinal);
+        Assert.Equal("label_column", error.Field);
+        Assert.Contains($"'{label}' is categorical; regression needs a numeric label", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_feature_missing_in_every_row_is_a_data_error_naming_the_column_and_the_rule()
+    {
+        var data = SampleData.Write(_temp.Path, "empty-feature.csv",
+            [new("x", ColumnKind.Numeric), new("blank", ColumnKind.Numeric), new("y", ColumnKind.Categorical)],
+            Enumerable.Range(0, 30).Select(i => $"{i},,{(i % 2 == 0 ? "a" : "b")}"));
+
+        var error = await Assert.ThrowsAsync<TrainingDataException>(() => Run(data, TrainingTask.BinaryClassification, "y"));
+
+        Assert.Equal("blank", error.Column);
+        Assert.Contains("Column 'blank' has no value in any of the 30 rows with a value in 'y'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("exclude it (preparation.exclude_columns)", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_temp.File("out"), TrainingRun.ModelFileName)));
+    }
+
+    [Fact]
+    public async Task A_feature_missing_in_every_row_trains_once_it_is_excluded()
+    {
+        var data = SampleData.Write(_temp.Path, "empty-feature.csv",
+            [new("x", ColumnKind.Numeric), new("blank", ColumnKind.Categorical), new("y", ColumnKind.Categorical)],
+            Enumerable.Range(0, 100).Select(i => $"{i},,{(i % 2 == 0 ? "a" : "b")}"));
+
+        var result = await TrainingRun.ExecuteAsync(data, new TrainingSpec
+        {
+            Task = TrainingTask.BinaryClassification, LabelColumn = "y", Trainer = "fast_tree", Seed = 3,
+            Preparation = new Preparation.DataPreparation { ExcludeColumns = ["blank"] },
+        }, _temp.File("out"));
+
+        Assert.Equal(["blank"], result.Preparation.Single(s => s.Kind == "exclude_columns").Columns);
+    }
+
+    [Theory]
+    [InlineData("number_of_iterations", "0", "0 is out of range; expected a value from 1 to 10000")]
+    [InlineData("learning_rate", "2", "2 is out of range; expected a value from 0.0001 to 1")]
+    public async Task A_hyperparameter_out_of_range_names_the_field_and_the_range(string name, string value, string reason)
+    {
+        var error = await Assert.ThrowsAsync<SpecValidationException>(() => TrainingRun.ExecuteAsync(SampleData.Iris,
+            new TrainingSpec
+            {
+                Task = TrainingTask.MulticlassClassification, LabelColumn = "species", Trainer = "lightgbm", Seed = 1,
+                Hyperparameters = new Dictionary<string, string> { [name] = value },
+            },
+            _temp.File("out")));
+
+        Assert.Equal($"hyperparameters.{name}", error.Field);
+        Assert.Equal(reason, error.Reason);
     }
 
     [Fact]
@@ -71,6 +119,22 @@ public sealed class TrainingFailureTests : IDisposable
         var error = await Assert.ThrowsAsync<TrainingDataException>(() => Run(data, TrainingTask.MulticlassClassification, "Species"));
 
         Assert.Contains("does not match", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cross_validation_of_a_binary_class_with_fewer_rows_than_folds_names_the_rule()
+    {
+        var data = SampleData.Write(_temp.Path, "rare.csv", [new("x", ColumnKind.Numeric), new("y", ColumnKind.Categorical)],
+            Enumerable.Range(0, 40).Select(i => $"{i},{(i < 3 ? "rare" : "common")}"));
+
+        var error = await Assert.ThrowsAsync<TrainingDataException>(() => TrainingRun.ExecuteAsync(data, new TrainingSpec
+        {
+            Task = TrainingTask.BinaryClassification, LabelColumn = "y", Trainer = "lightgbm", Seed = 3,
+            Evaluation = new Evaluation.EvaluationSpec { Folds = 5 },
+        }, _temp.File("out")));
+
+        Assert.Equal("y", error.Column);
+        Assert.Contains("hold a single class of 'y' ('common'); each class needs at least 5 rows (one per fold)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,22 +13,32 @@ public sealed class TrainingRunTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    /// <summary>Every trainer of the catalogue, with the data it is tested on (label kinds vary on purpose).</summary>
-    public static TheoryData<TrainingTask, string, string, string> Trainers => new()
+    /// <summary>Every trainer of the catalogue for every task it serves, with the data it is tested on (label kinds vary on purpose).</summary>
+    public static TheoryData<TrainingTask, string, string, string?> Trainers => new()
     {
         { TrainingTask.BinaryClassification, "lightgbm", "iris-categorical", "is_versicolor" },
         { TrainingTask.BinaryClassification, "fast_tree", "iris-boolean", "is_versicolor" },
         { TrainingTask.BinaryClassification, "fast_forest", "iris-numeric", "is_versicolor" },
+        { TrainingTask.BinaryClassification, "gam", "iris-numeric", "is_versicolor" },
         { TrainingTask.BinaryClassification, "sdca_logistic", "penguins-sex", "Sex" },
         { TrainingTask.BinaryClassification, "lbfgs_logistic", "iris-boolean", "is_versicolor" },
+        { TrainingTask.BinaryClassification, "averaged_perceptron", "penguins-sex", "Sex" },
+        { TrainingTask.BinaryClassification, "linear_svm", "iris-categorical", "is_versicolor" },
         { TrainingTask.MulticlassClassification, "lightgbm", "penguins", "Species" },
         { TrainingTask.MulticlassClassification, "sdca_maximum_entropy", "penguins", "Species" },
         { TrainingTask.MulticlassClassification, "lbfgs_maximum_entropy", "iris", "species" },
         { TrainingTask.MulticlassClassification, "fast_tree", "iris", "species" },
+        { TrainingTask.MulticlassClassification, "averaged_perceptron", "penguins", "Species" },
+        { TrainingTask.MulticlassClassification, "linear_svm", "iris", "species" },
         { TrainingTask.Regression, "lightgbm", "penguins", "Body Mass (g)" },
         { TrainingTask.Regression, "fast_tree", "penguins", "Body Mass (g)" },
         { TrainingTask.Regression, "fast_forest", "penguins", "Body Mass (g)" },
-        { TrainingTask.Regression, "sdca", "penguins", "Body Mass (g)" },
+        { TrainingTask.Regression, "gam", "penguins", "Body Mass (g)" },
+        { TrainingTask.Regression, "sdca_regression", "penguins", "Body Mass (g)" },
+        { TrainingTask.Regression, "online_gradient_descent", "penguins", "Body Mass (g)" },
+        { TrainingTask.Regression, "lbfgs_poisson", "penguins", "Body Mass (g)" },
+        { TrainingTask.Clustering, "kmeans", "iris", "species" },
+        { TrainingTask.Clustering, "kmeans", "penguins", null },
     };
 
     [Fact]
@@ -41,7 +51,7 @@ public sealed class TrainingRunTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Trainers))]
-    public async Task Metrics_equal_the_same_pipeline_built_directly_with_MLNET(TrainingTask task, string trainer, string dataName, string label)
+    public async Task Metrics_equal_the_same_pipeline_built_directly_with_MLNET(TrainingTask task, string trainer, string dataName, string? label)
     {
         var data = Data(dataName);
 
@@ -54,7 +64,7 @@ public sealed class TrainingRunTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Trainers))]
-    public async Task Predictions_csv_equals_what_the_saved_model_predicts_on_the_same_rows(TrainingTask task, string trainer, string dataName, string label)
+    public async Task Predictions_csv_equals_what_the_saved_model_predicts_on_the_same_rows(TrainingTask task, string trainer, string dataName, string? label)
     {
         var result = await Run(Data(dataName), task, trainer, label);
 
@@ -69,14 +79,24 @@ public sealed class TrainingRunTests : IDisposable
         var lines = File.ReadAllLines(result.Predictions.Path);
         var header = lines[0].Split(',');
         var rows = lines.Skip(1).Select(line => line.Split(',')).ToArray();
-        Assert.Equal(result.Rows.Holdout, rows.Length);
-        var predictedColumn = task == TrainingTask.Regression ? "predicted_value" : "predicted_label";
+        Assert.Equal(result.Rows.Evaluated, rows.Length);
+        var predictedColumn = task switch
+        {
+            TrainingTask.Regression => "predicted_value",
+            TrainingTask.Clustering => "predicted_cluster",
+            _ => "predicted_label",
+        };
         var predicted = rows.Select(r => r[Array.IndexOf(header, predictedColumn)]).ToArray();
         switch (task)
         {
             case TrainingTask.Regression:
                 var scores = rescored.GetColumn<float>("Score").ToArray();
                 Assert.Equal(scores.Select(s => s.ToString("R", CultureInfo.InvariantCulture)), predicted);
+                break;
+            case TrainingTask.Clustering:
+                var clusters = rescored.GetColumn<uint>("PredictedLabel").ToArray();
+                Assert.Equal(clusters.Select(c => c.ToString(CultureInfo.InvariantCulture)), predicted);
+                Assert.Equal(["1", "2", "3"], predicted.Distinct().Order());
                 break;
             case TrainingTask.MulticlassClassification:
                 Assert.Equal(rescored.GetColumn<string>("PredictedLabel"), predicted);
@@ -85,7 +105,7 @@ public sealed class TrainingRunTests : IDisposable
             default:
                 var positive = rescored.GetColumn<bool>("PredictedLabel").ToArray();
                 Assert.Equal(positive.Select(p => p ? result.Classes[1] : result.Classes[0]), predicted);
-                if (trainer == "fast_forest")
+                if (trainer is "fast_forest" or "averaged_perceptron" or "linear_svm")
                 {
                     Assert.Equal(predictedColumn, header[^1]);
                     break;
@@ -99,10 +119,14 @@ public sealed class TrainingRunTests : IDisposable
 
     [Theory]
     [InlineData(TrainingTask.MulticlassClassification, "lightgbm", "Species")]
-    [InlineData(TrainingTask.Regression, "sdca", "Body Mass (g)")]
+    [InlineData(TrainingTask.MulticlassClassification, "averaged_perceptron", "Species")]
+    [InlineData(TrainingTask.Regression, "sdca_regression", "Body Mass (g)")]
+    [InlineData(TrainingTask.Regression, "gam", "Body Mass (g)")]
     [InlineData(TrainingTask.BinaryClassification, "fast_forest", "Sex")]
     [InlineData(TrainingTask.BinaryClassification, "lightgbm", "Sex")]
-    public async Task The_same_seed_gives_the_same_metrics_predictions_and_model(TrainingTask task, string trainer, string label)
+    [InlineData(TrainingTask.BinaryClassification, "linear_svm", "Sex")]
+    [InlineData(TrainingTask.Clustering, "kmeans", null)]
+    public async Task The_same_seed_gives_the_same_metrics_predictions_and_model(TrainingTask task, string trainer, string? label)
     {
         var data = Data(task == TrainingTask.BinaryClassification ? "penguins-sex" : "penguins");
 
@@ -112,6 +136,7 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Equal(first.Metrics, second.Metrics);
         Assert.Equal(first.Predictions.Sha256, second.Predictions.Sha256);
         Assert.Equal(first.Model.Sha256, second.Model.Sha256);
+        Assert.Equal(first.EvaluationFile.Sha256, second.EvaluationFile.Sha256);
     }
 
     [Fact]
@@ -133,8 +158,8 @@ public sealed class TrainingRunTests : IDisposable
         var result = await Run(data, TrainingTask.BinaryClassification, "lightgbm", "Sex");
 
         Assert.True(missing > 0);
-        Assert.Equal(new TrainingRowCounts(rows.Length, missing, result.Rows.Training, result.Rows.Holdout), result.Rows);
-        Assert.Equal(rows.Length - missing, result.Rows.Training + result.Rows.Holdout);
+        Assert.Equal(new TrainingRowCounts(rows.Length, missing, 0, result.Rows.Training, result.Rows.Evaluated), result.Rows);
+        Assert.Equal(rows.Length - missing, result.Rows.Training + result.Rows.Evaluated);
         Assert.DoesNotContain(File.ReadLines(result.Predictions.Path).Skip(1), line => line.Split(',')[6].Length == 0);
     }
 
@@ -168,12 +193,22 @@ public sealed class TrainingRunTests : IDisposable
     {
         var result = await Run(SampleData.Iris, TrainingTask.MulticlassClassification, "lightgbm", "species");
 
-        foreach (var artifact in new[] { result.Model, result.Predictions })
+        foreach (var artifact in new[] { result.Model, result.Predictions, result.EvaluationFile })
         {
             var bytes = await File.ReadAllBytesAsync(artifact.Path);
             Assert.Equal(bytes.Length, artifact.SizeBytes);
             Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), artifact.Sha256);
         }
+    }
+
+    [Fact]
+    public async Task The_result_describes_the_columns_the_model_reads_and_adds()
+    {
+        var result = await Run(Data("penguins-sex"), TrainingTask.BinaryClassification, "lightgbm", "Sex");
+
+        Assert.Equal(SampleData.Penguins.Columns.Select(c => (c.Name, c.Kind == ColumnKind.Numeric ? "Single" : "String")),
+            result.InputSchema.Select(c => (c.Name, c.Type)));
+        Assert.Equal([("PredictedLabel", "Boolean"), ("Score", "Single"), ("Probability", "Single")], result.OutputSchema.Select(c => (c.Name, c.Type)));
     }
 
     [Fact]
@@ -192,7 +227,7 @@ public sealed class TrainingRunTests : IDisposable
         Assert.StartsWith("\"weight, kg\",colour,label,predicted_label", File.ReadLines(result.Predictions.Path).First(), StringComparison.Ordinal);
         Assert.Contains("red, \"dark\"", holdout.GetColumn<string>("colour"));
         Assert.Equal(["a", "b \"x\" \\"], result.Classes);
-        Assert.Equal(result.Rows.Holdout, model.Transform(holdout).GetColumn<bool>("PredictedLabel").Count());
+        Assert.Equal(result.Rows.Evaluated, model.Transform(holdout).GetColumn<bool>("PredictedLabel").Count());
     }
 
     private CsvDataset Data(string name) => name switch
@@ -206,10 +241,10 @@ public sealed class TrainingRunTests : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
 
-    private Task<TrainingResult> Run(CsvDataset data, TrainingTask task, string trainer, string label, string output = "run", int seed = Seed) =>
+    private Task<TrainingResult> Run(CsvDataset data, TrainingTask task, string trainer, string? label, string output = "run", int seed = Seed) =>
         TrainingRun.ExecuteAsync(data, new TrainingSpec
         {
-            Task = task, LabelColumn = label, Trainer = trainer, Seed = seed,
+            Task = task, LabelColumn = label ?? "", Trainer = trainer, Seed = seed,
             Hyperparameters = DirectPipeline.Hyperparameters(trainer),
         }, _temp.File(output));
 }

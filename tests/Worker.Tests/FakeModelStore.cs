@@ -65,6 +65,9 @@ internal sealed class FakeModelStore : IAsyncDisposable
 
         public ConcurrentQueue<Registration> Registrations { get; } = new();
 
+        /// <summary>When set, DownloadDataset waits for it before sending a byte: an attempt that takes as long as a test wants.</summary>
+        public TaskCompletionSource? DownloadGate { get; set; }
+
         /// <summary>When set, RegisterModelVersion fails with this status after reading the whole stream.</summary>
         public StatusCode? FailRegistrationWith { get; set; }
 
@@ -101,6 +104,7 @@ internal sealed class FakeModelStore : IAsyncDisposable
         public override async Task DownloadDataset(DownloadDatasetRequest request, IServerStreamWriter<DataChunk> responseStream, ServerCallContext context)
         {
             var bytes = state.Find(context, request.DatasetId).Bytes;
+            if (state.DownloadGate is { } gate) await gate.Task.WaitAsync(context.CancellationToken);
             // Small chunks, so the download really is a stream of several messages.
             foreach (var chunk in bytes.Chunk(4096))
                 await responseStream.WriteAsync(new DataChunk { Data = ByteString.CopyFrom(chunk) });

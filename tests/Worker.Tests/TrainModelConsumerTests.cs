@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Grpc.Core;
 using Microsoft.ML;
 using Platform.Contracts;
+using Platform.Datasets.V1;
 
 namespace Platform.Worker.Tests;
 
@@ -30,7 +31,7 @@ public sealed class TrainModelConsumerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_completed_job_registers_the_version_with_both_artifacts_and_their_checksums()
+    public async Task A_completed_job_registers_the_version_with_its_three_artifacts_their_checksums_and_its_lineage()
     {
         var dataset = _worker.AddPenguins("acme");
         var job = WorkerUnderTest.Job(dataset);
@@ -46,9 +47,22 @@ public sealed class TrainModelConsumerTests : IAsyncLifetime
         Assert.Equal("0.1", version.Hyperparameters["learning_rate"]); // defaults are recorded too
         Assert.Equal(completed.Metrics.OrderBy(m => m.Key), version.Metrics.OrderBy(m => m.Key));
         Assert.Contains("macro_f1", completed.Metrics.Keys);
+        Assert.Contains("f1[Gentoo]", completed.Metrics.Keys);
+        // Lineage: the attempt, the worker, the fitted preparation and the columns the model reads and adds.
+        Assert.Equal((1, WorkerUnderTest.WorkerName), (version.Attempt, version.Worker));
+        Assert.Equal(["replace_missing_values", "one_hot_encoding", "concatenate_features"], version.PreparationSteps.Select(s => s.Kind));
+        Assert.Equal(["Island", "Sex"], version.PreparationSteps[1].Columns);
+        Assert.Equal(7, version.InputSchema.Count);
+        Assert.Equal(["PredictedLabel", "Score"], version.OutputSchema.Select(c => c.Name));
+        Assert.True(version.TrainingSeconds > 0);
+        Assert.NotNull(version.TrainedAt);
+        // The full evaluation travels with the completed event.
+        Assert.Equal("holdout", completed.Evaluation!.Method);
+        Assert.Equal(["Adelie", "Chinstrap", "Gentoo"], completed.Evaluation.ConfusionClasses);
+        Assert.Equal(completed.Evaluation.ConfusionCounts.Sum(row => row.Sum()), completed.Evaluation.Classes.Sum(c => c.Support));
 
-        Assert.Equal(["model", "predictions"], registration.Artifacts.Select(a => a.Header.Kind));
-        Assert.Equal(["model.zip", "predictions.csv"], registration.Artifacts.Select(a => a.Header.FileName));
+        Assert.Equal(["model", "predictions", "evaluation"], registration.Artifacts.Select(a => a.Header.Kind));
+        Assert.Equal(["model.zip", "predictions.csv", "evaluation.json"], registration.Artifacts.Select(a => a.Header.FileName));
         foreach (var (header, bytes) in registration.Artifacts)
         {
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), header.Sha256);
@@ -80,6 +94,69 @@ public sealed class TrainModelConsumerTests : IAsyncLifetime
         Assert.DoesNotContain(events, e => e is TrainingJobCompleted);
         Assert.Empty(_worker.Store.Data.Registrations);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_worker.Scratch));
+    }
+
+    [Fact]
+    public async Task Preparation_and_cross_validation_choices_reach_the_run_and_are_recorded_with_the_version()
+    {
+        var job = WorkerUnderTest.Job(_worker.AddPenguins()) with
+        {
+            Preparation = new PreparationSpec
+            {
+                ExcludeColumns = ["Island"],
+                Columns = [new ColumnPreparationSpec { Name = "Beak Length (mm)", MissingValues = "median" }],
+            },
+            Evaluation = new EvaluationOptions { Folds = 3, FeatureImportance = true, Permutations = 2 },
+        };
+
+        var completed = Assert.IsType<TrainingJobCompleted>((await _worker.TrainAsync(job))[^1]);
+
+        var evaluation = completed.Evaluation!;
+        Assert.Equal(("cross_validation", 3, true), (evaluation.Method, evaluation.Folds, evaluation.Stratified));
+        Assert.Equal([1, 2, 3], evaluation.FoldResults.Select(f => f.Fold));
+        Assert.Equal("accuracy", evaluation.ImportanceMetric);
+        Assert.DoesNotContain(evaluation.FeatureImportance, f => f.Column == "Island");
+        Assert.Contains("accuracy_std", completed.Metrics.Keys);
+        var version = Assert.Single(_worker.Store.Data.Registrations).Version;
+        Assert.Equal(["Island"], version.PreparationSteps.Single(s => s.Kind == "exclude_columns").Columns);
+        Assert.Equal("median", version.PreparationSteps.Single(s => s.Columns.SequenceEqual(["Beak Length (mm)"])).Parameters["policy"]);
+        var json = System.Text.Encoding.UTF8.GetString(_worker.Store.Data.Registrations.Single().Artifacts[2].Bytes);
+        Assert.Contains("\"method\": \"cross_validation\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"exclude_columns\": [", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_preparation_choice_fails_permanently_naming_the_field()
+    {
+        var job = WorkerUnderTest.Job(_worker.AddPenguins()) with
+        {
+            Preparation = new PreparationSpec { Columns = [new ColumnPreparationSpec { Name = "Sex", MissingValues = "average" }] },
+        };
+
+        var failed = Assert.IsType<TrainingJobFailed>((await _worker.TrainAsync(job))[^1]);
+
+        Assert.True(failed.Permanent);
+        Assert.Equal("preparation.columns[0].missing_values: 'average' is not one of mean, median, most_frequent, drop_row, indicator", failed.Reason);
+        Assert.Empty(_worker.Store.Data.Registrations);
+    }
+
+    [Fact]
+    public async Task A_text_column_of_the_data_set_is_featurised_as_text()
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "data", "spam-assassin-sample.csv"));
+        var dataset = _worker.Store.Data.Add("default", "spam.csv", bytes,
+            ("label", ColumnType.Categorical), ("subject", ColumnType.Text), ("body", ColumnType.Text), ("group", ColumnType.Categorical));
+        var job = WorkerUnderTest.Job(dataset, label: "label", trainer: "averaged_perceptron", hyperparameters: new Dictionary<string, string>()) with
+        {
+            Task = "binary_classification",
+            Preparation = new PreparationSpec { ExcludeColumns = ["group"] },
+        };
+
+        var completed = Assert.IsType<TrainingJobCompleted>((await _worker.TrainAsync(job))[^1]);
+
+        var version = Assert.Single(_worker.Store.Data.Registrations).Version;
+        Assert.Equal(["subject", "body"], version.PreparationSteps.Single(s => s.Kind == "featurize_text").Columns);
+        Assert.True(completed.Metrics["f1[spam]"] > 0.8, $"f1[spam] {completed.Metrics["f1[spam]"]}");
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Platform.Contracts;
 using Platform.Datasets.V1;
+using Platform.Worker.Lifecycle;
 
 namespace Platform.Worker.Tests;
 
@@ -29,13 +30,25 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
         Harness = host.Services.GetTestHarness();
     }
 
+    /// <summary>What the scheduler's side of the lease protocol sees and answers (see <see cref="FakeScheduler"/>).</summary>
+    public FakeScheduler.State Scheduler => _host.Services.GetRequiredService<FakeScheduler.State>();
+
+    public AttemptRunner Runner => _host.Services.GetRequiredService<AttemptRunner>();
+
+    public WorkerHeartbeatService Heartbeat => _host.Services.GetRequiredService<WorkerHeartbeatService>();
+
+    public FakeTimeProvider Clock => (FakeTimeProvider)_host.Services.GetRequiredService<TimeProvider>();
+
+    /// <summary>Stops the host as SIGTERM would (drain, grace period, hand-backs).</summary>
+    public Task StopAsync() => _host.StopAsync();
+
     public FakeModelStore Store { get; }
 
     public ITestHarness Harness { get; }
 
     public string Scratch { get; }
 
-    public static async Task<WorkerUnderTest> StartAsync()
+    public static async Task<WorkerUnderTest> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var store = await FakeModelStore.StartAsync();
         var scratch = Directory.CreateTempSubdirectory("platform-worker-tests-").FullName;
@@ -47,9 +60,16 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
             ["Worker:ScratchDirectory"] = scratch,
             ["Worker:Name"] = WorkerName,
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero)));
         builder.AddWorker();
-        builder.Services.AddMassTransitTestHarness(bus => bus.AddWorkerConsumers());
+        builder.Services.AddSingleton<FakeScheduler.State>();
+        builder.Services.AddMassTransitTestHarness(bus =>
+        {
+            bus.AddWorkerConsumers();
+            bus.AddConsumer<FakeScheduler.HeartbeatConsumer>();
+            bus.AddConsumer<FakeScheduler.CommitConsumer>();
+        });
         var host = builder.Build();
         await host.StartAsync();
         return new WorkerUnderTest(host, store, scratch);
@@ -88,7 +108,8 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
         return Events(job);
     }
 
-    private List<object> Events(TrainModel job) =>
+    /// <summary>Every event the worker has published so far for the job, in order.</summary>
+    public List<object> Events(TrainModel job) =>
     [
         .. Harness.Published.Select(_ => true).Select(p => p.MessageObject).Where(m => m switch
         {
@@ -96,6 +117,7 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
             TrainingJobProgressed e => e.JobId == job.JobId,
             TrainingJobCompleted e => e.JobId == job.JobId,
             TrainingJobFailed e => e.JobId == job.JobId,
+            TrainingJobReleased e => e.JobId == job.JobId,
             _ => false,
         }),
     ];

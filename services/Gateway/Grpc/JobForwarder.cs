@@ -20,4 +20,7 @@ internal sealed class JobForwarder(JobService.JobServiceClient scheduler) : JobS
 
     public override Task<ListTrainersResponse> ListTrainers(ListTrainersRequest request, ServerCallContext context) =>
         BackendCall.UnaryAsync(request, context, scheduler.ListTrainersAsync);
+
+    public override Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context) =>
+        BackendCall.UnaryAsync(request, context, scheduler.CancelJobAsync);
 }

@@ -58,6 +58,8 @@ public sealed class BlobUpload : IAsyncDisposable
     /// <returns>The blob's SHA-256.</returns>
     public async Task<string> CommitAsync(CancellationToken cancellationToken)
     {
+        // Idempotent: a transaction retried after a transient database failure commits its blobs again.
+        if (_committed) return _sha256!;
         var sha256 = await CompleteAsync(cancellationToken);
         var target = _store.PathOf(sha256);
         if (File.Exists(target))

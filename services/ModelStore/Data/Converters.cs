@@ -10,6 +10,12 @@ public sealed class UtcDateTimeConverter() : ValueConverter<DateTimeOffset, Date
     value => value.UtcDateTime,
     value => new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)));
 
+/// <summary>Stores an enum as its member name in snake_case ("training_job"), readable in SQL and stable across reorderings.</summary>
+public sealed class SnakeCaseEnumConverter<T>() : ValueConverter<T, string>(
+    value => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString()),
+    text => Enum.Parse<T>(text.Replace("_", "", StringComparison.Ordinal), true))
+    where T : struct, Enum;
+
 /// <summary>Stores a value as JSON text, so the same column works on PostgreSQL and SQLite.</summary>
 public sealed class JsonTextConverter<T>() : ValueConverter<T, string>(
     value => JsonSerializer.Serialize(value, JsonText.Options),

@@ -4,7 +4,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Platform.ModelStore.Data;
 
 /// <summary>
-/// The model store's database: data sets, models, model versions and their artifacts. The same model runs
+/// The model store's database: data sets, models, model versions with their artifacts, tags and aliases, the
+/// registry-event outbox and the erasure audit. The same model runs
 /// on PostgreSQL (migrations in Data/Migrations) and on SQLite (standalone mode, created from the model),
 /// so JSON lives in text columns and timestamps are stored as UTC date-times, which both engines can sort.
 /// </summary>
@@ -14,6 +15,11 @@ public sealed class ModelStoreDbContext(DbContextOptions<ModelStoreDbContext> op
     public DbSet<ModelRecord> Models => Set<ModelRecord>();
     public DbSet<ModelVersionRecord> ModelVersions => Set<ModelVersionRecord>();
     public DbSet<ArtifactRecord> Artifacts => Set<ArtifactRecord>();
+    public DbSet<ModelVersionTagRecord> ModelVersionTags => Set<ModelVersionTagRecord>();
+    public DbSet<ModelVersionMetricRecord> ModelVersionMetrics => Set<ModelVersionMetricRecord>();
+    public DbSet<ModelAliasRecord> ModelAliases => Set<ModelAliasRecord>();
+    public DbSet<OutboxMessageRecord> OutboxMessages => Set<OutboxMessageRecord>();
+    public DbSet<DatasetErasureRecord> DatasetErasures => Set<DatasetErasureRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -80,10 +80,19 @@ public sealed class DatasetGrpcService(
             CreatedAt = now,
         };
         // From here on the upload is complete and valid: a client that goes away now must not leave
-        // a blob without its row, so the last two steps ignore cancellation.
-        await upload.CommitAsync(CancellationToken.None);
-        db.Datasets.Add(record);
-        await db.SaveChangesAsync(CancellationToken.None);
+        // a blob without its row, so the last steps ignore cancellation. The bytes move into place under
+        // the blob's lock inside the row's transaction, like a model version's (see BlobLocks).
+        var strategy = db.Database.CreateExecutionStrategy();
+        await strategy.ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            await BlobLocks.AcquireAsync(db, [sha256], CancellationToken.None);
+            await upload.CommitAsync(CancellationToken.None);
+            db.Datasets.Add(record);
+            await db.SaveChangesAsync(CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+        });
 
         logger.LogInformation("Dataset {DatasetId} '{Name}' uploaded for tenant {TenantId}: {Rows} rows, {Columns} columns, {Bytes} bytes",
             record.Id, name, tenantId, record.RowCount, record.Columns.Count, record.SizeBytes);

@@ -2,11 +2,18 @@ using Google.Protobuf.WellKnownTypes;
 using Platform.Datasets.V1;
 using Platform.ModelStore.Data;
 using Platform.ModelStore.Datasets;
+using Platform.ModelStore.Maintenance;
+using Platform.ModelStore.Models;
 using Platform.Models.V1;
+using Platform.Registry.V1;
+using ApprovalStatus = Platform.ModelStore.Data.ApprovalStatus;
+using ModelVersionSource = Platform.ModelStore.Data.ModelVersionSource;
+using ApiApprovalStatus = Platform.Models.V1.ApprovalStatus;
+using ApiVersionSource = Platform.Models.V1.ModelVersionSource;
 
 namespace Platform.ModelStore.Grpc;
 
-/// <summary>Rows to the messages of the public API.</summary>
+/// <summary>Rows to the messages of the public API, and the API's enums to the store's.</summary>
 internal static class ProtoMapping
 {
     public static Dataset ToProto(this DatasetRecord record) => new()
@@ -35,33 +42,67 @@ internal static class ProtoMapping
         CreatedAt = Timestamp.FromDateTimeOffset(record.CreatedAt),
     };
 
-    public static Model ToProto(this ModelRecord record) => new()
+    /// <summary>A model with the number of its newest version.</summary>
+    public static Model ToProto(this ModelWithLatest model) => new()
     {
-        Name = record.Name,
-        TenantId = record.TenantId,
-        LatestVersion = record.LatestVersion,
-        CreatedAt = Timestamp.FromDateTimeOffset(record.CreatedAt),
-        UpdatedAt = Timestamp.FromDateTimeOffset(record.UpdatedAt),
+        Name = model.Model.Name,
+        TenantId = model.Model.TenantId,
+        LatestVersion = model.Latest,
+        CreatedAt = Timestamp.FromDateTimeOffset(model.Model.CreatedAt),
+        UpdatedAt = Timestamp.FromDateTimeOffset(model.Model.UpdatedAt),
+        KeepLastVersions = model.Model.KeepLastVersions,
     };
 
-    /// <summary>A version with its artifacts; <see cref="ModelVersionRecord.Model"/> must be loaded (for the name).</summary>
-    public static ModelVersion ToProto(this ModelVersionRecord record) => new()
+    /// <summary>A version with its artifacts, tags and aliases; <see cref="ModelVersionRecord.Model"/> must be loaded (for the name).</summary>
+    public static ModelVersion ToProto(this ModelVersionRecord record)
     {
-        ModelName = record.Model?.Name ?? throw new InvalidOperationException("The version's model is not loaded."),
-        Version = record.Version,
-        TenantId = record.TenantId,
-        JobId = record.JobId,
-        DatasetId = record.DatasetId.ToString(),
-        DatasetSha256 = record.DatasetSha256,
-        Task = record.Task,
-        Trainer = record.Trainer,
-        Hyperparameters = { record.Hyperparameters.ToDictionary() },
-        Seed = record.Seed,
-        LabelColumn = record.LabelColumn,
-        Metrics = { record.Metrics.ToDictionary() },
-        Artifacts = { record.Artifacts.OrderBy(a => a.Kind, StringComparer.Ordinal).Select(ToProto) },
-        CreatedAt = Timestamp.FromDateTimeOffset(record.CreatedAt),
-    };
+        var message = new ModelVersion
+        {
+            ModelName = record.Model?.Name ?? throw new InvalidOperationException("The version's model is not loaded."),
+            Version = record.Version,
+            TenantId = record.TenantId,
+            JobId = record.JobId ?? "",
+            DatasetId = record.DatasetId?.ToString() ?? "",
+            DatasetSha256 = record.DatasetSha256 ?? "",
+            Task = record.Task,
+            Trainer = record.Trainer,
+            Hyperparameters = { record.Hyperparameters.ToDictionary() },
+            Seed = record.Seed,
+            LabelColumn = record.LabelColumn,
+            Metrics = { record.Metrics.ToDictionary() },
+            Artifacts = { record.Artifacts.OrderBy(a => a.Kind, StringComparer.Ordinal).Select(ToProto) },
+            CreatedAt = Timestamp.FromDateTimeOffset(record.CreatedAt),
+            Id = record.Id.ToString(),
+            Source = record.Source switch
+            {
+                ModelVersionSource.Upload => ApiVersionSource.Upload,
+                _ => ApiVersionSource.TrainingJob,
+            },
+            Attempt = record.Attempt,
+            PreparationSteps =
+            {
+                record.PreparationSteps.Select(s => new PreparationStep { Kind = s.Kind, Columns = { s.Columns }, Parameters = { s.Parameters.ToDictionary() } }),
+            },
+            PlatformVersion = record.PlatformVersion,
+            GitCommit = record.GitCommit,
+            TrainingSeconds = record.TrainingSeconds,
+            TrainedAt = record.TrainedAt is { } trainedAt ? Timestamp.FromDateTimeOffset(trainedAt) : null,
+            Worker = record.Worker,
+            InputSchema = { record.InputSchema.Select(c => new SchemaColumn { Name = c.Name, Type = c.Type }) },
+            OutputSchema = { record.OutputSchema.Select(c => new SchemaColumn { Name = c.Name, Type = c.Type }) },
+            Tags = { record.Tags.ToDictionary(t => t.Key, t => t.Value) },
+            Aliases = { record.Aliases.Select(a => a.Name).Order(StringComparer.Ordinal) },
+            Approval = new ModelVersionApproval
+            {
+                Status = record.ApprovalStatus.ToProto(),
+                Actor = record.ApprovalActor ?? "",
+                DecidedAt = record.ApprovalDecidedAt is { } decidedAt ? Timestamp.FromDateTimeOffset(decidedAt) : null,
+                Comment = record.ApprovalComment ?? "",
+            },
+            Description = record.Description,
+        };
+        return message;
+    }
 
     public static Artifact ToProto(this ArtifactRecord record) => new()
     {
@@ -69,5 +110,53 @@ internal static class ProtoMapping
         Sha256 = record.Sha256,
         SizeBytes = record.SizeBytes,
         FileName = record.FileName,
+    };
+
+    public static ModelAlias ToProto(this AliasState alias) => new()
+    {
+        ModelName = alias.ModelName,
+        Alias = alias.Alias,
+        Version = alias.Version,
+        PreviousVersion = alias.PreviousVersion,
+        SetBy = alias.SetBy,
+        SetAt = Timestamp.FromDateTimeOffset(alias.SetAt),
+    };
+
+    public static ErasureRecord ToProto(this DatasetErasureRecord record) => new()
+    {
+        Id = record.Id.ToString(),
+        TenantId = record.TenantId,
+        DatasetId = record.DatasetId.ToString(),
+        Actor = record.Actor,
+        RequestReference = record.RequestReference,
+        ErasedAt = Timestamp.FromDateTimeOffset(record.ErasedAt),
+        Versions = { record.Versions.Select(v => new ErasedModelVersion { ModelName = v.ModelName, Version = v.Version, VersionId = v.VersionId.ToString() }) },
+        BlobsDeleted = record.BlobsDeleted,
+    };
+
+    public static MaintenanceReport ToProto(this MaintenanceResult result) => new()
+    {
+        RetiredVersions = { result.RetiredVersions.Select(v => new RetiredModelVersion { TenantId = v.TenantId, ModelName = v.ModelName, Version = v.Version }) },
+        OrphanBlobsDeleted = result.OrphanBlobsDeleted,
+        OrphanBytesDeleted = result.OrphanBytesDeleted,
+        TempFilesDeleted = result.TempFilesDeleted,
+        Dangling = { result.Dangling.Select(d => new Registry.V1.DanglingReference { TenantId = d.TenantId, Kind = d.Kind, Owner = d.Owner, Sha256 = d.Sha256 }) },
+        PublishedEventsDeleted = result.PublishedEventsDeleted,
+    };
+
+    public static ApiApprovalStatus ToProto(this ApprovalStatus status) => status switch
+    {
+        ApprovalStatus.Approved => ApiApprovalStatus.Approved,
+        ApprovalStatus.Rejected => ApiApprovalStatus.Rejected,
+        _ => ApiApprovalStatus.Pending,
+    };
+
+    /// <summary>The store's status for an API status; null for UNSPECIFIED.</summary>
+    public static ApprovalStatus? FromProto(this ApiApprovalStatus status) => status switch
+    {
+        ApiApprovalStatus.Pending => ApprovalStatus.Pending,
+        ApiApprovalStatus.Approved => ApprovalStatus.Approved,
+        ApiApprovalStatus.Rejected => ApprovalStatus.Rejected,
+        _ => null,
     };
 }

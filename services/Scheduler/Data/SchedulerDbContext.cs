@@ -5,13 +5,14 @@ using Platform.Scheduler.Jobs;
 namespace Platform.Scheduler.Data;
 
 /// <summary>
-/// The scheduler's store: <c>training_jobs</c> and <c>job_events</c>. The same model runs on PostgreSQL
+/// The scheduler's store: <c>training_jobs</c>, <c>job_events</c> and <c>workers</c>. The same model runs on PostgreSQL
 /// (production, migrations in <c>Data/Migrations</c>) and SQLite (standalone, created from the model).
 /// </summary>
 public sealed class SchedulerDbContext(DbContextOptions<SchedulerDbContext> options) : DbContext(options)
 {
     public DbSet<TrainingJob> TrainingJobs => Set<TrainingJob>();
     public DbSet<JobEvent> JobEvents => Set<JobEvent>();
+    public DbSet<Workers.ConnectedWorker> Workers => Set<Workers.ConnectedWorker>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

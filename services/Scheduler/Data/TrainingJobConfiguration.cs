@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Platform.Contracts;
 using Platform.Scheduler.Jobs;
 
 namespace Platform.Scheduler.Data;
@@ -28,6 +29,14 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
             spec.Property(s => s.Seed).HasColumnName("seed");
             spec.Property(s => s.ModelName).HasColumnName("model_name").HasMaxLength(JobSubmission.MaxModelNameLength);
             spec.Property(s => s.HoldoutFraction).HasColumnName("holdout_fraction");
+            spec.Property(s => s.Priority).HasColumnName("priority");
+            spec.Property(s => s.Queue).HasColumnName("queue").HasMaxLength(JobSubmission.MaxQueueNameLength);
+            spec.Property(s => s.MaxRunSeconds).HasColumnName("max_run_seconds");
+            // Optional JSON columns: EF Core stores null as NULL without calling the converter (hence the "!").
+            spec.Property(s => s.Preparation).HasColumnName("preparation")
+                .HasConversion(JsonText.Converter<PreparationSpec>()!, JsonText.Comparer<PreparationSpec>());
+            spec.Property(s => s.Evaluation).HasColumnName("evaluation")
+                .HasConversion(JsonText.Converter<EvaluationOptions>()!, JsonText.Comparer<EvaluationOptions>());
         });
 
         builder.Property(j => j.State).HasColumnName("state").HasConversion<string>().HasMaxLength(16);
@@ -43,7 +52,14 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
         builder.Property(j => j.DispatchedAt).HasColumnName("dispatched_at");
         builder.Property(j => j.LastSequence).HasColumnName("last_sequence");
         builder.Property(j => j.LastReportAt).HasColumnName("last_report_at");
+        builder.Property(j => j.NotBefore).HasColumnName("not_before");
+        builder.Property(j => j.LeaseExpiresAt).HasColumnName("lease_expires_at");
+        builder.Property(j => j.DeadlineAt).HasColumnName("deadline_at");
+        builder.Property(j => j.CommitGrantedAt).HasColumnName("commit_granted_at");
+        builder.Property(j => j.FailedAttempts).HasColumnName("failed_attempts");
         builder.Property(j => j.Version).HasColumnName("version").IsConcurrencyToken();
+        builder.Ignore(j => j.HoldsSlot);
+        builder.Ignore(j => j.CanCancel);
 
         builder.ComplexProperty(j => j.Result, result =>
         {
@@ -53,12 +69,14 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
                 .HasConversion(JsonText.Converter<IReadOnlyDictionary<string, double>>(), JsonText.Comparer<IReadOnlyDictionary<string, double>>());
             result.Property(r => r.ModelSha256).HasColumnName("model_sha256").HasMaxLength(64);
             result.Property(r => r.TrainingSeconds).HasColumnName("training_seconds");
+            result.Property(r => r.Evaluation).HasColumnName("evaluation_result")
+                .HasConversion(JsonText.Converter<EvaluationResult>()!, JsonText.Comparer<EvaluationResult>());
         });
 
         builder.HasIndex(j => new { j.TenantId, j.RequestId }).IsUnique().HasDatabaseName("ix_training_jobs_tenant_request");
         // ListJobs: newest first within a tenant, optionally by state.
         builder.HasIndex(j => new { j.TenantId, j.CreatedAt, j.Id }).HasDatabaseName("ix_training_jobs_tenant_created");
-        // The pending-dispatch sweep looks for queued jobs without a dispatch confirmation.
+        // The dispatch pass and the supervisor look for queued jobs without a slot, and for jobs holding one.
         builder.HasIndex(j => new { j.State, j.DispatchedAt }).HasDatabaseName("ix_training_jobs_state_dispatched");
     }
 }

@@ -17,6 +17,8 @@ public sealed class JobGrpcService(
     SchedulerDbContext db,
     JobSubmission submission,
     JobWatchNotifier notifier,
+    JobTracker tracker,
+    PendingReasons pendingReasons,
     TimeProvider time,
     IOptions<SchedulerOptions> options) : JobService.JobServiceBase
 {
@@ -42,6 +44,11 @@ public sealed class JobGrpcService(
             Seed = spec.Seed,
             ModelName = spec.ModelName,
             HoldoutFraction = spec.HoldoutFraction,
+            Priority = spec.Priority,
+            Queue = spec.Queue,
+            MaxRunSeconds = spec.MaxRunSeconds,
+            Preparation = SpecMapping.FromProto(spec.Preparation),
+            Evaluation = SpecMapping.FromProto(spec.Evaluation),
             Source = JobSources.Grpc,
         }, context.CancellationToken);
         return job.ToProto();
@@ -52,6 +59,26 @@ public sealed class JobGrpcService(
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var job = await FindAsync(Tenant.From(context), request.JobId, context.CancellationToken);
+        var proto = job.ToProto();
+        if (await pendingReasons.ExplainAsync(db, job, context.CancellationToken) is { } pending) proto.Pending = pending.ToProto();
+        return proto;
+    }
+
+    /// <summary>
+    /// Ends a queued or running job Cancelled; its worker is told to stop at its next heartbeat and the commit
+    /// gate refuses its model. An ended job is returned as it is; one registering its model is refused.
+    /// </summary>
+    public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var job = await FindAsync(Tenant.From(context), request.JobId, context.CancellationToken);
+        var reason = string.IsNullOrWhiteSpace(request.Reason) ? "" : request.Reason.Trim();
+        // The caller asked; a client going away now must not leave the cancellation half-applied.
+        await tracker.ApplyAsync(job.Id, nameof(CancelJob), j => j.Cancel(reason, time.GetUtcNow()), CancellationToken.None);
+        job = await db.TrainingJobs.AsNoTracking().SingleAsync(j => j.Id == job.Id, CancellationToken.None);
+        if (!job.State.IsTerminal())
+            throw new FailedPreconditionException($"job {job.Id} is registering its model (attempt {job.Attempt}) and can no longer be cancelled");
         return job.ToProto();
     }
 

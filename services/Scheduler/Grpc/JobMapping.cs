@@ -26,11 +26,13 @@ internal static class JobMapping
             State = job.State.ToProto(),
             Progress = job.Progress,
             Stage = job.Stage,
-            FailureReason = job.FailureReason ?? "",
+            // While queued for a retry, the last failure shows in pending.reason; failure_reason is the final word.
+            FailureReason = job.State.IsTerminal() ? job.FailureReason ?? "" : "",
             CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt),
             StartedAt = job.StartedAt is { } started ? Timestamp.FromDateTimeOffset(started) : null,
             FinishedAt = job.FinishedAt is { } finished ? Timestamp.FromDateTimeOffset(finished) : null,
             Source = job.Source,
+            Attempt = job.Attempt,
         };
         if (job.Result is { } result)
         {
@@ -43,6 +45,7 @@ internal static class JobMapping
                 Worker = job.Worker ?? "",
             };
             foreach (var (name, value) in result.Metrics) proto.Result.Metrics[name] = value;
+            if (result.Evaluation is { } evaluation) proto.Result.Evaluation = evaluation.ToProto();
         }
         return proto;
     }
@@ -68,6 +71,16 @@ internal static class JobMapping
         return proto;
     }
 
+    public static Platform.Jobs.V1.JobPending ToProto(this PendingReason pending) => new()
+    {
+        Position = pending.Position,
+        Reason = pending.Reason,
+        Limit = pending.Limit ?? "",
+        WorkersBusy = pending.WorkersBusy,
+        EstimatedStart = pending.EstimatedStart is { } start ? Timestamp.FromDateTimeOffset(start) : null,
+        Dispatched = pending.Dispatched,
+    };
+
     public static ProtoJobSpec ToProto(this TrainingJobSpec spec)
     {
         var proto = new ProtoJobSpec
@@ -79,8 +92,13 @@ internal static class JobMapping
             Seed = spec.Seed,
             ModelName = spec.ModelName,
             HoldoutFraction = spec.HoldoutFraction,
+            Priority = spec.Priority,
+            Queue = spec.Queue,
+            MaxRunSeconds = spec.MaxRunSeconds,
         };
         foreach (var (name, value) in spec.Hyperparameters) proto.Hyperparameters[name] = value;
+        if (spec.Preparation is { } preparation) proto.Preparation = preparation.ToProto();
+        if (spec.Evaluation is { } evaluation) proto.Evaluation = evaluation.ToProto();
         return proto;
     }
 
@@ -113,6 +131,7 @@ internal static class JobMapping
         TrainingTasks.BinaryClassification => ProtoTask.BinaryClassification,
         TrainingTasks.MulticlassClassification => ProtoTask.MulticlassClassification,
         TrainingTasks.Regression => ProtoTask.Regression,
+        TrainingTasks.Clustering => ProtoTask.Clustering,
         _ => ProtoTask.Unspecified,
     };
 
@@ -122,6 +141,7 @@ internal static class JobMapping
         ProtoTask.BinaryClassification => TrainingTasks.BinaryClassification,
         ProtoTask.MulticlassClassification => TrainingTasks.MulticlassClassification,
         ProtoTask.Regression => TrainingTasks.Regression,
+        ProtoTask.Clustering => TrainingTasks.Clustering,
         ProtoTask.Unspecified => null,
         _ => $"task number {(int)task}",
     };

@@ -1,37 +1,112 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Scheduler.Data;
 
 namespace Platform.Scheduler.Jobs;
 
 /// <summary>
-/// Puts a committed job on the bus as <see cref="TrainModel"/> and records the broker's confirmation in
-/// <see cref="TrainingJob.DispatchedAt"/>. Publishing is never part of the database transaction, so it can fail
-/// after the commit; then the job stays queued with no confirmation and <see cref="PendingDispatchSweep"/> retries.
+/// The dispatch pass (docs/scheduling.md): hands queued jobs to the workers in priority order (higher first,
+/// FIFO within a priority) while free worker slots remain, skipping jobs whose tenant or queue is at its limit.
+/// Jobs are claimed in one transaction under a lock that every scheduler replica takes (a PostgreSQL advisory
+/// lock; an in-process lock on single-process SQLite), so no two passes count the same slot or claim the same
+/// job. <see cref="TrainModel"/> is published after the commit; a refused publish gives the slot back.
 /// </summary>
-public sealed class JobDispatcher(SchedulerDbContext db, IPublishEndpoint publisher, TimeProvider time, ILogger<JobDispatcher> logger)
+public sealed class JobDispatcher(
+    SchedulerDbContext db,
+    IPublishEndpoint publisher,
+    JobQueueSnapshot snapshots,
+    IOptions<SchedulerOptions> options,
+    TimeProvider time,
+    ILogger<JobDispatcher> logger)
 {
-    /// <summary>Publishes the job's current attempt; false (logged) when the bus refused it.</summary>
-    public async Task<bool> TryDispatchAsync(TrainingJob job, CancellationToken cancellationToken)
+    /// <summary>Key of the PostgreSQL advisory lock held while a pass claims jobs (any constant, shared by replicas).</summary>
+    private const long DispatchLockKey = 0x706c_6174_6469_7370; // "platdisp"
+    private static readonly SemaphoreSlim LocalLock = new(1, 1);
+
+    /// <summary>Claims and publishes what the limits and free slots allow; returns how many attempts were published.</summary>
+    public async Task<int> DispatchAsync(CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(job);
+        List<TrainingJob> claimed;
+        await LocalLock.WaitAsync(cancellationToken);
+        try
+        {
+            // Npgsql retries transient errors, which needs the whole transaction as one retriable unit.
+            claimed = await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+            {
+                db.ChangeTracker.Clear();
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                if (db.Database.IsNpgsql())
+                    await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({DispatchLockKey})", cancellationToken);
+                var chosen = await ClaimAsync(cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return chosen;
+            });
+        }
+        finally
+        {
+            LocalLock.Release();
+        }
+
+        var published = 0;
+        foreach (var job in claimed)
+        {
+            if (await TryPublishAsync(job, cancellationToken)) published++;
+        }
+        return published;
+    }
+
+    private async Task<List<TrainingJob>> ClaimAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var settings = options.Value;
+        var queue = await snapshots.ReadAsync(db, now, cancellationToken);
+        var free = queue.FreeSlots;
+        if (free <= 0) return [];
+
+        // More than the free slots, so jobs held by a limit do not starve those behind them.
+        var candidates = await db.TrainingJobs
+            .Where(j => j.State == JobState.Queued && j.DispatchedAt == null && (j.NotBefore == null || j.NotBefore <= now))
+            .OrderByDescending(j => j.Spec.Priority).ThenBy(j => j.CreatedAt).ThenBy(j => j.Id)
+            .Take(Math.Clamp(free * 4, 100, 1000))
+            .ToListAsync(cancellationToken);
+
+        var claimed = new List<TrainingJob>();
+        foreach (var job in candidates)
+        {
+            if (free == 0) break;
+            if (queue.TenantLimitReached(job.TenantId, settings.Limits) || queue.QueueLimitReached(job.Spec.Queue, settings.Limits))
+                continue;
+            if (!job.Claim(now, now + settings.LeaseDuration)) continue;
+            queue.Take(job.TenantId, job.Spec.Queue);
+            free--;
+            claimed.Add(job);
+        }
+        return claimed;
+    }
+
+    private async Task<bool> TryPublishAsync(TrainingJob job, CancellationToken cancellationToken)
+    {
         try
         {
             await publisher.Publish(ToTrainModel(job), cancellationToken);
+            logger.LogInformation("Dispatched job {JobId} attempt {Attempt} (priority {Priority}, queue {Queue})",
+                job.Id, job.Attempt, job.Spec.Priority, job.Spec.Queue);
+            return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning(ex, "Could not publish job {JobId} attempt {Attempt}; the pending-dispatch sweep will retry", job.Id, job.Attempt);
+            logger.LogWarning(ex, "Could not publish job {JobId} attempt {Attempt}; it waits for the next dispatch pass", job.Id, job.Attempt);
+            // A direct update: give the slot back unless the job has moved on meanwhile.
+            await db.TrainingJobs
+                .Where(j => j.Id == job.Id && j.Attempt == job.Attempt && j.State == JobState.Queued)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(j => j.DispatchedAt, (DateTimeOffset?)null)
+                    .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null), CancellationToken.None);
             return false;
         }
-
-        var now = time.GetUtcNow();
-        // A direct update: no need to load the row, and no conflict with event consumers updating it.
-        await db.TrainingJobs
-            .Where(j => j.Id == job.Id && j.Attempt == job.Attempt && j.DispatchedAt == null)
-            .ExecuteUpdateAsync(set => set.SetProperty(j => j.DispatchedAt, now), cancellationToken);
-        return true;
     }
 
     internal static TrainModel ToTrainModel(TrainingJob job) => new()
@@ -47,5 +122,7 @@ public sealed class JobDispatcher(SchedulerDbContext db, IPublishEndpoint publis
         Seed = job.Spec.Seed,
         ModelName = job.Spec.ModelName,
         HoldoutFraction = job.Spec.HoldoutFraction,
+        Preparation = job.Spec.Preparation,
+        Evaluation = job.Spec.Evaluation,
     };
 }

@@ -3,7 +3,7 @@ namespace Platform.Scheduler.Jobs;
 /// <summary>Where a <see cref="TrainingJob"/> is in its life. Stored by name, so values may be added freely.</summary>
 public enum JobState
 {
-    /// <summary>Accepted and waiting for a worker.</summary>
+    /// <summary>Accepted and waiting for a worker slot (or dispatched and not yet started), also between attempts.</summary>
     Queued,
     /// <summary>A worker has started the current attempt.</summary>
     Running,
@@ -11,9 +11,9 @@ public enum JobState
     Succeeded,
     /// <summary>Ended without a model; <see cref="TrainingJob.FailureReason"/> says why.</summary>
     Failed,
-    /// <summary>Stopped on request (a later issue).</summary>
+    /// <summary>Stopped on request (<c>JobService.CancelJob</c>); no model is registered.</summary>
     Cancelled,
-    /// <summary>Stopped because it ran past its deadline (a later issue).</summary>
+    /// <summary>Stopped because an attempt ran longer than <see cref="TrainingJobSpec.MaxRunSeconds"/>.</summary>
     TimedOut,
 }
 

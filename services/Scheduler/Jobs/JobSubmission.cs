@@ -7,6 +7,7 @@ using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Tenancy;
 using Platform.Training;
 using Platform.Training.Catalogue;
+using Platform.Training.Data;
 
 namespace Platform.Scheduler.Jobs;
 
@@ -19,7 +20,7 @@ namespace Platform.Scheduler.Jobs;
 public sealed partial class JobSubmission(
     SchedulerDbContext db,
     DatasetService.DatasetServiceClient datasets,
-    JobDispatcher dispatcher,
+    DispatchSignal dispatch,
     TimeProvider time,
     ILogger<JobSubmission> logger)
 {
@@ -27,6 +28,8 @@ public sealed partial class JobSubmission(
     public const int MaxRequestIdLength = 128;
     /// <summary>Longest accepted <c>spec.model_name</c>.</summary>
     public const int MaxModelNameLength = 128;
+    /// <summary>Longest accepted <c>spec.queue</c>.</summary>
+    public const int MaxQueueNameLength = 63;
     /// <summary>Holdout share when the submission does not give one.</summary>
     public const double DefaultHoldoutFraction = 0.2;
 
@@ -34,7 +37,7 @@ public sealed partial class JobSubmission(
     private static readonly TimeSpan DatasetLookupTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Validates and stores the job, then dispatches it. A request id already used in the tenant returns
+    /// Validates and stores the job, then wakes the dispatch pass (which starts it when a limit and a worker allow). A request id already used in the tenant returns
     /// that job unchanged (also when two submissions race: the unique index decides).
     /// </summary>
     public async Task<TrainingJob> SubmitAsync(JobSubmissionRequest request, CancellationToken cancellationToken)
@@ -65,9 +68,7 @@ public sealed partial class JobSubmission(
 
         logger.LogInformation("Job {JobId} queued for tenant {TenantId} from {Source}: {Trainer} on data set {DatasetId}",
             job.Id, job.TenantId, job.Source, spec.Trainer, spec.DatasetId);
-        // The job is committed: dispatch even if the caller has gone away. A failed publish is not the
-        // caller's error; the pending-dispatch sweep publishes it later.
-        await dispatcher.TryDispatchAsync(job, CancellationToken.None);
+        dispatch.Wake();
         return job;
     }
 
@@ -81,12 +82,32 @@ public sealed partial class JobSubmission(
         var trainer = Required(request.Trainer, "spec.trainer");
         var settings = ValidateTrainer(task, trainer, request.Hyperparameters);
         var holdout = ValidateHoldout(request.HoldoutFraction);
+        var queue = string.IsNullOrEmpty(request.Queue) ? TrainingJobSpec.DefaultQueue : ValidateQueue(request.Queue);
+        if (request.MaxRunSeconds < 0) throw new InvalidArgumentException("spec.max_run_seconds", $"{request.MaxRunSeconds} is negative; 0 means no limit");
         var modelName = string.IsNullOrWhiteSpace(request.ModelName) ? null : ValidateModelName(request.ModelName);
         var datasetId = ValidateDatasetId(request.DatasetId);
-        var labelColumn = Required(request.LabelColumn, "spec.label_column");
+        // Clustering learns without a label; given one, it measures how well the clusters match it.
+        var labelColumn = task.RequiresLabel() ? Required(request.LabelColumn, "spec.label_column") : request.LabelColumn?.Trim() ?? "";
+        var preparation = TranslateSpecErrors(() => request.Preparation.ToDataPreparation());
+        var evaluation = request.Evaluation.ToEvaluationSpec();
+        if (evaluation.CrossValidates && request.HoldoutFraction != 0)
+            throw new InvalidArgumentException("spec.holdout_fraction",
+                $"is set, but spec.evaluation.folds = {evaluation.Folds} asks for cross-validation, which evaluates every row; leave one of them unset");
 
         var dataset = await GetDatasetAsync(request.TenantId, datasetId, cancellationToken);
-        ValidateLabelColumn(dataset, labelColumn, task);
+        if (labelColumn.Length > 0) ValidateLabelColumn(dataset, labelColumn, task);
+        // Everything that depends on the data set's columns (label kind, preparation, evaluation), exactly as the worker will check it.
+        TranslateSpecErrors(() => new TrainingSpec
+        {
+            Task = task,
+            LabelColumn = labelColumn,
+            Trainer = settings.Trainer.Name,
+            Hyperparameters = settings.Hyperparameters,
+            Seed = request.Seed,
+            HoldoutFraction = holdout,
+            Preparation = preparation,
+            Evaluation = evaluation,
+        }.Validate(ColumnsOf(dataset)));
 
         return new TrainingJobSpec
         {
@@ -99,8 +120,23 @@ public sealed partial class JobSubmission(
             Seed = request.Seed,
             ModelName = modelName ?? DefaultModelName(dataset.Name),
             HoldoutFraction = holdout,
+            Priority = request.Priority,
+            Queue = queue,
+            MaxRunSeconds = request.MaxRunSeconds,
+            Preparation = request.Preparation,
+            Evaluation = request.Evaluation,
         };
     }
+
+    /// <summary>The data set's columns as training reads them (the worker maps the store's types the same way).</summary>
+    private static DatasetColumn[] ColumnsOf(Dataset dataset) =>
+        [.. dataset.Columns.Select(c => new DatasetColumn(c.Name, c.Type switch
+        {
+            ColumnType.Numeric => ColumnKind.Numeric,
+            ColumnType.Boolean => ColumnKind.Boolean,
+            ColumnType.Text => ColumnKind.Text,
+            _ => ColumnKind.Categorical,
+        }))];
 
     private async Task<Dataset> GetDatasetAsync(string tenantId, Guid datasetId, CancellationToken cancellationToken)
     {
@@ -162,6 +198,14 @@ public sealed partial class JobSubmission(
         return fraction;
     }
 
+    private static string ValidateQueue(string queue)
+    {
+        if (!QueueNamePattern().IsMatch(queue))
+            throw new InvalidArgumentException("spec.queue",
+                $"'{queue}' is not a valid queue name (1-{MaxQueueNameLength} characters of a-z, 0-9 and '-', starting with a letter or digit)");
+        return queue;
+    }
+
     private static string ValidateModelName(string name)
     {
         if (!ModelNamePattern().IsMatch(name))
@@ -211,4 +255,7 @@ public sealed partial class JobSubmission(
 
     [GeneratedRegex("[^A-Za-z0-9._-]+")]
     private static partial Regex DisallowedInModelName();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex QueueNamePattern();
 }

@@ -1,3 +1,5 @@
+using Platform.Contracts;
+
 namespace Platform.Scheduler.Jobs;
 
 /// <summary>
@@ -19,6 +21,16 @@ public sealed record JobSubmissionRequest
     public string? ModelName { get; init; }
     /// <summary>0 means "not given" (then 0.2), as in proto3.</summary>
     public double HoldoutFraction { get; init; }
+    /// <summary>Higher first; 0 when not given.</summary>
+    public int Priority { get; init; }
+    /// <summary>Named queue; empty means the default queue.</summary>
+    public string? Queue { get; init; }
+    /// <summary>Run-time limit of one attempt in seconds; 0 for none.</summary>
+    public int MaxRunSeconds { get; init; }
+    /// <summary>The preparation (wire names); null for the defaults.</summary>
+    public PreparationSpec? Preparation { get; init; }
+    /// <summary>The evaluation; null for a stratified holdout.</summary>
+    public EvaluationOptions? Evaluation { get; init; }
     /// <summary><see cref="JobSources.Grpc"/> or <see cref="JobSources.Amqp"/>.</summary>
     public required string Source { get; init; }
 }

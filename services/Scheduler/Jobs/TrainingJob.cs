@@ -2,10 +2,11 @@ namespace Platform.Scheduler.Jobs;
 
 /// <summary>
 /// A request to train one model, owned by a tenant, and the record of what happened to it.
-/// The state machine is explicit: <c>Queued → Running → Succeeded | Failed</c> (<see cref="JobState.Cancelled"/>
-/// and <see cref="JobState.TimedOut"/> come with later issues). Every change appends a <see cref="JobEvent"/>.
-/// Worker reports arrive at least once and in any order, so each transition says whether it applied:
-/// a duplicate, a report for another attempt, or anything after a terminal state changes nothing.
+/// The state machine is explicit (docs/scheduling.md): <c>Queued → Running → Succeeded | Failed | Cancelled |
+/// TimedOut</c>, and back to <c>Queued</c> with the next attempt after a transient failure, a lost lease or a
+/// hand-back. Every state change appends a <see cref="JobEvent"/>. Worker reports arrive at least once and in
+/// any order, so each transition says whether it applied: a duplicate, a report for another attempt (fencing),
+/// or anything after a terminal state changes nothing.
 /// </summary>
 public sealed class TrainingJob
 {
@@ -40,6 +41,10 @@ public sealed class TrainingJob
         public const string Starting = "starting";
         public const string Completed = "completed";
         public const string Failed = "failed";
+        public const string Retrying = "retrying";
+        public const string Committing = "committing";
+        public const string Cancelled = "cancelled";
+        public const string TimedOut = "timed_out";
     }
 
     public Guid Id { get; private set; }
@@ -48,7 +53,7 @@ public sealed class TrainingJob
     public string? RequestId { get; private set; }
     public TrainingJobSpec Spec { get; private set; }
     public JobState State { get; private set; }
-    /// <summary>Which attempt is current (1 for the first); worker reports for other attempts are ignored.</summary>
+    /// <summary>Which attempt is current (1 for the first); worker reports for other attempts are ignored (fencing).</summary>
     public int Attempt { get; private set; }
     /// <summary>0..1 within <see cref="Stage"/>.</summary>
     public double Progress { get; private set; }
@@ -62,8 +67,8 @@ public sealed class TrainingJob
     public DateTimeOffset? StartedAt { get; private set; }
     public DateTimeOffset? FinishedAt { get; private set; }
     /// <summary>
-    /// When the broker confirmed the current attempt's <c>TrainModel</c>; null until then. The pending-dispatch
-    /// sweep re-publishes queued jobs that stay null (see <see cref="PendingDispatchSweep"/>).
+    /// When the dispatch pass handed the current attempt to the workers; null while it waits for a slot
+    /// (see <see cref="JobDispatcher"/>).
     /// </summary>
     public DateTimeOffset? DispatchedAt { get; private set; }
     /// <summary>Set once the job has succeeded.</summary>
@@ -72,6 +77,19 @@ public sealed class TrainingJob
     public int LastSequence { get; private set; }
     /// <summary>Worker clock time of the newest applied start or progress report; older reports are stale.</summary>
     public DateTimeOffset? LastReportAt { get; private set; }
+    /// <summary>A retry timer: the dispatch pass leaves the job alone until then (null: at once).</summary>
+    public DateTimeOffset? NotBefore { get; private set; }
+    /// <summary>
+    /// When the current attempt's slot is given up unless a heartbeat renews it (scheduler clock); set while
+    /// the attempt is dispatched or running.
+    /// </summary>
+    public DateTimeOffset? LeaseExpiresAt { get; private set; }
+    /// <summary>When the running attempt times out (scheduler clock); null without a run-time limit.</summary>
+    public DateTimeOffset? DeadlineAt { get; private set; }
+    /// <summary>When the current attempt was allowed to register its model; null until then.</summary>
+    public DateTimeOffset? CommitGrantedAt { get; private set; }
+    /// <summary>Attempts that failed transiently (hand-backs do not count).</summary>
+    public int FailedAttempts { get; private set; }
     /// <summary>Optimistic concurrency token: bumped by every change so concurrent event consumers cannot lose updates.</summary>
     public int Version { get; private set; }
 
@@ -84,8 +102,38 @@ public sealed class TrainingJob
         return job;
     }
 
-    /// <summary>A worker has started <paramref name="attempt"/>. Applies only to a queued job's current attempt.</summary>
-    public bool Start(int attempt, string worker, DateTimeOffset at)
+    /// <summary>True while an attempt holds a worker slot: dispatched and not yet ended, or running.</summary>
+    public bool HoldsSlot => State == JobState.Running || (State == JobState.Queued && DispatchedAt is not null);
+
+    /// <summary>
+    /// The dispatch pass hands the current attempt to the workers: it now holds a slot, under a lease that
+    /// a worker must take up (start and heartbeat) before <paramref name="leaseUntil"/>.
+    /// </summary>
+    public bool Claim(DateTimeOffset now, DateTimeOffset leaseUntil)
+    {
+        if (State != JobState.Queued || DispatchedAt is not null) return false;
+        if (NotBefore is { } notBefore && notBefore > now) return false;
+        DispatchedAt = now;
+        LeaseExpiresAt = leaseUntil;
+        Version++;
+        return true;
+    }
+
+    /// <summary>The broker refused the attempt's <c>TrainModel</c>: give the slot back for the next pass.</summary>
+    public bool Unclaim(int attempt)
+    {
+        if (State != JobState.Queued || attempt != Attempt || DispatchedAt is null) return false;
+        DispatchedAt = null;
+        LeaseExpiresAt = null;
+        Version++;
+        return true;
+    }
+
+    /// <summary>
+    /// A worker has started <paramref name="attempt"/>. Applies only to a queued job's current attempt. The lease
+    /// and the deadline count from <paramref name="now"/>, the scheduler's clock, not the worker's.
+    /// </summary>
+    public bool Start(int attempt, string worker, DateTimeOffset at, DateTimeOffset now, TimeSpan lease)
     {
         if (State != JobState.Queued || attempt != Attempt) return false;
         State = JobState.Running;
@@ -94,7 +142,10 @@ public sealed class TrainingJob
         Stage = Stages.Starting;
         Progress = 0;
         LastReportAt = at;
-        Append($"started on {worker}", at);
+        DispatchedAt ??= now;
+        LeaseExpiresAt = now + lease;
+        DeadlineAt = Spec.MaxRunSeconds > 0 ? now.AddSeconds(Spec.MaxRunSeconds) : null;
+        Append($"attempt {attempt} started on {worker}", at);
         return true;
     }
 
@@ -115,6 +166,26 @@ public sealed class TrainingJob
     }
 
     /// <summary>
+    /// The worker of the running, current <paramref name="attempt"/> asks to register its model. Granted once
+    /// (a repeated request is granted again without a change); from then on the job can no longer be cancelled
+    /// or time out. Returns whether the job changed; <see cref="IsCommitGranted"/> gives the decision.
+    /// </summary>
+    public bool GrantCommit(int attempt, string worker, DateTimeOffset now, TimeSpan lease)
+    {
+        if (attempt != Attempt || CommitGrantedAt is not null) return false;
+        // The start report may still be on its way (it travels on another queue).
+        if (State == JobState.Queued) Start(attempt, worker, now, now, lease);
+        if (State != JobState.Running) return false;
+        CommitGrantedAt = now;
+        Stage = Stages.Committing;
+        Append($"attempt {attempt} is registering its model", now);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="attempt"/> may register its model (see <see cref="GrantCommit"/>).</summary>
+    public bool IsCommitGranted(int attempt) => State == JobState.Running && attempt == Attempt && CommitGrantedAt is not null;
+
+    /// <summary>
     /// The attempt ended with a registered model version. A completion may overtake its own start report
     /// (they travel on different queues), so a queued job records the implied start first.
     /// </summary>
@@ -122,37 +193,75 @@ public sealed class TrainingJob
     {
         ArgumentNullException.ThrowIfNull(result);
         if (State.IsTerminal() || attempt != Attempt) return false;
-        if (State == JobState.Queued) Start(attempt, worker, at);
+        if (State == JobState.Queued) Start(attempt, worker, at, at, TimeSpan.Zero);
         State = JobState.Succeeded;
         Result = result;
         Worker = worker;
         Stage = Stages.Completed;
         Progress = 1;
         FinishedAt = at;
+        LeaseExpiresAt = null;
         Append($"succeeded: model {result.ModelName} version {result.ModelVersion}", at);
         return true;
     }
 
     /// <summary>
-    /// The attempt failed. For now every failure ends the job; retrying transient failures
-    /// (<paramref name="permanent"/> false) with <c>Attempt + 1</c> belongs here when retries arrive.
+    /// The attempt failed. A permanent failure ends the job; a transient one queues the next attempt after a
+    /// backoff, unless <see cref="RetryPolicy.MaxAttempts"/> attempts have now failed.
     /// </summary>
-    public bool Fail(int attempt, string reason, bool permanent, string worker, DateTimeOffset at)
+    public bool Fail(int attempt, string reason, bool permanent, string worker, DateTimeOffset at, DateTimeOffset now, RetryPolicy retry)
     {
+        ArgumentNullException.ThrowIfNull(retry);
         if (State.IsTerminal() || attempt != Attempt) return false;
-        // Retries (a later issue): when !permanent and attempts remain, requeue with Attempt + 1 here instead.
-        if (State == JobState.Queued) Start(attempt, worker, at);
-        State = JobState.Failed;
-        FailureReason = string.IsNullOrWhiteSpace(reason) ? "the worker reported a failure without a reason" : reason;
+        if (State == JobState.Queued) Start(attempt, worker, at, now, TimeSpan.Zero);
+        reason = string.IsNullOrWhiteSpace(reason) ? "the worker reported a failure without a reason" : reason;
         Worker = worker;
-        Stage = Stages.Failed;
-        FinishedAt = at;
-        Append($"failed: {FailureReason}", at);
+        return permanent ? End(JobState.Failed, Stages.Failed, reason, $"failed: {reason}", at) : FailTransiently(reason, now, retry);
+    }
+
+    /// <summary>
+    /// No heartbeat renewed the attempt's lease before it expired: its worker is lost (or never took the
+    /// command). A transient failure: the next attempt is queued, unless the retries are used up.
+    /// </summary>
+    public bool LoseLease(DateTimeOffset now, RetryPolicy retry)
+    {
+        ArgumentNullException.ThrowIfNull(retry);
+        if (!HoldsSlot || LeaseExpiresAt is not { } expiry || expiry > now) return false;
+        var reason = State == JobState.Running
+            ? $"worker {Worker} lost: the lease of attempt {Attempt} expired at {expiry:u} without a heartbeat"
+            : $"attempt {Attempt} was not picked up by any worker";
+        return FailTransiently(reason, now, retry);
+    }
+
+    /// <summary>
+    /// A worker shutting down handed the current attempt back: the next attempt is queued at once, and this
+    /// does not count as a failure.
+    /// </summary>
+    public bool Release(int attempt, string worker, string reason, DateTimeOffset now)
+    {
+        if (!HoldsSlot || attempt != Attempt) return false;
+        Requeue(null, $"attempt {attempt} handed back by {worker} ({reason}); attempt {attempt + 1} queued", now);
         return true;
     }
 
-    /// <summary>Records that the broker has accepted this attempt's <c>TrainModel</c>.</summary>
-    internal void MarkDispatched(DateTimeOffset at) => DispatchedAt ??= at;
+    /// <summary>Whether <see cref="Cancel"/> would apply: the job has not ended and is not registering its model.</summary>
+    public bool CanCancel => !State.IsTerminal() && CommitGrantedAt is null;
+
+    /// <summary>Cancelled on request: ends the job at once; the worker is told to stop at its next heartbeat.</summary>
+    public bool Cancel(string reason, DateTimeOffset now)
+    {
+        if (!CanCancel) return false;
+        var why = string.IsNullOrWhiteSpace(reason) ? "cancelled on request" : $"cancelled: {reason}";
+        return End(JobState.Cancelled, Stages.Cancelled, null, why, now);
+    }
+
+    /// <summary>The running attempt passed <see cref="TrainingJobSpec.MaxRunSeconds"/>: the job ends TimedOut.</summary>
+    public bool TimeOut(DateTimeOffset now)
+    {
+        if (State != JobState.Running || CommitGrantedAt is not null || DeadlineAt is not { } deadline || deadline > now) return false;
+        var reason = $"attempt {Attempt} ran longer than its limit of {Spec.MaxRunSeconds} s";
+        return End(JobState.TimedOut, Stages.TimedOut, reason, $"timed out: {reason}", now);
+    }
 
     /// <summary>Events appended since the job was loaded; the DbContext saves them with the job.</summary>
     internal IReadOnlyList<JobEvent> TakeUnsavedEvents()
@@ -160,6 +269,46 @@ public sealed class TrainingJob
         var events = _unsavedEvents.ToArray();
         _unsavedEvents.Clear();
         return events;
+    }
+
+    private bool FailTransiently(string reason, DateTimeOffset now, RetryPolicy retry)
+    {
+        FailedAttempts++;
+        if (FailedAttempts >= retry.MaxAttempts)
+            return End(JobState.Failed, Stages.Failed, reason,
+                $"failed after {FailedAttempts} attempt{(FailedAttempts == 1 ? "" : "s")}: {reason}", now);
+        var retryAt = now + retry.BackoffAfter(FailedAttempts);
+        FailureReason = reason;
+        Requeue(retryAt, $"attempt {Attempt} failed ({reason}); attempt {Attempt + 1} queued, not before {retryAt:u}", now);
+        return true;
+    }
+
+    private void Requeue(DateTimeOffset? notBefore, string message, DateTimeOffset now)
+    {
+        State = JobState.Queued;
+        Attempt++;
+        NotBefore = notBefore;
+        DispatchedAt = null;
+        LeaseExpiresAt = null;
+        DeadlineAt = null;
+        CommitGrantedAt = null;
+        StartedAt = null;
+        Worker = null;
+        Stage = notBefore is null ? Stages.Queued : Stages.Retrying;
+        Progress = 0;
+        LastReportAt = null;
+        Append(message, now);
+    }
+
+    private bool End(JobState state, string stage, string? reason, string message, DateTimeOffset at)
+    {
+        State = state;
+        Stage = stage;
+        FailureReason = reason;
+        FinishedAt = at;
+        LeaseExpiresAt = null;
+        Append(message, at);
+        return true;
     }
 
     private void Append(string message, DateTimeOffset at)

@@ -35,6 +35,11 @@ public sealed class SubmitTrainingJobConsumer(JobSubmission submission, TimeProv
                 Seed = message.Seed ?? 0,
                 ModelName = message.ModelName,
                 HoldoutFraction = message.HoldoutFraction ?? 0,
+                Priority = message.Priority ?? 0,
+                Queue = message.Queue,
+                MaxRunSeconds = message.MaxRunSeconds ?? 0,
+                Preparation = message.Preparation,
+                Evaluation = message.Evaluation,
                 Source = JobSources.Amqp,
             }, context.CancellationToken);
             logger.LogInformation("Message-queue submission {RequestId} of tenant {TenantId} is job {JobId}",

@@ -30,3 +30,9 @@ public sealed class TrainingJobProgressedConsumerDefinition : WorkerReportConsum
 public sealed class TrainingJobCompletedConsumerDefinition : WorkerReportConsumerDefinition<TrainingJobCompletedConsumer>;
 
 public sealed class TrainingJobFailedConsumerDefinition : WorkerReportConsumerDefinition<TrainingJobFailedConsumer>;
+
+public sealed class TrainingJobReleasedConsumerDefinition : WorkerReportConsumerDefinition<TrainingJobReleasedConsumer>;
+
+public sealed class WorkerHeartbeatConsumerDefinition : WorkerReportConsumerDefinition<WorkerHeartbeatConsumer>;
+
+public sealed class CommitAttemptConsumerDefinition : WorkerReportConsumerDefinition<CommitAttemptConsumer>;

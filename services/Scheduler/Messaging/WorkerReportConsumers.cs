@@ -1,17 +1,18 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Scheduler.Jobs;
 
 namespace Platform.Scheduler.Messaging;
 
 /// <summary>A worker started an attempt: the job becomes Running.</summary>
-public sealed class TrainingJobStartedConsumer(JobTracker tracker) : IConsumer<TrainingJobStarted>
+public sealed class TrainingJobStartedConsumer(JobTracker tracker, TimeProvider time, IOptions<SchedulerOptions> options) : IConsumer<TrainingJobStarted>
 {
     public Task Consume(ConsumeContext<TrainingJobStarted> context)
     {
         var report = context.Message;
         return tracker.ApplyAsync(report.JobId, nameof(TrainingJobStarted),
-            job => job.Start(report.Attempt, report.Worker, report.At), context.CancellationToken);
+            job => job.Start(report.Attempt, report.Worker, report.At, time.GetUtcNow(), options.Value.LeaseDuration), context.CancellationToken);
     }
 }
 
@@ -39,6 +40,7 @@ public sealed class TrainingJobCompletedConsumer(JobTracker tracker) : IConsumer
             Metrics = new Dictionary<string, double>(report.Metrics),
             ModelSha256 = report.ModelSha256,
             TrainingSeconds = report.TrainingSeconds,
+            Evaluation = report.Evaluation,
         };
         return tracker.ApplyAsync(report.JobId, nameof(TrainingJobCompleted),
             job => job.Succeed(report.Attempt, result, report.Worker, report.At), context.CancellationToken);
@@ -46,15 +48,27 @@ public sealed class TrainingJobCompletedConsumer(JobTracker tracker) : IConsumer
 }
 
 /// <summary>
-/// An attempt failed: the job ends Failed with the worker's reason. Retrying transient failures is a later
-/// issue; it belongs in <see cref="TrainingJob.Fail"/>, which then queues the next attempt instead.
+/// An attempt failed: a permanent failure ends the job Failed with the worker's reason; a transient one queues
+/// the next attempt after a backoff while attempts remain (<see cref="TrainingJob.Fail"/>).
 /// </summary>
-public sealed class TrainingJobFailedConsumer(JobTracker tracker) : IConsumer<TrainingJobFailed>
+public sealed class TrainingJobFailedConsumer(JobTracker tracker, TimeProvider time, IOptions<SchedulerOptions> options) : IConsumer<TrainingJobFailed>
 {
     public Task Consume(ConsumeContext<TrainingJobFailed> context)
     {
         var report = context.Message;
         return tracker.ApplyAsync(report.JobId, nameof(TrainingJobFailed),
-            job => job.Fail(report.Attempt, report.Reason, report.Permanent, report.Worker, report.At), context.CancellationToken);
+            job => job.Fail(report.Attempt, report.Reason, report.Permanent, report.Worker, report.At, time.GetUtcNow(), options.Value.Retry),
+            context.CancellationToken);
+    }
+}
+
+/// <summary>A worker shutting down handed its attempt back: the next attempt is queued at once.</summary>
+public sealed class TrainingJobReleasedConsumer(JobTracker tracker, TimeProvider time) : IConsumer<TrainingJobReleased>
+{
+    public Task Consume(ConsumeContext<TrainingJobReleased> context)
+    {
+        var report = context.Message;
+        return tracker.ApplyAsync(report.JobId, nameof(TrainingJobReleased),
+            job => job.Release(report.Attempt, report.Worker, report.Reason, time.GetUtcNow()), context.CancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
@@ -13,7 +14,10 @@ namespace Platform.Training.Catalogue;
 /// <remarks>
 /// Every trainer is deterministic for a given seed, data and settings, on any machine: seeds come
 /// from the job, LightGBM runs in its deterministic mode, and the trainers whose results depend on
-/// thread scheduling (SDCA, L-BFGS, FastTree) run on one thread.
+/// thread scheduling (SDCA, L-BFGS, FastTree, GAM, k-means) run on one thread.
+/// A binary learner that serves multiclass classification does so one-versus-all under the same name
+/// and hyperparameters (<c>fast_tree</c>, <c>averaged_perceptron</c>, <c>linear_svm</c>): one name per
+/// learner keeps the catalogue flat and each trainer's hyperparameters declared once.
 /// </remarks>
 public static class TrainerCatalogue
 {
@@ -39,6 +43,12 @@ public static class TrainerCatalogue
         Int("history_size", 20, 1, 1000, "Number of past updates kept to approximate the Hessian."),
         Int("maximum_number_of_iterations", 1000, 1, 100_000, "Maximum number of optimizer iterations."),
         Bool("enforce_non_negativity", false, "Constrain every weight to be non-negative."),
+    ];
+
+    private static readonly HyperparameterDefinition[] OnlineParameters =
+    [
+        Double("l2_regularization", 0, 0, 1000, "L2 regularization weight."),
+        Int("number_of_iterations", 10, 1, 10_000, "Passes over the training data."),
     ];
 
     /// <summary>Every trainer, in a stable order.</summary>
@@ -71,9 +81,8 @@ public static class TrainerCatalogue
                 new(TrainingTask.BinaryClassification, NormalizeFeatures: false, Calibrated: true,
                     c => c.ML.BinaryClassification.Trainers.FastTree(FastTree(c, new FastTreeBinaryTrainer.Options()))),
                 new(TrainingTask.MulticlassClassification, NormalizeFeatures: false, Calibrated: false,
-                    c => c.ML.MulticlassClassification.Trainers.OneVersusAll(
-                        c.ML.BinaryClassification.Trainers.FastTree(FastTree(c, new FastTreeBinaryTrainer.Options())),
-                        labelColumnName: c.LabelColumn)),
+                    c => OneVersusAll(c, c.ML.BinaryClassification.Trainers.FastTree(FastTree(c, new FastTreeBinaryTrainer.Options()))),
+                    MultiplePasses: true),
                 new(TrainingTask.Regression, NormalizeFeatures: false, Calibrated: false,
                     c => c.ML.Regression.Trainers.FastTree(FastTree(c, new FastTreeRegressionTrainer.Options()))),
             ]),
@@ -90,34 +99,107 @@ public static class TrainerCatalogue
                 new(TrainingTask.Regression, NormalizeFeatures: false, Calibrated: false,
                     c => c.ML.Regression.Trainers.FastForest(FastForest(c, new FastForestRegressionTrainer.Options()))),
             ]),
+        new("gam", "Generalized additive model: boosted one-feature trees, each feature's effect readable on its own.",
+            [
+                Int("number_of_iterations", 9500, 1, 100_000, "Number of boosting rounds."),
+                Double("learning_rate", 0.002, 0.00001, 1, "Shrinkage applied to each round."),
+                Int("maximum_bin_count_per_feature", 255, 2, 65_536, "Maximum number of bins a feature's values are grouped into."),
+                Int("minimum_example_count_per_leaf", 10, 1, 100_000, "Minimum number of training rows in a leaf."),
+            ],
+            [
+                new(TrainingTask.BinaryClassification, NormalizeFeatures: false, Calibrated: true,
+                    c => c.ML.BinaryClassification.Trainers.Gam(Configured(new GamBinaryTrainer.Options(), o => Gam(c, o)))),
+                new(TrainingTask.Regression, NormalizeFeatures: false, Calibrated: false,
+                    c => c.ML.Regression.Trainers.Gam(Configured(new GamRegressionTrainer.Options(), o => Gam(c, o)))),
+            ]),
         new("sdca_logistic", "Logistic regression trained with stochastic dual coordinate ascent.", SdcaParameters,
             [
                 new(TrainingTask.BinaryClassification, NormalizeFeatures: true, Calibrated: true,
                     c => c.ML.BinaryClassification.Trainers.SdcaLogisticRegression(
-                        Configured(new SdcaLogisticRegressionBinaryTrainer.Options(), o => Sdca(c, o)))),
+                        Configured(new SdcaLogisticRegressionBinaryTrainer.Options(), o => Sdca(c, o))), MultiplePasses: true),
             ]),
         new("lbfgs_logistic", "Logistic regression trained with L-BFGS.", LbfgsParameters,
             [
                 new(TrainingTask.BinaryClassification, NormalizeFeatures: true, Calibrated: true,
                     c => c.ML.BinaryClassification.Trainers.LbfgsLogisticRegression(
-                        Configured(new LbfgsLogisticRegressionBinaryTrainer.Options(), o => Lbfgs(c, o)))),
+                        Configured(new LbfgsLogisticRegressionBinaryTrainer.Options(), o => Lbfgs(c, o))), MultiplePasses: true),
+            ]),
+        new("averaged_perceptron", "Averaged perceptron (linear, hinge loss, not calibrated); one-versus-all for multiclass.",
+            [
+                Double("learning_rate", 1, 0.0001, 100, "Step size of each update."),
+                Bool("decrease_learning_rate", false, "Shrink the step size as training goes on."),
+                .. OnlineParameters,
+            ],
+            [
+                new(TrainingTask.BinaryClassification, NormalizeFeatures: true, Calibrated: false,
+                    c => c.ML.BinaryClassification.Trainers.AveragedPerceptron(AveragedPerceptron(c)), MultiplePasses: true),
+                new(TrainingTask.MulticlassClassification, NormalizeFeatures: true, Calibrated: false,
+                    c => OneVersusAll(c, c.ML.BinaryClassification.Trainers.AveragedPerceptron(AveragedPerceptron(c))), MultiplePasses: true),
+            ]),
+        new("linear_svm", "Linear support vector machine (Pegasos, not calibrated); one-versus-all for multiclass.",
+            [
+                Double("lambda", 0.001, 0.0000001, 1000, "Regularization weight."),
+                Int("number_of_iterations", 1, 1, 10_000, "Passes over the training data."),
+                Int("batch_size", 1, 1, 100_000, "Rows per update."),
+                Bool("perform_projection", false, "Project the weights onto the unit ball after each update."),
+            ],
+            [
+                new(TrainingTask.BinaryClassification, NormalizeFeatures: true, Calibrated: false,
+                    c => c.ML.BinaryClassification.Trainers.LinearSvm(LinearSvm(c)), MultiplePasses: true),
+                new(TrainingTask.MulticlassClassification, NormalizeFeatures: true, Calibrated: false,
+                    c => OneVersusAll(c, c.ML.BinaryClassification.Trainers.LinearSvm(LinearSvm(c))), MultiplePasses: true),
             ]),
         new("sdca_maximum_entropy", "Multinomial logistic regression trained with stochastic dual coordinate ascent.", SdcaParameters,
             [
                 new(TrainingTask.MulticlassClassification, NormalizeFeatures: true, Calibrated: false,
                     c => c.ML.MulticlassClassification.Trainers.SdcaMaximumEntropy(
-                        Configured(new SdcaMaximumEntropyMulticlassTrainer.Options(), o => Sdca(c, o)))),
+                        Configured(new SdcaMaximumEntropyMulticlassTrainer.Options(), o => Sdca(c, o))), MultiplePasses: true),
             ]),
         new("lbfgs_maximum_entropy", "Multinomial logistic regression trained with L-BFGS.", LbfgsParameters,
             [
                 new(TrainingTask.MulticlassClassification, NormalizeFeatures: true, Calibrated: false,
                     c => c.ML.MulticlassClassification.Trainers.LbfgsMaximumEntropy(
-                        Configured(new LbfgsMaximumEntropyMulticlassTrainer.Options(), o => Lbfgs(c, o)))),
+                        Configured(new LbfgsMaximumEntropyMulticlassTrainer.Options(), o => Lbfgs(c, o))), MultiplePasses: true),
             ]),
-        new("sdca", "Linear regression trained with stochastic dual coordinate ascent.", SdcaParameters,
+        new("sdca_regression", "Linear regression trained with stochastic dual coordinate ascent.", SdcaParameters,
             [
                 new(TrainingTask.Regression, NormalizeFeatures: true, Calibrated: false,
-                    c => c.ML.Regression.Trainers.Sdca(Configured(new SdcaRegressionTrainer.Options(), o => Sdca(c, o)))),
+                    c => c.ML.Regression.Trainers.Sdca(Configured(new SdcaRegressionTrainer.Options(), o => Sdca(c, o))), MultiplePasses: true),
+            ]),
+        new("online_gradient_descent", "Linear regression trained with online gradient descent (squared loss).",
+            [
+                Double("learning_rate", 0.1, 0.00001, 100, "Step size of each update."),
+                Bool("decrease_learning_rate", true, "Shrink the step size as training goes on."),
+                Double("l2_regularization", 0, 0, 1000, "L2 regularization weight."),
+                Int("number_of_iterations", 1, 1, 10_000, "Passes over the training data."),
+            ],
+            [
+                new(TrainingTask.Regression, NormalizeFeatures: true, Calibrated: false,
+                    c => c.ML.Regression.Trainers.OnlineGradientDescent(OnlineGradientDescent(c)), MultiplePasses: true),
+            ]),
+        new("lbfgs_poisson", "Poisson regression (log link) trained with L-BFGS, for counts and other non-negative labels.", LbfgsParameters,
+            [
+                new(TrainingTask.Regression, NormalizeFeatures: true, Calibrated: false,
+                    c => c.ML.Regression.Trainers.LbfgsPoissonRegression(
+                        Configured(new LbfgsPoissonRegressionTrainer.Options(), o => Lbfgs(c, o))), MultiplePasses: true),
+            ]),
+        new("kmeans", "k-means clustering (Yinyang-accelerated, k-means|| initialization).",
+            [
+                Int("number_of_clusters", 5, 2, 1000, "Number of clusters (k)."),
+                Int("maximum_number_of_iterations", 1000, 1, 100_000, "Maximum number of iterations."),
+                Double("optimization_tolerance", 0.0000001, 0.000000000001, 1, "Stop when the relative improvement falls below this."),
+            ],
+            [
+                new(TrainingTask.Clustering, NormalizeFeatures: true, Calibrated: false,
+                    c => c.ML.Clustering.Trainers.KMeans(new KMeansTrainer.Options
+                    {
+                        FeatureColumnName = c.FeatureColumn,
+                        NumberOfClusters = c.Int("number_of_clusters"),
+                        MaximumNumberOfIterations = c.Int("maximum_number_of_iterations"),
+                        OptimizationTolerance = (float)c.Double("optimization_tolerance"),
+                        // Parallel updates of the centres sum in scheduling order; one thread keeps them reproducible.
+                        NumberOfThreads = 1,
+                    }), MultiplePasses: true),
             ]),
     ];
 
@@ -165,6 +247,14 @@ public static class TrainerCatalogue
     /// <summary>Validates a task given by its wire name, then the trainer and hyperparameters.</summary>
     public static TrainerSettings Validate(string? task, string? trainer, IReadOnlyDictionary<string, string>? hyperparameters) =>
         Validate(TrainingTasks.Parse(task), trainer, hyperparameters);
+
+    /// <summary>
+    /// One binary model per class, each scoring "this class or not"; ML.NET calibrates them (Platt) so
+    /// their scores compare, which also gives a log-loss.
+    /// </summary>
+    private static OneVersusAllTrainer OneVersusAll<TModel>(TrainerBuildContext c, ITrainerEstimator<BinaryPredictionTransformer<TModel>, TModel> binary)
+        where TModel : class =>
+        c.ML.MulticlassClassification.Trainers.OneVersusAll(binary, labelColumnName: c.LabelColumn);
 
     private static TOptions Configured<TOptions>(TOptions options, Action<TOptions> configure)
     {
@@ -224,6 +314,53 @@ public static class TrainerCatalogue
         // FastTree's parallel histogram code sums in scheduling order; one thread keeps it reproducible.
         options.NumberOfThreads = 1;
     }
+
+    private static void Gam<TOptions, TTransformer, TModel>(
+        TrainerBuildContext c, GamTrainerBase<TOptions, TTransformer, TModel>.OptionsBase options)
+        where TOptions : GamTrainerBase<TOptions, TTransformer, TModel>.OptionsBase, new()
+        where TTransformer : ISingleFeaturePredictionTransformer<TModel>
+        where TModel : class
+    {
+        options.LabelColumnName = c.LabelColumn;
+        options.FeatureColumnName = c.FeatureColumn;
+        options.NumberOfIterations = c.Int("number_of_iterations");
+        options.LearningRate = c.Double("learning_rate");
+        options.MaximumBinCountPerFeature = c.Int("maximum_bin_count_per_feature");
+        options.MinimumExampleCountPerLeaf = c.Int("minimum_example_count_per_leaf");
+        options.Seed = c.Seed;
+        // Like FastTree, GAM's parallel histogram sums depend on scheduling; one thread keeps it reproducible.
+        options.NumberOfThreads = 1;
+    }
+
+    private static AveragedPerceptronTrainer.Options AveragedPerceptron(TrainerBuildContext c) => new()
+    {
+        LabelColumnName = c.LabelColumn,
+        FeatureColumnName = c.FeatureColumn,
+        LearningRate = (float)c.Double("learning_rate"),
+        DecreaseLearningRate = c.Bool("decrease_learning_rate"),
+        L2Regularization = (float)c.Double("l2_regularization"),
+        NumberOfIterations = c.Int("number_of_iterations"),
+    };
+
+    private static LinearSvmTrainer.Options LinearSvm(TrainerBuildContext c) => new()
+    {
+        LabelColumnName = c.LabelColumn,
+        FeatureColumnName = c.FeatureColumn,
+        Lambda = (float)c.Double("lambda"),
+        NumberOfIterations = c.Int("number_of_iterations"),
+        BatchSize = c.Int("batch_size"),
+        PerformProjection = c.Bool("perform_projection"),
+    };
+
+    private static OnlineGradientDescentTrainer.Options OnlineGradientDescent(TrainerBuildContext c) => new()
+    {
+        LabelColumnName = c.LabelColumn,
+        FeatureColumnName = c.FeatureColumn,
+        LearningRate = (float)c.Double("learning_rate"),
+        DecreaseLearningRate = c.Bool("decrease_learning_rate"),
+        L2Regularization = (float)c.Double("l2_regularization"),
+        NumberOfIterations = c.Int("number_of_iterations"),
+    };
 
     private static void Sdca<TOptions, TTransformer, TModel>(
         TrainerBuildContext c, SdcaTrainerBase<TOptions, TTransformer, TModel>.OptionsBase options)

@@ -30,6 +30,9 @@ public sealed class TrainerDefinition
     /// <summary>The tasks this trainer serves.</summary>
     public IReadOnlyList<TrainingTask> Tasks { get; }
 
+    /// <summary>Whether, left to its default, the pipeline scales features for this trainer (min-max) or not (trees).</summary>
+    public bool NormalizesByDefault(TrainingTask task) => For(task).NormalizeFeatures;
+
     /// <summary>Declared hyperparameters, the same for every task.</summary>
     public IReadOnlyList<HyperparameterDefinition> Hyperparameters { get; }
 
@@ -40,11 +43,18 @@ public sealed class TrainerDefinition
 }
 
 /// <summary>How a trainer is built for one task.</summary>
-/// <param name="NormalizeFeatures">Linear trainers want features scaled to [0, 1]; trees do not care.</param>
+/// <param name="NormalizeFeatures">
+/// The default normalization: linear models and k-means want features on one scale (min-max); trees do not care (none).
+/// </param>
 /// <param name="Calibrated">Binary only: the trainer outputs a calibrated Probability column (and so log-loss).</param>
 /// <param name="Create">Builds the ML.NET estimator from validated settings.</param>
+/// <param name="MultiplePasses">
+/// The trainer reads the training rows many times (iterative optimisers, one model per class): the pipeline
+/// caches the prepared features before it, so encodings and text features are computed once.
+/// </param>
 internal sealed record TrainerBinding(
-    TrainingTask Task, bool NormalizeFeatures, bool Calibrated, Func<TrainerBuildContext, IEstimator<ITransformer>> Create);
+    TrainingTask Task, bool NormalizeFeatures, bool Calibrated, Func<TrainerBuildContext, IEstimator<ITransformer>> Create,
+    bool MultiplePasses = false);
 
 /// <summary>What a trainer factory needs: the context, validated settings and the column names to use.</summary>
 internal sealed record TrainerBuildContext(

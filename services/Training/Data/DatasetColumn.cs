@@ -1,14 +1,16 @@
 namespace Platform.Training.Data;
 
-/// <summary>How a column is read, as the model store profiled it.</summary>
+/// <summary>How a column is read, as the model store profiled it (or as the user overrode it).</summary>
 public enum ColumnKind
 {
     /// <summary>Every non-missing value is a number: read as <see cref="float"/>, missing as NaN.</summary>
     Numeric,
-    /// <summary>Anything else: read as text, missing as the empty string.</summary>
+    /// <summary>A value from a set of categories: read as text, missing as the empty string.</summary>
     Categorical,
     /// <summary>Every non-missing value is true or false: read as text (so a missing value stays missing).</summary>
     Boolean,
+    /// <summary>Free text (sentences, documents): read as text and featurised as words and character n-grams.</summary>
+    Text,
 }
 
 /// <summary>One column of a data set, in file order.</summary>

@@ -20,11 +20,13 @@ namespace Platform.Training.Pipeline;
 internal sealed class LabelColumn
 {
     private readonly Func<IDataView, IDataView> _dropMissing;
+    private readonly bool _byMeaning;
 
     private LabelColumn(
         DatasetColumn source, string trainingColumn, long rows, long missing, IReadOnlyList<string> classes,
-        IEstimator<ITransformer>? stage, Func<IDataView, IDataView> dropMissing)
+        IEstimator<ITransformer>? stage, Func<IDataView, IDataView> dropMissing, bool byMeaning = false)
     {
+        _byMeaning = byMeaning;
         Source = source;
         TrainingColumn = trainingColumn;
         Rows = rows;
@@ -59,7 +61,10 @@ internal sealed class LabelColumn
     /// <summary>The data without the rows whose label is missing.</summary>
     public IDataView DropMissing(IDataView data) => _dropMissing(data);
 
-    /// <summary>Reads the label column once and plans the label handling for <paramref name="task"/>.</summary>
+    /// <summary>
+    /// Reads the label column once and plans the label handling for <paramref name="task"/>. A clustering
+    /// label (optional, only to measure how well the clusters match it) is keyed as a multiclass label is.
+    /// </summary>
     /// <exception cref="TrainingDataException">The label cannot serve the task.</exception>
     public static LabelColumn Prepare(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
     {
@@ -90,7 +95,7 @@ internal sealed class LabelColumn
             }
         }
         CheckPresent(column, rows, missing);
-        IDataView DropMissing(IDataView view) => ml.Data.FilterRowsByMissingValues(view, column.Name);
+        IDataView DropMissing(IDataView view) => MissingRows.Drop(ml, view, [column]);
 
         if (task == TrainingTask.Regression)
             return new LabelColumn(column, column.Name, rows, missing, [], null, DropMissing);
@@ -100,7 +105,7 @@ internal sealed class LabelColumn
         if (task == TrainingTask.BinaryClassification)
         {
             return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
-                IsPositive(ml, column, $"x => x == {Format(sorted[1])}"), DropMissing);
+                IsPositive(ml, column, $"x => x == {ExpressionText.Number(sorted[1])}"), DropMissing);
         }
         var keys = ml.Data.LoadFromEnumerable(sorted.Select(v => new NumericClass { Value = v }));
         return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
@@ -127,19 +132,13 @@ internal sealed class LabelColumn
         }
         CheckPresent(column, rows, missing);
 
-        // A text label has no NaN, so mark the present values with a key (empty -> missing key) and filter on that.
         var raw = values.Order(StringComparer.Ordinal).ToArray();
-        var rawKeys = ml.Data.LoadFromEnumerable(raw.Select(v => new TextClass { Value = v }));
-        IDataView DropMissing(IDataView view)
-        {
-            var marked = ml.Transforms.Conversion.MapValueToKey(ReservedColumns.LabelPresent, column.Name, keyData: rawKeys).Fit(view).Transform(view);
-            var kept = ml.Data.FilterRowsByMissingValues(marked, ReservedColumns.LabelPresent);
-            return ml.Transforms.DropColumns(ReservedColumns.LabelPresent).Fit(kept).Transform(kept);
-        }
+        IDataView DropMissing(IDataView view) => MissingRows.Drop(ml, view, [column]);
 
-        if (task == TrainingTask.MulticlassClassification)
+        if (task != TrainingTask.BinaryClassification)
         {
             var classes = CheckClasses(column, task, raw);
+            var rawKeys = ml.Data.LoadFromEnumerable(raw.Select(v => new TextClass { Value = v }));
             return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
                 ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: rawKeys), DropMissing);
         }
@@ -162,7 +161,8 @@ internal sealed class LabelColumn
             positives = [raw[1]];
         }
         return new LabelColumn(column, ReservedColumns.Label, rows, missing, binaryClasses,
-            IsPositive(ml, column, "s => " + string.Join(" || ", positives.Select(p => $"s == {StringLiteral(p)}"))), DropMissing);
+            IsPositive(ml, column, "s => " + string.Join(" || ", positives.Select(p => $"s == {ExpressionText.String(p)}"))), DropMissing,
+            byMeaning: column.Kind == ColumnKind.Boolean);
     }
 
     /// <summary>
@@ -173,41 +173,41 @@ internal sealed class LabelColumn
     private static Microsoft.ML.Transforms.ExpressionEstimator IsPositive(MLContext ml, DatasetColumn column, string expression) =>
         ml.Transforms.Expression(ReservedColumns.Label, expression, column.Name);
 
-    /// <summary>A string literal of ML.NET's expression language (C#-style escapes).</summary>
-    private static string StringLiteral(string value) =>
-        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-
-    /// <summary>The classes (as in <see cref="Classes"/>) that occur in <paramref name="view"/>.</summary>
-    public HashSet<string> ClassesIn(IDataView view, CancellationToken cancellationToken)
+    /// <summary>
+    /// The class of every row of <paramref name="view"/>, as an index into <see cref="Classes"/>; -1 where the
+    /// label is missing. Classification and labelled clustering only.
+    /// </summary>
+    public int[] ClassIndexes(IDataView view, CancellationToken cancellationToken)
     {
-        var found = new HashSet<string>(StringComparer.Ordinal);
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < Classes.Count; i++) index[Classes[i]] = i;
+        var lookup = index.GetAlternateLookup<ReadOnlySpan<char>>();
+        var indexes = new List<int>();
         var column = view.Schema[Source.Name];
         using var cursor = view.GetRowCursor([column]);
-        long rows = 0;
         if (Source.Kind == ColumnKind.Numeric)
         {
             var get = cursor.GetGetter<float>(column);
             float value = 0;
             while (cursor.MoveNext())
             {
-                if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                if ((indexes.Count & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
                 get(ref value);
-                if (!float.IsNaN(value)) found.Add(Format(value));
+                indexes.Add(float.IsNaN(value) ? -1 : index[Format(value)]);
             }
-            return found;
+            return [.. indexes];
         }
         var getText = cursor.GetGetter<ReadOnlyMemory<char>>(column);
         ReadOnlyMemory<char> text = default;
-        var lookup = found.GetAlternateLookup<ReadOnlySpan<char>>();
         while (cursor.MoveNext())
         {
-            if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+            if ((indexes.Count & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
             getText(ref text);
-            if (text.IsEmpty) continue;
-            if (Source.Kind == ColumnKind.Boolean && bool.TryParse(text.Span.Trim(), out var flag)) found.Add(flag ? "true" : "false");
-            else lookup.Add(text.Span);
+            if (text.IsEmpty) indexes.Add(-1);
+            else if (_byMeaning) indexes.Add(index[bool.Parse(text.Span.Trim()) ? "true" : "false"]);
+            else indexes.Add(lookup[text.Span]);
         }
-        return found;
+        return [.. indexes];
     }
 
     private static void CheckPresent(DatasetColumn column, long rows, long missing)

@@ -13,8 +13,14 @@ public static class ReservedColumns
     /// <summary>The feature vector every trainer reads.</summary>
     public const string Features = "__features__";
 
-    /// <summary>Scratch column used while dropping rows with a missing text label; never saved.</summary>
-    internal const string LabelPresent = "__label_present__";
+    /// <summary>Prefix of the 0/1 "was missing" feature of a numeric column with the indicator policy: <c>__missing__.Age</c>.</summary>
+    public const string MissingIndicatorPrefix = "__missing__.";
 
-    internal static bool IsReserved(string name) => name is Label or Features or LabelPresent;
+    /// <summary>Scratch column used while dropping rows with a missing text value; never saved.</summary>
+    internal const string Present = "__present__";
+
+    internal static bool IsReserved(string name) =>
+        name is Label or Features or Present || name.StartsWith(MissingIndicatorPrefix, StringComparison.Ordinal);
+
+    internal static string MissingIndicator(string column) => MissingIndicatorPrefix + column;
 }

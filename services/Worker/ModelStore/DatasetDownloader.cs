@@ -48,6 +48,7 @@ public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datase
         {
             ColumnType.Numeric => ColumnKind.Numeric,
             ColumnType.Boolean => ColumnKind.Boolean,
+            ColumnType.Text => ColumnKind.Text,
             _ => ColumnKind.Categorical,
         })).ToArray();
         return new DownloadedDataset(new CsvDataset(path, columns), dataset);

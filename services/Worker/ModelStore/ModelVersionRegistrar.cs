@@ -1,4 +1,6 @@
 using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Models.V1;
 using Platform.Registry.V1;
@@ -8,11 +10,13 @@ using Platform.Training;
 namespace Platform.Worker.ModelStore;
 
 /// <summary>Streams a finished run to the model store as a new model version.</summary>
-public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient registry)
+public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient registry, IOptions<WorkerOptions> options, TimeProvider time)
 {
-    /// <summary>Artifact kinds and file names, as <c>ModelService.DownloadModelVersion</c> serves them.</summary>
+    /// <summary>Artifact kinds, as <c>ModelService.DownloadModelVersion</c> serves them.</summary>
     public const string ModelArtifact = "model";
     public const string PredictionsArtifact = "predictions";
+    /// <summary>The evaluation in full and the spec that produced it (<c>evaluation.json</c>; see docs/training.md).</summary>
+    public const string EvaluationArtifact = "evaluation";
 
     private const int ChunkSize = 64 * 1024;
 
@@ -25,24 +29,40 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
     public async Task<ModelVersion> RegisterAsync(
         TrainModel job, string datasetSha256, TrainingResult result, Action<double> progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(result);
         var version = new ModelVersion
         {
             ModelName = job.ModelName,
             TenantId = job.TenantId,
             JobId = job.JobId.ToString(),
+            Attempt = job.Attempt,
             DatasetId = job.DatasetId.ToString(),
             DatasetSha256 = datasetSha256,
             Task = job.Task,
             Trainer = job.Trainer,
             Seed = job.Seed,
             LabelColumn = job.LabelColumn,
+            TrainingSeconds = result.Timings.Training.TotalSeconds,
+            TrainedAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            Worker = options.Value.Name,
         };
-        // The hyperparameters as used, defaults included: enough to reproduce the model.
+        // The hyperparameters as used, defaults included, and the preparation as fitted: with the seed, the data
+        // set and evaluation.json (which holds the preparation and evaluation as asked), enough to re-run the job.
         foreach (var (name, value) in result.Settings.Hyperparameters) version.Hyperparameters[name] = value;
         foreach (var (name, value) in result.Metrics) version.Metrics[name] = value;
+        foreach (var step in result.Preparation)
+        {
+            var message = new PreparationStep { Kind = step.Kind };
+            message.Columns.Add(step.Columns);
+            foreach (var (name, value) in step.Parameters) message.Parameters[name] = value;
+            version.PreparationSteps.Add(message);
+        }
+        version.InputSchema.Add(result.InputSchema.Select(c => new SchemaColumn { Name = c.Name, Type = c.Type }));
+        version.OutputSchema.Add(result.OutputSchema.Select(c => new SchemaColumn { Name = c.Name, Type = c.Type }));
 
         (string Kind, TrainingArtifact File)[] artifacts =
-            [(ModelArtifact, result.Model), (PredictionsArtifact, result.Predictions)];
+            [(ModelArtifact, result.Model), (PredictionsArtifact, result.Predictions), (EvaluationArtifact, result.EvaluationFile)];
         var total = artifacts.Sum(a => a.File.SizeBytes);
         long sent = 0;
 

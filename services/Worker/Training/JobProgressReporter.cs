@@ -21,13 +21,17 @@ public sealed class JobProgressReporter : IProgress<TrainingProgress>, IAsyncDis
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Task _publishing;
+    private readonly Action<string, double>? _observer;
     private string? _stage;
     private long _lastPublished;
 
-    public JobProgressReporter(IPublishEndpoint publisher, TrainModel job, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    /// <param name="observer">Also told every report, unthrottled (the worker's heartbeat carries the latest).</param>
+    public JobProgressReporter(IPublishEndpoint publisher, TrainModel job, TimeProvider time, ILogger logger, CancellationToken cancellationToken,
+        Action<string, double>? observer = null)
     {
         _job = job;
         _time = time;
+        _observer = observer;
         _publishing = PublishAsync(publisher, logger, cancellationToken);
     }
 
@@ -36,6 +40,7 @@ public sealed class JobProgressReporter : IProgress<TrainingProgress>, IAsyncDis
     /// <summary>Reports progress of a stage by its wire name (see <see cref="JobStages"/>).</summary>
     public void Report(string stage, double fraction, string message)
     {
+        _observer?.Invoke(stage, fraction);
         lock (_gate)
         {
             var now = _time.GetTimestamp();

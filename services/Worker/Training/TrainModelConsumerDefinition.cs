@@ -1,12 +1,14 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Platform.Worker.Lifecycle;
 
 namespace Platform.Worker.Training;
 
 /// <summary>
-/// Endpoint settings for training: as many jobs at once as <c>Worker:Concurrency</c> allows, and
-/// no more prefetched than that, so idle workers get the jobs this one cannot start yet. No retry
-/// policy: the consumer reports every failure itself, and the scheduler owns retries.
+/// Endpoint settings for training: no more commands prefetched than <c>Worker:Concurrency</c>, so
+/// idle workers get what this one cannot start. The consumer returns as soon as the attempt has started
+/// in the background (see <see cref="AttemptRunner"/>). No retry policy: attempts report their failures
+/// themselves, and the scheduler owns retries.
 /// </summary>
 public sealed class TrainModelConsumerDefinition : ConsumerDefinition<TrainModelConsumer>
 {

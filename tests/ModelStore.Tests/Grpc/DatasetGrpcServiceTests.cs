@@ -19,7 +19,7 @@ public sealed class DatasetGrpcServiceTests : IDisposable
         var context = TestServerCallContext.ForTenant(tenant);
         var writer = new TestServerStreamWriter<DataChunk>(context);
         await _store.Datasets().DownloadDataset(new DownloadDatasetRequest { DatasetId = datasetId }, writer, context);
-        Assert.All(writer.Messages, m => Assert.InRange(m.Data.Length, 1, 64 * 1024));
+        Assert.All(writer.Messages, m => Assert.InRange(m.Data.Length, 1, Platform.ModelStore.Blobs.BlobStore.ChunkSize));
         return writer.Messages.SelectMany(m => m.Data.ToByteArray()).ToArray();
     }
 

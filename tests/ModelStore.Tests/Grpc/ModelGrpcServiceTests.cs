@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.ModelStore.Blobs;
 using Platform.Models.V1;
 using Platform.Registry.V1;
 using Platform.ServiceDefaults.Errors;
@@ -45,6 +46,9 @@ public sealed class ModelGrpcServiceTests : IDisposable
         expected.Version = 1;
         expected.TenantId = "acme";
         expected.CreatedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(_store.Time.GetUtcNow());
+        expected.Id = version.Id;
+        expected.Source = ModelVersionSource.TrainingJob;
+        expected.Approval = new ModelVersionApproval { Status = ApprovalStatus.Pending };
         expected.Artifacts.Add(new Artifact { Kind = "model", Sha256 = Sha256(_model), SizeBytes = _model.Length, FileName = "model.zip" });
         expected.Artifacts.Add(new Artifact { Kind = "predictions", Sha256 = Sha256(_predictions), SizeBytes = _predictions.Length, FileName = "predictions.csv" });
         Assert.Equal(expected, version);
@@ -209,7 +213,7 @@ public sealed class ModelGrpcServiceTests : IDisposable
         { "version.job_id", v => v.JobId = "" },
         { "version.dataset_id", v => v.DatasetId = "penguins.csv" },
         { "version.dataset_sha256", v => v.DatasetSha256 = "abc" },
-        { "version.task", v => v.Task = "clustering" },
+        { "version.task", v => v.Task = "ranking" },
         { "version.trainer", v => v.Trainer = "" },
         { "version.label_column", v => v.LabelColumn = " " },
     };
@@ -299,15 +303,16 @@ public sealed class ModelGrpcServiceTests : IDisposable
     [Fact]
     public async Task Download_streams_the_model_by_default_with_its_description_first()
     {
-        var version = await RegisterAsync(Registration("penguins", "job-1", _model, _predictions));
+        var model = RandomBytes(2_500_000, seed: 7);
+        var version = await RegisterAsync(Registration("penguins", "job-1", model, _predictions));
 
         var chunks = await DownloadAsync(new DownloadModelVersionRequest { ModelName = "penguins" });
 
         Assert.Equal(version.Artifacts.Single(a => a.Kind == "model"), chunks[0].Artifact);
         Assert.All(chunks.Skip(1), c => Assert.Null(c.Artifact));
-        Assert.All(chunks, c => Assert.InRange(c.Data.Length, 1, 64 * 1024));
-        Assert.Equal(3, chunks.Count); // 150,000 bytes in 64 KiB chunks
-        Assert.Equal(_model, chunks.SelectMany(c => c.Data.ToByteArray()).ToArray());
+        Assert.All(chunks, c => Assert.InRange(c.Data.Length, 1, BlobStore.ChunkSize));
+        Assert.Equal(3, chunks.Count); // 2,500,000 bytes in 1 MiB chunks
+        Assert.Equal(model, chunks.SelectMany(c => c.Data.ToByteArray()).ToArray());
     }
 
     [Fact]

@@ -14,6 +14,7 @@ using Platform.ModelStore.Data;
 using Platform.Models.V1;
 using Platform.Registry.V1;
 using Platform.ServiceDefaults;
+using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Tenancy;
 using Platform.Testing;
 
@@ -35,12 +36,23 @@ internal sealed class ModelStoreHost : IAsyncDisposable
 
     public ModelRegistry.ModelRegistryClient Registry { get; private set; } = null!;
 
+    public RegistryMaintenance.RegistryMaintenanceClient Maintenance { get; private set; } = null!;
+
+    /// <summary>The host's database.</summary>
+    public string ConnectionString { get; private set; } = "";
+
     public BlobStore Blobs => _app!.Services.GetRequiredService<BlobStore>();
 
-    public static async Task<ModelStoreHost> StartAsync(PlatformServers servers)
+    /// <summary>Starts a store on a fresh database.</summary>
+    /// <param name="servers">The shared servers.</param>
+    /// <param name="rabbitMq">A virtual host's amqp URI to publish registry events to; null for the in-memory bus.</param>
+    /// <param name="settings">More configuration (for example <c>ModelStore:MaxArtifactBytes</c>).</param>
+    public static async Task<ModelStoreHost> StartAsync(
+        PlatformServers servers, string? rabbitMq = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var host = new ModelStoreHost();
         var connectionString = await servers.CreateDatabaseAsync("model_store");
+        host.ConnectionString = connectionString;
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -51,10 +63,16 @@ internal sealed class ModelStoreHost : IAsyncDisposable
             ["Database:CreateOnStartup"] = "true", // Applies the migrations, as the `migrate` step would.
             ["ConnectionStrings:ModelStore"] = connectionString,
             ["BlobStore:Root"] = host._blobFolder.Path,
+            ["Messaging:Transport"] = rabbitMq is null ? "InMemory" : "RabbitMq",
+            ["ConnectionStrings:RabbitMq"] = rabbitMq,
+            // Tests run maintenance when they mean to.
+            ["ModelStore:Maintenance:Enabled"] = "false",
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults();
         builder.AddModelStore();
+        builder.AddMessaging(bus => bus.AddModelStorePublishing());
         host._app = builder.Build();
         host._app.MapModelStore();
         await host._app.StartAsync();
@@ -64,6 +82,7 @@ internal sealed class ModelStoreHost : IAsyncDisposable
         host.Datasets = new DatasetService.DatasetServiceClient(host._channel);
         host.Models = new ModelService.ModelServiceClient(host._channel);
         host.Registry = new ModelRegistry.ModelRegistryClient(host._channel);
+        host.Maintenance = new RegistryMaintenance.RegistryMaintenanceClient(host._channel);
         return host;
     }
 
@@ -97,7 +116,7 @@ internal sealed class ModelStoreHost : IAsyncDisposable
         using var bytes = new MemoryStream();
         await foreach (var chunk in call.ResponseStream.ReadAllAsync())
         {
-            Assert.InRange(chunk.Data.Length, 1, 64 * 1024);
+            Assert.InRange(chunk.Data.Length, 1, BlobStore.ChunkSize);
             chunk.Data.WriteTo(bytes);
         }
         return bytes.ToArray();
@@ -108,6 +127,27 @@ internal sealed class ModelStoreHost : IAsyncDisposable
         using var call = Registry.RegisterModelVersion(Tenant(tenant));
         await SendAsync(call.RequestStream, messages);
         return await call;
+    }
+
+    public async Task<ModelVersion> UploadModelAsync(IEnumerable<UploadModelVersionRequest> messages, string tenant = "acme")
+    {
+        using var call = Models.UploadModelVersion(Tenant(tenant));
+        await SendAsync(call.RequestStream, messages);
+        return await call;
+    }
+
+    /// <summary>Downloads an artifact; returns its description (first message) and bytes.</summary>
+    public async Task<(Artifact Artifact, byte[] Bytes)> DownloadModelAsync(DownloadModelVersionRequest request, string tenant = "acme")
+    {
+        using var call = Models.DownloadModelVersion(request, Tenant(tenant));
+        Artifact? artifact = null;
+        using var bytes = new MemoryStream();
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync())
+        {
+            artifact ??= chunk.Artifact;
+            chunk.Data.WriteTo(bytes);
+        }
+        return (artifact!, bytes.ToArray());
     }
 
     /// <summary>

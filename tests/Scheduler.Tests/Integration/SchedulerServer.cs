@@ -53,8 +53,12 @@ public sealed class SchedulerServer : IAsyncDisposable
     public static async Task<SchedulerServer> StartAsync(PlatformServers servers)
     {
         ArgumentNullException.ThrowIfNull(servers);
-        var database = await servers.CreateDatabaseAsync("scheduler");
-        var virtualHost = await servers.CreateVirtualHostAsync("scheduler");
+        return await StartAsync(await servers.CreateDatabaseAsync("scheduler"), await servers.CreateVirtualHostAsync("scheduler"));
+    }
+
+    /// <summary>Another replica: a scheduler on the given database and virtual host (see <see cref="DatabaseConnectionString"/>, <see cref="AmqpUri"/>).</summary>
+    public static async Task<SchedulerServer> StartAsync(string database, string virtualHost)
+    {
 
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -81,6 +85,8 @@ public sealed class SchedulerServer : IAsyncDisposable
         builder.Services.AddSingleton<FakeModelStore>();
         builder.Services.AddSingleton<DatasetService.DatasetServiceClient>(provider => provider.GetRequiredService<FakeModelStore>());
         builder.Services.AddSingleton<FakeWorker.Log>();
+        // After the bus, so the first heartbeat finds it started.
+        builder.Services.AddHostedService<FakeWorker.Heartbeat>();
         builder.Services.AddSingleton<RejectionInbox.Log>();
         // Queues and exchanges must exist before a test publishes with a plain AMQP client.
         builder.Services.Configure<MassTransitHostOptions>(options => options.WaitUntilStarted = true);
@@ -153,6 +159,28 @@ public sealed class FakeWorker(FakeWorker.Log log) : IConsumer<TrainModel>
         public ConcurrentQueue<TrainModel> Received { get; } = new();
 
         public bool Answer { get; set; } = true;
+    }
+
+    /// <summary>Announces the fake worker's slots, as a real worker's heartbeat does, so the scheduler dispatches to it.</summary>
+    public sealed class Heartbeat(IBus bus) : Microsoft.Extensions.Hosting.BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            var client = bus.CreateRequestClient<WorkerHeartbeat>(TimeSpan.FromSeconds(5));
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await client.GetResponse<WorkerHeartbeatAcknowledged>(
+                        new WorkerHeartbeat { Worker = "fake-worker-1", Capacity = 16, At = DateTimeOffset.UtcNow }, stoppingToken);
+                }
+                catch (RequestTimeoutException)
+                {
+                    // The scheduler is still starting; the next beat tries again.
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
     }
 }
 

@@ -16,5 +16,7 @@ internal sealed class ArtifactConfiguration : IEntityTypeConfiguration<ArtifactR
         builder.Property(a => a.Sha256).HasMaxLength(64);
         builder.Property(a => a.FileName).HasMaxLength(255);
         builder.HasIndex(a => new { a.ModelVersionId, a.Kind }).IsUnique();
+        // Is a blob still referred to? (deleting versions, the orphan sweep, duplicate uploads)
+        builder.HasIndex(a => a.Sha256);
     }
 }

@@ -19,5 +19,7 @@ internal sealed class DatasetConfiguration : IEntityTypeConfiguration<DatasetRec
             .HasConversion<JsonTextConverter<IReadOnlyList<DatasetColumn>>, JsonTextComparer<IReadOnlyList<DatasetColumn>>>();
         // ListDatasets: newest first within a tenant.
         builder.HasIndex(d => new { d.TenantId, d.CreatedAt, d.Id });
+        // Is a blob still referred to? (deleting versions and data sets, the orphan sweep)
+        builder.HasIndex(d => d.Sha256);
     }
 }

@@ -15,5 +15,6 @@ internal sealed class ModelConfiguration : IEntityTypeConfiguration<ModelRecord>
         builder.Property(m => m.Name).HasMaxLength(ModelNames.MaxLength);
         builder.HasIndex(m => new { m.TenantId, m.Name }).IsUnique();
         builder.HasMany(m => m.Versions).WithOne(v => v.Model).HasForeignKey(v => v.ModelId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasMany(m => m.Aliases).WithOne().HasForeignKey(a => a.ModelId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -63,11 +63,67 @@ namespace Platform.ModelStore.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_artifacts");
 
+                    b.HasIndex("Sha256")
+                        .HasDatabaseName("ix_artifacts_sha256");
+
                     b.HasIndex("ModelVersionId", "Kind")
                         .IsUnique()
                         .HasDatabaseName("ix_artifacts_model_version_id_kind");
 
                     b.ToTable("artifacts", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.ModelStore.Data.DatasetErasureRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("actor");
+
+                    b.Property<int>("BlobsDeleted")
+                        .HasColumnType("integer")
+                        .HasColumnName("blobs_deleted");
+
+                    b.Property<Guid>("DatasetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("dataset_id");
+
+                    b.Property<DateTime>("ErasedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("erased_at");
+
+                    b.Property<string>("RequestReference")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("request_reference");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Versions")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("versions");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dataset_erasures");
+
+                    b.HasIndex("TenantId", "DatasetId")
+                        .HasDatabaseName("ix_dataset_erasures_tenant_id_dataset_id");
+
+                    b.HasIndex("TenantId", "ErasedAt", "Id")
+                        .HasDatabaseName("ix_dataset_erasures_tenant_id_erased_at_id");
+
+                    b.ToTable("dataset_erasures", (string)null);
                 });
 
             modelBuilder.Entity("Platform.ModelStore.Data.DatasetRecord", b =>
@@ -120,10 +176,62 @@ namespace Platform.ModelStore.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_datasets");
 
+                    b.HasIndex("Sha256")
+                        .HasDatabaseName("ix_datasets_sha256");
+
                     b.HasIndex("TenantId", "CreatedAt", "Id")
                         .HasDatabaseName("ix_datasets_tenant_id_created_at_id");
 
                     b.ToTable("datasets", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.ModelStore.Data.ModelAliasRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ModelId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("model_id");
+
+                    b.Property<Guid>("ModelVersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("model_version_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("SetAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("set_at");
+
+                    b.Property<string>("SetBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("set_by");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_model_aliases");
+
+                    b.HasIndex("ModelVersionId")
+                        .HasDatabaseName("ix_model_aliases_model_version_id");
+
+                    b.HasIndex("ModelId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_model_aliases_model_id_name");
+
+                    b.ToTable("model_aliases", (string)null);
                 });
 
             modelBuilder.Entity("Platform.ModelStore.Data.ModelRecord", b =>
@@ -135,6 +243,10 @@ namespace Platform.ModelStore.Data.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<int>("KeepLastVersions")
+                        .HasColumnType("integer")
+                        .HasColumnName("keep_last_versions");
 
                     b.Property<int>("LatestVersion")
                         .HasColumnType("integer")
@@ -166,33 +278,102 @@ namespace Platform.ModelStore.Data.Migrations
                     b.ToTable("models", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.ModelStore.Data.ModelVersionMetricRecord", b =>
+                {
+                    b.Property<Guid>("ModelVersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("model_version_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<double>("Value")
+                        .HasColumnType("double precision")
+                        .HasColumnName("value");
+
+                    b.HasKey("ModelVersionId", "Name")
+                        .HasName("pk_model_version_metrics");
+
+                    b.HasIndex("TenantId", "Name", "Value")
+                        .HasDatabaseName("ix_model_version_metrics_tenant_id_name_value");
+
+                    b.ToTable("model_version_metrics", (string)null);
+                });
+
             modelBuilder.Entity("Platform.ModelStore.Data.ModelVersionRecord", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("ApprovalActor")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("approval_actor");
+
+                    b.Property<string>("ApprovalComment")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("approval_comment");
+
+                    b.Property<DateTime?>("ApprovalDecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("approval_decided_at");
+
+                    b.Property<string>("ApprovalStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("approval_status");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
-                    b.Property<Guid>("DatasetId")
+                    b.Property<Guid?>("DatasetId")
                         .HasColumnType("uuid")
                         .HasColumnName("dataset_id");
 
                     b.Property<string>("DatasetSha256")
-                        .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("dataset_sha256");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("GitCommit")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("git_commit");
 
                     b.Property<string>("Hyperparameters")
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("hyperparameters");
 
-                    b.Property<string>("JobId")
+                    b.Property<string>("InputSchema")
                         .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("input_schema");
+
+                    b.Property<string>("JobId")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("job_id");
@@ -212,9 +393,31 @@ namespace Platform.ModelStore.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("model_id");
 
+                    b.Property<string>("OutputSchema")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("output_schema");
+
+                    b.Property<string>("PlatformVersion")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("platform_version");
+
+                    b.Property<string>("PreparationSteps")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("preparation_steps");
+
                     b.Property<int>("Seed")
                         .HasColumnType("integer")
                         .HasColumnName("seed");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("source");
 
                     b.Property<string>("Task")
                         .IsRequired()
@@ -228,15 +431,29 @@ namespace Platform.ModelStore.Data.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("tenant_id");
 
+                    b.Property<DateTime?>("TrainedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("trained_at");
+
                     b.Property<string>("Trainer")
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
                         .HasColumnName("trainer");
 
+                    b.Property<double>("TrainingSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("training_seconds");
+
                     b.Property<int>("Version")
                         .HasColumnType("integer")
                         .HasColumnName("version");
+
+                    b.Property<string>("Worker")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("worker");
 
                     b.HasKey("Id")
                         .HasName("pk_model_versions");
@@ -245,11 +462,117 @@ namespace Platform.ModelStore.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_model_versions_model_id_version");
 
+                    b.HasIndex("TenantId", "DatasetId")
+                        .HasDatabaseName("ix_model_versions_tenant_id_dataset_id");
+
                     b.HasIndex("TenantId", "JobId")
                         .IsUnique()
                         .HasDatabaseName("ix_model_versions_tenant_id_job_id");
 
+                    b.HasIndex("TenantId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_model_versions_tenant_id_created_at_id");
+
                     b.ToTable("model_versions", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.ModelStore.Data.ModelVersionTagRecord", b =>
+                {
+                    b.Property<Guid>("ModelVersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("model_version_id");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("value");
+
+                    b.HasKey("ModelVersionId", "Key")
+                        .HasName("pk_model_version_tags");
+
+                    b.HasIndex("TenantId", "Key", "Value")
+                        .HasDatabaseName("ix_model_version_tags_tenant_id_key_value");
+
+                    b.ToTable("model_version_tags", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.ModelStore.Data.OutboxMessageRecord", b =>
+                {
+                    b.Property<long>("Sequence")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Sequence"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("MessageType")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("message_type");
+
+                    b.Property<DateTime>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
+
+                    b.Property<DateTime?>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("Sequence")
+                        .HasName("pk_outbox_messages");
+
+                    b.HasIndex("MessageId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_outbox_messages_message_id");
+
+                    b.HasIndex("SentAt")
+                        .HasDatabaseName("ix_outbox_messages_sent_at");
+
+                    b.HasIndex("NextAttemptAt", "Sequence")
+                        .HasDatabaseName("ix_outbox_messages_next_attempt_at_sequence")
+                        .HasFilter("sent_at IS NULL");
+
+                    b.ToTable("outbox_messages", (string)null);
                 });
 
             modelBuilder.Entity("Platform.ModelStore.Data.ArtifactRecord", b =>
@@ -260,6 +583,35 @@ namespace Platform.ModelStore.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_artifacts_model_versions_model_version_id");
+                });
+
+            modelBuilder.Entity("Platform.ModelStore.Data.ModelAliasRecord", b =>
+                {
+                    b.HasOne("Platform.ModelStore.Data.ModelRecord", null)
+                        .WithMany("Aliases")
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_model_aliases_models_model_id");
+
+                    b.HasOne("Platform.ModelStore.Data.ModelVersionRecord", "ModelVersion")
+                        .WithMany("Aliases")
+                        .HasForeignKey("ModelVersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_model_aliases_model_versions_model_version_id");
+
+                    b.Navigation("ModelVersion");
+                });
+
+            modelBuilder.Entity("Platform.ModelStore.Data.ModelVersionMetricRecord", b =>
+                {
+                    b.HasOne("Platform.ModelStore.Data.ModelVersionRecord", null)
+                        .WithMany("MetricValues")
+                        .HasForeignKey("ModelVersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_model_version_metrics_model_versions_model_version_id");
                 });
 
             modelBuilder.Entity("Platform.ModelStore.Data.ModelVersionRecord", b =>
@@ -274,14 +626,32 @@ namespace Platform.ModelStore.Data.Migrations
                     b.Navigation("Model");
                 });
 
+            modelBuilder.Entity("Platform.ModelStore.Data.ModelVersionTagRecord", b =>
+                {
+                    b.HasOne("Platform.ModelStore.Data.ModelVersionRecord", null)
+                        .WithMany("Tags")
+                        .HasForeignKey("ModelVersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_model_version_tags_model_versions_model_version_id");
+                });
+
             modelBuilder.Entity("Platform.ModelStore.Data.ModelRecord", b =>
                 {
+                    b.Navigation("Aliases");
+
                     b.Navigation("Versions");
                 });
 
             modelBuilder.Entity("Platform.ModelStore.Data.ModelVersionRecord", b =>
                 {
+                    b.Navigation("Aliases");
+
                     b.Navigation("Artifacts");
+
+                    b.Navigation("MetricValues");
+
+                    b.Navigation("Tags");
                 });
 #pragma warning restore 612, 618
         }

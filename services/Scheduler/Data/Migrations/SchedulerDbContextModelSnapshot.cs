@@ -83,13 +83,25 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("attempt");
 
+                    b.Property<DateTime?>("CommitGrantedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("commit_granted_at");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTime?>("DeadlineAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deadline_at");
+
                     b.Property<DateTime?>("DispatchedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("dispatched_at");
+
+                    b.Property<int>("FailedAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_attempts");
 
                     b.Property<string>("FailureReason")
                         .HasColumnType("text")
@@ -106,6 +118,14 @@ namespace Platform.Scheduler.Data.Migrations
                     b.Property<int>("LastSequence")
                         .HasColumnType("integer")
                         .HasColumnName("last_sequence");
+
+                    b.Property<DateTime?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<DateTime?>("NotBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("not_before");
 
                     b.Property<double>("Progress")
                         .HasColumnType("double precision")
@@ -155,6 +175,10 @@ namespace Platform.Scheduler.Data.Migrations
 
                     b.ComplexProperty(typeof(Dictionary<string, object>), "Result", "Platform.Scheduler.Jobs.TrainingJob.Result#TrainingJobResult", b1 =>
                         {
+                            b1.Property<string>("Evaluation")
+                                .HasColumnType("text")
+                                .HasColumnName("evaluation_result");
+
                             b1.Property<string>("Metrics")
                                 .IsRequired()
                                 .HasColumnType("text")
@@ -189,6 +213,10 @@ namespace Platform.Scheduler.Data.Migrations
                                 .HasColumnType("uuid")
                                 .HasColumnName("dataset_id");
 
+                            b1.Property<string>("Evaluation")
+                                .HasColumnType("text")
+                                .HasColumnName("evaluation");
+
                             b1.Property<double>("HoldoutFraction")
                                 .HasColumnType("double precision")
                                 .HasColumnName("holdout_fraction");
@@ -203,11 +231,29 @@ namespace Platform.Scheduler.Data.Migrations
                                 .HasColumnType("text")
                                 .HasColumnName("label_column");
 
+                            b1.Property<int>("MaxRunSeconds")
+                                .HasColumnType("integer")
+                                .HasColumnName("max_run_seconds");
+
                             b1.Property<string>("ModelName")
                                 .IsRequired()
                                 .HasMaxLength(128)
                                 .HasColumnType("character varying(128)")
                                 .HasColumnName("model_name");
+
+                            b1.Property<string>("Preparation")
+                                .HasColumnType("text")
+                                .HasColumnName("preparation");
+
+                            b1.Property<int>("Priority")
+                                .HasColumnType("integer")
+                                .HasColumnName("priority");
+
+                            b1.Property<string>("Queue")
+                                .IsRequired()
+                                .HasMaxLength(63)
+                                .HasColumnType("character varying(63)")
+                                .HasColumnName("queue");
 
                             b1.Property<int>("Seed")
                                 .HasColumnType("integer")
@@ -239,6 +285,30 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasDatabaseName("ix_training_jobs_tenant_created");
 
                     b.ToTable("training_jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Scheduler.Workers.ConnectedWorker", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("Capacity")
+                        .HasColumnType("integer")
+                        .HasColumnName("capacity");
+
+                    b.Property<bool>("Draining")
+                        .HasColumnType("boolean")
+                        .HasColumnName("draining");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("workers", (string)null);
                 });
 
             modelBuilder.Entity("Platform.Scheduler.Jobs.JobEvent", b =>

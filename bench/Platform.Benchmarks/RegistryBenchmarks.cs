@@ -1,0 +1,307 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Npgsql;
+using Platform.Models.V1;
+using Platform.Registry.V1;
+using Platform.Testing;
+
+namespace Platform.Benchmarks;
+
+/// <summary>
+/// The model registry (docs/registry.md), on the model-store host as its own process:
+/// <list type="bullet">
+/// <item>alias resolution (<c>ResolveModel("bench@production")</c>), version listing (first page of
+/// <c>ListModelVersions</c>) and a tag search, p50 and p99 over sequential calls, with 10,000 versions registered
+/// (target p99 ≤ 20 ms);</item>
+/// <item>artifact upload and download throughput against a durable copy of the same file on the same disk (copy plus
+/// fsync, because the store flushes what it accepts), target ≥ 0.8×, and the store's peak memory (VmHWM), which must
+/// stay flat as the size grows: 100 MB always, 1 GB with <c>PLATFORM_BENCH_LARGE=1</c>.</item>
+/// </list>
+/// SQLite (the standalone mode's store) always; PostgreSQL too when <c>PLATFORM_TEST_POSTGRES</c> names a server.
+/// <c>PLATFORM_BENCH_REGISTRY=lookups</c> or <c>=transfers</c> runs only that half.
+/// </summary>
+public static class RegistryBenchmarks
+{
+    private const int Versions = 10_000;
+    private const int Warmup = 200;
+    private const int Samples = 2_000;
+    // Upload chunks as the worker and the CLI send them.
+    private const int ChunkSize = 64 * 1024;
+    private const string Model = "bench";
+
+    public static async Task<IReadOnlyList<BenchmarkResult>> RunAsync()
+    {
+        var results = new List<BenchmarkResult>();
+        results.AddRange(await RunModeAsync("sqlite", postgresAdmin: null));
+        if (Environment.GetEnvironmentVariable(PlatformServers.PostgresVariable) is { Length: > 0 } admin)
+            results.AddRange(await RunModeAsync("postgres", admin));
+        else
+            Console.WriteLine($"registry: PostgreSQL skipped ({PlatformServers.PostgresVariable} not set)");
+        return results;
+    }
+
+    private static async Task<IReadOnlyList<BenchmarkResult>> RunModeAsync(string mode, string? postgresAdmin)
+    {
+        var folder = Directory.CreateTempSubdirectory("registry-bench").FullName;
+        var database = postgresAdmin is null ? null : await CreateDatabaseAsync(postgresAdmin);
+        try
+        {
+            var results = new List<BenchmarkResult>();
+            var only = Environment.GetEnvironmentVariable("PLATFORM_BENCH_REGISTRY");
+            if (only is null or "" or "lookups")
+                results.AddRange(await LookupsAsync(mode, folder, database));
+            if (only is "lookups") return results;
+            results.AddRange(await TransfersAsync(mode, folder, database, 100L * 1000 * 1000, "100 MB"));
+            if (Environment.GetEnvironmentVariable("PLATFORM_BENCH_LARGE") == "1")
+                results.AddRange(await TransfersAsync(mode, folder, database, 1000L * 1000 * 1000, "1 GB"));
+            else
+                Console.WriteLine("registry: 1 GB transfer skipped (set PLATFORM_BENCH_LARGE=1)");
+            return results;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+            if (postgresAdmin is not null && database is not null) await DropDatabaseAsync(postgresAdmin, database);
+        }
+    }
+
+    private static async Task<IReadOnlyList<BenchmarkResult>> LookupsAsync(string mode, string folder, string? database)
+    {
+        await using var store = await StartStoreAsync(Path.Combine(folder, "lookups"), database);
+        using var channel = GrpcChannel.ForAddress(store.GrpcAddress);
+        var models = new ModelService.ModelServiceClient(channel);
+        var registry = new ModelRegistry.ModelRegistryClient(channel);
+
+        Console.WriteLine($"registry ({mode}): registering {Versions:N0} versions of '{Model}'");
+        var clock = Stopwatch.StartNew();
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) <= Versions)
+                await RegisterAsync(registry, i);
+        })));
+        var perSecond = Versions / clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"  {clock.Elapsed.TotalSeconds:0.0} s ({perSecond:0} registrations/s)");
+
+        await models.SetModelAliasAsync(new SetModelAliasRequest { ModelName = Model, Alias = "production", Version = Versions / 2, Actor = "bench" });
+        var resolve = await LatencyAsync(async () =>
+        {
+            var version = await models.ResolveModelAsync(new ResolveModelRequest { Reference = $"{Model}@production" });
+            if (version.Version != Versions / 2) throw new InvalidOperationException("the alias resolved to the wrong version");
+        });
+        var list = await LatencyAsync(async () =>
+        {
+            var page = await models.ListModelVersionsAsync(new ListModelVersionsRequest { ModelName = Model, PageSize = 50 });
+            if (page.Versions.Count != 50) throw new InvalidOperationException("a short page");
+        });
+        var search = await LatencyAsync(async () =>
+        {
+            var page = await models.SearchModelVersionsAsync(new SearchModelVersionsRequest { Tags = { ["tier"] = "candidate" }, PageSize = 50 });
+            if (page.Versions.Count != 50) throw new InvalidOperationException("a short page");
+        });
+
+        var data = $"{Versions:N0} versions";
+        return
+        [
+            Latency("registry.resolve_alias.p50", resolve, 0.50, "", data, mode),
+            Latency("registry.resolve_alias.p99", resolve, 0.99, "<= 20", data, mode),
+            Latency("registry.list_versions.p50", list, 0.50, "", data + ", page of 50", mode),
+            Latency("registry.list_versions.p99", list, 0.99, "<= 20", data + ", page of 50", mode),
+            Latency("registry.search_by_tag.p50", search, 0.50, "", data + ", page of 50", mode),
+            Latency("registry.search_by_tag.p99", search, 0.99, "<= 20", data + ", page of 50", mode),
+            new("registry.register_version.rate", perSecond, "versions/s", null, null, "", data + ", 4 concurrent", mode),
+        ];
+    }
+
+    private static async Task<IReadOnlyList<BenchmarkResult>> TransfersAsync(string mode, string folder, string? database, long size, string label)
+    {
+        var work = Path.Combine(folder, $"transfer-{size}");
+        Directory.CreateDirectory(work);
+        var source = Path.Combine(work, "model.zip");
+        var sha256 = await WriteRandomFileAsync(source, size);
+
+        // Baseline: the same bytes copied on the same disk and flushed, as the store does with what it accepts.
+        var copy = Median(Enumerable.Range(0, 3).Select(i => DurableCopy(source, Path.Combine(work, $"copy-{i}.zip"))));
+
+        // A fresh store per size, so its peak memory is that of this transfer alone.
+        await using var store = await StartStoreAsync(Path.Combine(work, "store"), database);
+        using var channel = GrpcChannel.ForAddress(store.GrpcAddress, new GrpcChannelOptions { MaxReceiveMessageSize = 8 * 1024 * 1024 });
+        var models = new ModelService.ModelServiceClient(channel);
+        var idle = PeakMemoryBytes(store.ProcessId);
+
+        Console.WriteLine($"registry ({mode}): {label} upload and download");
+        var uploadClock = Stopwatch.StartNew();
+        var version = await UploadAsync(models, source, sha256, size);
+        var upload = uploadClock.Elapsed.TotalSeconds;
+        var downloadClock = Stopwatch.StartNew();
+        await DownloadAsync(models, version.Version, Path.Combine(work, "downloaded.zip"));
+        var download = downloadClock.Elapsed.TotalSeconds;
+        var peak = PeakMemoryBytes(store.ProcessId);
+        Console.WriteLine($"  copy {copy:0.00} s, upload {upload:0.00} s, download {download:0.00} s; store memory {idle / 1e6:0} MB idle, {peak / 1e6:0} MB peak");
+
+        double MegabytesPerSecond(double seconds) => size / 1e6 / seconds;
+        var key = label.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant();
+        return
+        [
+            new($"registry.artifact_upload_{key}.throughput", MegabytesPerSecond(upload), "MB/s", MegabytesPerSecond(copy), copy / upload, ">= 0.8", label, mode),
+            new($"registry.artifact_download_{key}.throughput", MegabytesPerSecond(download), "MB/s", MegabytesPerSecond(copy), copy / download, ">= 0.8", label, mode),
+            new($"registry.durable_copy_{key}.throughput", MegabytesPerSecond(copy), "MB/s", null, null, "baseline", label, mode),
+            // Baseline: the same store process idle, before the transfer.
+            new($"registry.artifact_transfer_{key}.peak_memory", peak / 1e6, "MB", idle / 1e6, (double)peak / idle, "flat", label, mode),
+        ];
+    }
+
+    private static Task<ServiceProcess> StartStoreAsync(string folder, string? database)
+    {
+        Directory.CreateDirectory(folder);
+        return ServiceProcess.StartAsync("ModelStore", new Dictionary<string, string>
+        {
+            ["Database__Provider"] = database is null ? "Sqlite" : "Postgres",
+            ["ConnectionStrings__ModelStore"] = database ?? $"Data Source={Path.Combine(folder, "model-store.db")}",
+            ["Database__CreateOnStartup"] = "true",
+            ["BlobStore__Root"] = Path.Combine(folder, "blobs"),
+            ["Messaging__Transport"] = "InMemory",
+        });
+    }
+
+    private static async Task RegisterAsync(ModelRegistry.ModelRegistryClient registry, int i)
+    {
+        var bytes = new byte[256];
+        BitConverter.TryWriteBytes(bytes, i);
+        var version = new ModelVersion
+        {
+            ModelName = Model,
+            JobId = $"bench-{i}",
+            DatasetId = "0194f3a2-7c1e-7cc0-9a53-6d1c1f6a1c11",
+            DatasetSha256 = new string('d', 64),
+            Task = "regression",
+            Trainer = "lightgbm",
+            Seed = i,
+            LabelColumn = "delay",
+            Metrics = { ["rmse"] = 10 + i % 100, ["r_squared"] = (i % 100) / 100.0 },
+            Tags = { ["tier"] = i % 10 == 0 ? "candidate" : "nightly" },
+        };
+        using var call = registry.RegisterModelVersion();
+        await call.RequestStream.WriteAsync(new RegisterModelVersionRequest { Version = version });
+        await call.RequestStream.WriteAsync(new RegisterModelVersionRequest
+        {
+            Artifact = new Artifact { Kind = "model", Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)), SizeBytes = bytes.Length, FileName = "model.zip" },
+        });
+        await call.RequestStream.WriteAsync(new RegisterModelVersionRequest { Chunk = ByteString.CopyFrom(bytes) });
+        await call.RequestStream.CompleteAsync();
+        await call;
+    }
+
+    private static async Task<ModelVersion> UploadAsync(ModelService.ModelServiceClient models, string path, string sha256, long size)
+    {
+        using var call = models.UploadModelVersion();
+        await call.RequestStream.WriteAsync(new UploadModelVersionRequest
+        {
+            Version = new ModelVersion { ModelName = "bench-transfer", Task = "regression", Trainer = "lightgbm" },
+        });
+        await call.RequestStream.WriteAsync(new UploadModelVersionRequest
+        {
+            Artifact = new Artifact { Kind = "model", Sha256 = sha256, SizeBytes = size, FileName = "model.zip" },
+        });
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, ChunkSize, FileOptions.SequentialScan);
+        var buffer = new byte[ChunkSize];
+        int read;
+        while ((read = await file.ReadAsync(buffer)) > 0)
+            await call.RequestStream.WriteAsync(new UploadModelVersionRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) });
+        await call.RequestStream.CompleteAsync();
+        return await call;
+    }
+
+    private static async Task DownloadAsync(ModelService.ModelServiceClient models, int version, string path)
+    {
+        using var call = models.DownloadModelVersion(new DownloadModelVersionRequest { ModelName = "bench-transfer", Version = version });
+        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, ChunkSize);
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync())
+            await file.WriteAsync(chunk.Data.Memory);
+        await file.FlushAsync();
+        file.Flush(flushToDisk: true);
+    }
+
+    private static double DurableCopy(string source, string target)
+    {
+        var clock = Stopwatch.StartNew();
+        File.Copy(source, target, overwrite: true);
+        using (var copied = new FileStream(target, FileMode.Open, FileAccess.ReadWrite))
+            copied.Flush(flushToDisk: true);
+        var seconds = clock.Elapsed.TotalSeconds;
+        File.Delete(target);
+        return seconds;
+    }
+
+    private static async Task<string> WriteRandomFileAsync(string path, long size)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var random = new Random(42);
+        var buffer = new byte[1024 * 1024];
+        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
+        for (long written = 0; written < size; written += buffer.Length)
+        {
+            random.NextBytes(buffer);
+            var count = (int)Math.Min(buffer.Length, size - written);
+            hash.AppendData(buffer, 0, count);
+            await file.WriteAsync(buffer.AsMemory(0, count));
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The process's peak resident memory so far (VmHWM), in bytes.</summary>
+    private static long PeakMemoryBytes(int processId)
+    {
+        var line = File.ReadLines($"/proc/{processId}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        var kilobytes = long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        return kilobytes * 1024;
+    }
+
+    private static async Task<double[]> LatencyAsync(Func<Task> call)
+    {
+        for (var i = 0; i < Warmup; i++) await call();
+        var samples = new double[Samples];
+        for (var i = 0; i < Samples; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await call();
+            samples[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(samples);
+        return samples;
+    }
+
+    private static BenchmarkResult Latency(string name, double[] sorted, double quantile, string target, string data, string mode) =>
+        new(name, sorted[(int)Math.Ceiling(quantile * sorted.Length) - 1], "ms", null, null, target, data, mode);
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static async Task<string> CreateDatabaseAsync(string admin)
+    {
+        var name = $"registry_bench_{Guid.NewGuid():N}";
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using (var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection))
+            await create.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+    }
+
+    private static async Task DropDatabaseAsync(string admin, string database)
+    {
+        var name = new NpgsqlConnectionStringBuilder(database).Database;
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}

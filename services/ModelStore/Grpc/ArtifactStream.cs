@@ -1,0 +1,87 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Platform.ModelStore.Blobs;
+using Platform.ModelStore.Models;
+using Platform.Models.V1;
+using Platform.ServiceDefaults.Errors;
+
+namespace Platform.ModelStore.Grpc;
+
+/// <summary>
+/// Receives the artifacts of a registration or an upload (the two share their framing: after the version message, for
+/// each artifact one <c>artifact</c> message then its <c>chunk</c> messages). Each artifact streams to a temp file while
+/// being hashed, so memory stays bounded whatever the size, and is checked against its declared size and SHA-256 as
+/// soon as it ends.
+/// </summary>
+internal static class ArtifactStream
+{
+    /// <summary>Most artifacts one version may have.</summary>
+    public const int MaxArtifacts = 16;
+
+    /// <summary>One message of the stream after the first: the start of an artifact, some bytes, or neither.</summary>
+    public readonly record struct Part(Artifact? Artifact, ByteString? Chunk);
+
+    /// <summary>
+    /// Reads the rest of <paramref name="requests"/> into <paramref name="received"/> (one entry per artifact, so the
+    /// caller can dispose every temp file, whatever happens). Requires a "model" artifact.
+    /// </summary>
+    /// <exception cref="InvalidArgumentException">The framing is wrong, or an artifact is malformed or over the size limit.</exception>
+    /// <exception cref="DataLossException">An artifact's bytes do not match its declared size or SHA-256.</exception>
+    public static async Task ReceiveAsync<T>(
+        IAsyncStreamReader<T> requests, Func<T, Part> partOf, BlobStore blobs, long maxArtifactBytes,
+        List<ReceivedArtifact> received, CancellationToken cancellationToken)
+    {
+        ReceivedArtifact? current = null;
+        while (await requests.MoveNext(cancellationToken))
+        {
+            var part = partOf(requests.Current);
+            if (part.Artifact is { } artifact)
+            {
+                if (current is not null) await VerifyAsync(current, cancellationToken);
+                var declaration = ArtifactDeclaration.From(artifact, maxArtifactBytes);
+                if (received.Any(a => a.Declaration.Kind == declaration.Kind))
+                    throw new InvalidArgumentException("artifact.kind", $"'{declaration.Kind}' is sent twice");
+                if (received.Count == MaxArtifacts)
+                    throw new InvalidArgumentException("artifact", $"a version has at most {MaxArtifacts} artifacts");
+                current = new ReceivedArtifact(declaration, blobs.StartUpload());
+                received.Add(current);
+            }
+            else if (part.Chunk is { } chunk)
+            {
+                if (current is null)
+                    throw new InvalidArgumentException("chunk", "bytes must follow an artifact message");
+                // Stop at the first byte past the declared size instead of storing an unbounded stream.
+                if (current.Upload.Length + chunk.Length > current.Declaration.SizeBytes)
+                    throw new DataLossException(
+                        $"artifact '{current.Declaration.Kind}': more bytes arrived than the declared size_bytes {current.Declaration.SizeBytes}; nothing was registered");
+                await current.Upload.WriteAsync(chunk.Memory, cancellationToken);
+            }
+            else
+            {
+                throw new InvalidArgumentException("version", "only the first message may be the version");
+            }
+        }
+        if (current is not null) await VerifyAsync(current, cancellationToken);
+        if (!received.Any(a => a.Declaration.Kind == ArtifactDeclaration.ModelKind))
+            throw new InvalidArgumentException("artifact", "a version needs a \"model\" artifact (the ML.NET model zip)");
+    }
+
+    private static async Task VerifyAsync(ReceivedArtifact artifact, CancellationToken cancellationToken)
+    {
+        var declared = artifact.Declaration;
+        var sha256 = await artifact.Upload.CompleteAsync(cancellationToken);
+        if (artifact.Upload.Length != declared.SizeBytes)
+            throw new DataLossException(
+                $"artifact '{declared.Kind}': {artifact.Upload.Length} bytes arrived, size_bytes says {declared.SizeBytes}; nothing was registered");
+        if (sha256 != declared.Sha256)
+            throw new DataLossException(
+                $"artifact '{declared.Kind}': the bytes hash to {sha256}, sha256 says {declared.Sha256}; nothing was registered");
+    }
+
+    /// <summary>Deletes the temp file of every artifact not moved into the store.</summary>
+    public static async Task DiscardAsync(IEnumerable<ReceivedArtifact> received)
+    {
+        foreach (var artifact in received)
+            await artifact.Upload.DisposeAsync();
+    }
+}

@@ -1,0 +1,121 @@
+using System.Globalization;
+using Grpc.Core;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Platform.Contracts;
+using Platform.Training;
+using Platform.Worker.Lifecycle;
+using Platform.Worker.ModelStore;
+
+namespace Platform.Worker.Training;
+
+/// <summary>
+/// Trains one attempt of a job, once <see cref="AttemptRunner"/> has started it. Events, in order:
+/// <see cref="TrainingJobProgressed"/> per stage (downloading, loading, training, evaluating, saving,
+/// uploading), then exactly one of <see cref="TrainingJobCompleted"/> or <see cref="TrainingJobFailed"/>.
+/// A failure is reported, not thrown, and the scheduler decides what happens next (<c>Permanent</c> failures,
+/// bad data or a bad spec, can never succeed; others are retried). An attempt stopped through its token
+/// (cancelled, timed out, superseded, shutting down) ends with <see cref="OperationCanceledException"/> and
+/// reports nothing: the runner and the scheduler already know why. The model is registered only after the
+/// scheduler has confirmed that the attempt is still current (<see cref="AttemptHandle.ConfirmCommitAsync"/>).
+/// </summary>
+public sealed class TrainingAttempt(
+    DatasetDownloader downloader,
+    ModelVersionRegistrar registrar,
+    IOptions<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<TrainingAttempt> logger)
+{
+    public async Task TrainAsync(TrainModel job, IPublishEndpoint publisher, AttemptHandle attempt)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(publisher);
+        ArgumentNullException.ThrowIfNull(attempt);
+        var worker = options.Value.Name;
+        var cancellationToken = attempt.CancellationToken;
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId, ["Attempt"] = job.Attempt });
+
+        var progress = new JobProgressReporter(publisher, job, time, logger, cancellationToken, attempt.Observe);
+        var scratch = new DirectoryInfo(Path.Combine(options.Value.ScratchDirectory, $"{job.JobId:N}-{job.Attempt}-{Guid.NewGuid():N}"));
+        try
+        {
+            scratch.Create();
+            var spec = job.ToTrainingSpec();
+
+            progress.Report(JobStages.Downloading, 0, $"Downloading data set {job.DatasetId}");
+            var data = await downloader.DownloadAsync(job.TenantId, job.DatasetId, Path.Combine(scratch.FullName, "dataset.csv"),
+                fraction => progress.Report(JobStages.Downloading, fraction, "Downloading"), cancellationToken);
+
+            var result = await TrainingRun.ExecuteAsync(data.Csv, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken);
+
+            // A cancelled, timed-out or superseded attempt must not register a model: ask first.
+            await attempt.ConfirmCommitAsync();
+            progress.Report(JobStages.Uploading, 0, "Registering the model version");
+            var version = await registrar.RegisterAsync(job, data.Dataset.Sha256, result,
+                fraction => progress.Report(JobStages.Uploading, fraction, "Uploading artifacts"), cancellationToken);
+            await progress.DisposeAsync(); // progress events go out before the terminal one
+
+            logger.LogInformation("Job {JobId} attempt {Attempt} registered {Model} version {Version}",
+                job.JobId, job.Attempt, version.ModelName, version.Version);
+            await publisher.Publish(new TrainingJobCompleted
+            {
+                JobId = job.JobId,
+                Attempt = job.Attempt,
+                ModelName = version.ModelName,
+                ModelVersion = version.Version,
+                ModelSha256 = result.Model.Sha256,
+                Metrics = result.Metrics,
+                Evaluation = result.Evaluation.ToMessage(),
+                TrainingSeconds = result.Timings.Training.TotalSeconds,
+                Worker = worker,
+                At = time.GetUtcNow(),
+            }, CancellationToken.None);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            await progress.DisposeAsync();
+            var permanent = IsPermanent(exception);
+            if (permanent)
+                logger.LogWarning("Job {JobId} attempt {Attempt} failed for good: {Reason}", job.JobId, job.Attempt, exception.Message);
+            else
+                logger.LogError(exception, "Job {JobId} attempt {Attempt} failed", job.JobId, job.Attempt);
+            await publisher.Publish(new TrainingJobFailed(job.JobId, job.Attempt, Reason(exception), permanent, worker, time.GetUtcNow()), CancellationToken.None);
+        }
+        finally
+        {
+            await progress.DisposeAsync();
+            DeleteScratch(scratch);
+        }
+    }
+
+    /// <summary>Failures that the same job would hit again on any worker.</summary>
+    internal static bool IsPermanent(Exception exception) => exception switch
+    {
+        TrainingDataException or SpecValidationException => true,
+        RpcException { StatusCode: StatusCode.NotFound or StatusCode.InvalidArgument } => true,
+        _ => false,
+    };
+
+    private static string Reason(Exception exception) => exception switch
+    {
+        RpcException rpc => string.Create(CultureInfo.InvariantCulture, $"Model store answered {rpc.StatusCode}: {rpc.Status.Detail}"),
+        TrainingDataException or SpecValidationException => exception.Message,
+        _ => $"{exception.GetType().Name}: {exception.Message}",
+    };
+
+    private void DeleteScratch(DirectoryInfo scratch)
+    {
+        try
+        {
+            if (scratch.Exists) scratch.Delete(recursive: true);
+        }
+        catch (IOException exception)
+        {
+            logger.LogWarning(exception, "Could not delete scratch folder {Folder}", scratch.FullName);
+        }
+        catch (UnauthorizedAccessException exception)
+        {
+            logger.LogWarning(exception, "Could not delete scratch folder {Folder}", scratch.FullName);
+        }
+    }
+}
