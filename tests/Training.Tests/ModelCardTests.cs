@@ -1,0 +1,157 @@
+using System.IO.Compression;
+using System.Text.RegularExpressions;
+using Platform.Contracts;
+using Platform.Training.Data;
+using Platform.Training.Evaluation;
+using Platform.Training.ModelCards;
+using Platform.Training.Preparation;
+using SkiaSharp;
+
+namespace Platform.Training.Tests;
+
+/// <summary>Model cards of real runs: the sections a reader looks for, and pictures that exist and decode.</summary>
+public sealed partial class ModelCardTests : IDisposable
+{
+    private const int Seed = 42;
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Penguins_card_has_every_section_and_each_linked_picture_exists_and_decodes()
+    {
+        var spec = new TrainingSpec
+        {
+            Task = TrainingTask.MulticlassClassification, LabelColumn = "Species", Trainer = "lightgbm", Seed = Seed,
+            Preparation = new DataPreparation { ExcludeColumns = ["Island"] },
+            Evaluation = new EvaluationSpec { Folds = 3, FeatureImportance = true, Permutations = 2 },
+        };
+        var subject = await Subject(SampleData.Penguins, spec);
+
+        var card = ModelCardWriter.Build(subject);
+
+        string[] sections = ["# Model card: penguins", "## Model details", "## Data", "### Label distribution", "### Data profile", "## Preparation",
+            "## Evaluation", "### Per class", "### Confusion matrix", "## Feature importance", "## Intended use", "## Limitations", "## Privacy"];
+        var lines = card.Markdown.Split('\n');
+        var positions = sections.Select(s => Array.IndexOf(lines, s)).ToArray();
+        Assert.All(positions.Zip(sections), p => Assert.True(p.First >= 0, $"missing section '{p.Second}'"));
+        Assert.Equal(positions.Order(), positions);
+
+        var linked = LinkedImages(card.Markdown);
+        Assert.Equal([ModelCardWriter.ConfusionMatrixImage, ModelCardWriter.FeatureImportanceImage], linked);
+        Assert.Equal(linked.Order(), card.Images.Select(i => i.FileName).Order());
+        foreach (var image in card.Images) AssertPng(image.Png);
+
+        // What a reader checks: the classes with their counts, CV mean ± std, the excluded column, the open fields.
+        Assert.Contains("| Adelie | 152 | 44.2 % |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| `accuracy` |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| metric | mean | std |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("Excluded from the features by the job (identifiers, sensitive columns): `Island`", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains(ModelCardBundle.Field(ModelCardBundle.IntendedUseField, ModelCardWriter.NotFilledIn), card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| `Beak Length (mm)` | numeric | 2 |", card.Markdown, StringComparison.Ordinal);
+        var counts = subject.Result.Evaluation.ConfusionMatrix!.Counts;
+        Assert.Contains($"| Adelie | {string.Join(" | ", counts[0])} |", card.Markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_same_run_gives_the_same_card_and_the_bundle_holds_markdown_and_pictures()
+    {
+        var subject = await Subject(SampleData.Iris, new TrainingSpec
+        {
+            Task = TrainingTask.MulticlassClassification, LabelColumn = "species", Trainer = "sdca_maximum_entropy", Seed = Seed,
+        });
+
+        var first = ModelCardWriter.Write(subject, _temp.File("card-1.zip"));
+        var second = ModelCardWriter.Write(subject, _temp.File("card-2.zip"));
+
+        Assert.Equal(first.Sha256, second.Sha256);
+        using var zip = ZipFile.OpenRead(first.Path);
+        Assert.Equal([ModelCardBundle.MarkdownEntry, ModelCardBundle.ImageFolder + ModelCardWriter.ConfusionMatrixImage], zip.Entries.Select(e => e.FullName));
+        using var reader = new StreamReader(zip.GetEntry(ModelCardBundle.MarkdownEntry)!.Open());
+        Assert.Equal(ModelCardWriter.Build(subject).Markdown, reader.ReadToEnd());
+    }
+
+    [Theory]
+    [InlineData("sdca_logistic", "calibrated probability")]
+    [InlineData("averaged_perceptron", "raw score")]
+    public async Task Binary_card_has_roc_and_precision_recall_pictures(string trainer, string scoreSource)
+    {
+        var data = SampleData.IrisTwoClass(_temp.Path, ColumnKind.Categorical);
+        var subject = await Subject(data, new TrainingSpec { Task = TrainingTask.BinaryClassification, LabelColumn = "is_versicolor", Trainer = trainer, Seed = Seed });
+
+        var card = ModelCardWriter.Build(subject);
+
+        Assert.Contains("### ROC curve", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("### Precision-recall curve", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains(scoreSource, card.Markdown, StringComparison.Ordinal);
+        Assert.Equal([ModelCardWriter.ConfusionMatrixImage, ModelCardWriter.RocImage, ModelCardWriter.PrecisionRecallImage], LinkedImages(card.Markdown));
+        Assert.Equal(LinkedImages(card.Markdown), card.Images.Select(i => i.FileName));
+        foreach (var image in card.Images) AssertPng(image.Png);
+    }
+
+    [Fact]
+    public async Task Regression_card_has_a_residual_plot_and_the_label_spread()
+    {
+        var subject = await Subject(SampleData.Iris, new TrainingSpec
+        {
+            Task = TrainingTask.Regression, LabelColumn = "petal_width", Trainer = "fast_tree", Seed = Seed,
+            Preparation = new DataPreparation { ExcludeColumns = ["species"] },
+        });
+
+        var card = ModelCardWriter.Build(subject);
+
+        Assert.Contains("### Residuals", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("### Label values", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| 150 | 0 | 0.1 |", card.Markdown, StringComparison.Ordinal); // rows, missing, min of petal_width
+        Assert.DoesNotContain("### Confusion matrix", card.Markdown, StringComparison.Ordinal);
+        Assert.Equal([ModelCardWriter.ResidualsImage], LinkedImages(card.Markdown));
+        AssertPng(Assert.Single(card.Images).Png);
+    }
+
+    [Fact]
+    public void Filling_a_field_replaces_only_the_text_between_its_markers()
+    {
+        var markdown = "a " + ModelCardBundle.Field(ModelCardBundle.LimitationsField, "default") + " b " + ModelCardBundle.Field(ModelCardBundle.VersionField, "?");
+
+        var filled = ModelCardBundle.Fill(markdown, ModelCardBundle.LimitationsField, "Only for Antarctic penguins.");
+
+        Assert.Equal("a " + ModelCardBundle.Field(ModelCardBundle.LimitationsField, "Only for Antarctic penguins.") + " b " + ModelCardBundle.Field(ModelCardBundle.VersionField, "?"), filled);
+    }
+
+    private async Task<ModelCardSubject> Subject(CsvDataset data, TrainingSpec spec)
+    {
+        var result = await TrainingRun.ExecuteAsync(data, spec, _temp.File("run-" + Guid.NewGuid().ToString("N")));
+        return new ModelCardSubject
+        {
+            ModelName = data == SampleData.Penguins ? "penguins" : "iris",
+            JobId = "0194f3a2-7c1e-7cc0-9a53-6d1c1f6a1c11",
+            Attempt = 1,
+            DatasetId = "0194f3a2-0000-7cc0-9a53-6d1c1f6a1c11",
+            DatasetName = Path.GetFileName(data.Path),
+            DatasetSha256 = new string('a', 64),
+            Data = data,
+            Spec = spec,
+            Result = result,
+            DataProfile = data == SampleData.Penguins ? [new("Species", "categorical", 0), new("Beak Length (mm)", "numeric", 2)] : [],
+        };
+    }
+
+    private static string[] LinkedImages(string markdown) =>
+        [.. ImageLink().Matches(markdown).Select(m => m.Groups[1].Value)];
+
+    [GeneratedRegex(@"!\[[^\]]*\]\(images/([^)]+)\)")]
+    private static partial Regex ImageLink();
+
+    private static void AssertPng(byte[] png)
+    {
+        using var bitmap = SKBitmap.Decode(png);
+        Assert.NotNull(bitmap);
+        Assert.Equal((640, 480), (bitmap.Width, bitmap.Height));
+        // Not a blank canvas: a chart has more than a handful of colours.
+        var colours = new HashSet<uint>();
+        for (var y = 0; y < bitmap.Height; y += 7)
+            for (var x = 0; x < bitmap.Width; x += 7)
+                colours.Add((uint)bitmap.GetPixel(x, y));
+        Assert.True(colours.Count > 3, $"only {colours.Count} colours");
+    }
+}
