@@ -31,6 +31,7 @@ public static class WorkerExtensions
         builder.Services.AddTransient<DatasetDownloader>();
         builder.Services.AddTransient<ModelVersionRegistrar>();
         builder.Services.AddTransient<TrainingAttempt>();
+        builder.Services.AddSingleton<ModelCardStep>();
         builder.Services.AddSingleton<AttemptRunner>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AttemptRunner>());
         builder.Services.AddSingleton<WorkerHeartbeatService>();

@@ -26,8 +26,10 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
     /// The store registers a job once: a retried attempt gets the version registered first.
     /// </summary>
     /// <param name="progress">Receives the share of artifact bytes sent.</param>
+    /// <param name="moreArtifacts">Artifacts written after the run (the model card), sent after the run's own.</param>
     public async Task<ModelVersion> RegisterAsync(
-        TrainModel job, string datasetSha256, TrainingResult result, Action<double> progress, CancellationToken cancellationToken)
+        TrainModel job, string datasetSha256, TrainingResult result, Action<double> progress, CancellationToken cancellationToken,
+        IReadOnlyList<(string Kind, TrainingArtifact File)>? moreArtifacts = null)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(result);
@@ -62,7 +64,7 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
         version.OutputSchema.Add(result.OutputSchema.Select(c => new SchemaColumn { Name = c.Name, Type = c.Type }));
 
         (string Kind, TrainingArtifact File)[] artifacts =
-            [(ModelArtifact, result.Model), (PredictionsArtifact, result.Predictions), (EvaluationArtifact, result.EvaluationFile)];
+            [(ModelArtifact, result.Model), (PredictionsArtifact, result.Predictions), (EvaluationArtifact, result.EvaluationFile), .. moreArtifacts ?? []];
         var total = artifacts.Sum(a => a.File.SizeBytes);
         long sent = 0;
 

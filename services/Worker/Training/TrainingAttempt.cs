@@ -22,6 +22,7 @@ namespace Platform.Worker.Training;
 public sealed class TrainingAttempt(
     DatasetDownloader downloader,
     ModelVersionRegistrar registrar,
+    ModelCardStep modelCard,
     IOptions<WorkerOptions> options,
     TimeProvider time,
     ILogger<TrainingAttempt> logger)
@@ -47,12 +48,13 @@ public sealed class TrainingAttempt(
                 fraction => progress.Report(JobStages.Downloading, fraction, "Downloading"), cancellationToken);
 
             var result = await TrainingRun.ExecuteAsync(data.Csv, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken);
+            var card = modelCard.Write(job, data, spec, result, Path.Combine(scratch.FullName, "card"));
 
             // A cancelled, timed-out or superseded attempt must not register a model: ask first.
             await attempt.ConfirmCommitAsync();
             progress.Report(JobStages.Uploading, 0, "Registering the model version");
             var version = await registrar.RegisterAsync(job, data.Dataset.Sha256, result,
-                fraction => progress.Report(JobStages.Uploading, fraction, "Uploading artifacts"), cancellationToken);
+                fraction => progress.Report(JobStages.Uploading, fraction, "Uploading artifacts"), cancellationToken, card);
             await progress.DisposeAsync(); // progress events go out before the terminal one
 
             logger.LogInformation("Job {JobId} attempt {Attempt} registered {Model} version {Version}",
