@@ -53,6 +53,7 @@ public static class ModelStoreExtensions
         builder.Services.AddScoped<ModelVersionDeletion>();
         builder.Services.AddScoped<BlobReclaimer>();
         builder.Services.AddScoped<DatasetErasure>();
+        builder.Services.AddScoped<ModelCards.ModelCardStore>();
         builder.Services.AddScoped<StoreMaintenance>();
         builder.Services.AddHostedService<OutboxPublisher>();
         builder.Services.AddHostedService<MaintenanceService>();

@@ -20,6 +20,7 @@ public sealed class ModelStoreDbContext(DbContextOptions<ModelStoreDbContext> op
     public DbSet<ModelAliasRecord> ModelAliases => Set<ModelAliasRecord>();
     public DbSet<OutboxMessageRecord> OutboxMessages => Set<OutboxMessageRecord>();
     public DbSet<DatasetErasureRecord> DatasetErasures => Set<DatasetErasureRecord>();
+    public DbSet<ModelCards.ModelCardFieldsRecord> ModelCardFields => Set<ModelCards.ModelCardFieldsRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Platform.ModelStore.Blobs;
 using Platform.ModelStore.Data;
 using Platform.ModelStore.Erasure;
+using Platform.ModelStore.ModelCards;
 using Platform.ModelStore.Models;
 using Platform.Models.V1;
 using Platform.ServiceDefaults.Errors;
@@ -24,6 +25,7 @@ public sealed class ModelGrpcService(
     ModelAliases aliases,
     ModelVersionDeletion deletion,
     DatasetErasure erasure,
+    ModelCardStore cards,
     BlobStore blobs,
     IOptions<ModelStoreOptions> options,
     ILogger<ModelGrpcService> logger)
@@ -390,5 +392,29 @@ public sealed class ModelGrpcService(
             && Guid.TryParseExact(parts[1], "N", out var id))
             return (new DateTimeOffset(ticks, TimeSpan.Zero), id);
         throw Paging.Invalid();
+    }
+
+    /// <inheritdoc />
+    public override async Task<ModelCard> GetModelCard(GetModelCardRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var card = await cards.GetAsync(Tenant.From(context), ModelReference.Parse(request.Reference), context.CancellationToken);
+        return card.ToProto();
+    }
+
+    /// <inheritdoc />
+    public override async Task<ModelCardFields> UpdateModelCard(UpdateModelCardRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var reference = ModelReference.Parse(request.Reference);
+        string? intendedUse = request.HasIntendedUse
+            ? TextRules.Validate(request.IntendedUse, "intended_use", ModelCardStore.MaxFieldLength, multiline: true) : null;
+        string? limitations = request.HasLimitations
+            ? TextRules.Validate(request.Limitations, "limitations", ModelCardStore.MaxFieldLength, multiline: true) : null;
+        if (intendedUse is null && limitations is null)
+            throw new InvalidArgumentException("intended_use", "set intended_use, limitations or both (an empty text clears a field)");
+        var actor = Actors.Validate(request.Actor);
+        var fields = await cards.UpdateAsync(Tenant.From(context), reference, intendedUse, limitations, actor, context.CancellationToken);
+        return fields.ToProto();
     }
 }

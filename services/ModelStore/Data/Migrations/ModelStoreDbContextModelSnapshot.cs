@@ -575,6 +575,46 @@ namespace Platform.ModelStore.Data.Migrations
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.ModelStore.ModelCards.ModelCardFieldsRecord", b =>
+                {
+                    b.Property<Guid>("ModelVersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("model_version_id");
+
+                    b.Property<string>("IntendedUse")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("character varying(10000)")
+                        .HasColumnName("intended_use");
+
+                    b.Property<string>("Limitations")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("character varying(10000)")
+                        .HasColumnName("limitations");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("ModelVersionId")
+                        .HasName("pk_model_card_fields");
+
+                    b.ToTable("model_card_fields", (string)null);
+                });
+
             modelBuilder.Entity("Platform.ModelStore.Data.ArtifactRecord", b =>
                 {
                     b.HasOne("Platform.ModelStore.Data.ModelVersionRecord", null)
@@ -634,6 +674,16 @@ namespace Platform.ModelStore.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_model_version_tags_model_versions_model_version_id");
+                });
+
+            modelBuilder.Entity("Platform.ModelStore.ModelCards.ModelCardFieldsRecord", b =>
+                {
+                    b.HasOne("Platform.ModelStore.Data.ModelVersionRecord", null)
+                        .WithOne()
+                        .HasForeignKey("Platform.ModelStore.ModelCards.ModelCardFieldsRecord", "ModelVersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_model_card_fields_model_versions_model_version_id");
                 });
 
             modelBuilder.Entity("Platform.ModelStore.Data.ModelRecord", b =>

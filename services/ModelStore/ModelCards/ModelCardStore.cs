@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Platform.ModelStore.Blobs;
+using Platform.ModelStore.Data;
+using Platform.ModelStore.Models;
+using Platform.ServiceDefaults.Errors;
+
+namespace Platform.ModelStore.ModelCards;
+
+/// <summary>A card as served: the Markdown with every field filled in, and its pictures (path under card.md → PNG).</summary>
+public sealed record ServedModelCard(
+    ModelVersionRecord Version, string Markdown, IReadOnlyList<(string FileName, byte[] Png)> Images, ModelCardFieldsRecord? Fields, string BundleSha256);
+
+/// <summary>
+/// Model cards (docs/model-cards.md). The worker's card is the version's <c>model_card</c> artifact, immutable and
+/// SHA-256 verified like every artifact; what people write (intended use, limitations) is a row of its own, merged
+/// into the Markdown each time the card is served, so the generated part never changes and the written part can.
+/// </summary>
+public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog catalog, BlobStore blobs, TimeProvider time)
+{
+    /// <summary>Longest intended use or limitations text.</summary>
+    public const int MaxFieldLength = 10_000;
+
+    /// <summary>Largest card bundle the store reads into memory (a generated one is well under a megabyte).</summary>
+    public const long MaxBundleBytes = 32L * 1024 * 1024;
+
+    /// <exception cref="NotFoundException">No such model, version or alias; or the version has no card.</exception>
+    /// <exception cref="DataLossException">The bundle's bytes are not the ones registered.</exception>
+    public async Task<ServedModelCard> GetAsync(string tenantId, ModelReference reference, CancellationToken cancellationToken)
+    {
+        var version = await catalog.ResolveAsync(tenantId, reference, cancellationToken);
+        var name = $"{version.Model!.Name}:{version.Version}";
+        var artifact = version.Artifacts.SingleOrDefault(a => a.Kind == ModelCardBundle.ArtifactKind)
+            ?? throw new NotFoundException("model card", name);
+        if (artifact.SizeBytes > MaxBundleBytes)
+            throw new FailedPreconditionException($"The model card of '{name}' is {artifact.SizeBytes} bytes, more than the {MaxBundleBytes} the store serves.");
+        var bytes = await ReadVerifiedAsync(artifact.Sha256, name, cancellationToken);
+        var fields = await db.ModelCardFields.AsNoTracking().SingleOrDefaultAsync(f => f.ModelVersionId == version.Id, cancellationToken);
+
+        using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
+        var markdownEntry = zip.GetEntry(ModelCardBundle.MarkdownEntry)
+            ?? throw new DataLossException($"The model card of '{name}' has no {ModelCardBundle.MarkdownEntry}.");
+        string markdown;
+        using (var reader = new StreamReader(markdownEntry.Open(), new UTF8Encoding(false)))
+            markdown = await reader.ReadToEndAsync(cancellationToken);
+        var images = new List<(string, byte[])>();
+        foreach (var entry in zip.Entries.Where(e => e.FullName.StartsWith(ModelCardBundle.ImageFolder, StringComparison.Ordinal)
+                                                     && e.FullName.EndsWith(".png", StringComparison.Ordinal)))
+        {
+            using var stream = entry.Open();
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy, cancellationToken);
+            images.Add((entry.FullName, copy.ToArray()));
+        }
+        return new ServedModelCard(version, Merge(markdown, version.Version, fields), images, fields, artifact.Sha256);
+    }
+
+    /// <summary>Sets either or both fields of a version's card (null leaves one as it is; empty clears it).</summary>
+    /// <exception cref="NotFoundException">No such model, version or alias; or the version has no card.</exception>
+    public async Task<ModelCardFieldsRecord> UpdateAsync(
+        string tenantId, ModelReference reference, string? intendedUse, string? limitations, string actor, CancellationToken cancellationToken)
+    {
+        var version = await catalog.ResolveAsync(tenantId, reference, cancellationToken);
+        if (version.Artifacts.All(a => a.Kind != ModelCardBundle.ArtifactKind))
+            throw new NotFoundException("model card", $"{version.Model!.Name}:{version.Version}");
+        var fields = await db.ModelCardFields.SingleOrDefaultAsync(f => f.ModelVersionId == version.Id, cancellationToken);
+        if (fields is null)
+        {
+            fields = new ModelCardFieldsRecord { ModelVersionId = version.Id, TenantId = tenantId, IntendedUse = "", Limitations = "", UpdatedBy = actor };
+            db.ModelCardFields.Add(fields);
+        }
+        if (intendedUse is not null) fields.IntendedUse = intendedUse;
+        if (limitations is not null) fields.Limitations = limitations;
+        fields.UpdatedBy = actor;
+        fields.UpdatedAt = StoreTime.Now(time);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (db.Entry(fields).State == EntityState.Added)
+        {
+            // Two first writers at once: the other row won; apply this change on top of it.
+            db.Entry(fields).State = EntityState.Detached;
+            return await UpdateAsync(tenantId, reference, intendedUse, limitations, actor, cancellationToken);
+        }
+        return fields;
+    }
+
+    /// <summary>The generated Markdown with the version number and the written fields between their markers.</summary>
+    public static string Merge(string markdown, int version, ModelCardFieldsRecord? fields)
+    {
+        var merged = ModelCardBundle.Fill(markdown, ModelCardBundle.VersionField, version.ToString(CultureInfo.InvariantCulture));
+        if (fields is null) return merged;
+        var written = $"\n\n_Written by {fields.UpdatedBy}, {fields.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC._";
+        if (fields.IntendedUse.Length > 0)
+            merged = ModelCardBundle.Fill(merged, ModelCardBundle.IntendedUseField, fields.IntendedUse + written);
+        if (fields.Limitations.Length > 0)
+            merged = ModelCardBundle.Fill(merged, ModelCardBundle.LimitationsField, fields.Limitations + written);
+        return merged;
+    }
+
+    /// <summary>The bundle's bytes, re-hashed as they are read (<see cref="BlobStore.ReadAsync"/> throws DataLoss on a mismatch).</summary>
+    private async Task<byte[]> ReadVerifiedAsync(string sha256, string name, CancellationToken cancellationToken)
+    {
+        using var copy = new MemoryStream();
+        await foreach (var chunk in blobs.ReadAsync(sha256, $"model card of '{name}'", cancellationToken))
+            copy.Write(chunk.Span);
+        return copy.ToArray();
+    }
+}
