@@ -56,4 +56,10 @@ internal sealed class ModelForwarder(ModelService.ModelServiceClient modelStore)
 
     public override Task<ListErasureRecordsResponse> ListErasureRecords(ListErasureRecordsRequest request, ServerCallContext context) =>
         BackendCall.UnaryAsync(request, context, modelStore.ListErasureRecordsAsync);
+
+    public override Task<ModelCard> GetModelCard(GetModelCardRequest request, ServerCallContext context) =>
+        BackendCall.UnaryAsync(request, context, modelStore.GetModelCardAsync);
+
+    public override Task<ModelCardFields> UpdateModelCard(UpdateModelCardRequest request, ServerCallContext context) =>
+        BackendCall.UnaryAsync(request, context, modelStore.UpdateModelCardAsync);
 }
