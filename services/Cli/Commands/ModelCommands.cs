@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using System.Security.Cryptography;
 using Grpc.Core;
 using Platform.Cli.Output;
@@ -7,7 +8,7 @@ using Spectre.Console;
 
 namespace Platform.Cli.Commands;
 
-/// <summary><c>models list | versions | download</c>.</summary>
+/// <summary><c>models list | versions | show | download | card | card-edit</c>.</summary>
 public static class ModelCommands
 {
     public static Command Create(CommandRunner run)
@@ -17,7 +18,10 @@ public static class ModelCommands
         {
             List(run),
             Versions(run),
+            Show(run),
             Download(run),
+            Card(run),
+            CardEdit(run),
         };
     }
 
@@ -60,6 +64,99 @@ public static class ModelCommands
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static Argument<string> Reference() =>
+        new("reference") { Description = "The version: name (the latest), name:version or name@alias" };
+
+    private static Command Show(CommandRunner run)
+    {
+        var reference = Reference();
+        var command = new Command("show", "Show a version with its evaluation: metrics (mean ± std for a cross-validation), per-class figures, confusion matrix") { reference };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var version = await gateway.Models.ResolveModelAsync(new ResolveModelRequest { Reference = parse.GetRequiredValue(reference) }, cancellationToken: cancellationToken);
+            JsonDocument? evaluation = null;
+            if (version.Artifacts.Any(a => a.Kind == EvaluationArtifact))
+            {
+                using var call = gateway.Models.DownloadModelVersion(new DownloadModelVersionRequest
+                {
+                    ModelName = version.ModelName, Version = version.Version, Artifact = EvaluationArtifact,
+                }, cancellationToken: cancellationToken);
+                evaluation = JsonDocument.Parse(await ReadVerifiedAsync(call.ResponseStream, cancellationToken));
+            }
+            using (evaluation)
+                ModelEvaluationReport.Print(run.Terminal, version, evaluation);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Card(CommandRunner run)
+    {
+        var reference = Reference();
+        var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Folder to write card.md and images/ into (default: <name>-<version>-card)", HelpName = "dir" };
+        var command = new Command("card", "Download a version's model card: card.md and its PNG pictures") { reference, output };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var card = await gateway.Models.GetModelCardAsync(new GetModelCardRequest { Reference = parse.GetRequiredValue(reference) }, cancellationToken: cancellationToken);
+            var folder = Path.GetFullPath(parse.GetValue(output)?.FullName ?? $"{card.ModelName}-{card.Version}-card");
+            var written = ModelCardFiles.Write(card, folder);
+            run.Terminal.Out.Write(Tables.Details(
+            [
+                ("Model", $"{card.ModelName} version {card.Version}"),
+                ("Folder", folder),
+                ("Files", string.Join("\n", written)),
+                ("Bundle SHA-256", $"{card.BundleSha256} (verified by the store)"),
+            ]));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CardEdit(CommandRunner run)
+    {
+        var reference = Reference();
+        var intendedUse = new Option<string?>("--intended-use") { Description = "What the model is for (Markdown); \"\" clears it", HelpName = "text" };
+        var limitations = new Option<string?>("--limitations") { Description = "Where the model should not be trusted (Markdown); \"\" clears it", HelpName = "text" };
+        var actor = new Option<string>("--actor")
+        {
+            Description = "Who writes it (recorded as given; default: your user name)",
+            DefaultValueFactory = _ => Environment.UserName,
+        };
+        var command = new Command("card-edit", "Write the intended use and limitations of a version's model card") { reference, intendedUse, limitations, actor };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var request = new UpdateModelCardRequest { Reference = parse.GetRequiredValue(reference), Actor = parse.GetRequiredValue(actor) };
+            if (parse.GetValue(intendedUse) is { } use) request.IntendedUse = use;
+            if (parse.GetValue(limitations) is { } limits) request.Limitations = limits;
+            var fields = await gateway.Models.UpdateModelCardAsync(request, cancellationToken: cancellationToken);
+            run.Terminal.Out.Write(Tables.Details(
+            [
+                ("Intended use", fields.IntendedUse),
+                ("Limitations", fields.Limitations),
+                ("Written by", $"{fields.UpdatedBy}, {Formats.Time(fields.UpdatedAt)}"),
+            ]));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>The worker's evaluation.json (see docs/training.md).</summary>
+    private const string EvaluationArtifact = "evaluation";
+
+    /// <summary>Reads a small artifact into memory, checking its size and SHA-256 against the description the store sent first.</summary>
+    private static async Task<byte[]> ReadVerifiedAsync(IAsyncStreamReader<ArtifactChunk> chunks, CancellationToken cancellationToken)
+    {
+        if (!await chunks.MoveNext(cancellationToken) || chunks.Current.Artifact is not { } artifact)
+            throw new CliException("the download did not start with the artifact's description");
+        using var bytes = new MemoryStream();
+        do chunks.Current.Data.WriteTo(bytes);
+        while (await chunks.MoveNext(cancellationToken));
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)));
+        if (bytes.Length != artifact.SizeBytes || !string.Equals(sha256, artifact.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new CliException($"DataLoss: the {artifact.Kind} artifact arrived with SHA-256 {sha256}, but the store reported {artifact.Sha256}");
+        return bytes.ToArray();
     }
 
     private static Command Download(CommandRunner run)
