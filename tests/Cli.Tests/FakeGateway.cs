@@ -20,6 +20,7 @@ namespace Platform.Cli.Tests;
 public sealed class GatewayLog
 {
     public ConcurrentQueue<SubmitJobRequest> Submissions { get; } = new();
+    public ConcurrentQueue<RerunJobRequest> Reruns { get; } = new();
     public ConcurrentQueue<string?> Tenants { get; } = new();
     public ConcurrentQueue<UploadDatasetRequest> Uploads { get; } = new();
 }
@@ -69,6 +70,13 @@ public sealed class FakeJobs(GatewayLog log) : JobService.JobServiceBase
         log.Submissions.Enqueue(request);
         log.Tenants.Enqueue(context.RequestHeaders.GetValue("x-tenant-id"));
         return Task.FromResult(new Job { Id = Succeeding, Spec = request.Spec, State = JobState.Queued });
+    }
+
+    /// <summary>Re-running any job gives the job that succeeds (so <c>--watch</c> has something to follow).</summary>
+    public override Task<Job> RerunJob(RerunJobRequest request, ServerCallContext context)
+    {
+        log.Reruns.Enqueue(request);
+        return Task.FromResult(new Job { Id = Succeeding, RerunOf = request.JobId, State = JobState.Queued });
     }
 
     public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) =>

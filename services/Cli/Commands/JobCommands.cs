@@ -5,7 +5,7 @@ using Platform.Jobs.V1;
 
 namespace Platform.Cli.Commands;
 
-/// <summary><c>jobs submit | list | show | watch</c>.</summary>
+/// <summary><c>jobs submit | rerun | list | show | watch</c>.</summary>
 public static class JobCommands
 {
     public static Command Create(CommandRunner run)
@@ -14,6 +14,7 @@ public static class JobCommands
         return new Command("jobs", "Submit training jobs and follow them")
         {
             Submit(run),
+            Rerun(run),
             List(run),
             Show(run),
             Watch(run),
@@ -55,6 +56,35 @@ public static class JobCommands
                 run.Terminal.Out.WriteLine(job.Id);
             else
                 run.Terminal.Out.WriteLine($"Submitted job {job.Id} ({job.State})");
+            return parse.GetValue(watch)
+                ? await JobWatch.RunAsync(run.Terminal, gateway, job.Id, cancellationToken)
+                : ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Rerun(CommandRunner run)
+    {
+        var id = new Argument<string>("id") { Description = "Id of the job whose spec is run again" };
+        var requestId = new Option<string?>("--request-id") { Description = "Makes the re-run idempotent: the same id again returns the first new job", HelpName = "id" };
+        var priority = new Option<int?>("--priority") { Description = "Priority of the new job (default: the earlier job's)", HelpName = "n" };
+        var queue = new Option<string?>("--queue") { Description = "Queue of the new job (default: the earlier job's)", HelpName = "name" };
+        var watch = new Option<bool>("--watch", "-w") { Description = "Follow the new job until it ends (exit code says whether it succeeded)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the new job's id" };
+        var command = new Command("rerun", "Run a job's exact spec again (same data set content, trainer, hyperparameters and seed) as a new job")
+        {
+            id, requestId, priority, queue, watch, quiet,
+        };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var request = new RerunJobRequest { JobId = parse.GetRequiredValue(id), RequestId = parse.GetValue(requestId) ?? "" };
+            if (parse.GetValue(priority) is { } p) request.Priority = p;
+            if (parse.GetValue(queue) is { } q) request.Queue = q;
+            var job = await gateway.Jobs.RerunJobAsync(request, cancellationToken: cancellationToken);
+            if (parse.GetValue(quiet))
+                run.Terminal.Out.WriteLine(job.Id);
+            else
+                run.Terminal.Out.WriteLine($"Submitted job {job.Id} ({job.State}), a re-run of job {job.RerunOf}");
             return parse.GetValue(watch)
                 ? await JobWatch.RunAsync(run.Terminal, gateway, job.Id, cancellationToken)
                 : ExitCodes.Success;
