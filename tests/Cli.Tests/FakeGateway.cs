@@ -118,6 +118,18 @@ public sealed class FakeModels : ModelService.ModelServiceBase
 
     public static readonly byte[] Bytes = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
 
+    /// <summary>Versions of "penguins" were trained by job "job-&lt;version&gt;" (latest: 3); "uploaded" has no job.</summary>
+    public override Task<ModelVersion> GetModelVersion(GetModelVersionRequest request, ServerCallContext context)
+    {
+        var version = request.Version == 0 ? 3 : request.Version;
+        return request.ModelName switch
+        {
+            "penguins" => Task.FromResult(new ModelVersion { ModelName = "penguins", Version = version, JobId = $"job-{version}" }),
+            "uploaded" => Task.FromResult(new ModelVersion { ModelName = "uploaded", Version = version }),
+            _ => throw new RpcException(new Status(StatusCode.NotFound, $"model '{request.ModelName}' was not found")),
+        };
+    }
+
     public override async Task DownloadModelVersion(DownloadModelVersionRequest request, IServerStreamWriter<ArtifactChunk> responseStream, ServerCallContext context)
     {
         var sha256 = request.ModelName == Corrupt ? new string('0', 64) : Convert.ToHexStringLower(SHA256.HashData(Bytes));

@@ -48,4 +48,38 @@ public sealed class RerunCommandTests : IAsyncLifetime
         Assert.Contains("penguins version 3", run.Out);
         Assert.Contains("macro_f1", run.Out);
     }
+
+    [Theory]
+    [InlineData(new[] { "--model", "penguins" }, "job-3")]
+    [InlineData(new[] { "--model", "penguins", "--version", "2" }, "job-2")]
+    public async Task Rerun_of_a_model_version_reruns_the_job_that_trained_it(string[] args, string expectedJob)
+    {
+        var run = await Run(["jobs", "rerun", .. args]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(expectedJob, Assert.Single(_gateway.Log.Reruns).JobId);
+    }
+
+    [Fact]
+    public async Task An_uploaded_model_version_has_no_job_to_rerun()
+    {
+        var run = await Run("jobs", "rerun", "--model", "uploaded");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("uploaded version 3 was uploaded, not trained by a job", run.Error);
+        Assert.Empty(_gateway.Log.Reruns);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("job-7 --model penguins")]
+    [InlineData("job-7 --version 2")]
+    public async Task A_job_id_or_a_model_exactly_is_a_usage_error_otherwise(string args)
+    {
+        var run = await Run(["jobs", "rerun", .. args.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--model", run.Error);
+        Assert.Empty(_gateway.Log.Reruns);
+    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using Platform.Cli.Output;
 using Platform.Jobs.V1;
+using Platform.Models.V1;
 
 namespace Platform.Cli.Commands;
 
@@ -65,7 +66,9 @@ public static class JobCommands
 
     private static Command Rerun(CommandRunner run)
     {
-        var id = new Argument<string>("id") { Description = "Id of the job whose spec is run again" };
+        var id = new Argument<string?>("id") { Description = "Id of the job whose spec is run again", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Option<string?>("--model") { Description = "Instead of a job id: re-run the job that trained this model's version", HelpName = "name" };
+        var version = new Option<int>("--version") { Description = "With --model: the version (default: the latest)", HelpName = "n" };
         var requestId = new Option<string?>("--request-id") { Description = "Makes the re-run idempotent: the same id again returns the first new job", HelpName = "id" };
         var priority = new Option<int?>("--priority") { Description = "Priority of the new job (default: the earlier job's)", HelpName = "n" };
         var queue = new Option<string?>("--queue") { Description = "Queue of the new job (default: the earlier job's)", HelpName = "name" };
@@ -73,11 +76,28 @@ public static class JobCommands
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the new job's id" };
         var command = new Command("rerun", "Run a job's exact spec again (same data set content, trainer, hyperparameters and seed) as a new job")
         {
-            id, requestId, priority, queue, watch, quiet,
+            id, model, version, requestId, priority, queue, watch, quiet,
         };
+        command.Validators.Add(result =>
+        {
+            var byId = result.GetValue(id) is not null;
+            var byModel = result.GetValue(model) is not null;
+            if (byId == byModel) result.AddError("give either a job id or --model (with --version), not both");
+            else if (!byModel && result.GetResult(version) is { Implicit: false }) result.AddError("--version goes with --model");
+        });
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
         {
-            var request = new RerunJobRequest { JobId = parse.GetRequiredValue(id), RequestId = parse.GetValue(requestId) ?? "" };
+            var jobId = parse.GetValue(id);
+            if (parse.GetValue(model) is { } modelName)
+            {
+                // The model version's lineage names the job that trained it.
+                var trained = await gateway.Models.GetModelVersionAsync(
+                    new GetModelVersionRequest { ModelName = modelName, Version = parse.GetValue(version) }, cancellationToken: cancellationToken);
+                jobId = trained.JobId.Length > 0
+                    ? trained.JobId
+                    : throw new CliException($"{modelName} version {trained.Version} was uploaded, not trained by a job: there is nothing to re-run");
+            }
+            var request = new RerunJobRequest { JobId = jobId!, RequestId = parse.GetValue(requestId) ?? "" };
             if (parse.GetValue(priority) is { } p) request.Priority = p;
             if (parse.GetValue(queue) is { } q) request.Queue = q;
             var job = await gateway.Jobs.RerunJobAsync(request, cancellationToken: cancellationToken);
