@@ -53,13 +53,7 @@ public static class JobCommands
             };
             var job = await gateway.Jobs.SubmitJobAsync(
                 new SubmitJobRequest { Spec = spec, RequestId = parse.GetValue(requestId) ?? "" }, cancellationToken: cancellationToken);
-            if (parse.GetValue(quiet))
-                run.Terminal.Out.WriteLine(job.Id);
-            else
-                run.Terminal.Out.WriteLine($"Submitted job {job.Id} ({job.State})");
-            return parse.GetValue(watch)
-                ? await JobWatch.RunAsync(run.Terminal, gateway, job.Id, cancellationToken)
-                : ExitCodes.Success;
+            return await AnnounceAsync(run, gateway, job, "", parse.GetValue(quiet), parse.GetValue(watch), cancellationToken);
         });
         return command;
     }
@@ -101,15 +95,17 @@ public static class JobCommands
             if (parse.GetValue(priority) is { } p) request.Priority = p;
             if (parse.GetValue(queue) is { } q) request.Queue = q;
             var job = await gateway.Jobs.RerunJobAsync(request, cancellationToken: cancellationToken);
-            if (parse.GetValue(quiet))
-                run.Terminal.Out.WriteLine(job.Id);
-            else
-                run.Terminal.Out.WriteLine($"Submitted job {job.Id} ({job.State}), a re-run of job {job.RerunOf}");
-            return parse.GetValue(watch)
-                ? await JobWatch.RunAsync(run.Terminal, gateway, job.Id, cancellationToken)
-                : ExitCodes.Success;
+            return await AnnounceAsync(run, gateway, job, $", a re-run of job {job.RerunOf}", parse.GetValue(quiet), parse.GetValue(watch), cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>Prints the new job (only its id when <paramref name="quiet"/>) and, when asked, follows it to its end.</summary>
+    private static async Task<int> AnnounceAsync(
+        CommandRunner run, GatewayConnection gateway, Job job, string detail, bool quiet, bool watch, CancellationToken cancellationToken)
+    {
+        run.Terminal.Out.WriteLine(quiet ? job.Id : $"Submitted job {job.Id} ({job.State}){detail}");
+        return watch ? await JobWatch.RunAsync(run.Terminal, gateway, job.Id, cancellationToken) : ExitCodes.Success;
     }
 
     private static Command List(CommandRunner run)
