@@ -49,7 +49,8 @@ public sealed partial class JobSubmission(
 
         var (spec, dataset) = await ValidateAsync(request, cancellationToken);
         var now = Now();
-        var job = TrainingJob.Submit(Guid.CreateVersion7(now), request.TenantId, requestId, spec, request.Source, now, dataset.Sha256);
+        var job = TrainingJob.Submit(Guid.CreateVersion7(now), request.TenantId, requestId, spec, request.Source, now,
+            string.IsNullOrEmpty(dataset.Sha256) ? null : dataset.Sha256);
         return await StoreAsync(job, cancellationToken);
     }
 
@@ -101,7 +102,7 @@ public sealed partial class JobSubmission(
         }
         catch (SpecValidationException ex)
         {
-            throw new FailedPreconditionException($"job {original.Id} cannot be re-run as it was: spec.{ex.Field} {ex.Reason}");
+            throw new FailedPreconditionException($"job {original.Id} cannot be re-run as it was: spec.{ex.Field}: {ex.Reason}");
         }
         var resolved = settings.Hyperparameters.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
         var stored = spec.Hyperparameters.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
