@@ -165,12 +165,28 @@ public static class TrainingRun
         {
             var loader = CsvFormat.CreateLoader(ml, data.Columns);
             var raw = loader.Load(data.Path);
-            _label = plan.Label is { } labelColumn ? LabelColumn.Prepare(ml, raw, labelColumn, spec.Task, cancellationToken) : null;
-            // Every later step passes over the rows several times: parse the file once, keep the columns in memory.
-            var labelled = ml.Data.Cache(_label?.DropMissing(raw) ?? raw);
-            var total = _label?.Rows ?? Count(labelled);
-            var labelledRows = total - (_label?.Missing ?? 0);
-            CheckFeaturesPresent(labelled, labelledRows);
+            IDataView labelled;
+            long total, labelledRows;
+            // Every column used is parsed by the label's pass or the features' check below: a text in a numeric
+            // column is the cause to report, before whatever it made look wrong (a missing label or feature).
+            using (var unparsable = UnparsableNumbers.Watch(ml, data))
+            {
+                try
+                {
+                    _label = plan.Label is { } labelColumn ? LabelColumn.Prepare(ml, raw, labelColumn, spec.Task, cancellationToken) : null;
+                    // Every later step passes over the rows several times: parse the file once, keep the columns in memory.
+                    labelled = ml.Data.Cache(_label?.DropMissing(raw) ?? raw);
+                    total = _label?.Rows ?? Count(labelled);
+                    labelledRows = total - (_label?.Missing ?? 0);
+                    CheckFeaturesPresent(labelled, labelledRows);
+                }
+                catch (TrainingDataException)
+                {
+                    unparsable.ThrowIfFound();
+                    throw;
+                }
+                unparsable.ThrowIfFound();
+            }
 
             var dropRow = plan.Preparation.DropRowColumns.ToArray();
             var usable = dropRow.Length > 0 ? MissingRows.Drop(ml, labelled, dropRow) : labelled;

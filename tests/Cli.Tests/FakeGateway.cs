@@ -20,6 +20,7 @@ namespace Platform.Cli.Tests;
 public sealed class GatewayLog
 {
     public ConcurrentQueue<SubmitJobRequest> Submissions { get; } = new();
+    public ConcurrentQueue<RerunJobRequest> Reruns { get; } = new();
     public ConcurrentQueue<string?> Tenants { get; } = new();
     public ConcurrentQueue<UploadDatasetRequest> Uploads { get; } = new();
 }
@@ -71,6 +72,13 @@ public sealed class FakeJobs(GatewayLog log) : JobService.JobServiceBase
         return Task.FromResult(new Job { Id = Succeeding, Spec = request.Spec, State = JobState.Queued });
     }
 
+    /// <summary>Re-running any job gives the job that succeeds (so <c>--watch</c> has something to follow).</summary>
+    public override Task<Job> RerunJob(RerunJobRequest request, ServerCallContext context)
+    {
+        log.Reruns.Enqueue(request);
+        return Task.FromResult(new Job { Id = Succeeding, RerunOf = request.JobId, State = JobState.Queued });
+    }
+
     public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) =>
         request.JobId == Succeeding
             ? Task.FromResult(Ended(request.JobId, JobState.Succeeded))
@@ -109,6 +117,18 @@ public sealed class FakeModels : ModelService.ModelServiceBase
     public const string Corrupt = "corrupt";
 
     public static readonly byte[] Bytes = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
+
+    /// <summary>Versions of "penguins" were trained by job "job-&lt;version&gt;" (latest: 3); "uploaded" has no job.</summary>
+    public override Task<ModelVersion> GetModelVersion(GetModelVersionRequest request, ServerCallContext context)
+    {
+        var version = request.Version == 0 ? 3 : request.Version;
+        return request.ModelName switch
+        {
+            "penguins" => Task.FromResult(new ModelVersion { ModelName = "penguins", Version = version, JobId = $"job-{version}" }),
+            "uploaded" => Task.FromResult(new ModelVersion { ModelName = "uploaded", Version = version }),
+            _ => throw new RpcException(new Status(StatusCode.NotFound, $"model '{request.ModelName}' was not found")),
+        };
+    }
 
     public override async Task DownloadModelVersion(DownloadModelVersionRequest request, IServerStreamWriter<ArtifactChunk> responseStream, ServerCallContext context)
     {

@@ -12,7 +12,7 @@ namespace Platform.EndToEnd.Tests;
 
 /// <summary>What a user of the platform does, through the gateway only, with every service its own process.</summary>
 [Trait("Category", "Integration")]
-public sealed class TrainingPipelineTests(DistributedPlatform platform) : IClassFixture<DistributedPlatform>
+public sealed partial class TrainingPipelineTests(DistributedPlatform platform) : IClassFixture<DistributedPlatform>
 {
     private static readonly string Penguins = Path.Combine(ServiceProcess.RepositoryRoot(), "samples", "data", "penguins.csv");
 
@@ -119,9 +119,9 @@ public sealed class TrainingPipelineTests(DistributedPlatform platform) : IClass
         return dataset;
     }
 
-    private async Task<(byte[] Bytes, Artifact Artifact)> DownloadAsync(string model, string artifact)
+    private async Task<(byte[] Bytes, Artifact Artifact)> DownloadAsync(string model, string artifact, int version = 0)
     {
-        using var call = Models.DownloadModelVersion(new DownloadModelVersionRequest { ModelName = model, Artifact = artifact });
+        using var call = Models.DownloadModelVersion(new DownloadModelVersionRequest { ModelName = model, Artifact = artifact, Version = version });
         using var buffer = new MemoryStream();
         Artifact? described = null;
         await foreach (var chunk in call.ResponseStream.ReadAllAsync())

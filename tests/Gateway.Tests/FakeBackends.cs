@@ -44,6 +44,22 @@ public sealed class FakeScheduler(BackendLog log) : JobService.JobServiceBase
         return Task.FromResult(new Job { Id = request.JobId, TenantId = context.RequestHeaders.GetValue("x-tenant-id") ?? "" });
     }
 
+    /// <summary>Echoes what it was asked, so a test sees every field of the request arrive.</summary>
+    public override Task<Job> RerunJob(RerunJobRequest request, ServerCallContext context)
+    {
+        log.Record(context);
+        if (request.JobId == MissingJob)
+            throw new RpcException(new Status(StatusCode.NotFound, $"job '{request.JobId}' was not found"));
+        return Task.FromResult(new Job
+        {
+            Id = "rerun-of-" + request.JobId,
+            RerunOf = request.JobId,
+            RequestId = request.RequestId,
+            TenantId = context.RequestHeaders.GetValue("x-tenant-id") ?? "",
+            Spec = new JobSpec { Priority = request.HasPriority ? request.Priority : 0, Queue = request.HasQueue ? request.Queue : "unset" },
+        });
+    }
+
     public override Task<ListTrainersResponse> ListTrainers(ListTrainersRequest request, ServerCallContext context)
     {
         log.Record(context);

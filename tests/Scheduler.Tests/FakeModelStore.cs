@@ -29,6 +29,7 @@ public sealed class FakeModelStore : DatasetService.DatasetServiceClient
             Name = name,
             Format = DatasetFormat.Csv,
             RowCount = 100,
+            Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name + tenantId))),
         };
         dataset.Columns.Add(columns.Select(c => new Column
         {
@@ -38,6 +39,12 @@ public sealed class FakeModelStore : DatasetService.DatasetServiceClient
         _datasets[(tenantId, dataset.Id)] = dataset;
         return dataset;
     }
+
+    /// <summary>Makes the stored data set report other content (which a real store never does to a version: a corrupted or replaced blob).</summary>
+    public void ChangeContent(string tenantId, string datasetId, string sha256) => _datasets[(tenantId, datasetId)].Sha256 = sha256;
+
+    /// <summary>Forgets the data set (deleted).</summary>
+    public void Remove(string tenantId, string datasetId) => _datasets.TryRemove((tenantId, datasetId), out _);
 
     /// <summary>A penguins-like data set: a categorical label "species" and numeric measurements.</summary>
     public Dataset AddPenguins(string tenantId = Tenant.Default) =>

@@ -2,10 +2,11 @@ using System.CommandLine;
 using Spectre.Console;
 using Platform.Cli.Output;
 using Platform.Jobs.V1;
+using Platform.Models.V1;
 
 namespace Platform.Cli.Commands;
 
-/// <summary><c>jobs submit | list | show | watch</c>.</summary>
+/// <summary><c>jobs submit | rerun | list | show | watch</c>.</summary>
 public static class JobCommands
 {
     public static Command Create(CommandRunner run)
@@ -14,6 +15,7 @@ public static class JobCommands
         return new Command("jobs", "Submit training jobs and follow them")
         {
             Submit(run),
+            Rerun(run),
             List(run),
             Show(run),
             Watch(run),
@@ -51,15 +53,59 @@ public static class JobCommands
             };
             var job = await gateway.Jobs.SubmitJobAsync(
                 new SubmitJobRequest { Spec = spec, RequestId = parse.GetValue(requestId) ?? "" }, cancellationToken: cancellationToken);
-            if (parse.GetValue(quiet))
-                run.Terminal.Out.WriteLine(job.Id);
-            else
-                run.Terminal.Out.WriteLine($"Submitted job {job.Id} ({job.State})");
-            return parse.GetValue(watch)
-                ? await JobWatch.RunAsync(run.Terminal, gateway, job.Id, cancellationToken)
-                : ExitCodes.Success;
+            return await AnnounceAsync(run, gateway, job, "", parse.GetValue(quiet), parse.GetValue(watch), cancellationToken);
         });
         return command;
+    }
+
+    private static Command Rerun(CommandRunner run)
+    {
+        var id = new Argument<string?>("id") { Description = "Id of the job whose spec is run again", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Option<string?>("--model") { Description = "Instead of a job id: re-run the job that trained this model's version", HelpName = "name" };
+        var version = new Option<int>("--version") { Description = "With --model: the version (default: the latest)", HelpName = "n" };
+        var requestId = new Option<string?>("--request-id") { Description = "Makes the re-run idempotent: the same id again returns the first new job", HelpName = "id" };
+        var priority = new Option<int?>("--priority") { Description = "Priority of the new job (default: the earlier job's)", HelpName = "n" };
+        var queue = new Option<string?>("--queue") { Description = "Queue of the new job (default: the earlier job's)", HelpName = "name" };
+        var watch = new Option<bool>("--watch", "-w") { Description = "Follow the new job until it ends (exit code says whether it succeeded)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the new job's id" };
+        var command = new Command("rerun", "Run a job's exact spec again (same data set content, trainer, hyperparameters and seed) as a new job")
+        {
+            id, model, version, requestId, priority, queue, watch, quiet,
+        };
+        command.Validators.Add(result =>
+        {
+            var byId = result.GetValue(id) is not null;
+            var byModel = result.GetValue(model) is not null;
+            if (byId == byModel) result.AddError("give either a job id or --model (with --version), not both");
+            else if (!byModel && result.GetResult(version) is { Implicit: false }) result.AddError("--version goes with --model");
+        });
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var jobId = parse.GetValue(id);
+            if (parse.GetValue(model) is { } modelName)
+            {
+                // The model version's lineage names the job that trained it.
+                var trained = await gateway.Models.GetModelVersionAsync(
+                    new GetModelVersionRequest { ModelName = modelName, Version = parse.GetValue(version) }, cancellationToken: cancellationToken);
+                jobId = trained.JobId.Length > 0
+                    ? trained.JobId
+                    : throw new CliException($"{modelName} version {trained.Version} was uploaded, not trained by a job: there is nothing to re-run");
+            }
+            var request = new RerunJobRequest { JobId = jobId!, RequestId = parse.GetValue(requestId) ?? "" };
+            if (parse.GetValue(priority) is { } p) request.Priority = p;
+            if (parse.GetValue(queue) is { } q) request.Queue = q;
+            var job = await gateway.Jobs.RerunJobAsync(request, cancellationToken: cancellationToken);
+            return await AnnounceAsync(run, gateway, job, $", a re-run of job {job.RerunOf}", parse.GetValue(quiet), parse.GetValue(watch), cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>Prints the new job (only its id when <paramref name="quiet"/>) and, when asked, follows it to its end.</summary>
+    private static async Task<int> AnnounceAsync(
+        CommandRunner run, GatewayConnection gateway, Job job, string detail, bool quiet, bool watch, CancellationToken cancellationToken)
+    {
+        run.Terminal.Out.WriteLine(quiet ? job.Id : $"Submitted job {job.Id} ({job.State}){detail}");
+        return watch ? await JobWatch.RunAsync(run.Terminal, gateway, job.Id, cancellationToken) : ExitCodes.Success;
     }
 
     private static Command List(CommandRunner run)

@@ -11,12 +11,16 @@ public static class JobReport
         ArgumentNullException.ThrowIfNull(terminal);
         ArgumentNullException.ThrowIfNull(job);
         var spec = job.Spec ?? new JobSpec();
+        IEnumerable<(string, object?)> rerun = job.RerunOf.Length > 0 ? [("Re-run of", job.RerunOf)] : [];
+        IEnumerable<(string, object?)> datasetSha256 = job.DatasetSha256.Length > 0 ? [("Dataset SHA-256", job.DatasetSha256)] : [];
         terminal.Out.Write(Tables.Details(
         [
             ("Job", job.Id),
+            .. rerun,
             ("State", job.State),
             ("Stage", job.Stage),
             ("Dataset", spec.DatasetId),
+            .. datasetSha256,
             ("Task", Formats.Task(spec.Task)),
             ("Label", spec.LabelColumn),
             ("Trainer", spec.Trainer),

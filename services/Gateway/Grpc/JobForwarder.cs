@@ -23,4 +23,7 @@ internal sealed class JobForwarder(JobService.JobServiceClient scheduler) : JobS
 
     public override Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context) =>
         BackendCall.UnaryAsync(request, context, scheduler.CancelJobAsync);
+
+    public override Task<Job> RerunJob(RerunJobRequest request, ServerCallContext context) =>
+        BackendCall.UnaryAsync(request, context, scheduler.RerunJobAsync);
 }

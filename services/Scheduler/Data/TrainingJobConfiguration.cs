@@ -39,6 +39,9 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
                 .HasConversion(JsonText.Converter<EvaluationOptions>()!, JsonText.Comparer<EvaluationOptions>());
         });
 
+        builder.Property(j => j.DatasetSha256).HasColumnName("dataset_sha256").HasMaxLength(64);
+        builder.Property(j => j.RerunOf).HasColumnName("rerun_of");
+
         builder.Property(j => j.State).HasColumnName("state").HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.Attempt).HasColumnName("attempt");
         builder.Property(j => j.Progress).HasColumnName("progress");

@@ -54,6 +54,23 @@ public sealed class JobGrpcService(
         return job.ToProto();
     }
 
+    /// <summary>A new job with exactly the stored spec of an earlier one; see <see cref="JobSubmission.RerunAsync"/>.</summary>
+    public override async Task<Job> RerunJob(RerunJobRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var job = await submission.RerunAsync(new JobRerunRequest
+        {
+            TenantId = Tenant.From(context),
+            JobId = ParseJobId(request.JobId),
+            RequestId = request.RequestId,
+            Priority = request.HasPriority ? request.Priority : null,
+            Queue = request.HasQueue ? request.Queue : null,
+            Source = JobSources.Grpc,
+        }, context.CancellationToken);
+        return job.ToProto();
+    }
+
     public override async Task<Job> GetJob(GetJobRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -181,10 +198,15 @@ public sealed class JobGrpcService(
         return Task.FromResult(response);
     }
 
-    private async Task<TrainingJob> FindAsync(string tenantId, string jobId, CancellationToken cancellationToken)
+    private static Guid ParseJobId(string jobId)
     {
         if (string.IsNullOrWhiteSpace(jobId)) throw new InvalidArgumentException("job_id", "is required");
-        if (!Guid.TryParse(jobId, out var id)) throw new InvalidArgumentException("job_id", $"'{jobId}' is not a job id");
+        return Guid.TryParse(jobId, out var id) ? id : throw new InvalidArgumentException("job_id", $"'{jobId}' is not a job id");
+    }
+
+    private async Task<TrainingJob> FindAsync(string tenantId, string jobId, CancellationToken cancellationToken)
+    {
+        var id = ParseJobId(jobId);
         // Another tenant's job is indistinguishable from one that does not exist.
         return await db.TrainingJobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.TenantId == tenantId, cancellationToken)
             ?? throw new NotFoundException("job", jobId);

@@ -33,6 +33,8 @@ internal static class JobMapping
             FinishedAt = job.FinishedAt is { } finished ? Timestamp.FromDateTimeOffset(finished) : null,
             Source = job.Source,
             Attempt = job.Attempt,
+            RerunOf = job.RerunOf?.ToString() ?? "",
+            DatasetSha256 = job.DatasetSha256 ?? "",
         };
         if (job.Result is { } result)
         {

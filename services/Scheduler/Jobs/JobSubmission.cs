@@ -47,42 +47,115 @@ public sealed partial class JobSubmission(
         if (requestId is not null && await FindByRequestIdAsync(request.TenantId, requestId, cancellationToken) is { } existing)
             return existing;
 
-        var spec = await ValidateAsync(request, cancellationToken);
-        // PostgreSQL keeps microseconds: drop the rest now, so this answer equals every later read of the job.
-        var now = time.GetUtcNow();
-        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
-        var job = TrainingJob.Submit(Guid.CreateVersion7(now), request.TenantId, requestId, spec, request.Source, now);
+        var (spec, dataset) = await ValidateAsync(request, cancellationToken);
+        var now = Now();
+        var job = TrainingJob.Submit(Guid.CreateVersion7(now), request.TenantId, requestId, spec, request.Source, now,
+            string.IsNullOrEmpty(dataset.Sha256) ? null : dataset.Sha256);
+        return await StoreAsync(job, cancellationToken);
+    }
+
+    /// <summary>
+    /// A new job with exactly the stored spec of <see cref="JobRerunRequest.JobId"/> (only priority and queue,
+    /// which do not touch the result, may change), after checking that the data set still holds the content
+    /// that job trained on and that the trainer catalogue still accepts its hyperparameters unchanged. A request
+    /// id already used in the tenant returns that job unchanged, as for a submission.
+    /// </summary>
+    public async Task<TrainingJob> RerunAsync(JobRerunRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var requestId = ValidateRequestId(request.RequestId);
+        if (requestId is not null && await FindByRequestIdAsync(request.TenantId, requestId, cancellationToken) is { } existing)
+            return existing;
+
+        // Another tenant's job is indistinguishable from one that does not exist.
+        var original = await db.TrainingJobs.AsNoTracking()
+            .SingleOrDefaultAsync(j => j.Id == request.JobId && j.TenantId == request.TenantId, cancellationToken)
+            ?? throw new NotFoundException("job", request.JobId.ToString());
+        var spec = original.Spec;
+        if (request.Priority is { } priority) spec = spec with { Priority = priority };
+        if (request.Queue is { } queue) spec = spec with { Queue = ValidateQueue(queue, "queue") };
+
+        EnsureCatalogueStillAccepts(original);
+        var dataset = await GetDatasetAsync(request.TenantId, spec.DatasetId, cancellationToken);
+        if (original.DatasetSha256 is { } trainedOn && !string.Equals(trainedOn, dataset.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new FailedPreconditionException(
+                $"data set {spec.DatasetId} ('{dataset.Name}') now has SHA-256 {dataset.Sha256}, but job {original.Id} trained on {trainedOn}; " +
+                "a re-run would not train on the same data");
+
+        var now = Now();
+        var job = TrainingJob.Rerun(Guid.CreateVersion7(now), original, requestId, spec, request.Source, now, dataset.Sha256);
+        return await StoreAsync(job, cancellationToken);
+    }
+
+    /// <summary>
+    /// A re-run must train exactly what the earlier job trained: if this version's catalogue no longer knows the
+    /// trainer, rejects a stored value, or would resolve the hyperparameters differently (a new parameter with
+    /// its default), the re-run would silently be another model.
+    /// </summary>
+    private static void EnsureCatalogueStillAccepts(TrainingJob original)
+    {
+        var spec = original.Spec;
+        TrainerSettings settings;
+        try
+        {
+            settings = TrainerCatalogue.Validate(TrainingTasks.Parse(spec.Task), spec.Trainer, spec.Hyperparameters);
+        }
+        catch (SpecValidationException ex)
+        {
+            throw new FailedPreconditionException($"job {original.Id} cannot be re-run as it was: spec.{ex.Field}: {ex.Reason}");
+        }
+        var resolved = settings.Hyperparameters.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+        var stored = spec.Hyperparameters.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+        if (!resolved.SequenceEqual(stored))
+            throw new FailedPreconditionException(
+                $"job {original.Id} cannot be re-run as it was: trainer '{spec.Trainer}' now resolves its hyperparameters to " +
+                $"{Describe(resolved)} instead of the recorded {Describe(stored)}");
+
+        static string Describe(IEnumerable<KeyValuePair<string, string>> parameters) =>
+            "{" + string.Join(", ", parameters.Select(p => $"{p.Key}={p.Value}")) + "}";
+    }
+
+    /// <summary>Stores the job and its first event in one commit, then wakes the dispatch pass.</summary>
+    private async Task<TrainingJob> StoreAsync(TrainingJob job, CancellationToken cancellationToken)
+    {
         db.TrainingJobs.Add(job);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException) when (requestId is not null)
+        catch (DbUpdateException) when (job.RequestId is not null)
         {
             // Lost a race with the same request id: the winner's job is the answer.
             db.ChangeTracker.Clear();
-            if (await FindByRequestIdAsync(request.TenantId, requestId, cancellationToken) is { } winner)
+            if (await FindByRequestIdAsync(job.TenantId, job.RequestId, cancellationToken) is { } winner)
                 return winner;
             throw;
         }
 
-        logger.LogInformation("Job {JobId} queued for tenant {TenantId} from {Source}: {Trainer} on data set {DatasetId}",
-            job.Id, job.TenantId, job.Source, spec.Trainer, spec.DatasetId);
+        logger.LogInformation("Job {JobId} queued for tenant {TenantId} from {Source}: {Trainer} on data set {DatasetId}{Rerun}",
+            job.Id, job.TenantId, job.Source, job.Spec.Trainer, job.Spec.DatasetId, job.RerunOf is { } of ? $", re-running {of}" : "");
         dispatch.Wake();
         return job;
+    }
+
+    /// <summary>PostgreSQL keeps microseconds: drop the rest now, so this answer equals every later read of the job.</summary>
+    private DateTimeOffset Now()
+    {
+        var now = time.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
     }
 
     private Task<TrainingJob?> FindByRequestIdAsync(string tenantId, string requestId, CancellationToken cancellationToken) =>
         db.TrainingJobs.AsNoTracking().SingleOrDefaultAsync(j => j.TenantId == tenantId && j.RequestId == requestId, cancellationToken);
 
-    private async Task<TrainingJobSpec> ValidateAsync(JobSubmissionRequest request, CancellationToken cancellationToken)
+    private async Task<(TrainingJobSpec Spec, Dataset Dataset)> ValidateAsync(JobSubmissionRequest request, CancellationToken cancellationToken)
     {
         // Cheap checks first, so a malformed request never costs a call to the model store.
         var task = ValidateTask(request.Task);
         var trainer = Required(request.Trainer, "spec.trainer");
         var settings = ValidateTrainer(task, trainer, request.Hyperparameters);
         var holdout = ValidateHoldout(request.HoldoutFraction);
-        var queue = string.IsNullOrEmpty(request.Queue) ? TrainingJobSpec.DefaultQueue : ValidateQueue(request.Queue);
+        var queue = string.IsNullOrEmpty(request.Queue) ? TrainingJobSpec.DefaultQueue : ValidateQueue(request.Queue, "spec.queue");
         if (request.MaxRunSeconds < 0) throw new InvalidArgumentException("spec.max_run_seconds", $"{request.MaxRunSeconds} is negative; 0 means no limit");
         var modelName = string.IsNullOrWhiteSpace(request.ModelName) ? null : ValidateModelName(request.ModelName);
         var datasetId = ValidateDatasetId(request.DatasetId);
@@ -109,7 +182,7 @@ public sealed partial class JobSubmission(
             Evaluation = evaluation,
         }.Validate(ColumnsOf(dataset)));
 
-        return new TrainingJobSpec
+        return (new TrainingJobSpec
         {
             DatasetId = datasetId,
             Task = task.ToWireName(),
@@ -125,7 +198,7 @@ public sealed partial class JobSubmission(
             MaxRunSeconds = request.MaxRunSeconds,
             Preparation = request.Preparation,
             Evaluation = request.Evaluation,
-        };
+        }, dataset);
     }
 
     /// <summary>The data set's columns as training reads them (the worker maps the store's types the same way).</summary>
@@ -198,10 +271,10 @@ public sealed partial class JobSubmission(
         return fraction;
     }
 
-    private static string ValidateQueue(string queue)
+    private static string ValidateQueue(string queue, string field)
     {
         if (!QueueNamePattern().IsMatch(queue))
-            throw new InvalidArgumentException("spec.queue",
+            throw new InvalidArgumentException(field,
                 $"'{queue}' is not a valid queue name (1-{MaxQueueNameLength} characters of a-z, 0-9 and '-', starting with a letter or digit)");
         return queue;
     }

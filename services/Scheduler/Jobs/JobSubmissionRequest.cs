@@ -34,3 +34,19 @@ public sealed record JobSubmissionRequest
     /// <summary><see cref="JobSources.Grpc"/> or <see cref="JobSources.Amqp"/>.</summary>
     public required string Source { get; init; }
 }
+
+/// <summary>A request to run an earlier job's spec again (<c>JobService.RerunJob</c>).</summary>
+public sealed record JobRerunRequest
+{
+    /// <summary>Already validated by the caller.</summary>
+    public required string TenantId { get; init; }
+    /// <summary>The job whose spec is run again.</summary>
+    public required Guid JobId { get; init; }
+    public string? RequestId { get; init; }
+    /// <summary>The new job's priority; null keeps the earlier job's.</summary>
+    public int? Priority { get; init; }
+    /// <summary>The new job's queue; null keeps the earlier job's.</summary>
+    public string? Queue { get; init; }
+    /// <summary><see cref="JobSources.Grpc"/>.</summary>
+    public required string Source { get; init; }
+}

@@ -21,12 +21,15 @@ public sealed class TrainingJob
         Source = null!;
     }
 
-    private TrainingJob(Guid id, string tenantId, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at)
+    private TrainingJob(Guid id, string tenantId, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at,
+        string? datasetSha256, Guid? rerunOf)
     {
         Id = id;
         TenantId = tenantId;
         RequestId = requestId;
         Spec = spec;
+        DatasetSha256 = datasetSha256;
+        RerunOf = rerunOf;
         Source = source;
         State = JobState.Queued;
         Attempt = 1;
@@ -52,6 +55,10 @@ public sealed class TrainingJob
     /// <summary>Client-chosen idempotency key, unique within the tenant when set.</summary>
     public string? RequestId { get; private set; }
     public TrainingJobSpec Spec { get; private set; }
+    /// <summary>SHA-256 (hex) of the data set's content at submission; null for jobs submitted before it was recorded.</summary>
+    public string? DatasetSha256 { get; private set; }
+    /// <summary>The job whose spec this one re-runs; null for an ordinary submission.</summary>
+    public Guid? RerunOf { get; private set; }
     public JobState State { get; private set; }
     /// <summary>Which attempt is current (1 for the first); worker reports for other attempts are ignored (fencing).</summary>
     public int Attempt { get; private set; }
@@ -94,11 +101,23 @@ public sealed class TrainingJob
     public int Version { get; private set; }
 
     /// <summary>A new job, queued for its first attempt.</summary>
-    public static TrainingJob Submit(Guid id, string tenantId, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at)
+    public static TrainingJob Submit(Guid id, string tenantId, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at,
+        string? datasetSha256 = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var job = new TrainingJob(id, tenantId, requestId, spec, source, at);
+        var job = new TrainingJob(id, tenantId, requestId, spec, source, at, datasetSha256, rerunOf: null);
         job.Append($"queued ({source})", at);
+        return job;
+    }
+
+    /// <summary>A new job with <paramref name="original"/>'s spec (priority and queue possibly changed), queued for its first attempt.</summary>
+    public static TrainingJob Rerun(Guid id, TrainingJob original, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at,
+        string datasetSha256)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(spec);
+        var job = new TrainingJob(id, original.TenantId, requestId, spec, source, at, datasetSha256, original.Id);
+        job.Append($"queued ({source}): re-run of job {original.Id}", at);
         return job;
     }
 

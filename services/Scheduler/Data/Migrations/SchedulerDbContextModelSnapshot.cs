@@ -91,6 +91,11 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DatasetSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("dataset_sha256");
+
                     b.Property<DateTime?>("DeadlineAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("deadline_at");
@@ -135,6 +140,10 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
                         .HasColumnName("request_id");
+
+                    b.Property<Guid?>("RerunOf")
+                        .HasColumnType("uuid")
+                        .HasColumnName("rerun_of");
 
                     b.Property<string>("Source")
                         .IsRequired()
