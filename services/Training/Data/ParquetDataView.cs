@@ -120,7 +120,7 @@ public sealed class ParquetDataView : IDataView
             var type = field.ClrType;
             var numeric = column.Kind == ColumnKind.Numeric;
             if (column.Kind == ColumnKind.Date && !(type == typeof(DateTime) || type == typeof(DateOnly) || IsString(type)))
-                throw Unsupported(file, column, $"of Parquet type {type.Name}");
+                throw Unsupported(file, column, $"of Parquet type {Describe(type)}");
             if (IsString(type))
             {
                 if (numeric) decoder._numbers = (group, rows) => ParseNumbers(file, column, Strings(group, field, rows));
@@ -143,7 +143,7 @@ public sealed class ParquetDataView : IDataView
             else if (type == typeof(DateOnly) && !numeric)
                 decoder.Use<DateOnly>(field, false, _ => 0, v => v.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
             else
-                throw Unsupported(file, column, $"of Parquet type {type.Name}");
+                throw Unsupported(file, column, $"of Parquet type {Describe(type)}");
             return decoder;
         }
 
@@ -220,6 +220,11 @@ public sealed class ParquetDataView : IDataView
             }
             return result;
         }
+
+        private static string Describe(Type type) =>
+            type == typeof(byte[]) || type == typeof(ReadOnlyMemory<byte>) ? "binary (a byte array that is not UTF-8 text)"
+            : type == typeof(TimeSpan) || type == typeof(TimeOnly) ? "time of day"
+            : type.Name;
 
         private static bool IsString(Type type) => type == typeof(string) || type == typeof(ReadOnlyMemory<char>);
     }
