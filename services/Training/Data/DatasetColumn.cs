@@ -35,8 +35,8 @@ public enum DatasetFormat
 /// <summary>A data set on local disk: the file, its columns in file order, and its format.</summary>
 public sealed record DatasetFile(string Path, IReadOnlyList<DatasetColumn> Columns, DatasetFormat Format)
 {
-    /// <summary>The file name, for messages.</summary>
-    public string FileName => System.IO.Path.GetFileName(Path);
+    /// <summary>What messages call the file: the data set's name where the caller knows it, else the file name.</summary>
+    public string FileName { get; init; } = System.IO.Path.GetFileName(Path);
 }
 
 /// <summary>

@@ -52,7 +52,7 @@ public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datase
             ColumnType.Date => ColumnKind.Date,
             _ => ColumnKind.Categorical,
         })).ToArray();
-        return new DownloadedDataset(new DatasetFile(path, columns, FormatOf(dataset)), dataset);
+        return new DownloadedDataset(new DatasetFile(path, columns, FormatOf(dataset)) { FileName = dataset.Name }, dataset);
     }
 
     /// <summary>The file's layout as the store recorded it; data sets stored before formats existed are CSV.</summary>
