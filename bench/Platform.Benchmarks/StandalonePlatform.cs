@@ -53,16 +53,23 @@ public sealed class StandalonePlatform : IAsyncDisposable
     public async Task<Dataset> UploadAsync(string path, DatasetFormat format)
     {
         using var call = Datasets.UploadDataset();
-        await call.RequestStream.WriteAsync(new UploadDatasetRequest
+        try
         {
-            Header = new UploadDatasetHeader { Name = Path.GetFileName(path), Format = format },
-        });
-        await using var file = File.OpenRead(path);
-        var buffer = new byte[64 * 1024];
-        int read;
-        while ((read = await file.ReadAsync(buffer)) > 0)
-            await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) });
-        await call.RequestStream.CompleteAsync();
+            await call.RequestStream.WriteAsync(new UploadDatasetRequest
+            {
+                Header = new UploadDatasetHeader { Name = Path.GetFileName(path), Format = format },
+            });
+            await using var file = File.OpenRead(path);
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await file.ReadAsync(buffer)) > 0)
+                await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) });
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The store ended the call early (a refused header, say): its own status, awaited below, says why.
+        }
         return await call;
     }
 
