@@ -253,7 +253,15 @@ public sealed class ParquetDataView : IDataView
             for (var i = 0; i < columns.Count; i++)
                 if (active.Contains(i)) _decoders[i] = ColumnDecoder.For(view._file, columns[i], view._fields[i]);
             _stream = File.OpenRead(view._file.Path);
-            _reader = OpenReader(view._file, _stream);
+            try
+            {
+                _reader = OpenReader(view._file, _stream);
+            }
+            catch
+            {
+                _stream.Dispose();
+                throw;
+            }
         }
 
         public override DataViewSchema Schema => _view.Schema;
