@@ -3,13 +3,23 @@ using Platform.Testing;
 
 // make bench: each benchmark prints its figures against a baseline measured in this same run,
 // and all of them land in docs/benchmarks.json (see docs/benchmarks.md).
+// --filter <text> runs only the benchmarks whose name contains the text ('*' ignored, any case), e.g. --filter Flights.
 var root = ServiceProcess.RepositoryRoot();
 var datasets = Environment.GetEnvironmentVariable("PLATFORM_DATASETS")
     ?? Path.GetFullPath(Path.Combine(root, "..", "shared", "datasets"));
+var filterAt = Array.IndexOf(args, "--filter");
+var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Replace("*", "", StringComparison.Ordinal) : "";
+
+(string Name, Func<Task<IReadOnlyList<BenchmarkResult>>> Run)[] benchmarks =
+[
+    (nameof(TrainingOverhead), () => TrainingOverhead.RunAsync(datasets)),
+    (nameof(FlightsParquetBenchmark), () => FlightsParquetBenchmark.RunAsync(datasets)),
+    (nameof(RegistryBenchmarks), RegistryBenchmarks.RunAsync),
+];
 
 var results = new List<BenchmarkResult>();
-results.AddRange(await TrainingOverhead.RunAsync(datasets));
-results.AddRange(await RegistryBenchmarks.RunAsync());
+foreach (var benchmark in benchmarks.Where(b => b.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+    results.AddRange(await benchmark.Run());
 
 BenchmarkReport.Print(results);
 BenchmarkReport.Write(Path.Combine(root, "docs", "benchmarks.json"), results);

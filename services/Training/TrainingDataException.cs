@@ -13,6 +13,13 @@ public sealed class TrainingDataException : Exception
         Column = column;
     }
 
+    /// <summary>The same, with the reader's own error (a corrupt file, for instance) as the inner exception.</summary>
+    public TrainingDataException(string? column, string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Column = column;
+    }
+
     /// <summary>The column at fault, when the problem is about one column.</summary>
     public string? Column { get; }
 }

@@ -12,7 +12,7 @@ using Platform.Training.Preparation;
 namespace Platform.Training;
 
 /// <summary>
-/// One training run, start to finish: read a CSV data set, drop the rows without a label (and those missing a
+/// One training run, start to finish: read a data set (CSV, TSV or Parquet, see <see cref="DatasetReader"/>), drop the rows without a label (and those missing a
 /// drop_row column), split them (a holdout, or k folds), fit the preparation and the model on the training
 /// rows, evaluate on the others, and write the three artifacts a model version consists of.
 /// </summary>
@@ -21,7 +21,8 @@ namespace Platform.Training;
 /// <list type="bullet">
 /// <item><c>model.zip</c>: the ML.NET model saved with its data loader, so
 /// <c>mlContext.Model.LoadWithDataLoader(stream, out var loader)</c> followed by
-/// <c>model.Transform(loader.Load(csvPath))</c> scores a CSV of the data set's layout, applying the same
+/// <c>model.Transform(loader.Load(csvPath))</c> scores a CSV of the data set's layout (a TSV for a TSV data set;
+/// a CSV for a Parquet data set, or in the platform <c>model.Transform(ParquetDataView.Open(file))</c>), applying the same
 /// preparation as training. Output columns: <c>PredictedLabel</c> (multiclass: the class value; binary: true
 /// for the positive class; clustering: the cluster, a key from 1 to k), <c>Score</c>, and <c>Probability</c>
 /// for calibrated binary trainers. For a holdout it is the model that was evaluated; for a cross-validation
@@ -44,7 +45,7 @@ public static class TrainingRun
     /// <exception cref="TrainingDataException">The data cannot train this model; the message names the column.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static Task<TrainingResult> ExecuteAsync(
-        CsvDataset data, TrainingSpec spec, string outputDirectory,
+        DatasetFile data, TrainingSpec spec, string outputDirectory,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -56,7 +57,7 @@ public static class TrainingRun
     }
 
     private static TrainingResult Execute(
-        CsvDataset data, TrainingSpec spec, string outputDirectory, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        DatasetFile data, TrainingSpec spec, string outputDirectory, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         CheckColumns(data);
         var plan = spec.Validate(data.Columns);
@@ -77,6 +78,12 @@ public static class TrainingRun
         {
             throw new OperationCanceledException("The training run was cancelled.", exception, cancellationToken);
         }
+        catch (Exception exception) when (exception is not TrainingDataException && DataError(exception) is { } dataError)
+        {
+            // A reader's error raised while ML.NET fills its cache arrives wrapped: report the data's problem itself.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(dataError);
+            throw;
+        }
     }
 
     /// <summary>One model fitted on some rows and evaluated on the others: the holdout, or one fold.</summary>
@@ -91,7 +98,7 @@ public static class TrainingRun
         TextLoader Loader, long Total, long Labelled, IDataView Usable, int Rows, int[]? ClassOfRow, int[]? Folds, bool[]? HeldOut);
 
     private sealed class Run(
-        MLContext ml, MLContext trainerContext, CsvDataset data, TrainingSpec spec, TrainingPlan plan,
+        MLContext ml, MLContext trainerContext, DatasetFile data, TrainingSpec spec, TrainingPlan plan,
         string outputDirectory, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         private readonly TrainerSettings _settings = plan.Settings;
@@ -163,8 +170,7 @@ public static class TrainingRun
 
         private SplitRows LoadAndSplit()
         {
-            var loader = CsvFormat.CreateLoader(ml, data.Columns);
-            var raw = loader.Load(data.Path);
+            var (raw, loader) = DatasetReader.Open(ml, data);
             IDataView labelled;
             long total, labelledRows;
             // Every column used is parsed by the label's pass or the features' check below: a text in a numeric
@@ -362,8 +368,15 @@ public static class TrainingRun
     private static readonly System.Reflection.MethodInfo? CancelMethod = typeof(MLContext).GetMethod(
         "CancelExecution", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic, Type.EmptyTypes);
 
-    /// <summary>Checks the declared columns against the file before any training starts.</summary>
-    private static void CheckColumns(CsvDataset data)
+    private static TrainingDataException? DataError(Exception exception)
+    {
+        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+            if (inner is TrainingDataException found) return found;
+        return exception is AggregateException aggregate ? aggregate.Flatten().InnerExceptions.OfType<TrainingDataException>().FirstOrDefault() : null;
+    }
+
+    /// <summary>Checks the declared columns before any training starts (<see cref="DatasetReader"/> checks them against the file).</summary>
+    private static void CheckColumns(DatasetFile data)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var column in data.Columns)
@@ -373,9 +386,5 @@ public static class TrainingRun
             if (ReservedColumns.IsReserved(column.Name))
                 throw new TrainingDataException(column.Name, $"Column name '{column.Name}' is reserved for the training pipeline; rename the column.");
         }
-        var header = CsvFormat.ReadHeader(data.Path);
-        if (!header.SequenceEqual(data.Columns.Select(column => column.Name), StringComparer.Ordinal))
-            throw new TrainingDataException(null,
-                $"The file's header ({string.Join(", ", header.Select(h => $"'{h}'"))}) does not match the data set's columns ({string.Join(", ", data.Columns.Select(c => $"'{c.Name}'"))}).");
     }
 }

@@ -64,6 +64,8 @@ public sealed record TrainingSpec
                 throw new SpecValidationException("label_column",
                     $"'{LabelColumn}' is not a column of the data set{(nearly is null ? "" : $" (did you mean '{nearly.Name}'?)")}; its columns are {string.Join(", ", columns.Take(20).Select(c => $"'{c.Name}'"))}");
             }
+            if (label.Kind == ColumnKind.Date)
+                throw new SpecValidationException("label_column", $"'{LabelColumn}' is a date column; a date cannot be a label");
             if (Task == TrainingTask.Regression && label.Kind != ColumnKind.Numeric)
                 throw new SpecValidationException("label_column",
                     $"'{LabelColumn}' is {label.Kind.ToString().ToLowerInvariant()}; regression needs a numeric label");

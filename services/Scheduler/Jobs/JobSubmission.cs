@@ -208,6 +208,7 @@ public sealed partial class JobSubmission(
             ColumnType.Numeric => ColumnKind.Numeric,
             ColumnType.Boolean => ColumnKind.Boolean,
             ColumnType.Text => ColumnKind.Text,
+            ColumnType.Date => ColumnKind.Date,
             _ => ColumnKind.Categorical,
         }))];
 

@@ -4,32 +4,34 @@ using Microsoft.ML.Data;
 
 namespace Platform.Training.Data;
 
-/// <summary>The one place that knows how the platform's CSV files are read and written.</summary>
+/// <summary>The one place that knows how the platform's CSV (and TSV) files are read and written.</summary>
 internal static class CsvFormat
 {
     public const char Separator = ',';
+    public const char TabSeparator = '\t';
     private const char Quote = '"';
 
     /// <summary>
     /// The loader saved with every model, so <c>MLContext.Model.LoadWithDataLoader</c> reads the same
     /// CSV layout: columns by position, numbers as Single (empty = NaN), everything else as text.
     /// Columns after the declared ones are ignored, which is why a predictions CSV loads too.
+    /// With <paramref name="separator"/> a tab it reads TSV: no quoting, one line per row.
     /// </summary>
-    public static TextLoader CreateLoader(MLContext ml, IReadOnlyList<DatasetColumn> columns) =>
+    public static TextLoader CreateLoader(MLContext ml, IReadOnlyList<DatasetColumn> columns, char separator = Separator) =>
         ml.Data.CreateTextLoader(new TextLoader.Options
         {
             Columns = [.. columns.Select((column, index) => new TextLoader.Column(
                 column.Name, column.Kind == ColumnKind.Numeric ? DataKind.Single : DataKind.String, index))],
             HasHeader = true,
-            Separators = [Separator],
-            AllowQuoting = true,
+            Separators = [separator],
+            AllowQuoting = separator == Separator,
             // RFC 4180 allows line breaks inside quoted fields.
-            ReadMultilines = true,
+            ReadMultilines = separator == Separator,
             MissingRealsAsNaNs = true,
         });
 
-    /// <summary>Reads the header record of a CSV file (quoted names allowed, UTF-8 BOM skipped).</summary>
-    public static IReadOnlyList<string> ReadHeader(string path)
+    /// <summary>Reads the header record of a CSV file (quoted names allowed, UTF-8 BOM skipped), or of a TSV file (no quoting).</summary>
+    public static IReadOnlyList<string> ReadHeader(string path, char separator = Separator)
     {
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var names = new List<string>();
@@ -46,8 +48,8 @@ internal static class CsvFormat
                 else if (reader.Peek() == Quote) field.Append((char)reader.Read());
                 else quoted = false;
             }
-            else if (c == Quote) quoted = true;
-            else if (c == Separator) { names.Add(field.ToString()); field.Clear(); }
+            else if (c == Quote && separator == Separator) quoted = true;
+            else if (c == separator) { names.Add(field.ToString()); field.Clear(); }
             else if (c is '\r' or '\n') break;
             else field.Append(c);
         }

@@ -8,7 +8,7 @@ namespace Platform.Training.Evaluation;
 /// rows in the same order on every cursor (a cached view does), since rows are picked by position.
 /// It does not shuffle; cache it where a trainer wants to.
 /// </summary>
-internal sealed class RowSubset(IDataView source, bool[] selected) : IDataView
+public sealed class RowSubset(IDataView source, bool[] selected) : IDataView
 {
     private readonly long _count = selected.LongCount(s => s);
 

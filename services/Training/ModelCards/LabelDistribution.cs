@@ -7,10 +7,10 @@ namespace Platform.Training.ModelCards;
 /// <summary>The label column over every row of the data set: class counts, or a numeric label's spread.</summary>
 internal static class LabelDistribution
 {
-    public static (string[] Header, string[][] Rows) Count(CsvDataset data, DatasetColumn label, TrainingTask task)
+    public static (string[] Header, string[][] Rows) Count(DatasetFile data, DatasetColumn label, TrainingTask task)
     {
         var ml = new MLContext(0);
-        var view = CsvFormat.CreateLoader(ml, data.Columns).Load(data.Path);
+        var view = DatasetReader.Open(ml, data).Rows;
         if (label.Kind == ColumnKind.Numeric)
         {
             var values = view.GetColumn<float>(label.Name).ToArray();

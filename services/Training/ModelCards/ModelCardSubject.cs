@@ -19,7 +19,7 @@ public sealed record ModelCardSubject
     public required string DatasetSha256 { get; init; }
 
     /// <summary>The data set as trained on (the label distribution is counted from it).</summary>
-    public required CsvDataset Data { get; init; }
+    public required DatasetFile Data { get; init; }
 
     public required TrainingSpec Spec { get; init; }
 

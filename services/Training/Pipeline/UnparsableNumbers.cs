@@ -14,11 +14,11 @@ namespace Platform.Training.Pipeline;
 internal sealed partial class UnparsableNumbers : IDisposable
 {
     private readonly MLContext _ml;
-    private readonly CsvDataset _data;
+    private readonly DatasetFile _data;
     private readonly Lock _lock = new();
     private (long Line, string Column)? _first;
 
-    private UnparsableNumbers(MLContext ml, CsvDataset data)
+    private UnparsableNumbers(MLContext ml, DatasetFile data)
     {
         _ml = ml;
         _data = data;
@@ -26,7 +26,7 @@ internal sealed partial class UnparsableNumbers : IDisposable
     }
 
     /// <summary>Starts watching the loader's reports on <paramref name="ml"/> (the context that loads <paramref name="data"/>).</summary>
-    public static UnparsableNumbers Watch(MLContext ml, CsvDataset data) => new(ml, data);
+    public static UnparsableNumbers Watch(MLContext ml, DatasetFile data) => new(ml, data);
 
     /// <summary>Throws a <see cref="TrainingDataException"/> for the first field seen that is not a number, if any.</summary>
     public void ThrowIfFound()
@@ -59,6 +59,11 @@ internal sealed partial class UnparsableNumbers : IDisposable
         var index = _data.Columns.Select(c => c.Name).ToList().IndexOf(column);
         var text = File.ReadLines(_data.Path).Skip((int)Math.Min(line - 1, int.MaxValue)).FirstOrDefault();
         if (index < 0 || text is null) return null;
+        if (_data.Format == DatasetFormat.Tsv)
+        {
+            var cells = text.Split('\t');
+            return cells.Length == _data.Columns.Count ? cells[index] : null;
+        }
         var fields = new List<string>();
         var field = new System.Text.StringBuilder();
         var quoted = false;

@@ -93,7 +93,14 @@ public sealed class PreparationPlan
                 throw new SpecValidationException($"preparation.exclude_columns[{i}]",
                     $"'{spec.ExcludeColumns[i]}' is also in include_columns; a column is either a feature or not");
         }
-        bool IsFeature(string name) => name != labelColumn && !excluded.Contains(name) && (included.Count == 0 || included.Contains(name));
+        for (var i = 0; i < spec.IncludeColumns.Count; i++)
+        {
+            if (byName[spec.IncludeColumns[i]].Kind == ColumnKind.Date)
+                throw new SpecValidationException($"preparation.include_columns[{i}]", DateNotFeature(spec.IncludeColumns[i]));
+        }
+        // Dates are kept out of the features (see DatasetReader): they stay in the predictions only.
+        bool IsFeature(string name) => name != labelColumn && byName[name].Kind != ColumnKind.Date
+            && !excluded.Contains(name) && (included.Count == 0 || included.Contains(name));
 
         var choices = new Dictionary<string, (ColumnPreparation Choice, int Index)>(StringComparer.Ordinal);
         for (var i = 0; i < spec.Columns.Count; i++)
@@ -103,6 +110,8 @@ public sealed class PreparationPlan
             var column = Lookup(choice.Name, $"{field}.name", byName, columns);
             if (column.Name == labelColumn)
                 throw new SpecValidationException($"{field}.name", $"'{column.Name}' is the label column; preparation applies to feature columns");
+            if (column.Kind == ColumnKind.Date)
+                throw new SpecValidationException($"{field}.name", DateNotFeature(column.Name));
             if (!IsFeature(column.Name))
                 throw new SpecValidationException($"{field}.name",
                     $"'{column.Name}' is not a feature ({(excluded.Contains(column.Name) ? "it is in exclude_columns" : "it is not in include_columns")})");
@@ -130,6 +139,9 @@ public sealed class PreparationPlan
         var others = columns.Where(c => c.Name != labelColumn && !IsFeature(c.Name)).Select(c => c.Name).ToArray();
         return new PreparationPlan(spec, features, others, normalization, hashingThreshold, hashingBits);
     }
+
+    private static string DateNotFeature(string name) =>
+        $"'{name}' is a date column; dates are not features yet (they are kept in the predictions only): derive numeric columns such as month or weekday before uploading, or upload it as categorical";
 
     /// <summary>Whether a policy can be used on a column of this kind.</summary>
     public static bool Applies(MissingValuePolicy policy, ColumnKind kind) => policy switch

@@ -9,8 +9,8 @@ namespace Platform.Worker.ModelStore;
 /// <summary>Fetches a data set's schema and bytes from the model store into a local file.</summary>
 public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datasets)
 {
-    /// <summary>The data set as downloaded: the local CSV with its columns, and the store's record of it.</summary>
-    public sealed record DownloadedDataset(CsvDataset Csv, Dataset Dataset);
+    /// <summary>The data set as downloaded: the local file with its columns and format, and the store's record of it.</summary>
+    public sealed record DownloadedDataset(DatasetFile File, Dataset Dataset);
 
     /// <summary>
     /// Downloads the data set into <paramref name="path"/>, checking the bytes against the SHA-256
@@ -49,8 +49,18 @@ public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datase
             ColumnType.Numeric => ColumnKind.Numeric,
             ColumnType.Boolean => ColumnKind.Boolean,
             ColumnType.Text => ColumnKind.Text,
+            ColumnType.Date => ColumnKind.Date,
             _ => ColumnKind.Categorical,
         })).ToArray();
-        return new DownloadedDataset(new CsvDataset(path, columns), dataset);
+        return new DownloadedDataset(new DatasetFile(path, columns, FormatOf(dataset)) { FileName = dataset.Name }, dataset);
     }
+
+    /// <summary>The file's layout as the store recorded it; data sets stored before formats existed are CSV.</summary>
+    public static global::Platform.Training.Data.DatasetFormat FormatOf(Dataset dataset) => dataset.Format switch
+    {
+        global::Platform.Datasets.V1.DatasetFormat.Tsv => global::Platform.Training.Data.DatasetFormat.Tsv,
+        global::Platform.Datasets.V1.DatasetFormat.Parquet => global::Platform.Training.Data.DatasetFormat.Parquet,
+        global::Platform.Datasets.V1.DatasetFormat.Csv or global::Platform.Datasets.V1.DatasetFormat.Unspecified => global::Platform.Training.Data.DatasetFormat.Csv,
+        _ => throw new InvalidDataException($"Data set {dataset.Id} has format {dataset.Format}, which this worker cannot read."),
+    };
 }

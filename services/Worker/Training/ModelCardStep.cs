@@ -27,7 +27,7 @@ public sealed class ModelCardStep(ILogger<ModelCardStep> logger)
                 DatasetId = job.DatasetId.ToString(),
                 DatasetName = data.Dataset.Name,
                 DatasetSha256 = data.Dataset.Sha256,
-                Data = data.Csv,
+                Data = data.File,
                 Spec = spec,
                 Result = result,
                 // Until the stored profile (GetDatasetProfile) lands: what the store recorded at upload.

@@ -44,10 +44,10 @@ public sealed class TrainingAttempt(
             var spec = job.ToTrainingSpec();
 
             progress.Report(JobStages.Downloading, 0, $"Downloading data set {job.DatasetId}");
-            var data = await downloader.DownloadAsync(job.TenantId, job.DatasetId, Path.Combine(scratch.FullName, "dataset.csv"),
+            var data = await downloader.DownloadAsync(job.TenantId, job.DatasetId, Path.Combine(scratch.FullName, "dataset"),
                 fraction => progress.Report(JobStages.Downloading, fraction, "Downloading"), cancellationToken);
 
-            var result = await TrainingRun.ExecuteAsync(data.Csv, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken);
+            var result = await TrainingRun.ExecuteAsync(data.File, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken);
             var card = modelCard.Write(job, data, spec, result, Path.Combine(scratch.FullName, "card"));
 
             // A cancelled, timed-out or superseded attempt must not register a model: ask first.

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Platform.Datasets.V1;
+using Platform.Jobs.V1;
+using Platform.Testing;
+
+namespace Platform.Benchmarks;
+
+/// <summary>
+/// The standalone platform (gRPC, scheduler, bus, worker, model store in one host) in its own operating-system
+/// process, driven as a user would: upload a data set, submit a job, watch it to Succeeded.
+/// </summary>
+public sealed class StandalonePlatform : IAsyncDisposable
+{
+    private readonly string _dataDirectory;
+    private readonly ServiceProcess _host;
+    private readonly GrpcChannel _channel;
+
+    private StandalonePlatform(string dataDirectory, ServiceProcess host)
+    {
+        _dataDirectory = dataDirectory;
+        _host = host;
+        _channel = GrpcChannel.ForAddress(host.GrpcAddress);
+        Jobs = new JobService.JobServiceClient(_channel);
+        Datasets = new DatasetService.DatasetServiceClient(_channel);
+    }
+
+    public JobService.JobServiceClient Jobs { get; }
+
+    public DatasetService.DatasetServiceClient Datasets { get; }
+
+    /// <summary>The host's process id: its peak memory is the worker's (and the rest of the platform's).</summary>
+    public int ProcessId => _host.ProcessId;
+
+    public static async Task<StandalonePlatform> StartAsync()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("platform-bench").FullName;
+        try
+        {
+            var host = await ServiceProcess.StartAsync("Standalone", new Dictionary<string, string> { ["Platform__DataDirectory"] = dataDirectory });
+            return new StandalonePlatform(dataDirectory, host);
+        }
+        catch
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Streams the file to the model store in 64 KiB chunks.</summary>
+    public async Task<Dataset> UploadAsync(string path, DatasetFormat format)
+    {
+        using var call = Datasets.UploadDataset();
+        try
+        {
+            await call.RequestStream.WriteAsync(new UploadDatasetRequest
+            {
+                Header = new UploadDatasetHeader { Name = Path.GetFileName(path), Format = format },
+            });
+            await using var file = File.OpenRead(path);
+            var buffer = new byte[64 * 1024];
+            int read;
+            while ((read = await file.ReadAsync(buffer)) > 0)
+                await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) });
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The store ended the call early (a refused header, say): its own status, awaited below, says why.
+        }
+        return await call;
+    }
+
+    /// <summary>Submits the job and watches it to the end: seconds from submit to Succeeded, and the job as it ended.</summary>
+    /// <exception cref="InvalidOperationException">The job did not succeed.</exception>
+    public async Task<(double Seconds, Job Job)> TrainAsync(JobSpec spec)
+    {
+        var clock = Stopwatch.StartNew();
+        var job = await Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec });
+        using var watch = Jobs.WatchJob(new WatchJobRequest { JobId = job.Id });
+        Job? last = null;
+        await foreach (var update in watch.ResponseStream.ReadAllAsync()) last = update.Job;
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (last?.State != JobState.Succeeded)
+            throw new InvalidOperationException($"benchmark job ended {last?.State}: {last?.FailureReason}");
+        return (seconds, last);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await _host.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+}
+
+/// <summary>Peak resident memory of a Linux process (VmHWM), which can be reset so that one phase is measured alone.</summary>
+public static class PeakMemory
+{
+    /// <summary>Resets the high-water mark (writes 5 to /proc/pid/clear_refs); false where the kernel does not allow it.</summary>
+    public static bool Reset(int processId)
+    {
+        try
+        {
+            File.WriteAllText($"/proc/{processId}/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>VmHWM in MiB, or NaN where /proc is not available.</summary>
+    public static double PeakMiB(int processId)
+    {
+        var path = $"/proc/{processId}/status";
+        if (!File.Exists(path)) return double.NaN;
+        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    public static int Self => Environment.ProcessId;
+}
+
+public static class Statistics
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
