@@ -109,7 +109,7 @@ public static class DatasetCommands
     }
 
     /// <summary>The format named, or the one the file's extension implies.</summary>
-    internal static DatasetFormat FormatOf(string? format, FileInfo file) =>
+    public static DatasetFormat FormatOf(string? format, FileInfo file) =>
         (format ?? Path.GetExtension(file.Name).TrimStart('.').ToLowerInvariant()) switch
         {
             "tsv" or "tab" => DatasetFormat.Tsv,
@@ -118,7 +118,7 @@ public static class DatasetCommands
         };
 
     /// <summary><c>COLUMN=TYPE</c> pairs; the column name may itself hold '=' (the last one splits).</summary>
-    internal static Dictionary<string, ColumnType> ParseTypes(IEnumerable<string> pairs)
+    public static Dictionary<string, ColumnType> ParseTypes(IEnumerable<string> pairs)
     {
         var result = new Dictionary<string, ColumnType>(StringComparer.Ordinal);
         foreach (var pair in pairs)
