@@ -10,6 +10,7 @@ var datasets = Environment.GetEnvironmentVariable("PLATFORM_DATASETS")
 var results = new List<BenchmarkResult>();
 results.AddRange(await TrainingOverhead.RunAsync(datasets));
 results.AddRange(await RegistryBenchmarks.RunAsync());
+results.AddRange(await DatasetProfileBenchmark.RunAsync(datasets));
 
 BenchmarkReport.Print(results);
 BenchmarkReport.Write(Path.Combine(root, "docs", "benchmarks.json"), results);

@@ -118,7 +118,16 @@ public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType
     private static Task ReadColumnAsync(ParquetRowGroupReader rowGroup, DataField field, int count, ColumnProfiler profiler, CancellationToken ct)
     {
         var type = field.ClrType;
-        if (IsString(type)) return ReadStringsAsync(rowGroup, field, count, profiler, ct);
+        if (type == typeof(ReadOnlyMemory<char>))
+        {
+            // Read as character memory, not strings: about twice as fast, and no string per value.
+            return ReadAsync<ReadOnlyMemory<char>>(rowGroup, field, count, v =>
+            {
+                if (v.IsEmpty) profiler.ObserveMissing();
+                else profiler.Observe(v.Span, truncated: false, v.Length, line: null);
+            }, profiler, ct);
+        }
+        if (type == typeof(string)) return ReadStringsAsync(rowGroup, field, count, profiler, ct);
         if (type == typeof(bool)) return ReadAsync<bool>(rowGroup, field, count, v => profiler.Observe(v ? "true" : "false", false, v ? 4 : 5, null), profiler, ct);
         if (type == typeof(DateTime)) return ReadAsync<DateTime>(rowGroup, field, count, v => profiler.ObserveDate(v.Kind == DateTimeKind.Local ? v.ToUniversalTime() : v), profiler, ct);
         if (type == typeof(DateOnly)) return ReadAsync<DateOnly>(rowGroup, field, count, v => profiler.ObserveDate(v.ToDateTime(TimeOnly.MinValue)), profiler, ct);
