@@ -4,7 +4,7 @@ namespace Platform.ModelStore.Datasets.Profiling;
 /// Quantiles of a stream of numbers in bounded memory: a KLL sketch (Karnin, Lang and Liberty, 2016). Until
 /// <see cref="ExactCapacity"/> values have been seen it holds them all and answers exactly (quantiles by linear
 /// interpolation between order statistics, as numpy's default); after that it keeps about 3 × that many values in
-/// levels of compactors, each value standing for 2^level inputs, and a quantile's rank is off by well under 0.1%
+/// levels of compactors, each value standing for 2^level inputs, and a quantile's rank is off by under 0.5%
 /// of the count. The compactors choose which half to keep with a fixed-seed generator, so the same input always
 /// gives the same answer.
 /// </summary>
