@@ -15,6 +15,7 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(TrainingOverhead), () => TrainingOverhead.RunAsync(datasets)),
     (nameof(FlightsParquetBenchmark), () => FlightsParquetBenchmark.RunAsync(datasets)),
     (nameof(RegistryBenchmarks), RegistryBenchmarks.RunAsync),
+    (nameof(DatasetProfileBenchmark), () => DatasetProfileBenchmark.RunAsync(datasets)),
 ];
 
 var results = new List<BenchmarkResult>();

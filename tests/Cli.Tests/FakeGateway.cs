@@ -23,6 +23,7 @@ public sealed class GatewayLog
     public ConcurrentQueue<RerunJobRequest> Reruns { get; } = new();
     public ConcurrentQueue<string?> Tenants { get; } = new();
     public ConcurrentQueue<UploadDatasetRequest> Uploads { get; } = new();
+    public ConcurrentQueue<GetDatasetProfileRequest> ProfileRequests { get; } = new();
 }
 
 /// <summary>A gateway that answers from scripts keyed by id, on a free loopback port.</summary>
@@ -150,5 +151,40 @@ public sealed class FakeDatasets(GatewayLog log) : DatasetService.DatasetService
         await foreach (var message in requestStream.ReadAllAsync())
             log.Uploads.Enqueue(message);
         return new Dataset { Id = "ds-1", Name = log.Uploads.First().Header.Name, RowCount = 2 };
+    }
+
+    /// <summary>A small penguins-like profile; the label (when asked) is Sex.</summary>
+    public override Task<DatasetProfile> GetDatasetProfile(GetDatasetProfileRequest request, ServerCallContext context)
+    {
+        log.ProfileRequests.Enqueue(request);
+        var profile = new DatasetProfile
+        {
+            DatasetId = request.DatasetId,
+            RowCount = 344,
+            Columns =
+            {
+                new ColumnProfile
+                {
+                    Name = "Body Mass (g)", Type = ColumnType.Numeric, MissingCount = 2, MissingShare = 2 / 344.0, DistinctCount = 94, DistinctExact = true,
+                    Numeric = new NumericSummary { Min = 2700, Max = 6300, Mean = 4201.754, Std = 801.95, P5 = 3150, P25 = 3550, P50 = 4050, P75 = 4750, P95 = 5650, QuantilesExact = true, OutlierCount = 0 },
+                },
+                new ColumnProfile
+                {
+                    Name = "Sex", Type = ColumnType.Categorical, MissingCount = 10, MissingShare = 10 / 344.0, DistinctCount = 3, DistinctExact = true,
+                    TopValues = { new ValueCount { Value = "MALE", Count = 168, Share = 168 / 334.0 }, new ValueCount { Value = "FEMALE", Count = 165, Share = 165 / 334.0 } },
+                },
+                new ColumnProfile { Name = "observed", Type = ColumnType.Date, DistinctCount = 40, MinDate = "2007-11-09", MaxDate = "2009-12-01" },
+            },
+            Warnings = { "column `Sex` has 2.9% missing values (10 rows)" },
+        };
+        if (request.Label.Length > 0)
+        {
+            profile.Label = new LabelProfile
+            {
+                Column = request.Label, Type = ColumnType.Categorical, MissingCount = 10, MissingShare = 10 / 344.0, ClassesComplete = true, ImbalanceRatio = 168 / 165.0,
+                Classes = { new ValueCount { Value = "MALE", Count = 168, Share = 168 / 334.0 }, new ValueCount { Value = "FEMALE", Count = 165, Share = 165 / 334.0 } },
+            };
+        }
+        return Task.FromResult(profile);
     }
 }

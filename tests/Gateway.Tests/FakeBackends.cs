@@ -93,6 +93,26 @@ public sealed class FakeDatasets(BackendLog log) : DatasetService.DatasetService
     /// <summary>An upload with this name is answered as soon as its header arrives, as a store that already has the bytes might.</summary>
     public const string KnownName = "known.csv";
 
+    /// <summary>A profile request naming this label is rejected as the store rejects an unknown column.</summary>
+    public const string UnknownLabel = "no-such-column";
+
+    /// <summary>Answers with a profile that echoes what arrived: the tenant as the id's prefix, the label as the label's column.</summary>
+    public override Task<DatasetProfile> GetDatasetProfile(GetDatasetProfileRequest request, ServerCallContext context)
+    {
+        log.Record(context);
+        if (request.Label == UnknownLabel)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"label: '{request.Label}' is not a column of data set '{request.DatasetId}'"));
+        var profile = new DatasetProfile
+        {
+            DatasetId = $"{context.RequestHeaders.GetValue("x-tenant-id")}/{request.DatasetId}",
+            RowCount = 344,
+            Columns = { new ColumnProfile { Name = "Sex", Type = ColumnType.Categorical, MissingCount = 10, MissingShare = 10 / 344.0 } },
+            Warnings = { "column `Sex` has 2.9% missing values" },
+        };
+        if (request.Label.Length > 0) profile.Label = new LabelProfile { Column = request.Label, MissingCount = 10 };
+        return Task.FromResult(profile);
+    }
+
     public override async Task<Dataset> UploadDataset(IAsyncStreamReader<UploadDatasetRequest> requestStream, ServerCallContext context)
     {
         log.Record(context);

@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace Platform.Cli.Commands;
 
-/// <summary><c>datasets upload | list | show</c>.</summary>
+/// <summary><c>datasets upload | list | show | profile</c>.</summary>
 public static class DatasetCommands
 {
     /// <summary>Upload chunk size: well under the gRPC message limit, large enough to keep the stream busy.</summary>
@@ -22,19 +22,36 @@ public static class DatasetCommands
             Upload(run),
             List(run),
             Show(run),
+            Profile(run),
         };
     }
 
     private static Command Upload(CommandRunner run)
     {
-        var file = new Argument<FileInfo>("file") { Description = "CSV file with a header row" }.AcceptExistingOnly();
+        var file = new Argument<FileInfo>("file") { Description = "CSV or TSV file with a header row, or a Parquet file" }.AcceptExistingOnly();
         var name = new Option<string?>("--name") { Description = "Name of the data set (default: the file name)" };
+        var format = new Option<string?>("--format")
+        {
+            Description = "csv, tsv or parquet (default: from the file's extension; .tsv/.tab is TSV, .parquet is Parquet, anything else CSV)",
+        };
+        format.AcceptOnlyFromAmong("csv", "tsv", "parquet");
+        var types = new Option<string[]>("--type")
+        {
+            Description = "Set a column's type instead of inferring it: COLUMN=numeric|categorical|boolean|text|date (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the new data set's id" };
-        var command = new Command("upload", "Upload a CSV file as a new data set") { file, name, quiet };
+        var command = new Command("upload", "Upload a CSV, TSV or Parquet file as a new data set") { file, name, format, types, quiet };
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
         {
             var path = parse.GetRequiredValue(file);
-            var dataset = await UploadAsync(run.Terminal, gateway, path, parse.GetValue(name) ?? path.Name, !parse.GetValue(quiet), cancellationToken);
+            var header = new UploadDatasetHeader
+            {
+                Name = parse.GetValue(name) ?? path.Name,
+                Format = FormatOf(parse.GetValue(format), path),
+                ColumnTypes = { ParseTypes(parse.GetValue(types) ?? []) },
+            };
+            var dataset = await UploadAsync(run.Terminal, gateway, path, header, !parse.GetValue(quiet), cancellationToken);
             if (parse.GetValue(quiet))
                 run.Terminal.Out.WriteLine(dataset.Id);
             else
@@ -75,19 +92,63 @@ public static class DatasetCommands
         return command;
     }
 
+    private static Command Profile(CommandRunner run)
+    {
+        var id = new Argument<string>("id") { Description = "Data set id" };
+        var label = new Option<string?>("--label") { Description = "Also describe this column as the training label: classes, imbalance, rows dropped" };
+        var command = new Command("profile", "Show a data set's profile: per-column statistics, top values and warnings") { id, label };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var profile = await gateway.Datasets.GetDatasetProfileAsync(
+                new GetDatasetProfileRequest { DatasetId = parse.GetRequiredValue(id), Label = parse.GetValue(label) ?? "" },
+                cancellationToken: cancellationToken);
+            DatasetProfileReport.Print(run.Terminal.Out, profile);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>The format named, or the one the file's extension implies.</summary>
+    public static DatasetFormat FormatOf(string? format, FileInfo file) =>
+        (format ?? Path.GetExtension(file.Name).TrimStart('.').ToLowerInvariant()) switch
+        {
+            "tsv" or "tab" => DatasetFormat.Tsv,
+            "parquet" => DatasetFormat.Parquet,
+            _ => DatasetFormat.Csv,
+        };
+
+    /// <summary><c>COLUMN=TYPE</c> pairs; the column name may itself hold '=' (the last one splits).</summary>
+    public static Dictionary<string, ColumnType> ParseTypes(IEnumerable<string> pairs)
+    {
+        var result = new Dictionary<string, ColumnType>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var split = pair.LastIndexOf('=');
+            var type = split > 0 ? pair[(split + 1)..].Trim().ToLowerInvariant() : "";
+            result[split > 0 ? pair[..split] : pair] = type switch
+            {
+                "numeric" => ColumnType.Numeric,
+                "categorical" => ColumnType.Categorical,
+                "boolean" => ColumnType.Boolean,
+                "text" => ColumnType.Text,
+                "date" => ColumnType.Date,
+                _ => throw new CliException($"--type {pair}: expected COLUMN=numeric|categorical|boolean|text|date"),
+            };
+        }
+        return result;
+    }
+
     /// <summary>
     /// Streams the file in <see cref="ChunkSize"/> chunks after a header that carries its SHA-256, so the
     /// store can check that it received exactly these bytes.
     /// </summary>
     private static async Task<Dataset> UploadAsync(
-        Terminal terminal, GatewayConnection gateway, FileInfo file, string name, bool showProgress, CancellationToken cancellationToken)
+        Terminal terminal, GatewayConnection gateway, FileInfo file, UploadDatasetHeader header, bool showProgress, CancellationToken cancellationToken)
     {
-        string sha256;
         await using (var hashed = file.OpenRead())
-            sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(hashed, cancellationToken));
+            header.Sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(hashed, cancellationToken));
 
         using var call = gateway.Datasets.UploadDataset(cancellationToken: cancellationToken);
-        var header = new UploadDatasetHeader { Name = name, Format = DatasetFormat.Csv, Sha256 = sha256 };
         await call.RequestStream.WriteAsync(new UploadDatasetRequest { Header = header }, cancellationToken);
 
         await using var source = file.OpenRead();
@@ -135,6 +196,7 @@ public static class DatasetCommands
         [
             ("Dataset", dataset.Id),
             ("Name", dataset.Name),
+            ("Format", dataset.Format.ToString().ToLowerInvariant()),
             ("Rows", dataset.RowCount),
             ("Columns", dataset.Columns.Count),
             ("Size", Formats.Size(dataset.SizeBytes)),

@@ -15,6 +15,9 @@ internal sealed class DatasetForwarder(DatasetService.DatasetServiceClient model
     public override Task<ListDatasetsResponse> ListDatasets(ListDatasetsRequest request, ServerCallContext context) =>
         BackendCall.UnaryAsync(request, context, modelStore.ListDatasetsAsync);
 
+    public override Task<DatasetProfile> GetDatasetProfile(GetDatasetProfileRequest request, ServerCallContext context) =>
+        BackendCall.UnaryAsync(request, context, modelStore.GetDatasetProfileAsync);
+
     public override Task DownloadDataset(DownloadDatasetRequest request, IServerStreamWriter<DataChunk> responseStream, ServerCallContext context) =>
         BackendCall.ServerStreamingAsync(request, responseStream, context, modelStore.DownloadDataset);
 }

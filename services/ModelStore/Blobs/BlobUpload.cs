@@ -51,6 +51,13 @@ public sealed class BlobUpload : IAsyncDisposable
         return _sha256;
     }
 
+    /// <summary>Opens the completed temp file for reading (a format that needs random access validates it there).</summary>
+    public FileStream OpenCompletedRead()
+    {
+        if (_sha256 is null || _committed) throw new InvalidOperationException("Only a completed, uncommitted upload can be read.");
+        return new FileStream(_tempPath, FileMode.Open, FileAccess.Read, FileShare.Read, BlobStore.ChunkSize, FileOptions.Asynchronous);
+    }
+
     /// <summary>
     /// Moves the completed blob to its content address. When the store already holds these bytes the
     /// temp file is dropped instead, so identical content is kept once.

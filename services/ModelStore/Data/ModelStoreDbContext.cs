@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Platform.ModelStore.Data;
 
 /// <summary>
-/// The model store's database: data sets, models, model versions with their artifacts, tags and aliases, the
+/// The model store's database: data sets and their profiles, models, model versions with their artifacts, tags and aliases, the
 /// registry-event outbox and the erasure audit. The same model runs
 /// on PostgreSQL (migrations in Data/Migrations) and on SQLite (standalone mode, created from the model),
 /// so JSON lives in text columns and timestamps are stored as UTC date-times, which both engines can sort.
@@ -12,6 +12,7 @@ namespace Platform.ModelStore.Data;
 public sealed class ModelStoreDbContext(DbContextOptions<ModelStoreDbContext> options) : DbContext(options)
 {
     public DbSet<DatasetRecord> Datasets => Set<DatasetRecord>();
+    public DbSet<DatasetProfileRecord> DatasetProfiles => Set<DatasetProfileRecord>();
     public DbSet<ModelRecord> Models => Set<ModelRecord>();
     public DbSet<ModelVersionRecord> ModelVersions => Set<ModelVersionRecord>();
     public DbSet<ArtifactRecord> Artifacts => Set<ArtifactRecord>();

@@ -1,4 +1,5 @@
 using Platform.ModelStore.Datasets;
+using Platform.ModelStore.Datasets.Profiling;
 
 namespace Platform.ModelStore.Data;
 
@@ -11,7 +12,7 @@ public sealed class DatasetRecord
     public Guid Id { get; set; }
     public required string TenantId { get; set; }
     public required string Name { get; set; }
-    /// <summary>"csv" for now.</summary>
+    /// <summary>"csv", "tsv" or "parquet".</summary>
     public required string Format { get; set; }
     /// <summary>SHA-256 of the bytes as uploaded, lower-case hex; also the blob's address.</summary>
     public required string Sha256 { get; set; }
@@ -20,6 +21,18 @@ public sealed class DatasetRecord
     /// <summary>Columns in file order (a JSON text column).</summary>
     public required IReadOnlyList<DatasetColumn> Columns { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A data set's profile, computed once from every row at upload and stored beside it (its own table, so listing
+/// data sets never loads it). Deleted with its data set.
+/// </summary>
+public sealed class DatasetProfileRecord
+{
+    public Guid DatasetId { get; set; }
+    /// <summary>The profile (a JSON text column).</summary>
+    public required StoredProfile Profile { get; set; }
+    public DateTimeOffset ComputedAt { get; set; }
 }
 
 /// <summary>A model name of a tenant; its versions number from 1.</summary>

@@ -5,15 +5,17 @@ using Platform.Datasets.V1;
 using Platform.ModelStore.Blobs;
 using Platform.ModelStore.Data;
 using Platform.ModelStore.Datasets;
+using Platform.ModelStore.Datasets.Profiling;
 using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Tenancy;
 
 namespace Platform.ModelStore.Grpc;
 
 /// <summary>
-/// The public <c>DatasetService</c>: uploads are profiled (<see cref="CsvSchemaScanner"/>) and hashed while they
-/// stream to a temp file, and become a data set only when the whole file is valid: a bad upload leaves no row,
-/// no blob and no temp file. Everything is scoped by the caller's tenant.
+/// The public <c>DatasetService</c>: uploads are hashed while they stream to a temp file and are validated and
+/// profiled by the format's <see cref="IDatasetScanner"/> (as they stream for CSV/TSV, from the completed temp file
+/// for Parquet); they become a data set, with its stored profile, only when the whole file is valid: a bad upload
+/// leaves no row, no blob and no temp file. Everything is scoped by the caller's tenant.
 /// </summary>
 public sealed class DatasetGrpcService(
     ModelStoreDbContext db, BlobStore blobs, TimeProvider time, ILogger<DatasetGrpcService> logger)
@@ -35,14 +37,14 @@ public sealed class DatasetGrpcService(
             throw new InvalidArgumentException("header", "the first message of an upload must be the header (name, format)");
         var header = requestStream.Current.Header;
         var name = NameRules.ValidateFileName(header.Name, "header.name", MaxNameLength);
-        // CSV is the only format so far, so leaving it unset means CSV.
-        if (header.Format is not (DatasetFormat.Csv or DatasetFormat.Unspecified))
-            throw new InvalidArgumentException("header.format", $"{header.Format} is not supported (DATASET_FORMAT_CSV)");
+        var format = ParseFormat(header.Format);
+        var overrides = ParseColumnTypes(header.ColumnTypes);
         var expectedSha256 = NameRules.ValidateOptionalSha256(header.Sha256, "header.sha256");
 
-        var scanner = new CsvSchemaScanner();
+        var scanner = DatasetScanners.For(format, overrides);
         await using var upload = blobs.StartUpload();
-        DatasetProfile profile;
+        DatasetScan scan;
+        string sha256;
         try
         {
             while (await requestStream.MoveNext(cancellationToken))
@@ -54,14 +56,14 @@ public sealed class DatasetGrpcService(
                 scanner.Append(bytes.Span);
                 await upload.WriteAsync(bytes, cancellationToken);
             }
-            profile = scanner.Complete();
+            sha256 = await upload.CompleteAsync(cancellationToken);
+            scan = await scanner.CompleteAsync(upload.OpenCompletedRead, cancellationToken);
         }
-        catch (CsvFormatException ex)
+        catch (DatasetFormatException ex)
         {
             throw new InvalidArgumentException("content", ex.Message);
         }
 
-        var sha256 = await upload.CompleteAsync(cancellationToken);
         if (expectedSha256 is not null && expectedSha256 != sha256)
             throw new DataLossException(
                 $"header.sha256: the bytes received hash to {sha256}, not {expectedSha256}; nothing was stored");
@@ -72,13 +74,14 @@ public sealed class DatasetGrpcService(
             Id = Guid.CreateVersion7(now),
             TenantId = tenantId,
             Name = name,
-            Format = "csv",
+            Format = format.ToString().ToLowerInvariant(),
             Sha256 = sha256,
             SizeBytes = upload.Length,
-            RowCount = profile.RowCount,
-            Columns = profile.Columns,
+            RowCount = scan.RowCount,
+            Columns = scan.Columns,
             CreatedAt = now,
         };
+        var profileRecord = new DatasetProfileRecord { DatasetId = record.Id, Profile = scan.Profile, ComputedAt = now };
         // From here on the upload is complete and valid: a client that goes away now must not leave
         // a blob without its row, so the last steps ignore cancellation. The bytes move into place under
         // the blob's lock inside the row's transaction, like a model version's (see BlobLocks).
@@ -90,6 +93,7 @@ public sealed class DatasetGrpcService(
             await BlobLocks.AcquireAsync(db, [sha256], CancellationToken.None);
             await upload.CommitAsync(CancellationToken.None);
             db.Datasets.Add(record);
+            db.DatasetProfiles.Add(profileRecord);
             await db.SaveChangesAsync(CancellationToken.None);
             await transaction.CommitAsync(CancellationToken.None);
         });
@@ -145,6 +149,70 @@ public sealed class DatasetGrpcService(
         // Reading observes the call's cancellation; the server's writer ends with the call by itself.
         await foreach (var chunk in blobs.ReadAsync(record.Sha256, $"dataset '{record.Id}'", context.CancellationToken))
             await responseStream.WriteAsync(new DataChunk { Data = ByteString.CopyFrom(chunk.Span) });
+    }
+
+    /// <inheritdoc />
+    public override async Task<Platform.Datasets.V1.DatasetProfile> GetDatasetProfile(GetDatasetProfileRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var record = await FindAsync(Tenant.From(context), request.DatasetId, context.CancellationToken);
+        var stored = await db.DatasetProfiles.AsNoTracking()
+            .Where(p => p.DatasetId == record.Id)
+            .Select(p => p.Profile)
+            .SingleOrDefaultAsync(context.CancellationToken)
+            ?? await BackfillProfileAsync(record, context.CancellationToken);
+        return ProfileReport.Build(record.Id, stored, request.Label);
+    }
+
+    /// <summary>
+    /// A data set stored before profiles were: profile it now from its blob (its stored column types kept, so the
+    /// profile agrees with what training was told) and store the result, once.
+    /// </summary>
+    private async Task<StoredProfile> BackfillProfileAsync(DatasetRecord record, CancellationToken cancellationToken)
+    {
+        var format = Enum.Parse<DatasetFileFormat>(record.Format, ignoreCase: true);
+        var scanner = DatasetScanners.For(format, record.Columns.ToDictionary(c => c.Name, c => c.Type, StringComparer.Ordinal));
+        await foreach (var chunk in blobs.ReadAsync(record.Sha256, $"dataset '{record.Id}'", cancellationToken))
+            scanner.Append(chunk.Span);
+        var scan = await scanner.CompleteAsync(() => blobs.OpenRead(record.Sha256), cancellationToken);
+        try
+        {
+            db.DatasetProfiles.Add(new DatasetProfileRecord { DatasetId = record.Id, Profile = scan.Profile, ComputedAt = StoreTime.Now(time) });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // A concurrent request stored it first (same bytes, same profile), or the data set was just erased.
+            db.ChangeTracker.Clear();
+        }
+        return scan.Profile;
+    }
+
+    private static DatasetFileFormat ParseFormat(DatasetFormat format) => format switch
+    {
+        // Leaving the format unset means CSV, as it did when CSV was the only format.
+        DatasetFormat.Csv or DatasetFormat.Unspecified => DatasetFileFormat.Csv,
+        DatasetFormat.Tsv => DatasetFileFormat.Tsv,
+        DatasetFormat.Parquet => DatasetFileFormat.Parquet,
+        _ => throw new InvalidArgumentException("header.format", $"{format} is not supported (CSV, TSV or PARQUET)"),
+    };
+
+    private static Dictionary<string, DatasetColumnType> ParseColumnTypes(IDictionary<string, ColumnType> columnTypes)
+    {
+        var result = new Dictionary<string, DatasetColumnType>(StringComparer.Ordinal);
+        foreach (var (column, type) in columnTypes)
+        {
+            result[column] = type switch
+            {
+                ColumnType.Numeric => DatasetColumnType.Numeric,
+                ColumnType.Categorical => DatasetColumnType.Categorical,
+                ColumnType.Boolean => DatasetColumnType.Boolean,
+                ColumnType.Text => DatasetColumnType.Text,
+                ColumnType.Date => DatasetColumnType.Date,
+                _ => throw new InvalidArgumentException("header.column_types", $"column '{column}': {type} is not a column type"),
+            };
+        }
+        return result;
     }
 
     private async Task<DatasetRecord> FindAsync(string tenantId, string datasetId, CancellationToken cancellationToken)

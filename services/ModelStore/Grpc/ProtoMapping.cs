@@ -21,7 +21,13 @@ internal static class ProtoMapping
         Id = record.Id.ToString(),
         TenantId = record.TenantId,
         Name = record.Name,
-        Format = record.Format == "csv" ? DatasetFormat.Csv : DatasetFormat.Unspecified,
+        Format = record.Format switch
+        {
+            "csv" => DatasetFormat.Csv,
+            "tsv" => DatasetFormat.Tsv,
+            "parquet" => DatasetFormat.Parquet,
+            _ => DatasetFormat.Unspecified,
+        },
         Sha256 = record.Sha256,
         SizeBytes = record.SizeBytes,
         RowCount = record.RowCount,
@@ -31,15 +37,19 @@ internal static class ProtoMapping
             {
                 Name = c.Name,
                 MissingCount = c.MissingCount,
-                Type = c.Type switch
-                {
-                    DatasetColumnType.Numeric => ColumnType.Numeric,
-                    DatasetColumnType.Boolean => ColumnType.Boolean,
-                    _ => ColumnType.Categorical,
-                },
+                Type = c.Type.ToProto(),
             }),
         },
         CreatedAt = Timestamp.FromDateTimeOffset(record.CreatedAt),
+    };
+
+    public static ColumnType ToProto(this DatasetColumnType type) => type switch
+    {
+        DatasetColumnType.Numeric => ColumnType.Numeric,
+        DatasetColumnType.Boolean => ColumnType.Boolean,
+        DatasetColumnType.Text => ColumnType.Text,
+        DatasetColumnType.Date => ColumnType.Date,
+        _ => ColumnType.Categorical,
     };
 
     /// <summary>A model with the number of its newest version.</summary>

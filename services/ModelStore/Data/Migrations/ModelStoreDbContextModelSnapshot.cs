@@ -126,6 +126,27 @@ namespace Platform.ModelStore.Data.Migrations
                     b.ToTable("dataset_erasures", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.ModelStore.Data.DatasetProfileRecord", b =>
+                {
+                    b.Property<Guid>("DatasetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("dataset_id");
+
+                    b.Property<DateTime>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.Property<string>("Profile")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("profile");
+
+                    b.HasKey("DatasetId")
+                        .HasName("pk_dataset_profiles");
+
+                    b.ToTable("dataset_profiles", (string)null);
+                });
+
             modelBuilder.Entity("Platform.ModelStore.Data.DatasetRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -623,6 +644,16 @@ namespace Platform.ModelStore.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_artifacts_model_versions_model_version_id");
+                });
+
+            modelBuilder.Entity("Platform.ModelStore.Data.DatasetProfileRecord", b =>
+                {
+                    b.HasOne("Platform.ModelStore.Data.DatasetRecord", null)
+                        .WithOne()
+                        .HasForeignKey("Platform.ModelStore.Data.DatasetProfileRecord", "DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_dataset_profiles_datasets_dataset_id");
                 });
 
             modelBuilder.Entity("Platform.ModelStore.Data.ModelAliasRecord", b =>

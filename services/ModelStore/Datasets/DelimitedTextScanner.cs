@@ -1,38 +1,39 @@
-using System.Globalization;
 using System.Text;
+using Platform.ModelStore.Datasets.Profiling;
 
 namespace Platform.ModelStore.Datasets;
 
 /// <summary>
-/// Reads a CSV file as it streams past, chunk by chunk, and profiles it: column names, the number of
-/// data rows, each column's type and missing count. It holds no more than one field prefix and one chunk
-/// of text at a time, so a file of any size is checked in bounded memory.
+/// Reads a CSV or TSV file as it streams past, chunk by chunk, validates it and profiles every column
+/// (<see cref="ColumnProfiler"/>). It holds no more than one field prefix and one chunk of text at a time, plus
+/// each column's bounded-size summaries, so a file of any size is checked in bounded memory.
 /// </summary>
 /// <remarks>
-/// The dialect is RFC 4180: comma separated, a header row, fields optionally quoted with <c>"</c> (inside
+/// CSV is RFC 4180: comma separated, a header row, fields optionally quoted with <c>"</c> (inside
 /// which commas, line breaks and <c>""</c> for a quote are data), records ending in CRLF or LF (a lone CR
 /// also ends a record), an empty field meaning a missing value. Lines with no characters at all are skipped
 /// wherever they appear, as pandas does. A quote inside an unquoted field is kept as data (<c>5'6"</c>);
-/// anything but a comma or line break after a closing quote is an error. The text must be UTF-8 (a leading
-/// byte-order mark is dropped); a NUL byte means the upload is binary, not CSV. Every error names the row
-/// (data rows counted from 1, the header not counted, plus the physical line) and the column.
+/// anything but a comma or line break after a closing quote is an error. TSV is the same with a tab as the
+/// separator and no quoting at all (a <c>"</c> is data; a field cannot hold a tab or a line break). The text must
+/// be UTF-8 (a leading byte-order mark is dropped); a NUL byte means the upload is binary. Every error names the
+/// row (data rows counted from 1, the header not counted, plus the physical line) and the column.
 /// </remarks>
-public sealed class CsvSchemaScanner
+public sealed class DelimitedTextScanner : IDatasetScanner
 {
     /// <summary>Most columns a data set may have.</summary>
     public const int MaxColumns = 10_000;
 
-    /// <summary>Longest column name, in characters.</summary>
+    /// <summary>Longest column name, in characters; also how much of a value is kept for profiling.</summary>
     public const int MaxColumnNameLength = 1_000;
 
-    // A value longer than this is no number or boolean anyone writes, so only this much is kept for
-    // type inference; it keeps memory flat when a single field is megabytes of text.
-    private const int MaxTypedValueLength = 128;
-
+    private readonly char _separator;
+    private readonly bool _quoting;
+    private readonly string _formatName;
+    private readonly IReadOnlyDictionary<string, DatasetColumnType> _overrides;
     private readonly Decoder _decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetDecoder();
     private readonly char[] _text = new char[16 * 1024];
     private readonly char[] _value = new char[MaxColumnNameLength];
-    private readonly List<ColumnStatistics> _columns = [];
+    private readonly List<ColumnProfiler> _columns = [];
     private readonly Dictionary<string, int> _columnIndex = new(StringComparer.Ordinal);
 
     private State _state = State.FieldStart;
@@ -41,12 +42,27 @@ public sealed class CsvSchemaScanner
     private bool _atFirstCharacter = true;
     private bool _completed;
     private int _valueLength;
+    private long _valueFullLength;
     private bool _valueTruncated;
     private int _fieldIndex;
     private long _byteCount;
     private long _line = 1;
     private long _recordLine = 1;
     private long _rowCount;
+
+    /// <summary>A CSV (RFC 4180) scanner.</summary>
+    public static DelimitedTextScanner Csv(IReadOnlyDictionary<string, DatasetColumnType>? overrides = null) => new(',', quoting: true, "CSV", overrides);
+
+    /// <summary>A TSV scanner: tab separated, no quoting.</summary>
+    public static DelimitedTextScanner Tsv(IReadOnlyDictionary<string, DatasetColumnType>? overrides = null) => new('\t', quoting: false, "TSV", overrides);
+
+    private DelimitedTextScanner(char separator, bool quoting, string formatName, IReadOnlyDictionary<string, DatasetColumnType>? overrides)
+    {
+        _separator = separator;
+        _quoting = quoting;
+        _formatName = formatName;
+        _overrides = overrides ?? new Dictionary<string, DatasetColumnType>();
+    }
 
     private enum State
     {
@@ -61,7 +77,7 @@ public sealed class CsvSchemaScanner
     }
 
     /// <summary>Scans the next bytes of the file.</summary>
-    /// <exception cref="CsvFormatException">The bytes so far are not a valid CSV data set.</exception>
+    /// <exception cref="DatasetFormatException">The bytes so far are not a valid data set.</exception>
     public void Append(ReadOnlySpan<byte> bytes)
     {
         if (_completed) throw new InvalidOperationException("The scan is complete.");
@@ -70,9 +86,14 @@ public sealed class CsvSchemaScanner
         _byteCount += bytes.Length;
     }
 
+    /// <inheritdoc />
+    public Task<DatasetScan> CompleteAsync(Func<Stream> openFile, CancellationToken cancellationToken) => Task.FromResult(Complete());
+
     /// <summary>Ends the file and returns its profile.</summary>
-    /// <exception cref="CsvFormatException">The file is empty, has no data rows or ends inside a quoted field.</exception>
-    public DatasetProfile Complete()
+    /// <exception cref="DatasetFormatException">
+    /// The file is empty, has no data rows, ends inside a quoted field, or a column_types override contradicts a value.
+    /// </exception>
+    public DatasetScan Complete()
     {
         if (_completed) throw new InvalidOperationException("The scan is complete.");
         Decode([], flush: true);
@@ -94,14 +115,11 @@ public sealed class CsvSchemaScanner
         }
 
         if (_inHeader)
-            throw new CsvFormatException("dataset is empty", row: null, line: _line);
+            throw new DatasetFormatException("dataset is empty", row: null, line: _line);
         if (_rowCount == 0)
-            throw new CsvFormatException("dataset has a header but no data rows", row: null, line: _line);
+            throw new DatasetFormatException("dataset has a header but no data rows", row: null, line: _line);
 
-        var columns = _columns
-            .Select(c => new DatasetColumn(c.Name, c.InferredType, c.MissingCount))
-            .ToList();
-        return new DatasetProfile(columns, _rowCount);
+        return ProfileAssembler.Assemble(_columns, _rowCount, _overrides);
     }
 
     private void RejectBinary(ReadOnlySpan<byte> bytes)
@@ -111,8 +129,8 @@ public sealed class CsvSchemaScanner
         var nul = bytes.IndexOf((byte)0);
         if (nul >= 0)
         {
-            throw new CsvFormatException(
-                $"dataset is not CSV: it contains binary data (a NUL byte at offset {_byteCount + nul})",
+            throw new DatasetFormatException(
+                $"dataset is not {_formatName}: it contains binary data (a NUL byte at offset {_byteCount + nul})",
                 row: null, line: _line);
         }
     }
@@ -131,7 +149,7 @@ public sealed class CsvSchemaScanner
             catch (DecoderFallbackException ex)
             {
                 var offset = Math.Max(0, _byteCount + consumed + ex.Index);
-                throw new CsvFormatException(
+                throw new DatasetFormatException(
                     $"dataset is not UTF-8 text: invalid byte sequence at offset {offset} (save the file as UTF-8)",
                     row: null, line: _line);
             }
@@ -160,11 +178,11 @@ public sealed class CsvSchemaScanner
             switch (_state)
             {
                 case State.FieldStart:
-                    if (c == '"')
+                    if (c == '"' && _quoting)
                     {
                         _state = State.Quoted;
                     }
-                    else if (c == ',')
+                    else if (c == _separator)
                     {
                         EndField();
                     }
@@ -192,7 +210,7 @@ public sealed class CsvSchemaScanner
                     break;
 
                 case State.Unquoted:
-                    if (c == ',')
+                    if (c == _separator)
                     {
                         EndField();
                         _state = State.FieldStart;
@@ -229,7 +247,7 @@ public sealed class CsvSchemaScanner
                         AppendToValue('"');
                         _state = State.Quoted;
                     }
-                    else if (c == ',')
+                    else if (c == _separator)
                     {
                         EndField();
                         _state = State.FieldStart;
@@ -260,6 +278,7 @@ public sealed class CsvSchemaScanner
 
     private void AppendToValue(char c)
     {
+        _valueFullLength++;
         if (_valueLength < _value.Length)
             _value[_valueLength++] = c;
         else
@@ -272,11 +291,12 @@ public sealed class CsvSchemaScanner
         if (_inHeader)
             AddColumn(value);
         else if (_fieldIndex < _columns.Count)
-            _columns[_fieldIndex].Observe(value, _valueTruncated);
+            _columns[_fieldIndex].Observe(value, _valueTruncated, _valueFullLength, _recordLine);
         // Fields beyond the header's count are only counted; EndRecord reports them.
 
         _fieldIndex++;
         _valueLength = 0;
+        _valueFullLength = 0;
         _valueTruncated = false;
     }
 
@@ -293,7 +313,7 @@ public sealed class CsvSchemaScanner
         var name = value.ToString();
         if (!_columnIndex.TryAdd(name, _fieldIndex))
             throw Error($"the header (line {_recordLine}): column {number} '{name}' has the same name as column {_columnIndex[name] + 1}");
-        _columns.Add(new ColumnStatistics(name));
+        _columns.Add(new ColumnProfiler(name, ColumnSource.Text));
     }
 
     private void EndRecord()
@@ -301,6 +321,7 @@ public sealed class CsvSchemaScanner
         if (_inHeader)
         {
             _inHeader = false;
+            ProfileAssembler.CheckOverrideNames(_columns.Select(c => c.Name), _overrides);
         }
         else
         {
@@ -325,43 +346,6 @@ public sealed class CsvSchemaScanner
     }
 
     // Errors arise inside a record, which is data row _rowCount + 1 (rows count from 1 after the header).
-    private CsvFormatException Error(string message) =>
+    private DatasetFormatException Error(string message) =>
         new(message, row: _inHeader ? null : _rowCount + 1, line: _recordLine);
-
-    /// <summary>Running type evidence and missing count for one column.</summary>
-    private sealed class ColumnStatistics(string name)
-    {
-        private bool _allNumeric = true;
-        private bool _allBoolean = true;
-
-        public string Name { get; } = name;
-
-        public long MissingCount { get; private set; }
-
-        public DatasetColumnType InferredType => _allNumeric
-            ? DatasetColumnType.Numeric
-            : _allBoolean ? DatasetColumnType.Boolean : DatasetColumnType.Categorical;
-
-        public void Observe(ReadOnlySpan<char> value, bool truncated)
-        {
-            if (value.IsEmpty)
-            {
-                MissingCount++;
-                return;
-            }
-            if (truncated || value.Length > MaxTypedValueLength)
-            {
-                _allNumeric = _allBoolean = false;
-                return;
-            }
-            if (_allNumeric)
-                _allNumeric = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
-            if (_allBoolean)
-            {
-                var trimmed = value.Trim();
-                _allBoolean = trimmed.Equals("true", StringComparison.OrdinalIgnoreCase)
-                              || trimmed.Equals("false", StringComparison.OrdinalIgnoreCase);
-            }
-        }
-    }
 }
