@@ -26,11 +26,12 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
     /// </summary>
     public const string OnnxExportTag = "onnx_export";
 
-    private const int ChunkSize = 64 * 1024;
+    // The model store's own chunk size (BlobStore.ChunkSize): few messages, and below gRPC's default 4 MiB limit.
+    private const int ChunkSize = 1024 * 1024;
 
     /// <summary>
     /// Sends the version (everything but the artifacts), then each artifact's header (kind, file name,
-    /// SHA-256 and size as computed while it was written) followed by its bytes in 64 KiB chunks.
+    /// SHA-256 and size as computed while it was written) followed by its bytes in 1 MiB chunks.
     /// The store registers a job once: a retried attempt gets the version registered first.
     /// </summary>
     /// <param name="onnx">The ONNX export: an extra artifact, or the reason there is none (recorded in <see cref="OnnxExportTag"/>).</param>
