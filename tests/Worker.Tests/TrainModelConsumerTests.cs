@@ -31,7 +31,7 @@ public sealed class TrainModelConsumerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_completed_job_registers_the_version_with_its_three_artifacts_their_checksums_and_its_lineage()
+    public async Task A_completed_job_registers_the_version_with_its_artifacts_their_checksums_and_its_lineage()
     {
         var dataset = _worker.AddPenguins("acme");
         var job = WorkerUnderTest.Job(dataset);
@@ -61,8 +61,8 @@ public sealed class TrainModelConsumerTests : IAsyncLifetime
         Assert.Equal(["Adelie", "Chinstrap", "Gentoo"], completed.Evaluation.ConfusionClasses);
         Assert.Equal(completed.Evaluation.ConfusionCounts.Sum(row => row.Sum()), completed.Evaluation.Classes.Sum(c => c.Support));
 
-        Assert.Equal(["model", "predictions", "evaluation", "model_card"], registration.Artifacts.Select(a => a.Header.Kind));
-        Assert.Equal(["model.zip", "predictions.csv", "evaluation.json", "model-card.zip"], registration.Artifacts.Select(a => a.Header.FileName));
+        Assert.Equal(["model", "predictions", "evaluation", "onnx", "model_card"], registration.Artifacts.Select(a => a.Header.Kind));
+        Assert.Equal(["model.zip", "predictions.csv", "evaluation.json", "model.onnx", "model-card.zip"], registration.Artifacts.Select(a => a.Header.FileName));
         foreach (var (header, bytes) in registration.Artifacts)
         {
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), header.Sha256);

@@ -17,8 +17,8 @@ public sealed partial class BlobStore
 {
     /// <summary>
     /// Size of the chunks blobs are read and written in, also the size of the messages downloads stream: 1 MiB, large
-    /// enough that the per-message cost of gRPC does not dominate the transfer, and far below the 8 MiB message limit.
-    /// Memory per transfer stays at about one chunk whatever the size of the blob.
+    /// enough that the per-message cost of gRPC does not dominate the transfer, and below the 4 MiB that gRPC clients
+    /// accept by default. Memory per transfer stays at a few chunks whatever the size of the blob.
     /// </summary>
     public const int ChunkSize = 1024 * 1024;
 
@@ -55,7 +55,7 @@ public sealed partial class BlobStore
 
     /// <summary>
     /// Reads a stored blob in chunks of at most <see cref="ChunkSize"/> bytes, re-hashing as it goes. Each chunk is
-    /// only valid until the next is requested (one buffer is reused), so copy it before moving on.
+    /// only valid until the next is requested (two buffers are reused), so send or copy it before moving on.
     /// </summary>
     /// <param name="sha256">The blob's hash.</param>
     /// <param name="owner">What the bytes belong to, for error messages (for example "dataset '…'").</param>
@@ -77,20 +77,35 @@ public sealed partial class BlobStore
             throw new DataLossException($"the stored bytes of {owner} (sha256 {sha256}) are missing from the blob store");
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        // Two buffers: the next chunk is read from disk while the caller sends this one and it is hashed, so the
+        // disk, the hash and the network overlap instead of taking turns. Memory stays at two chunks per read.
+        var current = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var next = ArrayPool<byte>.Shared.Rent(ChunkSize);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Task<int>? pending = null;
         try
         {
-            int read;
-            while ((read = await stream.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken)) > 0)
+            var read = await stream.ReadAsync(current.AsMemory(0, ChunkSize), cancellationToken);
+            while (read > 0)
             {
-                hash.AppendData(buffer, 0, read);
-                yield return buffer.AsMemory(0, read);
+                pending = stream.ReadAsync(next.AsMemory(0, ChunkSize), cancellationToken).AsTask();
+                hash.AppendData(current, 0, read);
+                yield return current.AsMemory(0, read);
+                read = await pending;
+                pending = null;
+                (current, next) = (next, current);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // A caller that stops early (error, cancelled call) must not return a buffer a read is still filling.
+            if (pending is not null)
+            {
+                try { await pending; }
+                catch (Exception) { /* the caller's own failure is the one that matters */ }
+            }
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(next);
             await stream.DisposeAsync();
         }
         if (Convert.ToHexStringLower(hash.GetHashAndReset()) != sha256)

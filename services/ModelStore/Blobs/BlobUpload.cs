@@ -32,8 +32,11 @@ public sealed class BlobUpload : IAsyncDisposable
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         var file = _file ?? throw new InvalidOperationException("The upload is already complete.");
+        // One pass over the bytes, two things at once: a write that reaches the disk runs on another thread while
+        // this one hashes (a small write just fills the file's buffer and completes at once).
+        var writing = file.WriteAsync(bytes, cancellationToken);
         _hash.AppendData(bytes.Span);
-        await file.WriteAsync(bytes, cancellationToken);
+        await writing;
         Length += bytes.Length;
     }
 

@@ -121,6 +121,8 @@ public sealed class ModelGrpcService(
         await foreach (var chunk in blobs.ReadAsync(artifact.Sha256, owner, cancellationToken))
         {
             var message = first ?? new ArtifactChunk();
+            // A copy, not UnsafeByteOperations.UnsafeWrap: the read buffers are reused, and not every writer (test doubles,
+            // transcoding) is known to serialize before WriteAsync returns. One memcpy per MiB is small next to the rest.
             message.Data = ByteString.CopyFrom(chunk.Span);
             await responseStream.WriteAsync(message);
             first = null;

@@ -6,6 +6,7 @@ using Platform.Models.V1;
 using Platform.Registry.V1;
 using Platform.ServiceDefaults.Tenancy;
 using Platform.Training;
+using Platform.Training.Onnx;
 
 namespace Platform.Worker.ModelStore;
 
@@ -17,22 +18,32 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
     public const string PredictionsArtifact = "predictions";
     /// <summary>The evaluation in full and the spec that produced it (<c>evaluation.json</c>; see docs/training.md).</summary>
     public const string EvaluationArtifact = "evaluation";
+    /// <summary>The model as ONNX (<c>model.onnx</c>), when ML.NET's converter supports the pipeline.</summary>
+    public const string OnnxArtifact = "onnx";
+    /// <summary>
+    /// Tag every job's version carries: <c>exported</c>, or why there is no <see cref="OnnxArtifact"/>
+    /// ("ONNX export not supported: …"). A tag, so <c>SearchModelVersions</c> finds the versions with or without one.
+    /// </summary>
+    public const string OnnxExportTag = "onnx_export";
 
-    private const int ChunkSize = 64 * 1024;
+    // The model store's own chunk size (BlobStore.ChunkSize): few messages, and below gRPC's default 4 MiB limit.
+    private const int ChunkSize = 1024 * 1024;
 
     /// <summary>
     /// Sends the version (everything but the artifacts), then each artifact's header (kind, file name,
-    /// SHA-256 and size as computed while it was written) followed by its bytes in 64 KiB chunks.
+    /// SHA-256 and size as computed while it was written) followed by its bytes in 1 MiB chunks.
     /// The store registers a job once: a retried attempt gets the version registered first.
     /// </summary>
+    /// <param name="onnx">The ONNX export: an extra artifact, or the reason there is none (recorded in <see cref="OnnxExportTag"/>).</param>
     /// <param name="progress">Receives the share of artifact bytes sent.</param>
     /// <param name="moreArtifacts">Artifacts written after the run (the model card), sent after the run's own.</param>
     public async Task<ModelVersion> RegisterAsync(
-        TrainModel job, string datasetSha256, TrainingResult result, Action<double> progress, CancellationToken cancellationToken,
+        TrainModel job, string datasetSha256, TrainingResult result, OnnxExportResult onnx, Action<double> progress, CancellationToken cancellationToken,
         IReadOnlyList<(string Kind, TrainingArtifact File)>? moreArtifacts = null)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(onnx);
         var version = new ModelVersion
         {
             ModelName = job.ModelName,
@@ -63,8 +74,11 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
         version.InputSchema.Add(result.InputSchema.Select(c => new SchemaColumn { Name = c.Name, Type = c.Type }));
         version.OutputSchema.Add(result.OutputSchema.Select(c => new SchemaColumn { Name = c.Name, Type = c.Type }));
 
+        version.Tags[OnnxExportTag] = onnx.Model is null ? Truncate(onnx.NotSupportedReason ?? "not exported", RegistryTagValueLimit) : "exported";
+
         (string Kind, TrainingArtifact File)[] artifacts =
-            [(ModelArtifact, result.Model), (PredictionsArtifact, result.Predictions), (EvaluationArtifact, result.EvaluationFile), .. moreArtifacts ?? []];
+            [(ModelArtifact, result.Model), (PredictionsArtifact, result.Predictions), (EvaluationArtifact, result.EvaluationFile),
+             .. onnx.Model is { } onnxFile ? [(OnnxArtifact, onnxFile)] : Array.Empty<(string, TrainingArtifact)>(), .. moreArtifacts ?? []];
         var total = artifacts.Sum(a => a.File.SizeBytes);
         long sent = 0;
 
@@ -89,4 +103,9 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
         await call.RequestStream.CompleteAsync();
         return await call;
     }
+
+    /// <summary>The model store's longest tag value.</summary>
+    private const int RegistryTagValueLimit = 256;
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 }

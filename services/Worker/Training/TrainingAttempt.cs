@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Training;
+using Platform.Training.Onnx;
 using Platform.Worker.Lifecycle;
 using Platform.Worker.ModelStore;
 
@@ -49,11 +50,13 @@ public sealed class TrainingAttempt(
 
             var result = await TrainingRun.ExecuteAsync(data.File, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken);
             var card = modelCard.Write(job, data, spec, result, Path.Combine(scratch.FullName, "card"));
+            // An extra artifact when the converter supports the pipeline; otherwise the version records why not.
+            var onnx = await Task.Run(() => OnnxExport.Export(result.Model.Path, Path.Combine(scratch.FullName, OnnxExport.FileName)), cancellationToken);
 
             // A cancelled, timed-out or superseded attempt must not register a model: ask first.
             await attempt.ConfirmCommitAsync();
             progress.Report(JobStages.Uploading, 0, "Registering the model version");
-            var version = await registrar.RegisterAsync(job, data.Dataset.Sha256, result,
+            var version = await registrar.RegisterAsync(job, data.Dataset.Sha256, result, onnx,
                 fraction => progress.Report(JobStages.Uploading, fraction, "Uploading artifacts"), cancellationToken, card);
             await progress.DisposeAsync(); // progress events go out before the terminal one
 
