@@ -18,11 +18,6 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(DatasetProfileBenchmark), () => DatasetProfileBenchmark.RunAsync(datasets)),
 ];
 
-(string Name, Func<Task<IReadOnlyList<BenchmarkResult>>> Run)[] benchmarks =
-[
-    ("training-overhead", () => TrainingOverhead.RunAsync(datasets)),
-    ("registry", RegistryBenchmarks.RunAsync),
-];
 var results = new List<BenchmarkResult>();
 foreach (var benchmark in benchmarks.Where(b => b.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
     results.AddRange(await benchmark.Run());
