@@ -50,6 +50,16 @@ public sealed class PlatformServers : IAsyncLifetime
     {
     }
 
+    /// <summary>
+    /// Uses the servers named by <paramref name="variables"/> (the same names as the environment variables), never
+    /// containers: for a suite with servers of its own, e.g. the fault suite's dedicated pair.
+    /// </summary>
+    public PlatformServers(IReadOnlyDictionary<string, string> variables)
+        : this(name => variables.GetValueOrDefault(name), _ => throw new InvalidOperationException(
+            $"{PostgresVariable}, {RabbitMqVariable} and {RabbitMqManagementVariable} must all be given."))
+    {
+    }
+
     internal PlatformServers(Func<string, string?> environment, Func<CancellationToken, Task<ContainerServers>> startContainers)
     {
         _environment = environment;
