@@ -38,7 +38,7 @@ public sealed class Duplicator : IAsyncDisposable
             ["ConnectionStrings:RabbitMq"] = rabbitMq,
         });
         builder.Services.AddSingleton(new State(probability, seed));
-        builder.AddMessaging(bus => bus.AddConsumer<Consumer>());
+        builder.AddMessaging(bus => bus.AddConsumer<DuplicatingConsumer>());
         builder.Services.Configure<MassTransitHostOptions>(options => options.WaitUntilStarted = true);
         var host = builder.Build();
         await host.StartAsync();
@@ -66,7 +66,7 @@ public sealed class Duplicator : IAsyncDisposable
         }
     }
 
-    public sealed class Consumer(State state) :
+    public sealed class DuplicatingConsumer(State state) :
         IConsumer<TrainModel>, IConsumer<TrainingJobStarted>, IConsumer<TrainingJobCompleted>, IConsumer<TrainingJobFailed>, IConsumer<TrainingJobReleased>
     {
         public Task Consume(ConsumeContext<TrainModel> context) => DoubleAsync(context);

@@ -87,7 +87,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
             {
                 ["ConnectionStrings__Scheduler"] = schedulerDb,
                 // Short leases and backoff, so that a lost worker or a failed attempt costs seconds, not minutes.
-                ["Scheduler__LeaseDuration"] = "00:00:05",
+                ["Scheduler__LeaseDuration"] = "00:00:10",
                 ["Scheduler__RetryBackoff"] = "00:00:01",
                 ["Scheduler__MaxRetryBackoff"] = "00:00:04",
                 ["Scheduler__MaxAttempts"] = "6",

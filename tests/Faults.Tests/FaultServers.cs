@@ -46,7 +46,12 @@ public sealed class FaultServers : IAsyncLifetime
     public Task RestartRabbitMqAsync() => RunScriptAsync(TimeSpan.FromMinutes(4), throwOnError: true, "restart-rabbitmq");
 
     /// <summary>Restarts PostgreSQL (fast shutdown: every session is cut) on the same port.</summary>
-    public Task RestartPostgresAsync() => RunScriptAsync(TimeSpan.FromMinutes(2), throwOnError: true, "restart-postgres");
+    public async Task RestartPostgresAsync()
+    {
+        await RunScriptAsync(TimeSpan.FromMinutes(2), throwOnError: true, "restart-postgres");
+        // The test's own pooled connections died with the server (the services must cope on their own).
+        Servers.ClearPostgresPools();
+    }
 
     /// <summary>Runs <c>rabbitmqctl</c> against the dedicated node and returns its output.</summary>
     public async Task<string> RabbitMqCtlAsync(params string[] arguments) =>

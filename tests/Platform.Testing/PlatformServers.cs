@@ -143,6 +143,9 @@ public sealed class PlatformServers : IAsyncLifetime
     /// <param name="prefix">Readable start of the virtual host name; a unique suffix is added.</param>
     public Task<string> CreateVirtualHostAsync(string prefix) => RabbitMq.CreateVirtualHostAsync(prefix);
 
+    /// <summary>Drops pooled PostgreSQL connections, for a test that has just restarted the server.</summary>
+    public void ClearPostgresPools() => Postgres.ClearPools();
+
     /// <summary>Drops what this instance created and stops any containers it started.</summary>
     public async Task DisposeAsync()
     {
