@@ -20,13 +20,13 @@ public sealed class FaultServers : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var (status, _) = await RunScriptAsync(TimeSpan.FromMinutes(1), throwOnError: false, "status");
+        var (status, _) = await RunScriptAsync(TimeSpan.FromMinutes(3), throwOnError: false, "status");
         if (status != 0)
         {
-            await RunScriptAsync(TimeSpan.FromMinutes(5), throwOnError: true, "start");
+            await RunScriptAsync(TimeSpan.FromMinutes(10), throwOnError: true, "start");
             _started = true;
         }
-        var (_, env) = await RunScriptAsync(TimeSpan.FromMinutes(1), throwOnError: true, "env");
+        var (_, env) = await RunScriptAsync(TimeSpan.FromMinutes(3), throwOnError: true, "env");
         // Lines of: export NAME='value'
         var variables = env.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(line => line.StartsWith("export ", StringComparison.Ordinal))
@@ -43,20 +43,21 @@ public sealed class FaultServers : IAsyncLifetime
     }
 
     /// <summary>Stops the RabbitMQ node and starts it again on the same port (every connection drops).</summary>
-    public Task RestartRabbitMqAsync() => RunScriptAsync(TimeSpan.FromMinutes(4), throwOnError: true, "restart-rabbitmq");
+    public Task RestartRabbitMqAsync() => RunScriptAsync(TimeSpan.FromMinutes(10), throwOnError: true, "restart-rabbitmq");
 
     /// <summary>Restarts PostgreSQL (fast shutdown: every session is cut) on the same port.</summary>
     public async Task RestartPostgresAsync()
     {
-        await RunScriptAsync(TimeSpan.FromMinutes(2), throwOnError: true, "restart-postgres");
+        await RunScriptAsync(TimeSpan.FromMinutes(5), throwOnError: true, "restart-postgres");
         // The test's own pooled connections died with the server (the services must cope on their own).
         Servers.ClearPostgresPools();
     }
 
     /// <summary>Runs <c>rabbitmqctl</c> against the dedicated node and returns its output.</summary>
     public async Task<string> RabbitMqCtlAsync(params string[] arguments) =>
-        (await RunScriptAsync(TimeSpan.FromMinutes(1), throwOnError: true, ["rabbitmqctl", .. arguments])).Output;
+        (await RunScriptAsync(TimeSpan.FromMinutes(3), throwOnError: true, ["rabbitmqctl", .. arguments])).Output;
 
+    // Generous timeouts: each rabbitmqctl call starts an Erlang VM, which takes tens of seconds on a loaded machine.
     private static async Task<(int ExitCode, string Output)> RunScriptAsync(TimeSpan timeout, bool throwOnError, params string[] arguments)
     {
         var script = Path.Combine(ServiceProcess.RepositoryRoot(), "deploy", "local", "test-servers.sh");
