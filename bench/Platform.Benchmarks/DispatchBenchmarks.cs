@@ -47,11 +47,19 @@ public static class DispatchBenchmarks
     {
         var jobs = int.TryParse(Environment.GetEnvironmentVariable("PLATFORM_BENCH_DISPATCH_JOBS"), CultureInfo.InvariantCulture, out var n) ? n : 2000;
         var results = new List<BenchmarkResult>();
-        results.AddRange(await StandaloneAsync(Math.Max(20, jobs / 10)));
         if (Environment.GetEnvironmentVariable(PlatformServers.PostgresVariable) is { Length: > 0 })
             results.AddRange(await RabbitMqPostgresAsync(jobs));
         else
             Console.WriteLine($"dispatch: RabbitMQ + PostgreSQL skipped ({PlatformServers.PostgresVariable} not set; `make bench` starts local servers)");
+        try
+        {
+            results.AddRange(await StandaloneAsync(Math.Max(20, jobs / 10)));
+        }
+        catch (TimeoutException e)
+        {
+            // Said loudly, and the figures measured so far are kept.
+            Console.WriteLine($"dispatch (standalone): NOT MEASURED: {e.Message.Split('\n')[0]}");
+        }
         return results;
     }
 

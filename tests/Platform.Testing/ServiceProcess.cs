@@ -79,7 +79,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await started.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        // Generous: on a loaded CI machine a .NET service can take well over a minute to start.
+        await started.WaitUntilReadyAsync(TimeSpan.FromSeconds(180));
         return started;
     }
 
