@@ -21,17 +21,18 @@ run: build ## Build, then run the demo: the platform trains a model end to end o
 up: ## Run all four services in one process (standalone host, SQLite, in-memory bus) in the foreground
 	dotnet run --project services/Standalone
 
-test: ## All tests but the fault suite: unit, integration on real PostgreSQL + RabbitMQ (started locally if needed), chart check
-	bash deploy/local/test.sh --filter "Category!=Faults" $(ARGS)
+test: ## All tests: unit, integration on real PostgreSQL + RabbitMQ (started locally if needed), the short fault suite, chart check
+	bash deploy/local/test.sh $(ARGS)
 
 test-unit: ## Unit tests only; needs no servers
 	dotnet test Platform.sln -nologo --filter "Category!=Integration&Category!=Faults" $(ARGS)
 
-test-faults: ## Fault tests (tests/Faults.Tests): they reconfigure the local broker, so they run alone
-	PLATFORM_SKIP_CHART_CHECK=1 bash deploy/local/test.sh --filter "Category=Faults" $(ARGS)
+test-faults: ## The long fault suite: 100-job seeded mixed-fault run (replay: PLATFORM_FAULTS_SEED=n), on its own servers
+	PLATFORM_FAULTS_JOBS=$${PLATFORM_FAULTS_JOBS:-100} PLATFORM_SKIP_CHART_CHECK=1 bash deploy/local/test.sh --filter "Category=Faults" $(ARGS)
 
-bench: ## Benchmarks in Release; pass options with ARGS="--filter *Training*"
-	dotnet run -c Release --project bench/Platform.Benchmarks -- $(ARGS)
+bench: ## Benchmarks in Release on the local test servers (started if needed); ARGS="--filter Dispatch" runs some
+	bash deploy/local/test-servers.sh start
+	eval "$$(bash deploy/local/test-servers.sh env)" && dotnet run -c Release --project bench/Platform.Benchmarks -- $(ARGS)
 
 helm-lint: ## Render helm/platform with default values and check the manifests and values schema (no helm needed)
 	bash deploy/chart-render/check.sh

@@ -16,6 +16,7 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(FlightsParquetBenchmark), () => FlightsParquetBenchmark.RunAsync(datasets)),
     (nameof(RegistryBenchmarks), RegistryBenchmarks.RunAsync),
     (nameof(DatasetProfileBenchmark), () => DatasetProfileBenchmark.RunAsync(datasets)),
+    (nameof(DispatchBenchmarks), DispatchBenchmarks.RunAsync),
 ];
 
 var results = new List<BenchmarkResult>();

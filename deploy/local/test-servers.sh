@@ -6,8 +6,11 @@
 #   test-servers.sh env      print `export PLATFORM_TEST_...=...` lines: eval "$(test-servers.sh env)"
 #   test-servers.sh status   say what runs where; exit 0 only when both run
 #   test-servers.sh rabbitmqctl ARGS...   run rabbitmqctl against the private node (e.g. stop_app)
+#   test-servers.sh restart-rabbitmq | restart-postgres   stop and start one server on the same port (fault tests)
 #
-# Everything lives under $PLATFORM_TEST_SERVERS_DIR (default: <repo>/.test-servers). The servers listen on
+# Everything lives under $PLATFORM_TEST_SERVERS_DIR (default: <repo>/.test-servers); each folder is its own pair
+# (own ports, own RabbitMQ node name and distribution port), so several pairs run side by side, e.g. the fault
+# suite's <repo>/.test-servers/faults, which it stops and restarts at will. The servers listen on
 # 127.0.0.1 only, on free ports chosen at first start and kept while they stay free. Run as root, the servers
 # run as the `postgres` and `rabbitmq` users (PostgreSQL refuses to run as root); otherwise as the caller.
 set -euo pipefail
@@ -285,6 +288,24 @@ case "$cmd" in
     if rmq_running; then echo "rabbitmq: running node $RMQ_NODE, amqp 127.0.0.1:$RMQ_PORT, management 127.0.0.1:$RMQ_MGMT_PORT"; else echo "rabbitmq: stopped"; ok=3; fi
     exit "$ok"
     ;;
+  restart-rabbitmq)
+    with_lock
+    load_state
+    [[ -n "$RMQ_NODE" ]] || die "no RabbitMQ node recorded: run '$0 start' first"
+    taken_ports=""
+    stop_rabbitmq
+    # The same ports: clients reconnect to the address they know.
+    start_rabbitmq
+    save_state
+    ;;
+  restart-postgres)
+    with_lock
+    load_state
+    pg_running || die "PostgreSQL is not running: run '$0 start' first"
+    as_user postgres "$(pg_bin_dir)/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -m fast -w -t 60 restart >/dev/null 9>&- \
+      || { tail -n 30 "$pg_dir/postgres.log" >&2 || true; die "PostgreSQL did not restart"; }
+    log "PostgreSQL restarted on port $PG_PORT"
+    ;;
   rabbitmqctl)
     shift
     load_state
@@ -292,7 +313,7 @@ case "$cmd" in
     rmq_env_run rabbitmqctl -n "$RMQ_NODE" "$@"
     ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

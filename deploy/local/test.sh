@@ -5,7 +5,8 @@
 # Testcontainers when a Docker engine is reachable; otherwise local servers from deploy/local/test-servers.sh
 # (already running ones are reused and left running; ones this script starts, it stops).
 #
-# Extra arguments go to `dotnet test`, e.g.  deploy/local/test.sh --filter "FullyQualifiedName~Scheduler"
+# Without arguments: every test, the fault suite (tests/Faults.Tests, its own servers) last and alone.
+# Extra arguments go to one `dotnet test` of the solution instead, e.g.  deploy/local/test.sh --filter "FullyQualifiedName~Scheduler"
 # The last line of output is the summary: `tests: N passed, N failed, N skipped`.
 set -euo pipefail
 
@@ -52,12 +53,24 @@ step "running tests"
 rm -rf "$results_dir"
 test_status=0
 # A hung test fails its project after 15 minutes instead of eating the whole CI budget.
-dotnet test Platform.sln --no-build -nologo \
-  --results-directory "$results_dir" \
-  --logger "trx" \
-  --logger "console;verbosity=normal" \
-  --blame-hang-timeout 15m --blame-hang-dump-type none \
-  "$@" || test_status=$?
+run_tests() {
+  dotnet test "$1" --no-build -nologo \
+    --results-directory "$results_dir" \
+    --logger "trx" \
+    --logger "console;verbosity=normal" \
+    --blame-hang-timeout 15m --blame-hang-dump-type none \
+    "${@:2}" || test_status=$?
+}
+if (( $# == 0 )); then
+  run_tests Platform.sln --filter "Category!=Faults"
+  # The fault suite last, alone: it runs the services as processes on PostgreSQL and RabbitMQ of its own
+  # (.test-servers/faults, started and stopped by the suite), restarts them and loads the CPU, which must not
+  # disturb the timing of the other tests. Here the short version; `make test-faults` runs the long one.
+  step "running the fault suite (short version)"
+  run_tests tests/Faults.Tests/Platform.Faults.Tests.csproj --filter "Category=Faults"
+else
+  run_tests Platform.sln "$@"
+fi
 
 # The chart check counts as one test. Without Go it is skipped, loudly, except in CI where it must run.
 chart_status=0 chart_result=skipped

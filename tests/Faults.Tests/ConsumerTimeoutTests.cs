@@ -23,15 +23,15 @@ namespace Platform.Faults.Tests;
 /// </summary>
 [Collection(nameof(ServersCollection))]
 [Trait("Category", "Faults")]
-public sealed class ConsumerTimeoutTests(PlatformServers servers)
+public sealed class ConsumerTimeoutTests(FaultServers servers)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
 
     [Fact]
     public async Task A_job_longer_than_the_broker_consumer_timeout_runs_once_and_completes()
     {
-        var virtualHost = await servers.CreateVirtualHostAsync("consumer-timeout");
-        await using var lowered = await BrokerControl.LowerConsumerTimeoutAsync(TimeSpan.FromSeconds(1));
+        var virtualHost = await servers.Servers.CreateVirtualHostAsync("consumer-timeout");
+        await using var lowered = await BrokerControl.LowerConsumerTimeoutAsync(servers, TimeSpan.FromSeconds(1));
         await using var store = await FakeModelStore.StartAsync();
         store.Data.DownloadGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var dataset = store.Data.Add("default", "penguins.csv", await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "data", "penguins.csv")),

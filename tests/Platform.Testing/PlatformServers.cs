@@ -50,6 +50,16 @@ public sealed class PlatformServers : IAsyncLifetime
     {
     }
 
+    /// <summary>
+    /// Uses the servers named by <paramref name="variables"/> (the same names as the environment variables), never
+    /// containers: for a suite with servers of its own, e.g. the fault suite's dedicated pair.
+    /// </summary>
+    public PlatformServers(IReadOnlyDictionary<string, string> variables)
+        : this(name => variables.GetValueOrDefault(name), _ => throw new InvalidOperationException(
+            $"{PostgresVariable}, {RabbitMqVariable} and {RabbitMqManagementVariable} must all be given."))
+    {
+    }
+
     internal PlatformServers(Func<string, string?> environment, Func<CancellationToken, Task<ContainerServers>> startContainers)
     {
         _environment = environment;
@@ -132,6 +142,9 @@ public sealed class PlatformServers : IAsyncLifetime
     /// </summary>
     /// <param name="prefix">Readable start of the virtual host name; a unique suffix is added.</param>
     public Task<string> CreateVirtualHostAsync(string prefix) => RabbitMq.CreateVirtualHostAsync(prefix);
+
+    /// <summary>Drops pooled PostgreSQL connections, for a test that has just restarted the server.</summary>
+    public void ClearPostgresPools() => Postgres.ClearPools();
 
     /// <summary>Drops what this instance created and stops any containers it started.</summary>
     public async Task DisposeAsync()

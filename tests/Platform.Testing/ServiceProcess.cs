@@ -79,12 +79,31 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await started.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        // Generous: on a loaded CI machine a .NET service can take well over a minute to start.
+        await started.WaitUntilReadyAsync(TimeSpan.FromSeconds(180));
         return started;
     }
 
     /// <summary>Kills the process at once, like SIGKILL (no graceful shutdown).</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>Sends SIGTERM, as Kubernetes does to stop a pod: the service shuts down gracefully.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} ({Name}) exited with {kill.ExitCode}");
+    }
+
+    /// <summary>Whether the process has ended.</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Waits for the process to end and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        await _process.WaitForExitAsync(cancellationToken);
+        return _process.ExitCode;
+    }
 
     public async ValueTask DisposeAsync()
     {

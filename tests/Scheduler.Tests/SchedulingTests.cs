@@ -309,6 +309,25 @@ public sealed class SchedulingTests
     }
 
     [Fact]
+    public async Task A_second_worker_running_the_same_attempt_from_a_duplicate_command_is_stopped_and_refused_the_commit()
+    {
+        await using var host = await StartAsync(workerSlots: 2);
+        var job = await SubmitAsync(host);
+        var id = Guid.Parse(job.Id);
+        await StartAsync(host, job);
+        // A copy of the command (a duplicate delivery) started attempt 1 on worker-2 as well.
+        await host.DeliverAsync(new TrainingJobStarted(id, 1, "worker-2", host.Clock.GetUtcNow()));
+
+        var stop = Assert.Single((await host.HeartbeatAsync("worker-2", 1, [new RunningAttempt(id, 1, "training", 0.5)])).Stop);
+        Assert.Equal("superseded", stop.Reason);
+        var refused = await host.AskToCommitAsync(id, 1, "worker-2");
+        Assert.False(refused.Allowed);
+        Assert.Contains(SchedulerTestHost.WorkerName, refused.Reason, StringComparison.Ordinal);
+        Assert.Empty((await host.HeartbeatAsync(SchedulerTestHost.WorkerName, 1, [new RunningAttempt(id, 1, "training", 0.6)])).Stop);
+        Assert.True((await host.AskToCommitAsync(id, 1)).Allowed);
+    }
+
+    [Fact]
     public async Task A_lost_worker_s_attempt_is_run_again_and_its_late_results_are_fenced()
     {
         await using var host = await StartAsync(workerSlots: 2);

@@ -67,6 +67,23 @@ public sealed class WorkerLifecycleTests
     }
 
     [Fact]
+    public async Task A_duplicate_delivery_arriving_after_the_attempt_ended_does_not_train_it_again()
+    {
+        await using var worker = await WorkerUnderTest.StartAsync();
+        var job = WorkerUnderTest.Job(worker.AddPenguins());
+
+        await worker.Harness.Bus.Publish(job);
+        await WaitUntilAsync(() => Ended(worker, job));
+        await WaitUntilAsync(() => worker.Runner.Running.Count == 0);
+        await worker.Harness.Bus.Publish(job);
+        await WaitUntilAsync(() => worker.Harness.Consumed.Select<TrainModel>().Count() == 2);
+        await worker.Harness.InactivityTask;
+
+        Assert.Single(worker.Events(job).OfType<TrainingJobStarted>());
+        Assert.Single(worker.Store.Data.Registrations);
+    }
+
+    [Fact]
     public async Task The_heartbeat_announces_capacity_and_each_running_attempt_with_its_progress()
     {
         await using var worker = await WorkerUnderTest.StartAsync(new Dictionary<string, string?> { ["Worker:Concurrency"] = "3" });

@@ -194,15 +194,18 @@ public sealed class TrainingJob
         if (attempt != Attempt || CommitGrantedAt is not null) return false;
         // The start report may still be on its way (it travels on another queue).
         if (State == JobState.Queued) Start(attempt, worker, now, now, lease);
-        if (State != JobState.Running) return false;
+        // A duplicate delivery of the command may have started the same attempt on a second worker: only the
+        // worker the scheduler recorded as running it may register.
+        if (State != JobState.Running || Worker != worker) return false;
         CommitGrantedAt = now;
         Stage = Stages.Committing;
         Append($"attempt {attempt} is registering its model", now);
         return true;
     }
 
-    /// <summary>Whether <paramref name="attempt"/> may register its model (see <see cref="GrantCommit"/>).</summary>
-    public bool IsCommitGranted(int attempt) => State == JobState.Running && attempt == Attempt && CommitGrantedAt is not null;
+    /// <summary>Whether <paramref name="attempt"/> on <paramref name="worker"/> may register its model (see <see cref="GrantCommit"/>).</summary>
+    public bool IsCommitGranted(int attempt, string worker) =>
+        State == JobState.Running && attempt == Attempt && CommitGrantedAt is not null && Worker == worker;
 
     /// <summary>
     /// The attempt ended with a registered model version. A completion may overtake its own start report

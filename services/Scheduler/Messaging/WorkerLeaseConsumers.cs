@@ -34,8 +34,11 @@ public sealed class WorkerHeartbeatConsumer(
         foreach (var attempt in beat.Attempts)
         {
             // A direct update: no version bump, so heartbeats never conflict with the reports of the same job.
+            // Only the worker recorded as running the attempt (or any, before its start is recorded): a duplicate
+            // delivery of the command that started the attempt on a second worker is told to stop ("superseded").
             var renewed = await db.TrainingJobs
-                .Where(j => j.Id == attempt.JobId && j.Attempt == attempt.Attempt && (j.State == JobState.Running || j.State == JobState.Queued))
+                .Where(j => j.Id == attempt.JobId && j.Attempt == attempt.Attempt && (j.State == JobState.Running || j.State == JobState.Queued)
+                    && (j.Worker == null || j.Worker == beat.Worker))
                 .ExecuteUpdateAsync(set => set.SetProperty(j => j.LeaseExpiresAt, leaseUntil), cancellationToken);
             if (renewed > 0) continue;
 
@@ -106,8 +109,10 @@ public sealed class CommitAttemptConsumer(
         var decision = job switch
         {
             null => new CommitDecision(request.JobId, request.Attempt, false, "unknown job"),
-            _ when job.IsCommitGranted(request.Attempt) => new CommitDecision(request.JobId, request.Attempt, true, ""),
+            _ when job.IsCommitGranted(request.Attempt, request.Worker) => new CommitDecision(request.JobId, request.Attempt, true, ""),
             _ when job.Attempt != request.Attempt => new CommitDecision(request.JobId, request.Attempt, false, $"superseded by attempt {job.Attempt}"),
+            _ when job.Worker is { } runner && runner != request.Worker =>
+                new CommitDecision(request.JobId, request.Attempt, false, $"attempt {job.Attempt} runs on worker {runner}"),
             _ => new CommitDecision(request.JobId, request.Attempt, false, $"the job is {job.State}"),
         };
         await context.RespondAsync(decision);

@@ -25,7 +25,13 @@ public sealed class AttemptRunner(
     /// <summary>The stop reason of attempts handed back at shutdown.</summary>
     public const string ShutdownReason = "worker shutting down";
 
+    /// <summary>How many ended attempts a worker remembers, to drop late duplicates of their commands.</summary>
+    private const int RememberedEndedAttempts = 1024;
+
     private readonly ConcurrentDictionary<(Guid JobId, int Attempt), AttemptHandle> _running = new();
+    // Attempts that ran here and ended: a duplicate delivery arriving after the end must not train them again.
+    private readonly HashSet<(Guid JobId, int Attempt)> _ended = [];
+    private readonly Queue<(Guid JobId, int Attempt)> _endedOrder = new();
     private readonly Lock _gate = new();
 
     /// <summary>What <see cref="TryStart"/> did with a command.</summary>
@@ -33,7 +39,7 @@ public sealed class AttemptRunner(
     {
         /// <summary>Running now.</summary>
         Started,
-        /// <summary>This attempt already runs here (a duplicate delivery): nothing to do.</summary>
+        /// <summary>This attempt runs or ran here (a duplicate delivery): nothing to do.</summary>
         AlreadyRunning,
         /// <summary>No free slot: hand the command back to the queue.</summary>
         Full,
@@ -56,7 +62,7 @@ public sealed class AttemptRunner(
         AttemptHandle handle;
         lock (_gate)
         {
-            if (_running.ContainsKey((job.JobId, job.Attempt))) return StartOutcome.AlreadyRunning;
+            if (_running.ContainsKey((job.JobId, job.Attempt)) || _ended.Contains((job.JobId, job.Attempt))) return StartOutcome.AlreadyRunning;
             if (Draining) return StartOutcome.Draining;
             if (_running.Count >= Capacity) return StartOutcome.Full;
             handle = new AttemptHandle(job, AskToCommitAsync);
@@ -104,7 +110,12 @@ public sealed class AttemptRunner(
         }
         finally
         {
-            _running.TryRemove((job.JobId, job.Attempt), out _);
+            lock (_gate)
+            {
+                _running.TryRemove((job.JobId, job.Attempt), out _);
+                if (_ended.Add((job.JobId, job.Attempt))) _endedOrder.Enqueue((job.JobId, job.Attempt));
+                if (_endedOrder.Count > RememberedEndedAttempts) _ended.Remove(_endedOrder.Dequeue());
+            }
             handle.MarkEnded();
             handle.Dispose();
         }

@@ -28,7 +28,7 @@ public sealed class TrainModelConsumer(AttemptRunner runner, TimeProvider time, 
                 logger.LogInformation("Job {JobId} attempt {Attempt} started", job.JobId, job.Attempt);
                 return;
             case AttemptRunner.StartOutcome.AlreadyRunning:
-                logger.LogInformation("Job {JobId} attempt {Attempt} already runs here; duplicate dropped", job.JobId, job.Attempt);
+                logger.LogInformation("Job {JobId} attempt {Attempt} runs or ran here already; duplicate dropped", job.JobId, job.Attempt);
                 return;
             default:
                 logger.LogInformation("Job {JobId} attempt {Attempt} handed back ({Outcome})", job.JobId, job.Attempt, outcome);

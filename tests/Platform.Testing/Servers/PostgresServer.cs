@@ -13,6 +13,13 @@ internal sealed class PostgresServer(string adminConnectionString, string descri
 
     public string AdminConnectionString { get; } = adminConnectionString;
 
+    /// <summary>Drops the pooled connections (they are dead after a server restart).</summary>
+    public void ClearPools()
+    {
+        _admin.Clear();
+        NpgsqlConnection.ClearAllPools();
+    }
+
     public async Task CheckAsync()
     {
         try

@@ -1,0 +1,504 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Platform.Contracts;
+using Platform.Datasets.V1;
+using Platform.Jobs.V1;
+using Platform.ServiceDefaults.Messaging;
+using Platform.Testing;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Platform.Benchmarks;
+
+/// <summary>
+/// The scheduler (docs/scheduling.md): dispatch latency, submit → Running as <c>WatchJob</c> reports it, p50/p99 over
+/// sequential jobs with a warm, idle worker (target p99 ≤ 100 ms); and throughput of trivial jobs, submit → dispatch →
+/// complete, in jobs/s (target ≥ 200 on RabbitMQ + PostgreSQL).
+/// <list type="bullet">
+/// <item><b>RabbitMQ + PostgreSQL</b> (when <c>PLATFORM_TEST_*</c> name the servers; <c>make bench</c> starts the local
+/// ones): the model store and the scheduler as processes; the worker is a protocol-exact stand-in in this process
+/// (heartbeats, <c>TrainingJobStarted</c>, the <c>CommitAttempt</c> gate, <c>TrainingJobCompleted</c>) that trains
+/// nothing, so the figures are the scheduler's and the broker's, not ML.NET's. Baseline on the same servers: a bare
+/// RabbitMQ round trip (publish → consume → reply) with a PostgreSQL commit at each end, sequential for latency and
+/// with the same number of requests in flight for throughput.</item>
+/// <item><b>standalone</b> (SQLite, in-memory bus, one process): its own real worker, so a trivial job is the smallest
+/// real training (LightGBM, 2 trees on 50 rows) and throughput includes it. Baseline: a bare <c>GetJob</c> round trip
+/// to the same process.</item>
+/// </list>
+/// <c>PLATFORM_BENCH_DISPATCH_JOBS</c> sets the number of throughput jobs (default 2000; standalone a tenth).
+/// </summary>
+public static class DispatchBenchmarks
+{
+    private const int LatencyWarmup = 20;
+    private const int LatencySamples = 300;
+    private const int InFlight = 32;
+
+    public static async Task<IReadOnlyList<BenchmarkResult>> RunAsync()
+    {
+        var jobs = int.TryParse(Environment.GetEnvironmentVariable("PLATFORM_BENCH_DISPATCH_JOBS"), CultureInfo.InvariantCulture, out var n) ? n : 2000;
+        var results = new List<BenchmarkResult>();
+        if (Environment.GetEnvironmentVariable(PlatformServers.PostgresVariable) is { Length: > 0 })
+            results.AddRange(await RabbitMqPostgresAsync(jobs));
+        else
+            Console.WriteLine($"dispatch: RabbitMQ + PostgreSQL skipped ({PlatformServers.PostgresVariable} not set; `make bench` starts local servers)");
+        try
+        {
+            results.AddRange(await StandaloneAsync(Math.Max(20, jobs / 10)));
+        }
+        catch (TimeoutException e)
+        {
+            // Said loudly, and the figures measured so far are kept.
+            Console.WriteLine($"dispatch (standalone): NOT MEASURED: {e.Message.Split('\n')[0]}");
+        }
+        return results;
+    }
+
+    // ------------------------------------------------------------------ standalone
+
+    private static async Task<IReadOnlyList<BenchmarkResult>> StandaloneAsync(int jobs)
+    {
+        const string mode = "standalone";
+        var folder = Directory.CreateTempSubdirectory("dispatch-bench").FullName;
+        try
+        {
+            await using var host = await ServiceProcess.StartAsync("Standalone", new Dictionary<string, string>
+            {
+                ["Platform__DataDirectory"] = folder,
+                ["Logging__LogLevel__Platform"] = "Warning",
+            });
+            using var channel = GrpcChannel.ForAddress(host.GrpcAddress);
+            var client = new JobService.JobServiceClient(channel);
+            var dataset = await UploadAsync(new DatasetService.DatasetServiceClient(channel), TinyCsv(50));
+            Console.WriteLine($"dispatch ({mode}): latency over {LatencySamples} jobs with a warm worker");
+            var latency = await DispatchLatencyAsync(client, dataset.Id);
+            var baseline = await SequentialAsync(LatencyWarmup * 10, LatencySamples * 10, async () =>
+                await client.GetJobAsync(new GetJobRequest { JobId = latency.LastJob }));
+            Console.WriteLine($"dispatch ({mode}): {jobs} trivial jobs, {InFlight} submitters");
+            var throughput = await ThroughputAsync(client, dataset.Id, jobs);
+            var calls = await ConcurrentRateAsync(InFlight, TimeSpan.FromSeconds(5), async () =>
+                await client.GetJobAsync(new GetJobRequest { JobId = latency.LastJob }));
+            const string data = "LightGBM 2 trees on 50 rows (real training); baseline: GetJob round trip";
+            return Figures(mode, latency.Sorted, baseline, throughput, calls, data, "");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    // ------------------------------------------------------------------ RabbitMQ + PostgreSQL
+
+    private static async Task<IReadOnlyList<BenchmarkResult>> RabbitMqPostgresAsync(int jobs)
+    {
+        const string mode = "rabbitmq+postgres";
+        await using var servers = new PlatformServersLease();
+        await servers.Servers.InitializeAsync();
+        var schedulerDb = await servers.Servers.CreateDatabaseAsync("dispatch_bench_scheduler");
+        var storeDb = await servers.Servers.CreateDatabaseAsync("dispatch_bench_store");
+        var vhost = await servers.Servers.CreateVirtualHostAsync("dispatch-bench");
+        var blobs = Directory.CreateTempSubdirectory("dispatch-bench-blobs").FullName;
+        try
+        {
+            var common = new Dictionary<string, string>
+            {
+                ["Database__Provider"] = "Postgres",
+                ["Messaging__Transport"] = "RabbitMq",
+                ["ConnectionStrings__RabbitMq"] = vhost,
+                ["Logging__LogLevel__Platform"] = "Warning",
+            };
+            var storeEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__ModelStore"] = storeDb, ["BlobStore__Root"] = blobs };
+            var schedulerEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__Scheduler"] = schedulerDb };
+            await ServiceProcess.RunToCompletionAsync("ModelStore", "migrate", storeEnv);
+            await ServiceProcess.RunToCompletionAsync("Scheduler", "migrate", schedulerEnv);
+            await using var store = await ServiceProcess.StartAsync("ModelStore", storeEnv);
+            schedulerEnv["Services__ModelStore"] = store.GrpcAddress.ToString();
+            await using var scheduler = await ServiceProcess.StartAsync("Scheduler", schedulerEnv);
+            using var worker = await StandInWorker.StartAsync(vhost, capacity: InFlight * 2);
+
+            using var storeChannel = GrpcChannel.ForAddress(store.GrpcAddress);
+            using var schedulerChannel = GrpcChannel.ForAddress(scheduler.GrpcAddress);
+            var client = new JobService.JobServiceClient(schedulerChannel);
+            var dataset = await UploadAsync(new DatasetService.DatasetServiceClient(storeChannel), TinyCsv(50));
+
+            Console.WriteLine($"dispatch ({mode}): latency over {LatencySamples} jobs with a warm worker");
+            var latency = await DispatchLatencyAsync(client, dataset.Id);
+            Console.WriteLine($"dispatch ({mode}): {jobs} trivial jobs, {InFlight} submitters");
+            var throughput = await ThroughputAsync(client, dataset.Id, jobs);
+
+            var baselineDb = await servers.Servers.CreateDatabaseAsync("dispatch_bench_baseline");
+            var baselineVhost = await servers.Servers.CreateVirtualHostAsync("dispatch-bench-baseline");
+            await using var roundTrip = await BrokerRoundTrip.StartAsync(baselineVhost, baselineDb);
+            var baseline = await SequentialAsync(LatencyWarmup * 5, LatencySamples * 3, roundTrip.RunAsync);
+            var trips = await ConcurrentRateAsync(InFlight, TimeSpan.FromSeconds(8), roundTrip.RunAsync);
+            const string data = "stand-in worker (no training); baseline: RabbitMQ publish→consume→reply + a PostgreSQL commit at each end";
+            return Figures(mode, latency.Sorted, baseline, throughput, trips, data, ">= 200");
+        }
+        finally
+        {
+            Directory.Delete(blobs, recursive: true);
+        }
+    }
+
+    // ------------------------------------------------------------------ measurements
+
+    private static IReadOnlyList<BenchmarkResult> Figures(string mode, double[] latency, double[] baseline, double jobsPerSecond, double baselinePerSecond,
+        string data, string throughputTarget)
+    {
+        var p50 = Quantile(latency, 0.50);
+        var p99 = Quantile(latency, 0.99);
+        var b50 = Quantile(baseline, 0.50);
+        var b99 = Quantile(baseline, 0.99);
+        return
+        [
+            new("scheduler.dispatch_latency.p50", p50, "ms", b50, p50 / b50, "", data, mode),
+            new("scheduler.dispatch_latency.p99", p99, "ms", b99, p99 / b99, "<= 100", data, mode),
+            new("scheduler.throughput", jobsPerSecond, "jobs/s", baselinePerSecond, jobsPerSecond / baselinePerSecond, throughputTarget, data, mode),
+        ];
+    }
+
+    /// <summary>Submit, then read <c>WatchJob</c> until the job is Running (or later); wait for its end before the next.</summary>
+    private static async Task<(double[] Sorted, string LastJob)> DispatchLatencyAsync(JobService.JobServiceClient client, string datasetId)
+    {
+        var samples = new List<double>();
+        var last = "";
+        for (var i = 0; i < LatencyWarmup + LatencySamples; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var job = await client.SubmitJobAsync(new SubmitJobRequest { Spec = TrivialJob(datasetId) });
+            using var watch = client.WatchJob(new WatchJobRequest { JobId = job.Id });
+            double? running = null;
+            await foreach (var update in watch.ResponseStream.ReadAllAsync())
+            {
+                running ??= update.Job.State is JobState.Queued ? null : clock.Elapsed.TotalMilliseconds;
+                if (update.Job.State is JobState.Succeeded) break;
+                if (update.Job.State is JobState.Failed or JobState.Cancelled or JobState.TimedOut)
+                    throw new InvalidOperationException($"benchmark job {job.Id} ended {update.Job.State}: {update.Job.FailureReason}");
+            }
+            if (i >= LatencyWarmup) samples.Add(running ?? throw new InvalidOperationException("the watch ended before the job ran"));
+            last = job.Id;
+        }
+        samples.Sort();
+        Console.WriteLine($"  p50 {Quantile([.. samples], 0.5):0.0} ms, p99 {Quantile([.. samples], 0.99):0.0} ms");
+        return ([.. samples], last);
+    }
+
+    /// <summary><paramref name="jobs"/> jobs from <see cref="InFlight"/> concurrent submitters; jobs/s until the last has succeeded.</summary>
+    private static async Task<double> ThroughputAsync(JobService.JobServiceClient client, string datasetId, int jobs)
+    {
+        var before = await CountSucceededAsync(client);
+        var next = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, InFlight).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) <= jobs)
+                await client.SubmitJobAsync(new SubmitJobRequest { Spec = TrivialJob(datasetId) });
+        })));
+        var submitted = clock.Elapsed.TotalSeconds;
+        int done;
+        while ((done = await CountSucceededAsync(client) - before) < jobs)
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException($"only {done} of {jobs} jobs succeeded in 10 minutes");
+            await Task.Delay(50);
+        }
+        var rate = jobs / clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"  {jobs} jobs in {clock.Elapsed.TotalSeconds:0.00} s (all submitted after {submitted:0.00} s): {rate:0} jobs/s");
+        return rate;
+    }
+
+    private static async Task<int> CountSucceededAsync(JobService.JobServiceClient client)
+    {
+        var count = 0;
+        var token = "";
+        do
+        {
+            var page = await client.ListJobsAsync(new ListJobsRequest { State = JobState.Succeeded, PageSize = 500, PageToken = token });
+            count += page.Jobs.Count;
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+        return count;
+    }
+
+    private static async Task<double[]> SequentialAsync(int warmup, int samples, Func<Task> call)
+    {
+        for (var i = 0; i < warmup; i++) await call();
+        var times = new double[samples];
+        for (var i = 0; i < samples; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await call();
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times;
+    }
+
+    private static async Task<double> ConcurrentRateAsync(int inFlight, TimeSpan duration, Func<Task> call)
+    {
+        var count = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => Task.Run(async () =>
+        {
+            while (clock.Elapsed < duration)
+            {
+                await call();
+                Interlocked.Increment(ref count);
+            }
+        })));
+        return count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static double Quantile(double[] sorted, double quantile) => sorted[(int)Math.Ceiling(quantile * sorted.Length) - 1];
+
+    private static JobSpec TrivialJob(string datasetId) => new()
+    {
+        DatasetId = datasetId, Task = TrainingTask.Regression, LabelColumn = "y", Trainer = "lightgbm", ModelName = "dispatch-bench",
+        Hyperparameters = { ["number_of_iterations"] = "2", ["number_of_leaves"] = "2", ["minimum_example_count_per_leaf"] = "2" },
+    };
+
+    private static byte[] TinyCsv(int rows)
+    {
+        var random = new Random(3);
+        var csv = new StringBuilder("x0,x1,y\n");
+        for (var i = 0; i < rows; i++)
+        {
+            double a = random.NextDouble(), b = random.NextDouble();
+            csv.Append(CultureInfo.InvariantCulture, $"{a:R},{b:R},{a + b:R}\n");
+        }
+        return Encoding.UTF8.GetBytes(csv.ToString());
+    }
+
+    private static async Task<Dataset> UploadAsync(DatasetService.DatasetServiceClient datasets, byte[] csv)
+    {
+        using var call = datasets.UploadDataset();
+        await call.RequestStream.WriteAsync(new UploadDatasetRequest { Header = new UploadDatasetHeader { Name = "tiny.csv", Format = DatasetFormat.Csv } });
+        await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = ByteString.CopyFrom(csv) });
+        await call.RequestStream.CompleteAsync();
+        return await call.ResponseAsync;
+    }
+
+    /// <summary>The servers named by the environment, and what was created on them dropped at the end.</summary>
+    private sealed class PlatformServersLease : IAsyncDisposable
+    {
+        public PlatformServers Servers { get; } = new();
+
+        public async ValueTask DisposeAsync()
+        {
+            NpgsqlConnection.ClearAllPools();
+            await Servers.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A worker that speaks the protocol and trains nothing: announces its slots every second, and for each
+    /// <see cref="TrainModel"/> publishes Started, asks the commit gate, and publishes Completed.
+    /// </summary>
+    private sealed class StandInWorker : IDisposable
+    {
+        private const string Name = "bench-worker";
+        private readonly IHost _host;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _heartbeats;
+
+        private StandInWorker(IHost host, int capacity)
+        {
+            _host = host;
+            _heartbeats = HeartbeatsAsync(host.Services.GetRequiredService<IBus>(), capacity, _stop.Token);
+        }
+
+        public static async Task<StandInWorker> StartAsync(string vhost, int capacity)
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Messaging:Transport"] = "RabbitMq",
+                ["ConnectionStrings:RabbitMq"] = vhost,
+            });
+            builder.AddMessaging(bus => bus.AddConsumer<StandInTrainModelConsumer>(typeof(StandInTrainModelConsumerDefinition)));
+            builder.Services.Configure<MassTransitHostOptions>(options => options.WaitUntilStarted = true);
+            var host = builder.Build();
+            await host.StartAsync();
+            var worker = new StandInWorker(host, capacity);
+            await Task.Delay(TimeSpan.FromSeconds(2)); // the scheduler has seen the first heartbeat
+            return worker;
+        }
+
+        private static async Task HeartbeatsAsync(IBus bus, int capacity, CancellationToken cancellationToken)
+        {
+            var client = bus.CreateRequestClient<WorkerHeartbeat>(TimeSpan.FromSeconds(5));
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await client.GetResponse<WorkerHeartbeatAcknowledged>(
+                        new WorkerHeartbeat { Worker = Name, Capacity = capacity, At = DateTimeOffset.UtcNow }, cancellationToken);
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (RequestTimeoutException)
+                {
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            try
+            {
+                _heartbeats.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            _host.StopAsync().GetAwaiter().GetResult();
+            _host.Dispose();
+            _stop.Dispose();
+        }
+
+        public sealed class StandInTrainModelConsumer(IBus bus) : IConsumer<TrainModel>
+        {
+            public async Task Consume(ConsumeContext<TrainModel> context)
+            {
+                var job = context.Message;
+                await context.Publish(new TrainingJobStarted(job.JobId, job.Attempt, Name, DateTimeOffset.UtcNow));
+                var gate = bus.CreateRequestClient<CommitAttempt>(TimeSpan.FromSeconds(30));
+                var decision = await gate.GetResponse<CommitDecision>(new CommitAttempt(job.JobId, job.Attempt, Name));
+                if (!decision.Message.Allowed) return;
+                await context.Publish(new TrainingJobCompleted
+                {
+                    JobId = job.JobId, Attempt = job.Attempt, ModelName = job.ModelName, ModelVersion = 1, ModelSha256 = new string('0', 64),
+                    TrainingSeconds = 0, Worker = Name, At = DateTimeOffset.UtcNow,
+                });
+            }
+        }
+
+        public sealed class StandInTrainModelConsumerDefinition : ConsumerDefinition<StandInTrainModelConsumer>
+        {
+            public StandInTrainModelConsumerDefinition() => ConcurrentMessageLimit = InFlight * 2;
+
+            protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
+                IConsumerConfigurator<StandInTrainModelConsumer> consumerConfigurator, IRegistrationContext context)
+            {
+                endpointConfigurator.PrefetchCount = InFlight * 2;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The baseline: one request and its reply through RabbitMQ, with a PostgreSQL commit where the scheduler commits
+    /// (the request is recorded before it is sent, the consumer records its answer), on the same servers.
+    /// </summary>
+    private sealed class BrokerRoundTrip : IAsyncDisposable
+    {
+        private readonly IConnection _connection;
+        private readonly IChannel _requests;
+        private readonly IChannel _replies;
+        private readonly NpgsqlDataSource _database;
+        private readonly string _replyQueue;
+        private readonly Dictionary<Guid, TaskCompletionSource> _pending = [];
+        private readonly SemaphoreSlim _publish = new(1, 1);
+
+        private BrokerRoundTrip(IConnection connection, IChannel requests, IChannel replies, NpgsqlDataSource database, string replyQueue)
+        {
+            _connection = connection;
+            _requests = requests;
+            _replies = replies;
+            _database = database;
+            _replyQueue = replyQueue;
+        }
+
+        public static async Task<BrokerRoundTrip> StartAsync(string vhost, string database)
+        {
+            var source = NpgsqlDataSource.Create(database);
+            await using (var create = source.CreateCommand("create table trips (id uuid primary key, answered boolean not null default false)"))
+                await create.ExecuteNonQueryAsync();
+            var connection = await new ConnectionFactory { Uri = new Uri(vhost), ConsumerDispatchConcurrency = InFlight }.CreateConnectionAsync();
+            var requests = await connection.CreateChannelAsync();
+            var replies = await connection.CreateChannelAsync();
+            await requests.QueueDeclareAsync("trips", durable: true, exclusive: false, autoDelete: false);
+            var replyQueue = (await replies.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
+            var trip = new BrokerRoundTrip(connection, requests, replies, source, replyQueue);
+
+            var server = await connection.CreateChannelAsync();
+            await server.BasicQosAsync(0, (ushort)(InFlight * 2), false);
+            var consumer = new AsyncEventingBasicConsumer(server);
+            consumer.ReceivedAsync += async (_, delivery) =>
+            {
+                var id = new Guid(delivery.Body.Span);
+                await using (var update = source.CreateCommand("update trips set answered = true where id = $1"))
+                {
+                    update.Parameters.AddWithValue(id);
+                    await update.ExecuteNonQueryAsync();
+                }
+                await trip.PublishAsync(server, delivery.BasicProperties.ReplyTo!, delivery.Body.ToArray(), null);
+                await server.BasicAckAsync(delivery.DeliveryTag, false);
+            };
+            await server.BasicConsumeAsync("trips", autoAck: false, consumer);
+
+            var replyConsumer = new AsyncEventingBasicConsumer(replies);
+            replyConsumer.ReceivedAsync += (_, delivery) =>
+            {
+                var id = new Guid(delivery.Body.Span);
+                TaskCompletionSource? done;
+                lock (trip._pending) trip._pending.Remove(id, out done);
+                done?.TrySetResult();
+                return Task.CompletedTask;
+            };
+            await replies.BasicConsumeAsync(replyQueue, autoAck: true, replyConsumer);
+            return trip;
+        }
+
+        public async Task RunAsync()
+        {
+            var id = Guid.NewGuid();
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_pending) _pending[id] = done;
+            await using (var insert = _database.CreateCommand("insert into trips (id) values ($1)"))
+            {
+                insert.Parameters.AddWithValue(id);
+                await insert.ExecuteNonQueryAsync();
+            }
+            await PublishAsync(_requests, "trips", id.ToByteArray(), _replyQueue);
+            await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        private async Task PublishAsync(IChannel channel, string queue, byte[] body, string? replyTo)
+        {
+            var properties = new BasicProperties { DeliveryMode = DeliveryModes.Persistent, ReplyTo = replyTo };
+            // A channel must not publish from two threads at once.
+            await _publish.WaitAsync();
+            try
+            {
+                await channel.BasicPublishAsync("", queue, mandatory: false, properties, body);
+            }
+            finally
+            {
+                _publish.Release();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _requests.DisposeAsync();
+            await _replies.DisposeAsync();
+            await _connection.DisposeAsync();
+            await _database.DisposeAsync();
+            _publish.Dispose();
+        }
+    }
+}

@@ -1,0 +1,273 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Platform.Datasets.V1;
+using Platform.Jobs.V1;
+using Platform.Models.V1;
+
+namespace Platform.Faults.Tests;
+
+/// <summary>
+/// The platform a fault test runs: the model store, one or more schedulers and named workers, each its own
+/// <c>dotnet Platform.X.dll</c> process, on a fresh database pair, virtual host and blob folder of the suite's
+/// dedicated servers. Leases and backoff are short so that faults resolve in seconds; logs are single-line with
+/// UTC timestamps so a test can read when a worker did something.
+/// </summary>
+public sealed partial class FaultPlatform : IAsyncDisposable
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+    private readonly List<ServiceProcess> _processes = [];
+    private readonly Dictionary<string, string> _common;
+    private readonly Dictionary<string, string> _workerSettings;
+    private GrpcChannel _storeChannel = null!;
+    private GrpcChannel _schedulerChannel = null!;
+
+    private FaultPlatform(string schedulerDatabase, string storeDatabase, string rabbitMq, string blobRoot,
+        Dictionary<string, string> common, Dictionary<string, string> workerSettings)
+    {
+        SchedulerDatabase = schedulerDatabase;
+        StoreDatabase = storeDatabase;
+        RabbitMq = rabbitMq;
+        BlobRoot = blobRoot;
+        _common = common;
+        _workerSettings = workerSettings;
+    }
+
+    public string SchedulerDatabase { get; }
+    public string StoreDatabase { get; }
+    /// <summary>The amqp:// URI of the platform's virtual host.</summary>
+    public string RabbitMq { get; }
+    public string BlobRoot { get; }
+    public ServiceProcess Store { get; private set; } = null!;
+    public List<ServiceProcess> Schedulers { get; } = [];
+    /// <summary>The workers started so far by name, dead ones included.</summary>
+    public Dictionary<string, ServiceProcess> Workers { get; } = [];
+    public JobService.JobServiceClient Jobs { get; private set; } = null!;
+    public ModelService.ModelServiceClient Models { get; private set; } = null!;
+    public DatasetService.DatasetServiceClient Datasets { get; private set; } = null!;
+
+    /// <summary>Creates the databases and virtual host, migrates, and starts the services.</summary>
+    /// <param name="servers">The suite's servers.</param>
+    /// <param name="name">Readable prefix of the databases and virtual host.</param>
+    /// <param name="workers">Workers to start (named worker-1, worker-2, …).</param>
+    /// <param name="schedulers">Scheduler replicas.</param>
+    /// <param name="scheduler">Scheduler settings over the defaults (environment-variable names).</param>
+    /// <param name="worker">Worker settings over the defaults.</param>
+    public static async Task<FaultPlatform> StartAsync(FaultServers servers, string name, int workers = 2, int schedulers = 1,
+        IReadOnlyDictionary<string, string>? scheduler = null, IReadOnlyDictionary<string, string>? worker = null)
+    {
+        ArgumentNullException.ThrowIfNull(servers);
+        var schedulerDb = await servers.Servers.CreateDatabaseAsync($"{name}_scheduler");
+        var storeDb = await servers.Servers.CreateDatabaseAsync($"{name}_store");
+        var rabbit = await servers.Servers.CreateVirtualHostAsync(name);
+        var blobs = Directory.CreateTempSubdirectory("platform-faults-blobs-").FullName;
+        var common = new Dictionary<string, string>
+        {
+            ["Database__Provider"] = "Postgres",
+            ["Messaging__Transport"] = "RabbitMq",
+            ["ConnectionStrings__RabbitMq"] = rabbit,
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+            ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "yyyy-MM-ddTHH:mm:ss.fffZ ",
+        };
+        var workerSettings = new Dictionary<string, string>
+        {
+            ["Worker__HeartbeatInterval"] = "00:00:01",
+            ["Worker__ShutdownGrace"] = "00:00:01",
+        };
+        foreach (var (key, value) in worker ?? new Dictionary<string, string>()) workerSettings[key] = value;
+        var platform = new FaultPlatform(schedulerDb, storeDb, rabbit, blobs, common, workerSettings);
+        try
+        {
+            var storeEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__ModelStore"] = storeDb, ["BlobStore__Root"] = blobs };
+            var schedulerEnv = new Dictionary<string, string>(common)
+            {
+                ["ConnectionStrings__Scheduler"] = schedulerDb,
+                // Short leases and backoff, so that a lost worker or a failed attempt costs seconds, not minutes.
+                ["Scheduler__LeaseDuration"] = "00:00:10",
+                ["Scheduler__RetryBackoff"] = "00:00:01",
+                ["Scheduler__MaxRetryBackoff"] = "00:00:04",
+                ["Scheduler__MaxAttempts"] = "6",
+            };
+            foreach (var (key, value) in scheduler ?? new Dictionary<string, string>()) schedulerEnv[key] = value;
+            await ServiceProcess.RunToCompletionAsync("ModelStore", "migrate", storeEnv);
+            await ServiceProcess.RunToCompletionAsync("Scheduler", "migrate", schedulerEnv);
+
+            platform.Store = await ServiceProcess.StartAsync("ModelStore", storeEnv);
+            platform._processes.Add(platform.Store);
+            schedulerEnv["Services__ModelStore"] = platform.Store.GrpcAddress.ToString();
+            for (var i = 0; i < schedulers; i++)
+            {
+                var replica = await ServiceProcess.StartAsync("Scheduler", schedulerEnv);
+                platform._processes.Add(replica);
+                platform.Schedulers.Add(replica);
+            }
+            for (var i = 1; i <= workers; i++) await platform.StartWorkerAsync($"worker-{i}");
+
+            platform._storeChannel = GrpcChannel.ForAddress(platform.Store.GrpcAddress);
+            platform._schedulerChannel = GrpcChannel.ForAddress(platform.Schedulers[0].GrpcAddress);
+            platform.Jobs = new JobService.JobServiceClient(platform._schedulerChannel);
+            platform.Models = new ModelService.ModelServiceClient(platform._storeChannel);
+            platform.Datasets = new DatasetService.DatasetServiceClient(platform._storeChannel);
+            return platform;
+        }
+        catch
+        {
+            await platform.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts a worker process with the platform's worker settings.</summary>
+    public async Task<ServiceProcess> StartWorkerAsync(string name)
+    {
+        var env = new Dictionary<string, string>(_common) { ["Services__ModelStore"] = Store.GrpcAddress.ToString(), ["Worker__Name"] = name };
+        foreach (var (key, value) in _workerSettings) env[key] = value;
+        var worker = await ServiceProcess.StartAsync("Worker", env);
+        _processes.Add(worker);
+        Workers[name] = worker;
+        return worker;
+    }
+
+    /// <summary>The worker whose log names the job (the one that ran an attempt of it last, if several did).</summary>
+    public KeyValuePair<string, ServiceProcess> WorkerRunning(string jobId) =>
+        Workers.Where(w => !w.Value.HasExited).Single(w => w.Value.Output.Contains($"Job {jobId} attempt", StringComparison.Ordinal));
+
+    /// <summary>Uploads a CSV data set.</summary>
+    public async Task<Dataset> UploadAsync(string name, byte[] csv)
+    {
+        using var call = Datasets.UploadDataset();
+        await call.RequestStream.WriteAsync(new UploadDatasetRequest { Header = new UploadDatasetHeader { Name = name, Format = DatasetFormat.Csv } });
+        foreach (var chunk in csv.Chunk(64 * 1024))
+            await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = ByteString.CopyFrom(chunk) });
+        await call.RequestStream.CompleteAsync();
+        return await call.ResponseAsync;
+    }
+
+    /// <summary>Submits a job, retrying while a server is restarting (the request id makes the retry safe).</summary>
+    public Task<Job> SubmitAsync(JobSpec spec, string requestId, CancellationToken cancellationToken) =>
+        RetryAsync(() => Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec, RequestId = requestId },
+            deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
+
+    /// <summary>Reads a job, retrying while a server is restarting.</summary>
+    public Task<Job> GetJobAsync(string jobId, CancellationToken cancellationToken) =>
+        RetryAsync(() => Jobs.GetJobAsync(new GetJobRequest { JobId = jobId },
+            deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
+
+    /// <summary>Cancels a job, retrying while a server is restarting.</summary>
+    public Task<Job> CancelAsync(string jobId, CancellationToken cancellationToken) =>
+        RetryAsync(() => Jobs.CancelJobAsync(new CancelJobRequest { JobId = jobId, Reason = "fault test" },
+            deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
+
+    /// <summary>Polls a job until <paramref name="condition"/> holds; fails with the logs if it ends first.</summary>
+    public async Task<Job> WaitForAsync(string jobId, Func<Job, bool> condition, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var job = await GetJobAsync(jobId, cancellationToken);
+            if (condition(job)) return job;
+            if (job.State is JobState.Succeeded or JobState.Failed or JobState.Cancelled or JobState.TimedOut)
+                throw new Xunit.Sdk.XunitException($"job {jobId} ended {job.State} ({job.FailureReason}) before the awaited condition\n{Logs()}");
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    /// <summary>Polls every job until all are in a terminal state; returns them.</summary>
+    public async Task<IReadOnlyList<Job>> WaitForEndAsync(IEnumerable<string> jobIds, CancellationToken cancellationToken)
+    {
+        var pending = jobIds.Distinct().ToList();
+        var ended = new Dictionary<string, Job>();
+        try
+        {
+            while (pending.Count > 0)
+            {
+                foreach (var id in pending.ToList())
+                {
+                    var job = await GetJobAsync(id, cancellationToken);
+                    if (job.State is JobState.Succeeded or JobState.Failed or JobState.Cancelled or JobState.TimedOut)
+                    {
+                        ended[id] = job;
+                        pending.Remove(id);
+                    }
+                }
+                if (pending.Count > 0) await Task.Delay(250, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new Xunit.Sdk.XunitException($"{pending.Count} job(s) did not end in time, e.g. {pending[0]}\n{Logs()}");
+        }
+        return [.. ended.Values];
+    }
+
+    /// <summary>The history check (<see cref="HistoryCheck"/>) on this platform's stores.</summary>
+    public async Task<HistoryCheck.Report> CheckHistoryAsync(IReadOnlyCollection<string> submitted)
+    {
+        try
+        {
+            return await HistoryCheck.AssertAsync(SchedulerDatabase, StoreDatabase, BlobRoot, submitted);
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.Message}\n{Logs()}");
+        }
+    }
+
+    /// <summary>
+    /// When a worker logged a line containing <paramref name="text"/>, by the worker's own clock (the UTC timestamp
+    /// that starts each log line); null if it did not.
+    /// </summary>
+    public static DateTimeOffset? LoggedAt(ServiceProcess process, string text)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        var line = process.Output.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+        var match = line is null ? null : TimestampPattern().Match(line);
+        return match is { Success: true }
+            ? DateTimeOffset.ParseExact(match.Value, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)
+            : null;
+    }
+
+    /// <summary>Every process's output, for failure messages (the last lines of each).</summary>
+    public string Logs() => string.Join("\n", _processes.Select(p =>
+        $"--- {p.Name}{(Workers.FirstOrDefault(w => w.Value == p).Key is { } n ? $" {n}" : "")} ---\n{Tail(p.Output, 60)}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        _storeChannel?.Dispose();
+        _schedulerChannel?.Dispose();
+        foreach (var process in Enumerable.Reverse(_processes)) await process.DisposeAsync();
+        try
+        {
+            Directory.Delete(BlobRoot, recursive: true);
+        }
+        catch (IOException) { }
+    }
+
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            // A server restarting: PostgreSQL or RabbitMQ behind the service, or the call timing out meanwhile.
+            catch (RpcException e) when (attempt < 60 && e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.DeadlineExceeded or StatusCode.Unknown)
+            {
+                await Task.Delay(500, cancellationToken);
+            }
+        }
+    }
+
+    private static string Tail(string text, int lines)
+    {
+        var all = text.Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    [GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")]
+    private static partial Regex TimestampPattern();
+}
