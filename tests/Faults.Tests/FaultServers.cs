@@ -32,7 +32,7 @@ public sealed class FaultServers : IAsyncLifetime
             .Where(line => line.StartsWith("export ", StringComparison.Ordinal))
             .Select(line => line["export ".Length..].Split('=', 2))
             .ToDictionary(pair => pair[0], pair => pair[1].Trim('\''));
-        Servers = new PlatformServers(variables);
+        Servers = PlatformServers.FromVariables(variables);
         await Servers.InitializeAsync();
     }
 

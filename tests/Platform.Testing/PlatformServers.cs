@@ -54,11 +54,10 @@ public sealed class PlatformServers : IAsyncLifetime
     /// Uses the servers named by <paramref name="variables"/> (the same names as the environment variables), never
     /// containers: for a suite with servers of its own, e.g. the fault suite's dedicated pair.
     /// </summary>
-    public PlatformServers(IReadOnlyDictionary<string, string> variables)
-        : this(name => variables.GetValueOrDefault(name), _ => throw new InvalidOperationException(
-            $"{PostgresVariable}, {RabbitMqVariable} and {RabbitMqManagementVariable} must all be given."))
-    {
-    }
+    /// <remarks>A factory, not a constructor: xUnit requires a collection fixture to have one public constructor.</remarks>
+    public static PlatformServers FromVariables(IReadOnlyDictionary<string, string> variables) =>
+        new(name => variables.GetValueOrDefault(name), _ => throw new InvalidOperationException(
+            $"{PostgresVariable}, {RabbitMqVariable} and {RabbitMqManagementVariable} must all be given."));
 
     internal PlatformServers(Func<string, string?> environment, Func<CancellationToken, Task<ContainerServers>> startContainers)
     {

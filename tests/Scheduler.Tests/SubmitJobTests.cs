@@ -226,6 +226,8 @@ public sealed class SubmitJobTests : IAsyncLifetime
             ["negative holdout"] = new((r, _) => r.Spec.HoldoutFraction = -0.1, StatusCode.InvalidArgument, "spec.holdout_fraction"),
             ["holdout not a number"] = new((r, _) => r.Spec.HoldoutFraction = double.NaN, StatusCode.InvalidArgument, "spec.holdout_fraction"),
             ["model name with a path"] = new((r, _) => r.Spec.ModelName = "../models/x", StatusCode.InvalidArgument, "spec.model_name"),
+            ["model name with '..'"] = new((r, _) => r.Spec.ModelName = "a..b", StatusCode.InvalidArgument, "spec.model_name"),
+            ["model name longer than the store accepts"] = new((r, _) => r.Spec.ModelName = new string('m', 101), StatusCode.InvalidArgument, "spec.model_name"),
             ["request id too long"] = new((r, _) => r.RequestId = new string('r', 129), StatusCode.InvalidArgument, "request_id"),
             ["request id with control characters"] = new((r, _) => r.RequestId = "a\nb", StatusCode.InvalidArgument, "request_id"),
             ["malformed tenant"] = new((_, _) => { }, StatusCode.InvalidArgument, "x-tenant-id", "Not A Tenant"),

@@ -80,6 +80,7 @@ public sealed class TrainingJobTests
     [InlineData("My Data (v2).tsv", "My-Data-v2")]
     [InlineData("données.csv", "donn-es")]
     [InlineData("___.csv", "model")]
+    [InlineData("flights..2024.parquet", "flights.2024")]
     public void The_default_model_name_is_derived_from_the_data_set_name(string datasetName, string expected)
     {
         Assert.Equal(expected, JobSubmission.DefaultModelName(datasetName));

@@ -27,7 +27,7 @@ public sealed partial class JobSubmission(
     /// <summary>Longest accepted <c>request_id</c>.</summary>
     public const int MaxRequestIdLength = 128;
     /// <summary>Longest accepted <c>spec.model_name</c>.</summary>
-    public const int MaxModelNameLength = 128;
+    public const int MaxModelNameLength = 100;
     /// <summary>Longest accepted <c>spec.queue</c>.</summary>
     public const int MaxQueueNameLength = 63;
     /// <summary>Holdout share when the submission does not give one.</summary>
@@ -282,9 +282,10 @@ public sealed partial class JobSubmission(
 
     private static string ValidateModelName(string name)
     {
-        if (!ModelNamePattern().IsMatch(name))
+        // The model store's rule (ModelNames), checked here too so a job never trains a model it cannot register.
+        if (!ModelNamePattern().IsMatch(name) || name.Contains("..", StringComparison.Ordinal))
             throw new InvalidArgumentException("spec.model_name",
-                $"'{name}' is not a valid model name (1-{MaxModelNameLength} letters, digits, '-', '_' or '.', starting with a letter or digit)");
+                $"'{name}' is not a valid model name (1-{MaxModelNameLength} letters, digits, '-', '_' or '.', starting with a letter or digit, without '..')");
         return name;
     }
 
@@ -319,16 +320,19 @@ public sealed partial class JobSubmission(
     internal static string DefaultModelName(string datasetName)
     {
         var stem = Path.GetFileNameWithoutExtension(datasetName);
-        var cleaned = DisallowedInModelName().Replace(stem, "-").Trim('-', '_', '.');
+        var cleaned = RepeatedDots().Replace(DisallowedInModelName().Replace(stem, "-"), ".").Trim('-', '_', '.');
         if (cleaned.Length > MaxModelNameLength) cleaned = cleaned[..MaxModelNameLength].TrimEnd('-', '_', '.');
         return cleaned.Length == 0 ? "model" : cleaned;
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
     private static partial Regex ModelNamePattern();
 
     [GeneratedRegex("[^A-Za-z0-9._-]+")]
     private static partial Regex DisallowedInModelName();
+
+    [GeneratedRegex(@"\.{2,}")]
+    private static partial Regex RepeatedDots();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex QueueNamePattern();
