@@ -10,6 +10,9 @@ namespace Platform.Scheduler.Data;
 
 internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<TrainingJob>
 {
+    // Wider than the names accepted today (JobSubmission.MaxModelNameLength, 100): rows written before that rule keep theirs.
+    private const int ModelNameColumnLength = 128;
+
     public void Configure(EntityTypeBuilder<TrainingJob> builder)
     {
         builder.ToTable("training_jobs");
@@ -27,7 +30,7 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
             spec.Property(s => s.Hyperparameters).HasColumnName("hyperparameters")
                 .HasConversion(JsonText.Converter<IReadOnlyDictionary<string, string>>(), JsonText.Comparer<IReadOnlyDictionary<string, string>>());
             spec.Property(s => s.Seed).HasColumnName("seed");
-            spec.Property(s => s.ModelName).HasColumnName("model_name").HasMaxLength(JobSubmission.MaxModelNameLength);
+            spec.Property(s => s.ModelName).HasColumnName("model_name").HasMaxLength(ModelNameColumnLength);
             spec.Property(s => s.HoldoutFraction).HasColumnName("holdout_fraction");
             spec.Property(s => s.Priority).HasColumnName("priority");
             spec.Property(s => s.Queue).HasColumnName("queue").HasMaxLength(JobSubmission.MaxQueueNameLength);
@@ -66,7 +69,7 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
 
         builder.ComplexProperty(j => j.Result, result =>
         {
-            result.Property(r => r.ModelName).HasColumnName("result_model_name").HasMaxLength(JobSubmission.MaxModelNameLength);
+            result.Property(r => r.ModelName).HasColumnName("result_model_name").HasMaxLength(ModelNameColumnLength);
             result.Property(r => r.ModelVersion).HasColumnName("result_model_version");
             result.Property(r => r.Metrics).HasColumnName("metrics")
                 .HasConversion(JsonText.Converter<IReadOnlyDictionary<string, double>>(), JsonText.Comparer<IReadOnlyDictionary<string, double>>());
