@@ -22,6 +22,8 @@ public static class ModelCardBundle
     public const string IntendedUseField = "intended_use";
     /// <summary>Where the model should not be trusted, written by people (<c>UpdateModelCard</c>).</summary>
     public const string LimitationsField = "limitations";
+    /// <summary>Privacy notes written by people (<c>UpdateModelCard</c>), at the end of the Privacy section.</summary>
+    public const string PrivacyField = "privacy";
 
     public static string StartMarker(string field) => $"<!-- card:{field} -->";
 

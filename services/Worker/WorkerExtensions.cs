@@ -31,7 +31,8 @@ public static class WorkerExtensions
         builder.Services.AddTransient<DatasetDownloader>();
         builder.Services.AddTransient<ModelVersionRegistrar>();
         builder.Services.AddTransient<TrainingAttempt>();
-        builder.Services.AddSingleton<ModelCardStep>();
+        builder.Services.AddTransient<DatasetProfileReader>();
+        builder.Services.AddTransient<ModelCardStep>();
         builder.Services.AddSingleton<AttemptRunner>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<AttemptRunner>());
         builder.Services.AddSingleton<WorkerHeartbeatService>();

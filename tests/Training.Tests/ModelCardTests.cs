@@ -48,7 +48,13 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("| metric | mean | std |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("Excluded from the features by the job (identifiers, sensitive columns): `Island`", card.Markdown, StringComparison.Ordinal);
         Assert.Contains(ModelCardBundle.Field(ModelCardBundle.IntendedUseField, ModelCardWriter.NotFilledIn), card.Markdown, StringComparison.Ordinal);
-        Assert.Contains("| `Beak Length (mm)` | numeric | 2 |", card.Markdown, StringComparison.Ordinal);
+        // The stored profile: rows, per column type, missing count and share, distinct count; its warnings; the imbalance.
+        Assert.Contains("every row of the data set at upload: 344 rows.", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| column | type | missing | missing share | distinct |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| `Beak Length (mm)` | numeric | 2 | 0.6 % | 164 |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| `Sex` | categorical | 10 | 2.9 % | 3 |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("Warnings:\n\n- column `Sex` has 2.9% missing values\n", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("imbalance ratio): 2.2353.", card.Markdown, StringComparison.Ordinal);
         var counts = subject.Result.Evaluation.ConfusionMatrix!.Counts;
         Assert.Contains($"| Adelie | {string.Join(" | ", counts[0])} |", card.Markdown, StringComparison.Ordinal);
     }
@@ -109,6 +115,30 @@ public sealed partial class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_the_stored_profile_the_card_says_why_and_shows_the_columns_as_recorded()
+    {
+        var subject = await Subject(SampleData.Iris, new TrainingSpec
+        {
+            Task = TrainingTask.MulticlassClassification, LabelColumn = "species", Trainer = "sdca_maximum_entropy", Seed = Seed,
+        }) with
+        {
+            DataProfile = new DataProfile
+            {
+                Columns = [new("sepal_length", "numeric", 0), new("species", "categorical", 0)],
+                Unavailable = "the model store answered Unavailable: connection refused",
+            },
+        };
+
+        var card = ModelCardWriter.Build(subject);
+
+        Assert.Contains("_The stored data profile could not be read when the card was written (the model store answered Unavailable: connection refused); " +
+            "below, each column's type and missing count as the data set's record has them._", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| column | type | missing |\n| --- | --- | --- |\n| `sepal_length` | numeric | 0 |\n| `species` | categorical | 0 |\n", card.Markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("missing share", card.Markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("imbalance ratio", card.Markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Filling_a_field_replaces_only_the_text_between_its_markers()
     {
         var markdown = "a " + ModelCardBundle.Field(ModelCardBundle.LimitationsField, "default") + " b " + ModelCardBundle.Field(ModelCardBundle.VersionField, "?");
@@ -132,9 +162,18 @@ public sealed partial class ModelCardTests : IDisposable
             Data = data,
             Spec = spec,
             Result = result,
-            DataProfile = data == SampleData.Penguins ? [new("Species", "categorical", 0), new("Beak Length (mm)", "numeric", 2)] : [],
+            DataProfile = data == SampleData.Penguins ? PenguinsProfile : DataProfile.None,
         };
     }
+
+    /// <summary>Part of the stored profile of penguins, as the worker gets it from the store.</summary>
+    private static readonly DataProfile PenguinsProfile = new()
+    {
+        Rows = 344,
+        Columns = [new("Species", "categorical", 0, 0, 3), new("Beak Length (mm)", "numeric", 2, 2 / 344.0, 164), new("Sex", "categorical", 10, 10 / 344.0, 3)],
+        Warnings = ["column `Sex` has 2.9% missing values"],
+        LabelImbalance = 152 / 68.0,
+    };
 
     private static string[] LinkedImages(string markdown) =>
         [.. ImageLink().Matches(markdown).Select(m => m.Groups[1].Value)];

@@ -68,6 +68,12 @@ internal sealed class FakeModelStore : IAsyncDisposable
         /// <summary>When set, DownloadDataset waits for it before sending a byte: an attempt that takes as long as a test wants.</summary>
         public TaskCompletionSource? DownloadGate { get; set; }
 
+        /// <summary>Stored profiles by data set id; a data set without one answers GetDatasetProfile with Unavailable.</summary>
+        public ConcurrentDictionary<string, DatasetProfile> Profiles { get; } = new();
+
+        /// <summary>The GetDatasetProfile requests received, with their tenant.</summary>
+        public ConcurrentQueue<(string Tenant, GetDatasetProfileRequest Request)> ProfileRequests { get; } = new();
+
         /// <summary>When set, RegisterModelVersion fails with this status after reading the whole stream.</summary>
         public StatusCode? FailRegistrationWith { get; set; }
 
@@ -100,6 +106,15 @@ internal sealed class FakeModelStore : IAsyncDisposable
     {
         public override Task<Dataset> GetDataset(GetDatasetRequest request, ServerCallContext context) =>
             Task.FromResult(state.Find(context, request.DatasetId).Dataset);
+
+        public override Task<DatasetProfile> GetDatasetProfile(GetDatasetProfileRequest request, ServerCallContext context)
+        {
+            var dataset = state.Find(context, request.DatasetId).Dataset;
+            state.ProfileRequests.Enqueue((dataset.TenantId, request));
+            return state.Profiles.TryGetValue(dataset.Id, out var profile)
+                ? Task.FromResult(profile)
+                : throw new RpcException(new Status(StatusCode.Unavailable, "profiles are resting"));
+        }
 
         public override async Task DownloadDataset(DownloadDatasetRequest request, IServerStreamWriter<DataChunk> responseStream, ServerCallContext context)
         {

@@ -28,7 +28,7 @@ public static class ModelCardWriter
     public const string FeatureImportanceImage = "feature-importance.png";
 
     /// <summary>The default of the fields people fill in (<c>UpdateModelCard</c>).</summary>
-    public const string NotFilledIn = "_Not filled in yet: whoever owns this model should write it (`UpdateModelCard`, or `platformctl models card-edit`)._";
+    public const string NotFilledIn = ModelCardSections.NotFilledIn;
 
     /// <summary>Writes the card as its bundle (<see cref="ModelCardBundle"/>) to <paramref name="path"/>.</summary>
     public static TrainingArtifact Write(ModelCardSubject subject, string path)
@@ -60,7 +60,7 @@ public static class ModelCardWriter
     public static ModelCard Build(ModelCardSubject subject)
     {
         ArgumentNullException.ThrowIfNull(subject);
-        var card = new CardText();
+        var card = new ModelCardMarkdown();
         var images = new List<ModelCardImage>();
         var spec = subject.Spec;
         var result = subject.Result;
@@ -74,7 +74,7 @@ public static class ModelCardWriter
             "everything else comes from the training run and is not edited.");
 
         // Model details
-        card.Heading("Model details");
+        card.Heading(ModelCardSections.ModelDetails);
         card.Table(["", ""], [
             ["Model", Code(subject.ModelName)],
             ["Version", ModelCardBundle.Field(ModelCardBundle.VersionField, "assigned when the model store registers it")],
@@ -90,7 +90,7 @@ public static class ModelCardWriter
         card.Table(["hyperparameter", "value"], [.. result.Settings.Hyperparameters.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new[] { Code(h.Key), Code(h.Value) })]);
 
         // Data
-        card.Heading("Data");
+        card.Heading(ModelCardSections.Data);
         card.Table(["", ""], [
             ["Data set", subject.DatasetName.Length == 0 ? Code(subject.DatasetId) : $"{Escape(subject.DatasetName)} ({Code(subject.DatasetId)})"],
             ["SHA-256", Code(subject.DatasetSha256)],
@@ -107,23 +107,16 @@ public static class ModelCardWriter
             card.Line();
             var distribution = LabelDistribution.Count(subject.Data, label, spec.Task);
             card.Table(distribution.Header, distribution.Rows);
+            if (subject.DataProfile.LabelImbalance is { } imbalance && spec.Task != TrainingTask.Regression)
+            {
+                card.Line();
+                card.Line($"Largest class over smallest (the stored profile's imbalance ratio): {Number(imbalance)}.");
+            }
         }
-        card.SubHeading("Data profile");
-        if (subject.DataProfile.Count == 0)
-        {
-            card.Line("_No profile of the data set was available when the card was written._");
-        }
-        else
-        {
-            var withDistinct = subject.DataProfile.Any(c => c.Distinct is not null);
-            card.Table(withDistinct ? ["column", "type", "missing", "distinct"] : ["column", "type", "missing"],
-                [.. subject.DataProfile.Select(c => withDistinct
-                    ? new[] { Code(c.Name), c.Type, Invariant(c.Missing), c.Distinct is { } d ? Invariant(d) : "" }
-                    : [Code(c.Name), c.Type, Invariant(c.Missing)])]);
-        }
+        DataProfileSection(card, subject.DataProfile);
 
         // Preparation
-        card.Heading("Preparation");
+        card.Heading(ModelCardSections.Preparation);
         card.Line("Fitted on the training rows and saved inside the model, so prediction prepares data the same way. In pipeline order:");
         card.Line();
         var step = 0;
@@ -137,7 +130,7 @@ public static class ModelCardWriter
         if (step == 0) card.Line("_None._");
 
         // Evaluation
-        card.Heading("Evaluation");
+        card.Heading(ModelCardSections.Evaluation);
         card.Line(report.Method == EvaluationMethod.CrossValidation
             ? $"{Invariant(report.Folds)}-fold cross-validation{(report.Stratified ? ", stratified by class" : "")}: each figure is the mean over the folds ± its standard deviation; per-class figures and the confusion matrix pool every evaluated row."
             : $"Holdout: {Percent(report.HoldoutFraction)} of the rows{(report.Stratified ? ", stratified by class," : "")} held out from training and evaluated.");
@@ -174,7 +167,7 @@ public static class ModelCardWriter
         }
 
         // Feature importance
-        card.Heading("Feature importance");
+        card.Heading(ModelCardSections.FeatureImportance);
         if (report.FeatureImportance.Count == 0)
         {
             card.Line("_Not computed for this run (ask for it with `evaluation.feature_importance`)._");
@@ -190,13 +183,13 @@ public static class ModelCardWriter
             card.Table(["column", $"decrease in {metric}", "std"], [.. ranked.Select(f => new[] { Code(f.Column), Number(f.MeanDecrease), Number(f.StandardDeviation) })]);
         }
 
-        card.Heading("Intended use");
+        card.Heading(ModelCardSections.IntendedUse);
         card.Line(ModelCardBundle.Field(ModelCardBundle.IntendedUseField, NotFilledIn));
-        card.Heading("Limitations");
+        card.Heading(ModelCardSections.Limitations);
         card.Line(ModelCardBundle.Field(ModelCardBundle.LimitationsField, NotFilledIn));
 
         // Privacy
-        card.Heading("Privacy");
+        card.Heading(ModelCardSections.Privacy);
         var excludedBySpec = spec.Preparation.ExcludeColumns.Where(c => plan.Preparation.ExcludedColumns.Contains(c)).ToArray();
         var notIncluded = plan.Preparation.ExcludedColumns.Except(excludedBySpec).ToArray();
         if (excludedBySpec.Length == 0 && notIncluded.Length == 0)
@@ -214,10 +207,48 @@ public static class ModelCardWriter
                 card.Line($"Not among the job's included columns, so not read by the model either: {string.Join(", ", notIncluded.Select(Code))}.");
             }
         }
+        card.Line();
+        card.Line(ModelCardBundle.Field(ModelCardBundle.PrivacyField, ModelCardSections.NoPrivacyNotes));
         return new ModelCard(card.ToString(), images);
     }
 
-    private static void BinaryCurves(CardText card, List<ModelCardImage> images, EvaluatedRows rows, TrainingResult result, EvaluationReport report)
+    /// <summary>
+    /// The stored profile in brief: rows, then per column its type, missing count and share and distinct count, then
+    /// the profile's warnings. Without the stored profile, the columns as the data set's record has them, and why.
+    /// </summary>
+    private static void DataProfileSection(ModelCardMarkdown card, DataProfile profile)
+    {
+        card.SubHeading(ModelCardSections.DataProfile);
+        if (profile.Unavailable is { } reason)
+        {
+            card.Line($"_The stored data profile could not be read when the card was written ({ModelCardMarkdown.Escape(reason)})" +
+                (profile.Columns.Count == 0 ? "; nothing else is known about the columns._" : "; below, each column's type and missing count as the data set's record has them._"));
+            if (profile.Columns.Count == 0) return;
+            card.Line();
+            card.Table(["column", "type", "missing"], [.. profile.Columns.Select(c => new[] { Code(c.Name), c.Type, Invariant(c.Missing) })]);
+            return;
+        }
+        card.Line(profile.Rows is { } rows
+            ? $"From the profile the model store computed over every row of the data set at upload: {Invariant(rows)} rows."
+            : "From the profile the model store computed over every row of the data set at upload.");
+        card.Line();
+        card.Table(["column", "type", "missing", "missing share", "distinct"], [.. profile.Columns.Select(c => new[]
+        {
+            Code(c.Name), c.Type, Invariant(c.Missing), c.MissingShare is { } share ? ModelCardMarkdown.Percent(share) : "",
+            c.Distinct is { } distinct ? (c.DistinctExact ? "" : "≈ ") + Invariant(distinct) : "",
+        })]);
+        card.Line();
+        if (profile.Warnings.Count == 0)
+        {
+            card.Line("Warnings: none.");
+            return;
+        }
+        card.Line("Warnings:");
+        card.Line();
+        foreach (var warning in profile.Warnings) card.Line("- " + ModelCardMarkdown.Escape(warning));
+    }
+
+    private static void BinaryCurves(ModelCardMarkdown card, List<ModelCardImage> images, EvaluatedRows rows, TrainingResult result, EvaluationReport report)
     {
         if (rows.Scores is not { } scores)
         {
@@ -238,50 +269,13 @@ public static class ModelCardWriter
         card.Line("The dashed line is the share of positive rows: the precision of a model without skill.");
     }
 
-    internal static string Code(string text) => "`" + text.Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal) + "`";
+    internal static string Code(string text) => ModelCardMarkdown.Code(text);
 
-    internal static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    internal static string Escape(string text) => ModelCardMarkdown.Escape(text);
 
-    internal static string Number(double value) => double.IsNaN(value) ? "NaN" : value.ToString("0.####", CultureInfo.InvariantCulture);
+    internal static string Number(double value) => ModelCardMarkdown.Number(value);
 
-    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+    internal static string Invariant(long value) => ModelCardMarkdown.Invariant(value);
 
     private static string Percent(double share) => (share * 100).ToString("0.#", CultureInfo.InvariantCulture) + " %";
-
-    /// <summary>Markdown with <c>\n</c> line ends, whatever the platform.</summary>
-    private sealed class CardText
-    {
-        private readonly StringBuilder _text = new();
-
-        public void Line(string text = "") => _text.Append(text).Append('\n');
-
-        public void Heading(string title)
-        {
-            Line();
-            Line("## " + title);
-            Line();
-        }
-
-        public void SubHeading(string title)
-        {
-            Line();
-            Line("### " + title);
-            Line();
-        }
-
-        public void Image(string alt, string fileName)
-        {
-            Line($"![{alt}]({ModelCardBundle.ImageFolder}{fileName})");
-            Line();
-        }
-
-        public void Table(IReadOnlyList<string> header, IReadOnlyList<string[]> rows)
-        {
-            Line("| " + string.Join(" | ", header) + " |");
-            Line("|" + string.Concat(header.Select(_ => " --- |")));
-            foreach (var row in rows) Line("| " + string.Join(" | ", row) + " |");
-        }
-
-        public override string ToString() => _text.ToString();
-    }
 }

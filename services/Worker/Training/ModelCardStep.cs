@@ -6,19 +6,22 @@ using Platform.Worker.ModelStore;
 namespace Platform.Worker.Training;
 
 /// <summary>
-/// Writes the model card of a finished run (docs/model-cards.md) next to its other artifacts. A card that cannot
-/// be drawn never costs the user the model: the failure is logged and the version is registered without a card.
+/// Writes the model card of a finished run (docs/model-cards.md) next to its other artifacts, with the data set's
+/// stored profile (<see cref="DatasetProfileReader"/>). A card that cannot be drawn never costs the user the model:
+/// the failure is logged and the version is registered without a card (the store then serves one from its record).
 /// </summary>
-public sealed class ModelCardStep(ILogger<ModelCardStep> logger)
+public sealed class ModelCardStep(DatasetProfileReader profiles, ILogger<ModelCardStep> logger)
 {
     /// <returns>The card as the artifact to register (kind <see cref="ModelCardBundle.ArtifactKind"/>), or none.</returns>
-    public IReadOnlyList<(string Kind, TrainingArtifact File)> Write(
-        TrainModel job, DatasetDownloader.DownloadedDataset data, TrainingSpec spec, TrainingResult result, string folder)
+    public async Task<IReadOnlyList<(string Kind, TrainingArtifact File)>> WriteAsync(
+        TrainModel job, DatasetDownloader.DownloadedDataset data, TrainingSpec spec, TrainingResult result, string folder,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(data);
         try
         {
+            var profile = await profiles.ReadAsync(job.TenantId, data.Dataset, spec.LabelColumn, cancellationToken);
             var subject = new ModelCardSubject
             {
                 ModelName = job.ModelName,
@@ -30,12 +33,11 @@ public sealed class ModelCardStep(ILogger<ModelCardStep> logger)
                 Data = data.File,
                 Spec = spec,
                 Result = result,
-                // Until the stored profile (GetDatasetProfile) lands: what the store recorded at upload.
-                DataProfile = [.. data.Dataset.Columns.Select(c => new DataProfileColumn(
-                    c.Name, c.Type.ToString().ToLowerInvariant(), c.MissingCount))],
+                DataProfile = profile,
             };
             Directory.CreateDirectory(folder);
-            return [(ModelCardBundle.ArtifactKind, ModelCardWriter.Write(subject, Path.Combine(folder, ModelCardBundle.FileName)))];
+            var path = Path.Combine(folder, ModelCardBundle.FileName);
+            return [(ModelCardBundle.ArtifactKind, await Task.Run(() => ModelCardWriter.Write(subject, path), cancellationToken))];
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {

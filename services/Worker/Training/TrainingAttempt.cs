@@ -49,7 +49,7 @@ public sealed class TrainingAttempt(
                 fraction => progress.Report(JobStages.Downloading, fraction, "Downloading"), cancellationToken);
 
             var result = await TrainingRun.ExecuteAsync(data.File, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken);
-            var card = modelCard.Write(job, data, spec, result, Path.Combine(scratch.FullName, "card"));
+            var card = await modelCard.WriteAsync(job, data, spec, result, Path.Combine(scratch.FullName, "card"), cancellationToken);
             // An extra artifact when the converter supports the pipeline; otherwise the version records why not.
             var onnx = await Task.Run(() => OnnxExport.Export(result.Model.Path, Path.Combine(scratch.FullName, OnnxExport.FileName)), cancellationToken);
 
