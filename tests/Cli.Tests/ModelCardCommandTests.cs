@@ -59,6 +59,19 @@ public sealed class ModelCardCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Card_of_an_uploaded_version_writes_only_card_md_and_says_the_store_wrote_it()
+    {
+        var output = Path.Combine(_folder, "uploaded");
+
+        var run = await Run("models", "card", CardModels.Uploaded, "--out", output);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(CardModels.UploadedMarkdown, await File.ReadAllTextAsync(Path.Combine(output, "card.md")));
+        Assert.Equal(["card.md"], Directory.GetFileSystemEntries(output, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(output, f)));
+        Assert.Contains("written by the store from its record", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_card_naming_a_picture_outside_images_writes_nothing()
     {
         var output = Path.Combine(_folder, "evil");
@@ -87,9 +100,20 @@ public sealed class ModelCardCommandTests : IAsyncLifetime
 
         Assert.Equal(0, run.ExitCode);
         var request = Assert.Single(Received.Updates);
-        Assert.Equal(("penguins:3", false, true, "Adults only.", "ana@acme"),
-            (request.Reference, request.HasIntendedUse, request.HasLimitations, request.Limitations, request.Actor));
+        Assert.Equal(("penguins:3", false, true, "Adults only.", false, "ana@acme"),
+            (request.Reference, request.HasIntendedUse, request.HasLimitations, request.Limitations, request.HasPrivacy, request.Actor));
         Assert.Contains("Adults only.", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Card_edit_sends_privacy_notes()
+    {
+        var run = await Run("models", "card-edit", "uploaded:1", "--privacy", "Reads `postcode`: personal data.", "--actor", "ana@acme");
+
+        Assert.Equal(0, run.ExitCode);
+        var request = Assert.Single(Received.Updates);
+        Assert.Equal((false, false, true, "Reads `postcode`: personal data."), (request.HasIntendedUse, request.HasLimitations, request.HasPrivacy, request.Privacy));
+        Assert.Contains("Reads `postcode`: personal data.", run.Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -127,6 +151,7 @@ public sealed class CardModels(CardModels.Received received) : ModelService.Mode
     public const string Escaping = "escaping";
     public const string Uploaded = "uploaded";
     public const string Markdown = "# Model card: penguins\n\n![Confusion matrix](images/confusion-matrix.png)\n";
+    public const string UploadedMarkdown = "# Model card: uploaded\n\n_No pictures: nothing was evaluated here._\n";
     public static readonly byte[] Png = [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3];
 
     private static readonly byte[] EvaluationJson = System.Text.Encoding.UTF8.GetBytes("""
@@ -154,6 +179,8 @@ public sealed class CardModels(CardModels.Received received) : ModelService.Mode
         received.References.Enqueue(request.Reference);
         if (request.Reference == "penguins:9")
             throw new RpcException(new Status(StatusCode.NotFound, "model version 'penguins:9' was not found"));
+        if (request.Reference == Uploaded)
+            return Task.FromResult(new ModelCard { ModelName = Uploaded, Version = 1, Markdown = UploadedMarkdown });
         var card = new ModelCard { ModelName = "penguins", Version = 3, Markdown = Markdown, BundleSha256 = new string('c', 64) };
         card.Images.Add(new ModelCardImage { FileName = "images/confusion-matrix.png", Png = ByteString.CopyFrom(Png) });
         if (request.Reference == Escaping)
@@ -166,7 +193,7 @@ public sealed class CardModels(CardModels.Received received) : ModelService.Mode
         received.Updates.Enqueue(request);
         return Task.FromResult(new ModelCardFields
         {
-            IntendedUse = request.IntendedUse, Limitations = request.Limitations, UpdatedBy = request.Actor,
+            IntendedUse = request.IntendedUse, Limitations = request.Limitations, Privacy = request.Privacy, UpdatedBy = request.Actor,
             UpdatedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero)),
         });
     }

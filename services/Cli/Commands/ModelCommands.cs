@@ -107,7 +107,9 @@ public static class ModelCommands
                 ("Model", $"{card.ModelName} version {card.Version}"),
                 ("Folder", folder),
                 ("Files", string.Join("\n", written)),
-                ("Bundle SHA-256", $"{card.BundleSha256} (verified by the store)"),
+                ("Bundle SHA-256", card.BundleSha256.Length == 0
+                    ? "none: written by the store from its record of the version (an uploaded model)"
+                    : $"{card.BundleSha256} (verified by the store)"),
             ]));
             return ExitCodes.Success;
         });
@@ -119,22 +121,28 @@ public static class ModelCommands
         var reference = Reference();
         var intendedUse = new Option<string?>("--intended-use") { Description = "What the model is for (Markdown); \"\" clears it", HelpName = "text" };
         var limitations = new Option<string?>("--limitations") { Description = "Where the model should not be trusted (Markdown); \"\" clears it", HelpName = "text" };
+        var privacy = new Option<string?>("--privacy") { Description = "Privacy notes: personal or sensitive inputs, columns left out (Markdown); \"\" clears it", HelpName = "text" };
         var actor = new Option<string>("--actor")
         {
             Description = "Who writes it (recorded as given; default: your user name)",
             DefaultValueFactory = _ => Environment.UserName,
         };
-        var command = new Command("card-edit", "Write the intended use and limitations of a version's model card") { reference, intendedUse, limitations, actor };
+        var command = new Command("card-edit", "Write the intended use, limitations and privacy notes of a version's model card")
+        {
+            reference, intendedUse, limitations, privacy, actor,
+        };
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
         {
             var request = new UpdateModelCardRequest { Reference = parse.GetRequiredValue(reference), Actor = parse.GetRequiredValue(actor) };
             if (parse.GetValue(intendedUse) is { } use) request.IntendedUse = use;
             if (parse.GetValue(limitations) is { } limits) request.Limitations = limits;
+            if (parse.GetValue(privacy) is { } notes) request.Privacy = notes;
             var fields = await gateway.Models.UpdateModelCardAsync(request, cancellationToken: cancellationToken);
             run.Terminal.Out.Write(Tables.Details(
             [
                 ("Intended use", fields.IntendedUse),
                 ("Limitations", fields.Limitations),
+                ("Privacy notes", fields.Privacy),
                 ("Written by", $"{fields.UpdatedBy}, {Formats.Time(fields.UpdatedAt)}"),
             ]));
             return ExitCodes.Success;

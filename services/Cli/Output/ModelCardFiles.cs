@@ -15,7 +15,7 @@ public static class ModelCardFiles
         ArgumentNullException.ThrowIfNull(card);
         // Check every name before writing anything: a name from the server never picks where a file goes.
         var images = card.Images.Select(image => (Path: SafeImagePath(image.FileName), image.Png)).ToArray();
-        Directory.CreateDirectory(Path.Combine(folder, "images"));
+        Directory.CreateDirectory(images.Length == 0 ? folder : Path.Combine(folder, "images"));
         File.WriteAllText(Path.Combine(folder, MarkdownFile), card.Markdown, new UTF8Encoding(false));
         var written = new List<string> { MarkdownFile };
         foreach (var (path, png) in images)

@@ -22,6 +22,7 @@ internal static class ModelCardMapping
     {
         IntendedUse = fields.IntendedUse,
         Limitations = fields.Limitations,
+        Privacy = fields.Privacy,
         UpdatedBy = fields.UpdatedBy,
         UpdatedAt = Timestamp.FromDateTimeOffset(fields.UpdatedAt),
     };

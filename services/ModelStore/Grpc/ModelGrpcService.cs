@@ -413,10 +413,12 @@ public sealed class ModelGrpcService(
             ? TextRules.Validate(request.IntendedUse, "intended_use", ModelCardStore.MaxFieldLength, multiline: true) : null;
         string? limitations = request.HasLimitations
             ? TextRules.Validate(request.Limitations, "limitations", ModelCardStore.MaxFieldLength, multiline: true) : null;
-        if (intendedUse is null && limitations is null)
-            throw new InvalidArgumentException("intended_use", "set intended_use, limitations or both (an empty text clears a field)");
+        string? privacy = request.HasPrivacy
+            ? TextRules.Validate(request.Privacy, "privacy", ModelCardStore.MaxFieldLength, multiline: true) : null;
+        if (intendedUse is null && limitations is null && privacy is null)
+            throw new InvalidArgumentException("intended_use", "set intended_use, limitations, privacy or several (an empty text clears a field)");
         var actor = Actors.Validate(request.Actor);
-        var fields = await cards.UpdateAsync(Tenant.From(context), reference, intendedUse, limitations, actor, context.CancellationToken);
+        var fields = await cards.UpdateAsync(Tenant.From(context), reference, intendedUse, limitations, privacy, actor, context.CancellationToken);
         return fields.ToProto();
     }
 }

@@ -12,6 +12,8 @@ public sealed class ModelCardFieldsRecord
     public required string IntendedUse { get; set; }
     /// <summary>Markdown; empty when not written.</summary>
     public required string Limitations { get; set; }
+    /// <summary>Privacy notes, Markdown; empty when not written.</summary>
+    public string Privacy { get; set; } = "";
     public required string UpdatedBy { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

@@ -10,35 +10,47 @@ using Platform.ServiceDefaults.Errors;
 
 namespace Platform.ModelStore.ModelCards;
 
-/// <summary>A card as served: the Markdown with every field filled in, and its pictures (path under card.md → PNG).</summary>
+/// <summary>
+/// A card as served: the Markdown with every field filled in, and its pictures (path under card.md → PNG).
+/// <see cref="BundleSha256"/> is the SHA-256 of the worker's bundle, empty for a card the store wrote from its record.
+/// </summary>
 public sealed record ServedModelCard(
     ModelVersionRecord Version, string Markdown, IReadOnlyList<(string FileName, byte[] Png)> Images, ModelCardFieldsRecord? Fields, string BundleSha256);
 
 /// <summary>
 /// Model cards (docs/model-cards.md). The worker's card is the version's <c>model_card</c> artifact, immutable and
-/// SHA-256 verified like every artifact; what people write (intended use, limitations) is a row of its own, merged
-/// into the Markdown each time the card is served, so the generated part never changes and the written part can.
+/// SHA-256 verified like every artifact; a version without one (an uploaded model) gets the card the store writes
+/// from its record. What people write (intended use, limitations) is a row of its own, merged into the Markdown each
+/// time the card is served, so the generated part never changes and the written part can.
 /// </summary>
 public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog catalog, BlobStore blobs, TimeProvider time)
 {
-    /// <summary>Longest intended use or limitations text.</summary>
+    /// <summary>Longest intended use, limitations or privacy text.</summary>
     public const int MaxFieldLength = 10_000;
 
     /// <summary>Largest card bundle the store reads into memory (a generated one is well under a megabyte).</summary>
     public const long MaxBundleBytes = 32L * 1024 * 1024;
 
-    /// <exception cref="NotFoundException">No such model, version or alias; or the version has no card.</exception>
+    /// <summary>
+    /// The card of a version: the worker's bundle when the version has one, otherwise the card the store writes from
+    /// its record (<see cref="RecordedModelCard"/>: no pictures, <see cref="ServedModelCard.BundleSha256"/> empty).
+    /// Every version has a card.
+    /// </summary>
+    /// <exception cref="NotFoundException">No such model, version or alias.</exception>
     /// <exception cref="DataLossException">The bundle's bytes are not the ones registered.</exception>
     public async Task<ServedModelCard> GetAsync(string tenantId, ModelReference reference, CancellationToken cancellationToken)
     {
         var version = await catalog.ResolveAsync(tenantId, reference, cancellationToken);
         var name = $"{version.Model!.Name}:{version.Version}";
-        var artifact = version.Artifacts.SingleOrDefault(a => a.Kind == ModelCardBundle.ArtifactKind)
-            ?? throw new NotFoundException("model card", name);
+        var fields = await db.ModelCardFields.AsNoTracking().SingleOrDefaultAsync(f => f.ModelVersionId == version.Id, cancellationToken);
+        if (version.Artifacts.SingleOrDefault(a => a.Kind == ModelCardBundle.ArtifactKind) is not { } artifact)
+        {
+            // No generated bundle (an uploaded model, or a worker that could not draw one): the card of the store's record.
+            return new ServedModelCard(version, Merge(RecordedModelCard.Write(version), version.Version, fields), [], fields, "");
+        }
         if (artifact.SizeBytes > MaxBundleBytes)
             throw new FailedPreconditionException($"The model card of '{name}' is {artifact.SizeBytes} bytes, more than the {MaxBundleBytes} the store serves.");
         var bytes = await ReadVerifiedAsync(artifact.Sha256, name, cancellationToken);
-        var fields = await db.ModelCardFields.AsNoTracking().SingleOrDefaultAsync(f => f.ModelVersionId == version.Id, cancellationToken);
 
         using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
         var markdownEntry = zip.GetEntry(ModelCardBundle.MarkdownEntry)
@@ -58,14 +70,13 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
         return new ServedModelCard(version, Merge(markdown, version.Version, fields), images, fields, artifact.Sha256);
     }
 
-    /// <summary>Sets either or both fields of a version's card (null leaves one as it is; empty clears it).</summary>
-    /// <exception cref="NotFoundException">No such model, version or alias; or the version has no card.</exception>
+    /// <summary>Sets any of the written fields of a version's card (null leaves one as it is; empty clears it).</summary>
+    /// <exception cref="NotFoundException">No such model, version or alias.</exception>
     public async Task<ModelCardFieldsRecord> UpdateAsync(
-        string tenantId, ModelReference reference, string? intendedUse, string? limitations, string actor, CancellationToken cancellationToken)
+        string tenantId, ModelReference reference, string? intendedUse, string? limitations, string? privacy, string actor,
+        CancellationToken cancellationToken)
     {
         var version = await catalog.ResolveAsync(tenantId, reference, cancellationToken);
-        if (version.Artifacts.All(a => a.Kind != ModelCardBundle.ArtifactKind))
-            throw new NotFoundException("model card", $"{version.Model!.Name}:{version.Version}");
         var fields = await db.ModelCardFields.SingleOrDefaultAsync(f => f.ModelVersionId == version.Id, cancellationToken);
         if (fields is null)
         {
@@ -74,6 +85,7 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
         }
         if (intendedUse is not null) fields.IntendedUse = intendedUse;
         if (limitations is not null) fields.Limitations = limitations;
+        if (privacy is not null) fields.Privacy = privacy;
         fields.UpdatedBy = actor;
         fields.UpdatedAt = StoreTime.Now(time);
         try
@@ -84,7 +96,7 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
         {
             // Two first writers at once: the other row won; apply this change on top of it.
             db.Entry(fields).State = EntityState.Detached;
-            return await UpdateAsync(tenantId, reference, intendedUse, limitations, actor, cancellationToken);
+            return await UpdateAsync(tenantId, reference, intendedUse, limitations, privacy, actor, cancellationToken);
         }
         return fields;
     }
@@ -99,6 +111,15 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
             merged = ModelCardBundle.Fill(merged, ModelCardBundle.IntendedUseField, fields.IntendedUse + written);
         if (fields.Limitations.Length > 0)
             merged = ModelCardBundle.Fill(merged, ModelCardBundle.LimitationsField, fields.Limitations + written);
+        if (fields.Privacy.Length > 0)
+        {
+            // Bundles written before privacy notes existed have no marker: Privacy is their last section, so the
+            // notes go at the end, where the marker would be.
+            var notes = fields.Privacy + written;
+            merged = merged.Contains(ModelCardBundle.StartMarker(ModelCardBundle.PrivacyField), StringComparison.Ordinal)
+                ? ModelCardBundle.Fill(merged, ModelCardBundle.PrivacyField, notes)
+                : merged.TrimEnd('\n') + "\n\n" + ModelCardBundle.Field(ModelCardBundle.PrivacyField, notes) + "\n";
+        }
         return merged;
     }
 

@@ -88,16 +88,22 @@ public sealed class ModelCardApiTests(PlatformServers servers) : IAsyncLifetime
         Assert.Contains(ModelCardBundle.Field(ModelCardBundle.IntendedUseField, $"Sorting field photos of **Antarctic** penguins.\n\n_Written by bo@acme, {when} UTC._"), card.Markdown, StringComparison.Ordinal);
         Assert.Contains(ModelCardBundle.Field(ModelCardBundle.LimitationsField, $"Three species only; not chicks.\n\n_Written by bo@acme, {when} UTC._"), card.Markdown, StringComparison.Ordinal);
 
+        // Privacy notes on a bundle written before they existed (no marker) land at its end, the Privacy section.
+        await _host.Models.UpdateModelCardAsync(new UpdateModelCardRequest { Reference = "penguins:1", Privacy = "Sex is excluded.", Actor = "cy@acme" }, Acme);
+        var withNotes = await GetCardAsync("penguins:1");
+        Assert.EndsWith(ModelCardBundle.Field(ModelCardBundle.PrivacyField, $"Sex is excluded.\n\n_Written by cy@acme, {withNotes.Fields.UpdatedAt.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)} UTC._") + "\n",
+            withNotes.Markdown, StringComparison.Ordinal);
+        Assert.Equal(("Three species only; not chicks.", "Sex is excluded."), (withNotes.Fields.Limitations, withNotes.Fields.Privacy));
+
         // An empty text clears a field back to the generated default.
         await _host.Models.UpdateModelCardAsync(new UpdateModelCardRequest { Reference = "penguins:1", IntendedUse = "", Actor = "ana@acme" }, Acme);
         Assert.Contains(ModelCardBundle.Field(ModelCardBundle.IntendedUseField, "_Not filled in yet._"), (await GetCardAsync("penguins:1")).Markdown, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Unknown_model_version_or_alias_and_a_version_without_a_card_are_not_found()
+    public async Task Unknown_model_version_or_alias_or_another_tenants_version_is_not_found()
     {
         await RegisterWithCardAsync("penguins", "job-1");
-        await _host.UploadModelAsync(ModelUpload("uploaded", RandomBytes(100, seed: 3)));
 
         async Task<RpcException> GetFails(string reference) =>
             await Assert.ThrowsAsync<RpcException>(() => GetCardAsync(reference));
@@ -105,17 +111,89 @@ public sealed class ModelCardApiTests(PlatformServers servers) : IAsyncLifetime
         var unknownModel = await GetFails("iris");
         var unknownVersion = await GetFails("penguins:9");
         var unknownAlias = await GetFails("penguins@staging");
-        var noCard = await GetFails("uploaded:1");
         var otherTenant = await Assert.ThrowsAsync<RpcException>(() =>
             _host.Models.GetModelCardAsync(new GetModelCardRequest { Reference = "penguins:1" }, ModelStoreHost.Tenant("globex")).ResponseAsync);
-        var updateNoCard = await Assert.ThrowsAsync<RpcException>(() => _host.Models.UpdateModelCardAsync(
-            new UpdateModelCardRequest { Reference = "uploaded:1", Limitations = "x", Actor = "ana" }, Acme).ResponseAsync);
+        var updateOtherTenant = await Assert.ThrowsAsync<RpcException>(() => _host.Models.UpdateModelCardAsync(
+            new UpdateModelCardRequest { Reference = "penguins:1", Limitations = "x", Actor = "ana" }, ModelStoreHost.Tenant("globex")).ResponseAsync);
 
-        Assert.All([unknownModel, unknownVersion, unknownAlias, noCard, otherTenant, updateNoCard], e => Assert.Equal(StatusCode.NotFound, e.StatusCode));
+        Assert.All([unknownModel, unknownVersion, unknownAlias, otherTenant, updateOtherTenant], e => Assert.Equal(StatusCode.NotFound, e.StatusCode));
         Assert.Contains("'iris'", unknownModel.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("'penguins:9'", unknownVersion.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("'penguins@staging'", unknownAlias.Status.Detail, StringComparison.Ordinal);
-        Assert.Contains("model card 'uploaded:1'", noCard.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, await _host.QueryAsync(db => db.ModelCardFields.CountAsync()));
+    }
+
+    /// <summary>The top-level sections of every card, in order, as the worker writes them for a trained version.</summary>
+    private static readonly string[] Sections =
+    [
+        "## " + ModelCardSections.ModelDetails, "## " + ModelCardSections.Data, "### " + ModelCardSections.DataProfile, "## " + ModelCardSections.Preparation,
+        "## " + ModelCardSections.Evaluation, "## " + ModelCardSections.FeatureImportance, "## " + ModelCardSections.IntendedUse,
+        "## " + ModelCardSections.Limitations, "## " + ModelCardSections.Privacy,
+    ];
+
+    [Fact]
+    public async Task An_uploaded_version_gets_a_card_of_what_the_store_recorded_with_the_same_sections_and_no_pictures()
+    {
+        var header = UploadHeader("churn");
+        header.InputSchema.Add(new SchemaColumn { Name = "tenure_months", Type = "Single" });
+        header.InputSchema.Add(new SchemaColumn { Name = "plan", Type = "String" });
+        header.OutputSchema.Add(new SchemaColumn { Name = "Score", Type = "Single" });
+        header.Tags["team"] = "retention";
+        var modelBytes = RandomBytes(1234, seed: 11);
+        var uploaded = await _host.UploadModelAsync(ModelUpload(header, new ArtifactUpload("model", modelBytes)));
+
+        var card = await GetCardAsync("churn:1");
+
+        Assert.Equal(("churn", 1, "", 0), (card.ModelName, card.Version, card.BundleSha256, card.Images.Count));
+        var lines = card.Markdown.Split('\n');
+        Assert.Equal("# Model card: churn", lines[0]);
+        var positions = Sections.Select(s => Array.IndexOf(lines, s)).ToArray();
+        Assert.All(positions.Zip(Sections), p => Assert.True(p.First >= 0, $"missing section '{p.Second}'"));
+        Assert.Equal(positions.Order(), positions);
+        // What the store knows, each in its place.
+        Assert.Contains("| Version | " + ModelCardBundle.Field(ModelCardBundle.VersionField, "1") + " |", card.Markdown, StringComparison.Ordinal);
+        var uploadedAt = uploaded.CreatedAt.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"| Uploaded | {uploadedAt} UTC |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| Uploaded by | tenant `acme`; the person is not recorded", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains($"| Model SHA-256 | `{Sha256(modelBytes)}` |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| Model file | `model.zip`, 1,234 bytes |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| `tenure_months` | `Single` |\n| `plan` | `String` |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| `Score` | `Single` |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| `team` | `retention` |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| `auc` | 0.91 |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| Description | Trained in a notebook. |", card.Markdown, StringComparison.Ordinal);
+        // Lineage the upload did not bring is said to be absent, plainly.
+        Assert.Contains("| Training job | _not recorded: uploaded model, not trained on the platform_ |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| Data set | _not recorded: uploaded model, not trained on the platform_ |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("Columns kept out of the model as sensitive: _not recorded: uploaded model, not trained on the platform_.", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("_No pictures:", card.Markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("](images/", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains(ModelCardBundle.Field(ModelCardBundle.IntendedUseField, ModelCardSections.NotFilledIn), card.Markdown, StringComparison.Ordinal);
+        // The same version reads the same card; nothing was stored to serve it.
+        Assert.Equal(card.Markdown, (await GetCardAsync("churn")).Markdown);
+        Assert.Equal(1, await _host.QueryAsync(db => db.Artifacts.CountAsync()));
+    }
+
+    [Fact]
+    public async Task An_uploaded_versions_card_takes_written_fields_and_shows_tags_as_they_are_now()
+    {
+        await _host.UploadModelAsync(ModelUpload("churn", RandomBytes(300, seed: 5)));
+
+        var fields = await _host.Models.UpdateModelCardAsync(new UpdateModelCardRequest
+        {
+            Reference = "churn:1", IntendedUse = "Ranking accounts for a retention call.", Limitations = "Trained on 2025 EU accounts only.",
+            Privacy = "Reads `postcode`, personal data; names were left out.", Actor = "ana@acme",
+        }, Acme);
+        await _host.Models.SetModelVersionTagsAsync(new SetModelVersionTagsRequest { ModelName = "churn", Version = 1, Set = { ["stage"] = "pilot" } }, Acme);
+        var card = await GetCardAsync("churn:1");
+
+        var when = fields.UpdatedAt.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(fields, card.Fields);
+        Assert.Contains(ModelCardBundle.Field(ModelCardBundle.IntendedUseField, $"Ranking accounts for a retention call.\n\n_Written by ana@acme, {when} UTC._"), card.Markdown, StringComparison.Ordinal);
+        Assert.Contains(ModelCardBundle.Field(ModelCardBundle.LimitationsField, $"Trained on 2025 EU accounts only.\n\n_Written by ana@acme, {when} UTC._"), card.Markdown, StringComparison.Ordinal);
+        var privacy = card.Markdown.IndexOf(ModelCardBundle.Field(ModelCardBundle.PrivacyField, $"Reads `postcode`, personal data; names were left out.\n\n_Written by ana@acme, {when} UTC._"), StringComparison.Ordinal);
+        Assert.True(privacy > card.Markdown.IndexOf("## " + ModelCardSections.Privacy, StringComparison.Ordinal), "the privacy notes belong to the Privacy section");
+        Assert.Contains("| `stage` | `pilot` |", card.Markdown, StringComparison.Ordinal);
     }
 
     [Fact]

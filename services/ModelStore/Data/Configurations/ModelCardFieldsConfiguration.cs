@@ -14,6 +14,7 @@ internal sealed class ModelCardFieldsConfiguration : IEntityTypeConfiguration<Mo
         builder.Property(f => f.TenantId).HasMaxLength(63);
         builder.Property(f => f.IntendedUse).HasMaxLength(ModelCardStore.MaxFieldLength);
         builder.Property(f => f.Limitations).HasMaxLength(ModelCardStore.MaxFieldLength);
+        builder.Property(f => f.Privacy).HasMaxLength(ModelCardStore.MaxFieldLength);
         builder.Property(f => f.UpdatedBy).HasMaxLength(Actors.MaxLength);
         // Deleting a version (on request, retention, erasure) deletes its fields in the same statement.
         builder.HasOne<ModelVersionRecord>().WithOne().HasForeignKey<ModelCardFieldsRecord>(f => f.ModelVersionId).OnDelete(DeleteBehavior.Cascade);

@@ -614,6 +614,12 @@ namespace Platform.ModelStore.Data.Migrations
                         .HasColumnType("character varying(10000)")
                         .HasColumnName("limitations");
 
+                    b.Property<string>("Privacy")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("character varying(10000)")
+                        .HasColumnName("privacy");
+
                     b.Property<string>("TenantId")
                         .IsRequired()
                         .HasMaxLength(63)
