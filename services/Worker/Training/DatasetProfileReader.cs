@@ -20,18 +20,22 @@ public sealed class DatasetProfileReader(DatasetService.DatasetServiceClient dat
     public async Task<DataProfile> ReadAsync(string tenantId, Dataset dataset, string label, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        // A timer of the TimeProvider, not a gRPC deadline: a deadline is wall-clock time on the wire.
+        using var timeout = new CancellationTokenSource(Timeout, time);
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             var profile = await datasets.GetDatasetProfileAsync(
-                new GetDatasetProfileRequest { DatasetId = dataset.Id, Label = label },
-                Tenant.Headers(tenantId), deadline: time.GetUtcNow().UtcDateTime + Timeout, cancellationToken: cancellationToken);
+                new GetDatasetProfileRequest { DatasetId = dataset.Id, Label = label }, Tenant.Headers(tenantId), cancellationToken: call.Token);
             return FromProfile(profile);
         }
-        catch (RpcException exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is RpcException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Data set {DatasetId}: no stored profile for the model card ({Status}: {Detail}); using the data set's record",
-                dataset.Id, exception.StatusCode, exception.Status.Detail);
-            return FromRecord(dataset, $"the model store answered {exception.StatusCode}: {exception.Status.Detail}");
+            var reason = timeout.IsCancellationRequested
+                ? $"the model store did not answer within {Timeout.TotalMinutes:0} minutes"
+                : exception is RpcException rpc ? $"the model store answered {rpc.StatusCode}: {rpc.Status.Detail}" : exception.Message;
+            logger.LogWarning("Data set {DatasetId}: no stored profile for the model card ({Reason}); using the data set's record", dataset.Id, reason);
+            return FromRecord(dataset, reason);
         }
     }
 
