@@ -32,10 +32,10 @@ public static class RecordedModelCard
         card.Line();
         card.Line(upload
             ? "Written by the model store for an uploaded model: the platform did not train or evaluate it, so this card shows what the " +
-              "upload declared and the store recorded. Intended use and limitations are written by people; everything else comes from the " +
-              "store's record and is not edited."
-            : "Written by the model store from its record of the version: the worker that trained it registered no card. Intended use " +
-              "and limitations are written by people; everything else comes from the store's record and is not edited.");
+              "upload declared and the store recorded. Intended use, limitations and privacy notes are written by people; everything " +
+              "else comes from the store's record and is not edited."
+            : "Written by the model store from its record of the version: the worker that trained it registered no card. Intended use, " +
+              "limitations and privacy notes are written by people; everything else comes from the store's record and is not edited.");
 
         card.Heading(ModelCardSections.ModelDetails);
         var model = version.Artifacts.FirstOrDefault(a => a.Kind == ArtifactDeclaration.ModelKind);
