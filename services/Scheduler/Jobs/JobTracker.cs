@@ -91,10 +91,10 @@ public sealed class JobTracker(
     /// </summary>
     private async Task<TrainingJob?> LockAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        if (!db.Database.IsNpgsql()) return await db.TrainingJobs.SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
-        // Not composed further (no LIMIT around it): the statement runs exactly as written.
-        var rows = await db.TrainingJobs.FromSql($"SELECT * FROM training_jobs WHERE id = {jobId} FOR UPDATE").ToListAsync(cancellationToken);
-        return rows.SingleOrDefault();
+        // The lock by its own statement: EF Core cannot materialize the job's optional complex result from FromSql.
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM training_jobs WHERE id = {jobId} FOR UPDATE", cancellationToken);
+        return await db.TrainingJobs.SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
     }
 
     /// <summary>Best effort: the committed rows are the record, the event is a notification for other systems.</summary>
