@@ -118,12 +118,14 @@ public static class DispatchBenchmarks
             };
             var storeEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__ModelStore"] = storeDb, ["BlobStore__Root"] = blobs };
             var schedulerEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__Scheduler"] = schedulerDb };
+            if (DispatchTrace.ListensToStateChanges) schedulerEnv["Logging__LogLevel__Platform.Scheduler.Jobs"] = "Debug";
             await ServiceProcess.RunToCompletionAsync("ModelStore", "migrate", storeEnv);
             await ServiceProcess.RunToCompletionAsync("Scheduler", "migrate", schedulerEnv);
             await using var store = await ServiceProcess.StartAsync("ModelStore", storeEnv);
             schedulerEnv["Services__ModelStore"] = store.GrpcAddress.ToString();
             await using var scheduler = await ServiceProcess.StartAsync("Scheduler", schedulerEnv);
-            using var worker = await StandInWorker.StartAsync(vhost, capacity: InFlight * 2);
+            var trace = new DispatchTrace();
+            using var worker = await StandInWorker.StartAsync(vhost, capacity: InFlight * 2, trace);
 
             using var storeChannel = GrpcChannel.ForAddress(store.GrpcAddress);
             using var schedulerChannel = GrpcChannel.ForAddress(scheduler.GrpcAddress);
@@ -132,8 +134,18 @@ public static class DispatchBenchmarks
 
             Console.WriteLine($"dispatch ({mode}): latency over {LatencySamples} jobs with a warm worker");
             var latency = await DispatchLatencyAsync(client, dataset.Id);
+            await trace.PrintAsync("latency jobs", schedulerDb);
+            trace.Clear();
             Console.WriteLine($"dispatch ({mode}): {jobs} trivial jobs, {InFlight} submitters");
             var throughput = await ThroughputAsync(client, dataset.Id, jobs);
+            await trace.PrintAsync("throughput jobs", schedulerDb);
+            if (DispatchTrace.ListensToStateChanges)
+            {
+                var log = Path.Combine(ServiceProcess.RepositoryRoot(), "artifacts", "dispatch-bench-scheduler.log");
+                Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+                await File.WriteAllTextAsync(log, scheduler.Output);
+                Console.WriteLine($"  scheduler log: {log}");
+            }
 
             var baselineDb = await servers.Servers.CreateDatabaseAsync("dispatch_bench_baseline");
             var baselineVhost = await servers.Servers.CreateVirtualHostAsync("dispatch-bench-baseline");
@@ -192,7 +204,11 @@ public static class DispatchBenchmarks
         return ([.. samples], last);
     }
 
-    /// <summary><paramref name="jobs"/> jobs from <see cref="InFlight"/> concurrent submitters; jobs/s until the last has succeeded.</summary>
+    /// <summary>
+    /// <paramref name="jobs"/> jobs from <see cref="InFlight"/> concurrent submitters; jobs/s until none is queued or running
+    /// any more, then checks that every one of them succeeded. (The wait polls two one-row <c>ListJobs</c> pages: counting
+    /// every succeeded job on each poll loaded the scheduler under test with thousands of rows a second.)
+    /// </summary>
     private static async Task<double> ThroughputAsync(JobService.JobServiceClient client, string datasetId, int jobs)
     {
         var before = await CountSucceededAsync(client);
@@ -204,16 +220,21 @@ public static class DispatchBenchmarks
                 await client.SubmitJobAsync(new SubmitJobRequest { Spec = TrivialJob(datasetId) });
         })));
         var submitted = clock.Elapsed.TotalSeconds;
-        int done;
-        while ((done = await CountSucceededAsync(client) - before) < jobs)
+        while (await AnyAsync(client, JobState.Queued) || await AnyAsync(client, JobState.Running))
         {
-            if (clock.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException($"only {done} of {jobs} jobs succeeded in 10 minutes");
-            await Task.Delay(50);
+            if (clock.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException($"not all of {jobs} jobs ended in 10 minutes");
+            await Task.Delay(20);
         }
-        var rate = jobs / clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"  {jobs} jobs in {clock.Elapsed.TotalSeconds:0.00} s (all submitted after {submitted:0.00} s): {rate:0} jobs/s");
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var done = await CountSucceededAsync(client) - before;
+        if (done != jobs) throw new InvalidOperationException($"only {done} of {jobs} benchmark jobs succeeded");
+        var rate = jobs / elapsed;
+        Console.WriteLine($"  {jobs} jobs in {elapsed:0.00} s (all submitted after {submitted:0.00} s): {rate:0} jobs/s");
         return rate;
     }
+
+    private static async Task<bool> AnyAsync(JobService.JobServiceClient client, JobState state) =>
+        (await client.ListJobsAsync(new ListJobsRequest { State = state, PageSize = 1 })).Jobs.Count > 0;
 
     private static async Task<int> CountSucceededAsync(JobService.JobServiceClient client)
     {
@@ -300,6 +321,65 @@ public static class DispatchBenchmarks
     }
 
     /// <summary>
+    /// Where a job's time goes, hop by hop, for the jobs of one phase: the scheduler's own timestamps (submitted, claimed
+    /// by the dispatch pass, commit granted) read from its database, and what the stand-in worker saw (command received,
+    /// Started published, commit answered, Completed published). With <c>PLATFORM_BENCH_DISPATCH_TRACE=1</c> the stand-in
+    /// also listens to <see cref="TrainingJobStateChanged"/>, which tells when the scheduler committed Running and
+    /// Succeeded (an extra queue on the broker, so off by default). All times are this machine's UTC clock.
+    /// </summary>
+    private sealed class DispatchTrace
+    {
+        public static bool ListensToStateChanges => Environment.GetEnvironmentVariable("PLATFORM_BENCH_DISPATCH_TRACE") == "1";
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Hops> _jobs = new();
+
+        public sealed class Hops
+        {
+            public DateTimeOffset? Received, StartedSent, CommitAnswered, CompletedSent, RunningSeen, SucceededSeen;
+        }
+
+        public Hops Of(Guid jobId) => _jobs.GetOrAdd(jobId, _ => new Hops());
+
+        public void Clear() => _jobs.Clear();
+
+        public async Task PrintAsync(string phase, string schedulerDatabase)
+        {
+            var ids = _jobs.Keys.ToArray();
+            var stored = new Dictionary<Guid, (DateTime Created, DateTime? Dispatched, DateTime? Committed)>();
+            await using (var source = NpgsqlDataSource.Create(schedulerDatabase))
+            await using (var query = source.CreateCommand("select id, created_at, dispatched_at, commit_granted_at from training_jobs where id = any($1)"))
+            {
+                query.Parameters.AddWithValue(ids);
+                await using var reader = await query.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                    stored[reader.GetGuid(0)] = (reader.GetDateTime(1), reader.IsDBNull(2) ? null : reader.GetDateTime(2), reader.IsDBNull(3) ? null : reader.GetDateTime(3));
+            }
+            static DateTimeOffset? Utc(DateTime? value) => value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
+            var rows = ids.Where(stored.ContainsKey).Select(id => (Hops: _jobs[id], Created: Utc(stored[id].Created), Dispatched: Utc(stored[id].Dispatched),
+                Committed: Utc(stored[id].Committed))).ToList();
+            Console.WriteLine($"  where the time goes ({phase}, {rows.Count} jobs; ms, p50 / p90 / p99 / max):");
+            void Hop(string name, Func<(Hops Hops, DateTimeOffset? Created, DateTimeOffset? Dispatched, DateTimeOffset? Committed), (DateTimeOffset? From, DateTimeOffset? To)> span)
+            {
+                var values = rows.Select(span).Where(s => s.From is not null && s.To is not null)
+                    .Select(s => (s.To!.Value - s.From!.Value).TotalMilliseconds).Order().ToArray();
+                if (values.Length == 0) return;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    {name,-44} {Quantile(values, 0.5),8:0.0} {Quantile(values, 0.9),8:0.0} {Quantile(values, 0.99),8:0.0} {values[^1],8:0.0}"));
+            }
+            Hop("submitted → claimed by the dispatch pass", r => (r.Created, r.Dispatched));
+            Hop("claimed → TrainModel received by the worker", r => (r.Dispatched, r.Hops.Received));
+            Hop("received → Started published (confirmed)", r => (r.Hops.Received, r.Hops.StartedSent));
+            Hop("Started published → Running committed", r => (r.Hops.StartedSent, r.Hops.RunningSeen));
+            Hop("Started published → commit answered", r => (r.Hops.StartedSent, r.Hops.CommitAnswered));
+            Hop("  of which: commit granted (scheduler clock)", r => (r.Hops.StartedSent, r.Committed));
+            Hop("commit answered → Completed published", r => (r.Hops.CommitAnswered, r.Hops.CompletedSent));
+            Hop("Completed published → Succeeded committed", r => (r.Hops.CompletedSent, r.Hops.SucceededSeen));
+            Hop("slot held: claimed → Succeeded committed", r => (r.Dispatched, r.Hops.SucceededSeen));
+            Hop("claimed → Completed published", r => (r.Dispatched, r.Hops.CompletedSent));
+        }
+    }
+
+    /// <summary>
     /// A worker that speaks the protocol and trains nothing: announces its slots every second, and for each
     /// <see cref="TrainModel"/> publishes Started, asks the commit gate, and publishes Completed.
     /// </summary>
@@ -316,7 +396,7 @@ public static class DispatchBenchmarks
             _heartbeats = HeartbeatsAsync(host.Services.GetRequiredService<IBus>(), capacity, _stop.Token);
         }
 
-        public static async Task<StandInWorker> StartAsync(string vhost, int capacity)
+        public static async Task<StandInWorker> StartAsync(string vhost, int capacity, DispatchTrace trace)
         {
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -325,7 +405,12 @@ public static class DispatchBenchmarks
                 ["Messaging:Transport"] = "RabbitMq",
                 ["ConnectionStrings:RabbitMq"] = vhost,
             });
-            builder.AddMessaging(bus => bus.AddConsumer<StandInTrainModelConsumer>(typeof(StandInTrainModelConsumerDefinition)));
+            builder.Services.AddSingleton(trace);
+            builder.AddMessaging(bus =>
+            {
+                bus.AddConsumer<StandInTrainModelConsumer>(typeof(StandInTrainModelConsumerDefinition));
+                if (DispatchTrace.ListensToStateChanges) bus.AddConsumer<StateChangeRecorder>();
+            });
             builder.Services.Configure<MassTransitHostOptions>(options => options.WaitUntilStarted = true);
             var host = builder.Build();
             await host.StartAsync();
@@ -370,20 +455,25 @@ public static class DispatchBenchmarks
             _stop.Dispose();
         }
 
-        public sealed class StandInTrainModelConsumer(IBus bus) : IConsumer<TrainModel>
+        public sealed class StandInTrainModelConsumer(IBus bus, DispatchTrace trace) : IConsumer<TrainModel>
         {
             public async Task Consume(ConsumeContext<TrainModel> context)
             {
                 var job = context.Message;
+                var hops = trace.Of(job.JobId);
+                hops.Received = DateTimeOffset.UtcNow;
                 await context.Publish(new TrainingJobStarted(job.JobId, job.Attempt, Name, DateTimeOffset.UtcNow));
+                hops.StartedSent = DateTimeOffset.UtcNow;
                 var gate = bus.CreateRequestClient<CommitAttempt>(TimeSpan.FromSeconds(30));
                 var decision = await gate.GetResponse<CommitDecision>(new CommitAttempt(job.JobId, job.Attempt, Name));
+                hops.CommitAnswered = DateTimeOffset.UtcNow;
                 if (!decision.Message.Allowed) return;
                 await context.Publish(new TrainingJobCompleted
                 {
                     JobId = job.JobId, Attempt = job.Attempt, ModelName = job.ModelName, ModelVersion = 1, ModelSha256 = new string('0', 64),
                     TrainingSeconds = 0, Worker = Name, At = DateTimeOffset.UtcNow,
                 });
+                hops.CompletedSent = DateTimeOffset.UtcNow;
             }
         }
 
@@ -395,6 +485,19 @@ public static class DispatchBenchmarks
                 IConsumerConfigurator<StandInTrainModelConsumer> consumerConfigurator, IRegistrationContext context)
             {
                 endpointConfigurator.PrefetchCount = InFlight * 2;
+            }
+        }
+
+        /// <summary>When the scheduler committed Running and Succeeded (see <see cref="DispatchTrace"/>).</summary>
+        public sealed class StateChangeRecorder(DispatchTrace trace) : IConsumer<TrainingJobStateChanged>
+        {
+            public Task Consume(ConsumeContext<TrainingJobStateChanged> context)
+            {
+                var change = context.Message;
+                var hops = trace.Of(change.JobId);
+                if (change.State == "Running") hops.RunningSeen ??= DateTimeOffset.UtcNow;
+                if (change.State == "Succeeded") hops.SucceededSeen ??= DateTimeOffset.UtcNow;
+                return Task.CompletedTask;
             }
         }
     }

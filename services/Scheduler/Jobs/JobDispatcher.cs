@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,7 @@ public sealed class JobDispatcher(
     /// <summary>Claims and publishes what the limits and free slots allow; returns how many attempts were published.</summary>
     public async Task<int> DispatchAsync(CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         List<TrainingJob> claimed;
         await LocalLock.WaitAsync(cancellationToken);
         try
@@ -50,11 +52,18 @@ public sealed class JobDispatcher(
             LocalLock.Release();
         }
 
+        var committed = Stopwatch.GetTimestamp();
+        // All at once: each publish waits for the broker's confirm, and one after the other a pass of 64 jobs waited 64 of them.
+        var refused = await Task.WhenAll(claimed.Select(job => PublishAsync(job, cancellationToken)));
         var published = 0;
-        foreach (var job in claimed)
+        for (var i = 0; i < claimed.Count; i++)
         {
-            if (await TryPublishAsync(job, cancellationToken)) published++;
+            if (refused[i] is null) published++;
+            else await GiveBackAsync(claimed[i], refused[i]!);
         }
+        if (claimed.Count > 0)
+            logger.LogDebug("Dispatch pass: {Claimed} claimed in {ClaimMs:0.0} ms, {Published} published in {PublishMs:0.0} ms",
+                claimed.Count, Stopwatch.GetElapsedTime(started, committed).TotalMilliseconds, published, Stopwatch.GetElapsedTime(committed).TotalMilliseconds);
         return published;
     }
 
@@ -66,47 +75,62 @@ public sealed class JobDispatcher(
         var free = queue.FreeSlots;
         if (free <= 0) return [];
 
-        // More than the free slots, so jobs held by a limit do not starve those behind them.
-        var candidates = await db.TrainingJobs
+        // More than the free slots, so jobs held by a limit do not starve those behind them. Only what the choice needs:
+        // the whole rows (specs as JSON, tracked) are loaded for the chosen jobs alone.
+        var candidates = await db.TrainingJobs.AsNoTracking()
             .Where(j => j.State == JobState.Queued && j.DispatchedAt == null && (j.NotBefore == null || j.NotBefore <= now))
             .OrderByDescending(j => j.Spec.Priority).ThenBy(j => j.CreatedAt).ThenBy(j => j.Id)
             .Take(Math.Clamp(free * 4, 100, 1000))
+            .Select(j => new { j.Id, j.TenantId, j.Spec.Queue })
             .ToListAsync(cancellationToken);
 
-        var claimed = new List<TrainingJob>();
+        var chosen = new List<Guid>();
         foreach (var job in candidates)
         {
             if (free == 0) break;
-            if (queue.TenantLimitReached(job.TenantId, settings.Limits) || queue.QueueLimitReached(job.Spec.Queue, settings.Limits))
+            if (queue.TenantLimitReached(job.TenantId, settings.Limits) || queue.QueueLimitReached(job.Queue, settings.Limits))
                 continue;
-            if (!job.Claim(now, now + settings.LeaseDuration)) continue;
-            queue.Take(job.TenantId, job.Spec.Queue);
+            queue.Take(job.TenantId, job.Queue);
             free--;
-            claimed.Add(job);
+            chosen.Add(job.Id);
+        }
+        if (chosen.Count == 0) return [];
+
+        // Read again under the lock and claimed through the job itself: one cancelled since the first read is left alone.
+        var jobs = await db.TrainingJobs.Where(j => chosen.Contains(j.Id)).ToDictionaryAsync(j => j.Id, cancellationToken);
+        var claimed = new List<TrainingJob>();
+        foreach (var id in chosen)
+        {
+            if (jobs.TryGetValue(id, out var job) && job.Claim(now, now + settings.LeaseDuration)) claimed.Add(job);
         }
         return claimed;
     }
 
-    private async Task<bool> TryPublishAsync(TrainingJob job, CancellationToken cancellationToken)
+    /// <summary>Publishes the attempt's command; returns why the broker refused it, or null.</summary>
+    private async Task<Exception?> PublishAsync(TrainingJob job, CancellationToken cancellationToken)
     {
         try
         {
             await publisher.Publish(ToTrainModel(job), cancellationToken);
             logger.LogInformation("Dispatched job {JobId} attempt {Attempt} (priority {Priority}, queue {Queue})",
                 job.Id, job.Attempt, job.Spec.Priority, job.Spec.Queue);
-            return true;
+            return null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning(ex, "Could not publish job {JobId} attempt {Attempt}; it waits for the next dispatch pass", job.Id, job.Attempt);
-            // A direct update: give the slot back unless the job has moved on meanwhile.
-            await db.TrainingJobs
-                .Where(j => j.Id == job.Id && j.Attempt == job.Attempt && j.State == JobState.Queued)
-                .ExecuteUpdateAsync(set => set
-                    .SetProperty(j => j.DispatchedAt, (DateTimeOffset?)null)
-                    .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null), CancellationToken.None);
-            return false;
+            return ex;
         }
+    }
+
+    /// <summary>A direct update: gives the slot back for the next pass unless the job has moved on meanwhile.</summary>
+    private async Task GiveBackAsync(TrainingJob job, Exception refusal)
+    {
+        logger.LogWarning(refusal, "Could not publish job {JobId} attempt {Attempt}; it waits for the next dispatch pass", job.Id, job.Attempt);
+        await db.TrainingJobs
+            .Where(j => j.Id == job.Id && j.Attempt == job.Attempt && j.State == JobState.Queued)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(j => j.DispatchedAt, (DateTimeOffset?)null)
+                .SetProperty(j => j.LeaseExpiresAt, (DateTimeOffset?)null), CancellationToken.None);
     }
 
     internal static TrainModel ToTrainModel(TrainingJob job) => new()

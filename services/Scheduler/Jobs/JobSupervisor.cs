@@ -22,11 +22,20 @@ public sealed class JobSupervisor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var nextSweep = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await SuperviseOnceAsync(stoppingToken);
+                // Leases and deadlines are clock-driven: once per sweep interval. A wake (a submission, a freed slot, a new
+                // worker) only needs the dispatch pass, and under load wakes come hundreds of times a second.
+                if (time.GetUtcNow() >= nextSweep)
+                {
+                    nextSweep = time.GetUtcNow() + options.Value.SweepInterval;
+                    await SuperviseOnceAsync(stoppingToken);
+                }
+                else
+                    await DispatchOnceAsync(stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -42,6 +51,11 @@ public sealed class JobSupervisor(
     {
         await ExpireLeasesAsync(cancellationToken);
         await EnforceDeadlinesAsync(cancellationToken);
+        return await DispatchOnceAsync(cancellationToken);
+    }
+
+    private async Task<int> DispatchOnceAsync(CancellationToken cancellationToken)
+    {
         await using var scope = scopes.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<JobDispatcher>().DispatchAsync(cancellationToken);
     }

@@ -11,6 +11,7 @@ namespace Platform.Scheduler.Jobs;
 public sealed class TrainingJob
 {
     private readonly List<JobEvent> _unsavedEvents = [];
+    private JobEvent? _newestEvent;
 
     // For EF Core.
     private TrainingJob()
@@ -285,6 +286,9 @@ public sealed class TrainingJob
         return End(JobState.TimedOut, Stages.TimedOut, reason, $"timed out: {reason}", now);
     }
 
+    /// <summary>The newest event appended since the job was loaded (after a save too); null when nothing changed.</summary>
+    internal JobEvent? NewestEvent => _newestEvent;
+
     /// <summary>Events appended since the job was loaded; the DbContext saves them with the job.</summary>
     internal IReadOnlyList<JobEvent> TakeUnsavedEvents()
     {
@@ -337,6 +341,7 @@ public sealed class TrainingJob
     {
         LastSequence++;
         Version++;
-        _unsavedEvents.Add(new JobEvent(Id, LastSequence, State, Stage, Progress, message, at));
+        _newestEvent = new JobEvent(Id, LastSequence, State, Stage, Progress, message, at);
+        _unsavedEvents.Add(_newestEvent);
     }
 }
