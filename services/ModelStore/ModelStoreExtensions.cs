@@ -27,7 +27,6 @@ public static class ModelStoreExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddPlatformDatabase<ModelStoreDbContext>("ModelStore");
-        builder.WebHost.ConfigureKestrel(kestrel => ArtifactTransfer.ConfigureHttp2(kestrel.Limits.Http2));
 
         // Checked when the host starts rather than here, so `model-store migrate` runs without the blob volume.
         builder.Services.AddOptions<BlobStoreOptions>()

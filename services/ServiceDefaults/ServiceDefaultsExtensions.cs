@@ -36,12 +36,13 @@ public static class ServiceDefaultsExtensions
                 kestrel.Listen(address, httpPort, listen => listen.Protocols = HttpProtocols.Http1);
             // Model and data set uploads stream in chunks; no single message comes near this.
             kestrel.Limits.MaxRequestBodySize = null;
+            GrpcTransfer.ConfigureServer(kestrel.Limits.Http2);
         });
 
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
-            grpc.MaxReceiveMessageSize = 8 * 1024 * 1024;
+            grpc.MaxReceiveMessageSize = GrpcTransfer.MaxMessageBytes;
         });
         builder.Services.AddGrpcHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -84,7 +85,8 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Registers a typed gRPC client for an internal service whose address is <c>Services:{name}</c>
-    /// (for example <c>Services:ModelStore = http://model-store:8080</c>).
+    /// (for example <c>Services:ModelStore = http://model-store:8080</c>), with the HTTP/2 windows of
+    /// <see cref="GrpcTransfer"/> so data sets and artifacts stream at full speed.
     /// </summary>
     public static IHttpClientBuilder AddPlatformGrpcClient<TClient>(this IHostApplicationBuilder builder, string name)
         where TClient : class
@@ -95,9 +97,10 @@ public static class ServiceDefaultsExtensions
             var address = builder.Configuration[$"Services:{name}"]
                 ?? throw new InvalidOperationException($"Services:{name} is not set (environment variable Services__{name}).");
             options.Address = new Uri(address);
-        }).ConfigureChannel(channel =>
+        }).ConfigurePrimaryHttpMessageHandler(() => GrpcTransfer.CreateClientHandler())
+        .ConfigureChannel(channel =>
         {
-            channel.MaxReceiveMessageSize = 8 * 1024 * 1024;
+            channel.MaxReceiveMessageSize = GrpcTransfer.MaxMessageBytes;
         });
     }
 }

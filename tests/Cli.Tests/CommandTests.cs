@@ -140,10 +140,11 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_upload_sends_a_header_with_the_files_sha256_then_64_KiB_chunks()
+    public async Task An_upload_sends_a_header_with_the_files_sha256_then_1_MiB_chunks()
     {
         var path = Path.Combine(Path.GetTempPath(), $"cli-{Guid.NewGuid():N}.csv");
-        var content = "a,b\n" + string.Concat(Enumerable.Repeat("1,2\n", 40_000));
+        // About 2.8 MB: two whole chunks and a partial one.
+        var content = "a,b\n" + string.Concat(Enumerable.Repeat("1,2\n", 700_000));
         await File.WriteAllTextAsync(path, content);
         try
         {
@@ -156,7 +157,8 @@ public sealed class CommandTests : IAsyncLifetime
             Assert.Equal("numbers.csv", messages[0].Header.Name);
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), messages[0].Header.Sha256);
             var chunks = messages.Skip(1).Select(m => m.Chunk.ToByteArray()).ToList();
-            Assert.All(chunks.SkipLast(1), chunk => Assert.Equal(64 * 1024, chunk.Length));
+            Assert.Equal(3, chunks.Count);
+            Assert.All(chunks.SkipLast(1), chunk => Assert.Equal(1024 * 1024, chunk.Length));
             Assert.Equal(bytes, chunks.SelectMany(c => c).ToArray());
         }
         finally

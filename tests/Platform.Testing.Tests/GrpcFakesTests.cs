@@ -1,3 +1,5 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Platform.Testing.Grpc;
 
@@ -59,6 +61,18 @@ public sealed class GrpcFakesTests
         writer.Complete();
 
         Assert.Equal(["queued", "running", "succeeded"], await reading);
+    }
+
+    [Fact]
+    public async Task A_written_message_is_kept_as_sent_even_if_its_buffer_changes_afterwards()
+    {
+        var writer = new TestServerStreamWriter<BytesValue>();
+        var buffer = new byte[] { 1, 2, 3 };
+
+        await writer.WriteAsync(new BytesValue { Value = UnsafeByteOperations.UnsafeWrap(buffer) });
+        buffer[0] = 9; // a real server has serialized the message by now
+
+        Assert.Equal([1, 2, 3], writer.Messages.Single().Value.ToByteArray());
     }
 
     [Fact]

@@ -11,8 +11,8 @@ namespace Platform.Cli.Commands;
 /// <summary><c>datasets upload | list | show | profile</c>.</summary>
 public static class DatasetCommands
 {
-    /// <summary>Upload chunk size: well under the gRPC message limit, large enough to keep the stream busy.</summary>
-    public const int ChunkSize = 64 * 1024;
+    /// <summary>Upload chunk size: the platform's own (<see cref="GatewayConnection.ChunkBytes"/>, 1 MiB).</summary>
+    public const int ChunkSize = GatewayConnection.ChunkBytes;
 
     public static Command Create(CommandRunner run)
     {
@@ -176,9 +176,11 @@ public static class DatasetCommands
         try
         {
             int read;
-            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            while ((read = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken)) > 0)
             {
-                await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
+                // Wrapped, not copied: the client has serialized the message by the time WriteAsync completes, and
+                // the buffer is refilled only after that.
+                await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, read)) }, cancellationToken);
                 sent(read);
             }
             await call.RequestStream.CompleteAsync();

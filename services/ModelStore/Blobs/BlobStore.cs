@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.ModelStore.Blobs;
 
@@ -16,11 +17,10 @@ namespace Platform.ModelStore.Blobs;
 public sealed partial class BlobStore
 {
     /// <summary>
-    /// Size of the chunks blobs are read and written in, also the size of the messages downloads stream: 1 MiB, large
-    /// enough that the per-message cost of gRPC does not dominate the transfer, and below the 4 MiB that gRPC clients
-    /// accept by default. Memory per transfer stays at a few chunks whatever the size of the blob.
+    /// Size of the chunks blobs are read and written in, also the size of the messages downloads stream
+    /// (<see cref="GrpcTransfer.ChunkBytes"/>, 1 MiB). Memory per transfer stays at a few chunks whatever the size of the blob.
     /// </summary>
-    public const int ChunkSize = 1024 * 1024;
+    public const int ChunkSize = GrpcTransfer.ChunkBytes;
 
     private readonly string _blobRoot;
 
@@ -55,7 +55,9 @@ public sealed partial class BlobStore
 
     /// <summary>
     /// Reads a stored blob in chunks of at most <see cref="ChunkSize"/> bytes, re-hashing as it goes. Each chunk is
-    /// only valid until the next is requested (two buffers are reused), so send or copy it before moving on.
+    /// only valid until the next is requested (two pooled buffers are reused, so a download allocates nothing per
+    /// chunk), so send it (a gRPC writer has serialized a message once <c>WriteAsync</c> completes) or copy it before
+    /// moving on.
     /// </summary>
     /// <param name="sha256">The blob's hash.</param>
     /// <param name="owner">What the bytes belong to, for error messages (for example "dataset '…'").</param>

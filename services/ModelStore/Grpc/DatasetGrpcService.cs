@@ -146,9 +146,11 @@ public sealed class DatasetGrpcService(
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
         var record = await FindAsync(Tenant.From(context), request.DatasetId, context.CancellationToken);
-        // Reading observes the call's cancellation; the server's writer ends with the call by itself.
+        // Reading observes the call's cancellation; the server's writer ends with the call by itself. Chunks are
+        // wrapped, not copied: the writer has serialized a message when WriteAsync completes, and only then does the
+        // blob store reuse its buffer.
         await foreach (var chunk in blobs.ReadAsync(record.Sha256, $"dataset '{record.Id}'", context.CancellationToken))
-            await responseStream.WriteAsync(new DataChunk { Data = ByteString.CopyFrom(chunk.Span) });
+            await responseStream.WriteAsync(new DataChunk { Data = UnsafeByteOperations.UnsafeWrap(chunk) });
     }
 
     /// <inheritdoc />

@@ -121,9 +121,9 @@ public sealed class ModelGrpcService(
         await foreach (var chunk in blobs.ReadAsync(artifact.Sha256, owner, cancellationToken))
         {
             var message = first ?? new ArtifactChunk();
-            // A copy, not UnsafeByteOperations.UnsafeWrap: the read buffers are reused, and not every writer (test doubles,
-            // transcoding) is known to serialize before WriteAsync returns. One memcpy per MiB is small next to the rest.
-            message.Data = ByteString.CopyFrom(chunk.Span);
+            // Wrapped, not copied: the writer has serialized the message when WriteAsync completes, and only then
+            // does the blob store reuse the buffer (for the chunk after next).
+            message.Data = UnsafeByteOperations.UnsafeWrap(chunk);
             await responseStream.WriteAsync(message);
             first = null;
         }

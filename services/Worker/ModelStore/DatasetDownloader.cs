@@ -28,12 +28,14 @@ public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datase
         using var call = datasets.DownloadDataset(new DownloadDatasetRequest { DatasetId = id }, headers, cancellationToken: cancellationToken);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long received = 0;
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
+        // Unbuffered and asynchronous: each chunk goes to the file on another thread while this one hashes it.
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: true))
         {
             await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
             {
+                var writing = file.WriteAsync(chunk.Data.Memory, cancellationToken);
                 hash.AppendData(chunk.Data.Span);
-                await file.WriteAsync(chunk.Data.Memory, cancellationToken);
+                await writing;
                 received += chunk.Data.Length;
                 if (dataset.SizeBytes > 0) progress((double)received / dataset.SizeBytes);
             }
@@ -42,7 +44,7 @@ public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datase
         var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (!string.Equals(sha256, dataset.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException(
-                $"Data set {id} arrived with SHA-256 {sha256} ({received} bytes), but the model store recorded {dataset.Sha256} ({dataset.SizeBytes} bytes).");
+                $"Data set {id} arrived with SHA-256 {sha256} ({received} bytes), but the model store recorded {dataset.Sha256} ({dataset.SizeBytes} bytes): not trained on.");
 
         var columns = dataset.Columns.Select(column => new DatasetColumn(column.Name, column.Type switch
         {

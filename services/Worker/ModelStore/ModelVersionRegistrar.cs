@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Models.V1;
 using Platform.Registry.V1;
+using Platform.ServiceDefaults.Grpc;
 using Platform.ServiceDefaults.Tenancy;
 using Platform.Training;
 using Platform.Training.Onnx;
@@ -26,12 +27,10 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
     /// </summary>
     public const string OnnxExportTag = "onnx_export";
 
-    // The model store's own chunk size (BlobStore.ChunkSize): few messages, and below gRPC's default 4 MiB limit.
-    private const int ChunkSize = 1024 * 1024;
-
     /// <summary>
     /// Sends the version (everything but the artifacts), then each artifact's header (kind, file name,
-    /// SHA-256 and size as computed while it was written) followed by its bytes in 1 MiB chunks.
+    /// SHA-256 and size as computed while it was written) followed by its bytes in 1 MiB chunks
+    /// (<see cref="GrpcTransfer.ChunkBytes"/>).
     /// The store registers a job once: a retried attempt gets the version registered first.
     /// </summary>
     /// <param name="onnx">The ONNX export: an extra artifact, or the reason there is none (recorded in <see cref="OnnxExportTag"/>).</param>
@@ -84,18 +83,21 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
 
         using var call = registry.RegisterModelVersion(Tenant.Headers(job.TenantId), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new RegisterModelVersionRequest { Version = version }, cancellationToken);
-        var buffer = new byte[ChunkSize];
+        var buffer = new byte[GrpcTransfer.ChunkBytes];
         foreach (var (kind, file) in artifacts)
         {
             await call.RequestStream.WriteAsync(new RegisterModelVersionRequest
             {
                 Artifact = new Artifact { Kind = kind, FileName = Path.GetFileName(file.Path), Sha256 = file.Sha256, SizeBytes = file.SizeBytes },
             }, cancellationToken);
-            await using var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, ChunkSize, useAsync: true);
+            // Unbuffered: every read fills a whole chunk straight from the file.
+            await using var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
             int read;
-            while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+            while ((read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken)) > 0)
             {
-                await call.RequestStream.WriteAsync(new RegisterModelVersionRequest { Chunk = ByteString.CopyFrom(buffer, 0, read) }, cancellationToken);
+                // Wrapped, not copied: the client has serialized the message by the time WriteAsync completes, and
+                // the buffer is refilled only after that.
+                await call.RequestStream.WriteAsync(new RegisterModelVersionRequest { Chunk = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, read)) }, cancellationToken);
                 sent += read;
                 if (total > 0) progress((double)sent / total);
             }

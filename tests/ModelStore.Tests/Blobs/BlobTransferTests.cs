@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Platform.ModelStore.Blobs;
-using Platform.ModelStore.Grpc;
 using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.ModelStore.Tests.Blobs;
 
@@ -91,17 +91,26 @@ public sealed class BlobTransferTests : IDisposable
     }
 
     [Fact]
-    public void The_store_lets_an_uploader_send_several_chunks_ahead_and_keeps_larger_configured_windows()
+    public void Hosts_let_an_uploader_send_several_chunks_ahead_and_keep_larger_configured_windows()
     {
         var defaults = new Http2Limits();
-        Assert.True(defaults.InitialStreamWindowSize < BlobStore.ChunkSize); // why the store raises it
+        Assert.True(defaults.InitialStreamWindowSize < BlobStore.ChunkSize); // why every host raises it
 
-        ArtifactTransfer.ConfigureHttp2(defaults);
+        GrpcTransfer.ConfigureServer(defaults);
         var larger = new Http2Limits { InitialConnectionWindowSize = 64 * 1024 * 1024, InitialStreamWindowSize = 32 * 1024 * 1024 };
-        ArtifactTransfer.ConfigureHttp2(larger);
+        GrpcTransfer.ConfigureServer(larger);
 
         Assert.True(defaults.InitialStreamWindowSize >= 4 * BlobStore.ChunkSize);
         Assert.True(defaults.InitialConnectionWindowSize >= defaults.InitialStreamWindowSize);
         Assert.Equal((64 * 1024 * 1024, 32 * 1024 * 1024), (larger.InitialConnectionWindowSize, larger.InitialStreamWindowSize));
+    }
+
+    [Fact]
+    public void Internal_clients_let_a_download_run_several_chunks_ahead()
+    {
+        using var handler = GrpcTransfer.CreateClientHandler();
+
+        Assert.True(handler.InitialHttp2StreamWindowSize >= 4 * BlobStore.ChunkSize);
+        Assert.True(handler.EnableMultipleHttp2Connections);
     }
 }

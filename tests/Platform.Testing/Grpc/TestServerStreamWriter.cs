@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Google.Protobuf;
 using Grpc.Core;
 
 namespace Platform.Testing.Grpc;
@@ -7,6 +8,11 @@ namespace Platform.Testing.Grpc;
 /// Collects what a server-streaming gRPC method writes. <see cref="Messages"/> holds everything written so far;
 /// <see cref="ReadAllAsync"/> yields messages as they are written, for methods that stream until cancelled.
 /// </summary>
+/// <remarks>
+/// Like a real server's writer, it has serialized a protobuf message by the time <see cref="WriteAsync"/> completes:
+/// it keeps a copy made from the message's bytes, so a method that reuses a buffer after the write (a download that
+/// wraps pooled chunks) is tested as it runs in production.
+/// </remarks>
 /// <typeparam name="T">The response message type.</typeparam>
 /// <param name="context">The call's context: once it is cancelled, writes fail as they would on a real server.</param>
 public sealed class TestServerStreamWriter<T>(ServerCallContext? context = null) : IServerStreamWriter<T>
@@ -35,6 +41,8 @@ public sealed class TestServerStreamWriter<T>(ServerCallContext? context = null)
         ArgumentNullException.ThrowIfNull(message);
         if (context?.CancellationToken.IsCancellationRequested == true)
             return Task.FromCanceled(context.CancellationToken);
+        if (message is IMessage proto)
+            message = (T)proto.Descriptor.Parser.ParseFrom(proto.ToByteString());
         lock (_lock)
             _messages.Add(message);
         _channel.Writer.TryWrite(message);
