@@ -78,6 +78,7 @@ public static class FlightsParquetBenchmark
             var peak = PeakMemory.PeakMiB(platform.ProcessId);
             Report(i, raw, rawPeak, "platform", seconds, job.Result.Metrics["rmse"], peak);
             Console.WriteLine($"    stages: {StandalonePlatform.DescribeStages(stages)}");
+            Console.WriteLine($"    worker: {platform.LastWorkerSteps() ?? "(no step log)"}");
             raws.Add(raw);
             rawPeaks.Add(rawPeak);
             platforms.Add(seconds);

@@ -105,6 +105,10 @@ public sealed class StandalonePlatform : IAsyncDisposable
         return (seconds, last, stages);
     }
 
+    /// <summary>The worker's log line of the last job's step timings (docs/training.md, "Where a job's time goes"), if it logged one.</summary>
+    public string? LastWorkerSteps() =>
+        _host.Output.Split('\n').LastOrDefault(line => line.Contains(" steps: ", StringComparison.Ordinal))?.Trim();
+
     /// <summary>The stages as one line: each with the seconds until the next one (the last with its start time).</summary>
     public static string DescribeStages(IReadOnlyList<(string Stage, double At)> stages) =>
         string.Join(", ", stages.Select((s, i) => i + 1 < stages.Count ? $"{s.Stage} {stages[i + 1].At - s.At:0.000}" : $"{s.Stage} at {s.At:0.000}"));

@@ -49,6 +49,7 @@ public static class TrainingOverhead
             // Seconds per stage as the watch stream showed them ("saving" runs until the upload starts: it includes the
             // model card and the ONNX export, which the worker does after the run's own saving).
             Console.WriteLine($"    stages: {StandalonePlatform.DescribeStages(stages)}");
+            Console.WriteLine($"    worker: {platform.LastWorkerSteps() ?? "(no step log)"}");
             if (i == 0) continue;
             raws.Add(raw.Seconds);
             platforms.Add(seconds);

@@ -44,7 +44,7 @@ public sealed record TrainingTimings(TimeSpan Loading, TimeSpan Training, TimeSp
 /// <summary>How long one named step took.</summary>
 public sealed record StepTiming(string Step, TimeSpan Elapsed)
 {
-    /// <summary>The steps as one line for a log: <c>read_label 0.412 s, cache_rows 1.032 s, …</c>.</summary>
+    /// <summary>The steps as one line for a log: <c>cache_rows 1.032 s, check_features 0.051 s, …</c>.</summary>
     public static string Describe(IEnumerable<StepTiming> steps) =>
         string.Join(", ", steps.Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Step} {s.Elapsed.TotalSeconds:0.000} s")));
 }
@@ -52,10 +52,10 @@ public sealed record StepTiming(string Step, TimeSpan Elapsed)
 /// <summary>The steps of a run that <see cref="TrainingTimings.Steps"/> names.</summary>
 public static class TrainingSteps
 {
-    /// <summary>One pass over the label column: its rows, missing values and classes.</summary>
-    public const string ReadLabel = "read_label";
-    /// <summary>Reading the columns the model uses into memory, once, and checking every feature has a value.</summary>
+    /// <summary>Reading the columns the model uses into memory in one pass, which also profiles the label (rows, missing values, classes).</summary>
     public const string CacheRows = "cache_rows";
+    /// <summary>Checking every feature has a value in some row (and, without a label, counting the rows).</summary>
+    public const string CheckFeatures = "check_features";
     /// <summary>Dropping rows that miss a drop_row column, and the seeded split.</summary>
     public const string Split = "split";
     /// <summary>Fitting the preparation and the model (every fold, then the final model, for a cross-validation).</summary>

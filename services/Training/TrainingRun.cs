@@ -184,21 +184,22 @@ public static class TrainingRun
             var (raw, loader) = DatasetReader.Open(ml, data);
             IDataView labelled, unlabelledDropped;
             long total, labelledRows;
-            // Every column used is parsed by the label's pass or the features' check below: a text in a numeric
-            // column is the cause to report, before whatever it made look wrong (a missing label or feature).
+            // Every column used is parsed by the one pass below: a text in a numeric column is the cause to report,
+            // before whatever it made look wrong (a missing label or feature).
             using (var unparsable = UnparsableNumbers.Watch(ml, data))
             {
                 try
                 {
-                    _label = plan.Label is { } labelColumn
-                        ? Step(TrainingSteps.ReadLabel, () => LabelColumn.Prepare(ml, raw, labelColumn, spec.Task, cancellationToken))
-                        : null;
-                    unlabelledDropped = _label?.DropMissing(raw) ?? raw;
                     // Every later step passes over the rows several times: parse the file once and keep in memory the
-                    // columns the model reads, all filled by the one pass below. The others (identifiers, dates) are
-                    // read again from the file when the predictions are written, and never held for every row.
-                    labelled = ml.Data.Cache(unlabelledDropped, [.. ModelColumns()]);
-                    (total, labelledRows) = Step(TrainingSteps.CacheRows, () =>
+                    // columns the model reads, all filled by the label's pass. The others (identifiers, dates) are read
+                    // again from the file when the predictions are written, and never held for every row.
+                    var cached = ml.Data.Cache(raw, [.. ModelColumns()]);
+                    _label = plan.Label is { } labelColumn
+                        ? Step(TrainingSteps.CacheRows, () => LabelColumn.Prepare(ml, cached, labelColumn, spec.Task, cancellationToken))
+                        : null;
+                    labelled = _label?.DropMissing(cached) ?? cached;
+                    unlabelledDropped = _label?.DropMissing(raw) ?? raw;
+                    (total, labelledRows) = Step(TrainingSteps.CheckFeatures, () =>
                     {
                         var rows = _label?.Rows ?? Count(labelled);
                         var withLabel = rows - (_label?.Missing ?? 0);
