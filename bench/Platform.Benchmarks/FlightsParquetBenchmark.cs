@@ -42,9 +42,11 @@ public static class FlightsParquetBenchmark
             return [];
         }
         var file = new DatasetFile(path, Columns, Training.Data.DatasetFormat.Parquet);
+        // PLATFORM_BENCH_FLIGHTS=standalone or training-run runs one mode alone (default: both).
+        var mode = Environment.GetEnvironmentVariable("PLATFORM_BENCH_FLIGHTS") ?? "";
         var results = new List<BenchmarkResult>();
-        results.AddRange(await StandaloneAsync(file));
-        results.AddRange(await TrainingRunAsync(file));
+        if (mode is "" or "standalone") results.AddRange(await StandaloneAsync(file));
+        if (mode is "" or "training-run") results.AddRange(await TrainingRunAsync(file));
         return results;
     }
 
@@ -72,9 +74,11 @@ public static class FlightsParquetBenchmark
         {
             var (raw, rawPeak) = MeasureRaw(file);
             PeakMemory.Reset(platform.ProcessId);
-            var (seconds, job) = await platform.TrainAsync(Spec(dataset.Id));
+            var (seconds, job, stages) = await platform.TrainWithStagesAsync(Spec(dataset.Id));
             var peak = PeakMemory.PeakMiB(platform.ProcessId);
             Report(i, raw, rawPeak, "platform", seconds, job.Result.Metrics["rmse"], peak);
+            Console.WriteLine($"    stages: {StandalonePlatform.DescribeStages(stages)}");
+            Console.WriteLine($"    worker: {platform.LastWorkerSteps() ?? "(no step log)"}");
             raws.Add(raw);
             rawPeaks.Add(rawPeak);
             platforms.Add(seconds);
@@ -105,6 +109,7 @@ public static class FlightsParquetBenchmark
                 var seconds = clock.Elapsed.TotalSeconds;
                 var peak = PeakMemory.PeakMiB(PeakMemory.Self);
                 Report(i, raw, rawPeak, "TrainingRun", seconds, result.Metrics["rmse"], peak);
+                Console.WriteLine($"    steps: {Training.StepTiming.Describe(result.Timings.Steps)}");
                 runs.Add(seconds);
                 runPeaks.Add(peak);
             }

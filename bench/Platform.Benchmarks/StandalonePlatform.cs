@@ -77,16 +77,41 @@ public sealed class StandalonePlatform : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The job did not succeed.</exception>
     public async Task<(double Seconds, Job Job)> TrainAsync(JobSpec spec)
     {
+        var (seconds, job, _) = await TrainWithStagesAsync(spec);
+        return (seconds, job);
+    }
+
+    /// <summary>
+    /// As <see cref="TrainAsync"/>, with the time since submission at which the watch stream first showed each state or
+    /// stage (<c>queued</c>, <c>downloading</c>, …, <c>uploading</c>, <c>succeeded</c>): where the job's seconds went, as a
+    /// user watching it sees them.
+    /// </summary>
+    public async Task<(double Seconds, Job Job, IReadOnlyList<(string Stage, double At)> Stages)> TrainWithStagesAsync(JobSpec spec)
+    {
         var clock = Stopwatch.StartNew();
         var job = await Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec });
         using var watch = Jobs.WatchJob(new WatchJobRequest { JobId = job.Id });
         Job? last = null;
-        await foreach (var update in watch.ResponseStream.ReadAllAsync()) last = update.Job;
+        var stages = new List<(string Stage, double At)>();
+        await foreach (var update in watch.ResponseStream.ReadAllAsync())
+        {
+            last = update.Job;
+            var stage = last.State == JobState.Running && last.Stage.Length > 0 ? last.Stage : last.State.ToString().ToLowerInvariant();
+            if (stages.Count == 0 || stages[^1].Stage != stage) stages.Add((stage, clock.Elapsed.TotalSeconds));
+        }
         var seconds = clock.Elapsed.TotalSeconds;
         if (last?.State != JobState.Succeeded)
             throw new InvalidOperationException($"benchmark job ended {last?.State}: {last?.FailureReason}");
-        return (seconds, last);
+        return (seconds, last, stages);
     }
+
+    /// <summary>The worker's log line of the last job's step timings (docs/training.md, "Where a job's time goes"), if it logged one.</summary>
+    public string? LastWorkerSteps() =>
+        _host.Output.Split('\n').LastOrDefault(line => line.Contains(" steps: ", StringComparison.Ordinal))?.Trim();
+
+    /// <summary>The stages as one line: each with the seconds until the next one (the last with its start time).</summary>
+    public static string DescribeStages(IReadOnlyList<(string Stage, double At)> stages) =>
+        string.Join(", ", stages.Select((s, i) => i + 1 < stages.Count ? $"{s.Stage} {stages[i + 1].At - s.At:0.000}" : $"{s.Stage} at {s.At:0.000}"));
 
     public async ValueTask DisposeAsync()
     {

@@ -42,10 +42,14 @@ public static class TrainingOverhead
         for (var i = 0; i <= Repetitions; i++)
         {
             var raw = RawLightGbmRegression.Run(ml => DatasetReader.Open(ml, file).Rows, "delay", numeric, categorical, Seed);
-            var (seconds, job) = await platform.TrainAsync(Spec(dataset.Id));
+            var (seconds, job, stages) = await platform.TrainWithStagesAsync(Spec(dataset.Id));
             var rmse = job.Result.Metrics["rmse"];
             Console.WriteLine($"  {(i == 0 ? "warm-up" : $"run {i}")}: raw {raw.Seconds:0.000} s (rmse {raw.Rmse:0.######}), platform {seconds:0.000} s " +
                 $"(rmse {rmse:0.######}, worker {job.Result.TrainingSeconds:0.000} s){(raw.Rmse == rmse ? "" : "  ← RMSE DIFFERS: the baseline is not the platform's pipeline")}");
+            // Seconds per stage as the watch stream showed them ("saving" runs until the upload starts: it includes the
+            // model card and the ONNX export, which the worker does after the run's own saving).
+            Console.WriteLine($"    stages: {StandalonePlatform.DescribeStages(stages)}");
+            Console.WriteLine($"    worker: {platform.LastWorkerSteps() ?? "(no step log)"}");
             if (i == 0) continue;
             raws.Add(raw.Seconds);
             platforms.Add(seconds);

@@ -89,13 +89,17 @@ public static class TrainingRun
     /// <summary>One model fitted on some rows and evaluated on the others: the holdout, or one fold.</summary>
     private sealed record Round(IDataView Evaluated, long TrainingRows, long EvaluatedRows, FittedPreparation Preparation, ITransformer Model);
 
+    /// <summary>A round's evaluated rows scored once (the prediction columns kept in memory) and their metrics.</summary>
+    private sealed record ScoredRound(IDataView Scored, FoldScore Score);
+
     /// <summary>The rows as loaded and split.</summary>
-    /// <param name="Usable">The rows that take part: with a label and a value in every drop_row column, cached.</param>
+    /// <param name="Usable">The rows that take part: with a label and a value in every drop_row column; the columns the model reads are cached.</param>
+    /// <param name="Streamed">The same rows as <paramref name="Usable"/>, read from the file again on each pass (nothing cached): the columns the model does not read, for the predictions file.</param>
     /// <param name="ClassOfRow">The class index of each usable row, where the label has classes.</param>
     /// <param name="Folds">Cross-validation: the fold of each usable row.</param>
     /// <param name="HeldOut">Holdout: whether each usable row is held out.</param>
     private sealed record SplitRows(
-        TextLoader Loader, long Total, long Labelled, IDataView Usable, int Rows, int[]? ClassOfRow, int[]? Folds, bool[]? HeldOut);
+        TextLoader Loader, long Total, long Labelled, IDataView Usable, IDataView Streamed, int Rows, int[]? ClassOfRow, int[]? Folds, bool[]? HeldOut);
 
     private sealed class Run(
         MLContext ml, MLContext trainerContext, DatasetFile data, TrainingSpec spec, TrainingPlan plan,
@@ -103,6 +107,7 @@ public static class TrainingRun
     {
         private readonly TrainerSettings _settings = plan.Settings;
         private readonly EvaluationSpec _evaluation = spec.Evaluation;
+        private readonly List<StepTiming> _steps = [];
         private LabelColumn? _label;
 
         private bool Calibrated => spec.Task == TrainingTask.BinaryClassification && _settings.Trainer.For(spec.Task).Calibrated;
@@ -116,19 +121,16 @@ public static class TrainingRun
             progress?.Report(new(TrainingStage.Loading, 1, Describe(split)));
 
             started = Stopwatch.GetTimestamp();
-            var (rounds, finalPreparation, finalModel) = Train(split);
+            var (rounds, finalPreparation, finalModel) = Step(TrainingSteps.Fit, () => Train(split));
             var training = Stopwatch.GetElapsedTime(started);
             progress?.Report(new(TrainingStage.Training, 1, $"Trained in {training.TotalSeconds:0.###} s"));
 
             started = Stopwatch.GetTimestamp();
             progress?.Report(new(TrainingStage.Evaluating, 0, $"Evaluating on {rounds.Sum(r => r.EvaluatedRows)} rows"));
-            var report = Evaluate(rounds);
-            TrainingArtifact predictions;
-            using (var stream = new HashingFileStream(Path.Combine(outputDirectory, PredictionsFileName)))
-            {
-                PredictionsCsv.Write([.. rounds.Select(r => r.Model.Transform(r.Evaluated))], split.Folds, data.Columns, spec.Task, _label, Calibrated, stream, cancellationToken);
-                predictions = stream.Complete();
-            }
+            // Each round's rows are scored once: the metrics and the predictions file read the same scored rows.
+            var scored = Step(TrainingSteps.Evaluate, () => rounds.Select(Score).ToList());
+            var report = Report(rounds, scored);
+            var predictions = Step(TrainingSteps.Predictions, () => WritePredictions(split, scored));
             var evaluating = Stopwatch.GetElapsedTime(started);
             progress?.Report(new(TrainingStage.Evaluating, 1,
                 string.Join(", ", report.Metrics.Select(m => $"{m.Key} {m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))));
@@ -137,13 +139,13 @@ public static class TrainingRun
             progress?.Report(new(TrainingStage.Saving, 0, "Saving the model"));
             var counts = new TrainingRowCounts(split.Total, split.Total - split.Labelled, split.Labelled - split.Rows,
                 split.Folds is null ? rounds[0].TrainingRows : split.Rows, rounds.Sum(r => r.EvaluatedRows));
-            var modelFile = ModelZip.Save(ml, finalModel, split.Loader, Path.Combine(outputDirectory, ModelFileName));
-            TrainingArtifact evaluationFile;
-            using (var stream = new HashingFileStream(Path.Combine(outputDirectory, EvaluationFileName)))
+            var modelFile = Step(TrainingSteps.ModelZip, () => ModelZip.Save(ml, finalModel, split.Loader, Path.Combine(outputDirectory, ModelFileName)));
+            var evaluationFile = Step(TrainingSteps.EvaluationJson, () =>
             {
+                using var stream = new HashingFileStream(Path.Combine(outputDirectory, EvaluationFileName));
                 EvaluationJson.Write(stream, spec, plan, counts, report, finalPreparation.Steps);
-                evaluationFile = stream.Complete();
-            }
+                return stream.Complete();
+            });
             var saving = Stopwatch.GetElapsedTime(started);
             progress?.Report(new(TrainingStage.Saving, 1, $"Saved the model ({modelFile.SizeBytes} bytes)"));
 
@@ -157,7 +159,7 @@ public static class TrainingRun
                 Preparation = finalPreparation.Steps,
                 Classes = spec.Task.IsClassification() ? _label!.Classes : [],
                 Rows = counts,
-                Timings = new TrainingTimings(loading, training, evaluating, saving),
+                Timings = new TrainingTimings(loading, training, evaluating, saving, [.. _steps]),
                 InputSchema = [.. inputSchema.Select(c => new ModelColumn(c.Name, c.Type.ToString() ?? ""))],
                 OutputSchema = [.. new[] { DefaultColumnNames.PredictedLabel, DefaultColumnNames.Score, DefaultColumnNames.Probability }
                     .Where(name => outputSchema.GetColumnOrNull(name) is not null)
@@ -168,23 +170,42 @@ public static class TrainingRun
             };
         }
 
+        /// <summary>Runs one step of the run and records how long it took.</summary>
+        private T Step<T>(string name, Func<T> step)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var result = step();
+            _steps.Add(new StepTiming(name, Stopwatch.GetElapsedTime(started)));
+            return result;
+        }
+
         private SplitRows LoadAndSplit()
         {
             var (raw, loader) = DatasetReader.Open(ml, data);
-            IDataView labelled;
+            IDataView labelled, unlabelledDropped;
             long total, labelledRows;
-            // Every column used is parsed by the label's pass or the features' check below: a text in a numeric
-            // column is the cause to report, before whatever it made look wrong (a missing label or feature).
+            // Every column used is parsed by the one pass below: a text in a numeric column is the cause to report,
+            // before whatever it made look wrong (a missing label or feature).
             using (var unparsable = UnparsableNumbers.Watch(ml, data))
             {
                 try
                 {
-                    _label = plan.Label is { } labelColumn ? LabelColumn.Prepare(ml, raw, labelColumn, spec.Task, cancellationToken) : null;
-                    // Every later step passes over the rows several times: parse the file once, keep the columns in memory.
-                    labelled = ml.Data.Cache(_label?.DropMissing(raw) ?? raw);
-                    total = _label?.Rows ?? Count(labelled);
-                    labelledRows = total - (_label?.Missing ?? 0);
-                    CheckFeaturesPresent(labelled, labelledRows);
+                    // Every later step passes over the rows several times: parse the file once and keep in memory the
+                    // columns the model reads, all filled by the label's pass. The others (identifiers, dates) are read
+                    // again from the file when the predictions are written, and never held for every row.
+                    var cached = ml.Data.Cache(raw, [.. ModelColumns()]);
+                    _label = plan.Label is { } labelColumn
+                        ? Step(TrainingSteps.CacheRows, () => LabelColumn.Prepare(ml, cached, labelColumn, spec.Task, cancellationToken))
+                        : null;
+                    labelled = _label?.DropMissing(cached) ?? cached;
+                    unlabelledDropped = _label?.DropMissing(raw) ?? raw;
+                    (total, labelledRows) = Step(TrainingSteps.CheckFeatures, () =>
+                    {
+                        var rows = _label?.Rows ?? Count(labelled);
+                        var withLabel = rows - (_label?.Missing ?? 0);
+                        CheckFeaturesPresent(labelled, withLabel);
+                        return (rows, withLabel);
+                    });
                 }
                 catch (TrainingDataException)
                 {
@@ -194,18 +215,29 @@ public static class TrainingRun
                 unparsable.ThrowIfFound();
             }
 
-            var dropRow = plan.Preparation.DropRowColumns.ToArray();
-            var usable = dropRow.Length > 0 ? MissingRows.Drop(ml, labelled, dropRow) : labelled;
-            var rows = checked((int)Count(usable));
-            if (rows == 0)
-                throw new TrainingDataException(dropRow[0].Name,
-                    $"Every row misses a value in a drop_row column ({string.Join(", ", dropRow.Select(c => $"'{c.Name}'"))}): nothing is left to train on.");
-            var classOfRow = _label is not null && spec.Task != TrainingTask.Regression ? _label.ClassIndexes(usable, cancellationToken) : null;
-            var strata = plan.Stratified ? classOfRow : null;
-            var folds = _evaluation.CrossValidates ? DataSplit.Folds(rows, strata, _evaluation.Folds, spec.Seed) : null;
-            var heldOut = folds is null ? DataSplit.Holdout(rows, strata, spec.HoldoutFraction, spec.Seed) : null;
-            return new SplitRows(loader, total, labelledRows, usable, rows, classOfRow, folds, heldOut);
+            return Step(TrainingSteps.Split, () =>
+            {
+                var dropRow = plan.Preparation.DropRowColumns.ToArray();
+                var usable = dropRow.Length > 0 ? MissingRows.Drop(ml, labelled, dropRow) : labelled;
+                var streamed = dropRow.Length > 0 ? MissingRows.Drop(ml, unlabelledDropped, dropRow) : unlabelledDropped;
+                var rows = checked((int)Count(usable));
+                if (rows == 0)
+                    throw new TrainingDataException(dropRow[0].Name,
+                        $"Every row misses a value in a drop_row column ({string.Join(", ", dropRow.Select(c => $"'{c.Name}'"))}): nothing is left to train on.");
+                var classOfRow = _label is not null && spec.Task != TrainingTask.Regression ? _label.ClassIndexes(usable, cancellationToken) : null;
+                var strata = plan.Stratified ? classOfRow : null;
+                var folds = _evaluation.CrossValidates ? DataSplit.Folds(rows, strata, _evaluation.Folds, spec.Seed) : null;
+                var heldOut = folds is null ? DataSplit.Holdout(rows, strata, spec.HoldoutFraction, spec.Seed) : null;
+                return new SplitRows(loader, total, labelledRows, usable, streamed, rows, classOfRow, folds, heldOut);
+            });
         }
+
+        /// <summary>The columns the model and the split read: the label, the features and the drop_row columns.</summary>
+        private IEnumerable<string> ModelColumns() =>
+            new[] { plan.Label?.Name }.OfType<string>()
+                .Concat(plan.Preparation.Features.Select(f => f.Column.Name))
+                .Concat(plan.Preparation.DropRowColumns.Select(c => c.Name))
+                .Distinct(StringComparer.Ordinal);
 
         /// <summary>Fits one model per round (the holdout, or each fold), then the model to save.</summary>
         private (List<Round> Rounds, FittedPreparation Preparation, ITransformer Model) Train(SplitRows split)
@@ -227,8 +259,9 @@ public static class TrainingRun
                 progress?.Report(new(TrainingStage.Training, (fold + 1.0) / (k + 1), $"Trained fold {fold + 1} of {k}"));
             }
             // A cross-validation measured the method; the model saved learns from every row.
-            var preparation = FittedPreparation.Fit(plan.Preparation, split.Usable, $"the {split.Rows} rows", cancellationToken);
-            var model = ModelPipeline.Build(ml, trainerContext, preparation, _label, _settings, spec.Seed).Fit(split.Usable);
+            var rowsName = $"the {split.Rows} rows";
+            var preparation = FittedPreparation.Fit(plan.Preparation, split.Usable, rowsName, cancellationToken);
+            var model = FitModel(preparation, split.Usable, split.Rows, rowsName);
             cancellationToken.ThrowIfCancellationRequested();
             return (rounds, preparation, model);
         }
@@ -243,33 +276,66 @@ public static class TrainingRun
             var evaluatedRows = evaluate.LongLength - trainingRows;
             var where = foldNumber is { } n ? $" of fold {n}" : "";
             CheckRound(classOfRow, evaluate, trainingRows, evaluatedRows, where);
-            // The trainer sees a cache of its rows, as it would a loaded file: shuffling trainers may shuffle it.
-            var training = ml.Data.Cache(new RowSubset(usable, train));
-            var preparation = FittedPreparation.Fit(plan.Preparation, training, $"the {trainingRows} training rows{where}", cancellationToken);
-            var model = ModelPipeline.Build(ml, trainerContext, preparation, _label, _settings, spec.Seed).Fit(training);
+            // A view of the cached rows, not a second copy of them: the trainers that read in order (trees) get the same
+            // rows in the same order, and those that shuffle read the cache the pipeline puts before them (MultiplePasses).
+            var training = new RowSubset(usable, train);
+            var rowsName = $"the {trainingRows} training rows{where}";
+            var preparation = FittedPreparation.Fit(plan.Preparation, training, rowsName, cancellationToken);
+            var model = FitModel(preparation, training, trainingRows, rowsName);
             cancellationToken.ThrowIfCancellationRequested();
             return new Round(new RowSubset(usable, evaluate), trainingRows, evaluatedRows, preparation, model);
         }
 
-        private EvaluationReport Evaluate(IReadOnlyList<Round> rounds)
+        /// <param name="rowsName">How to name the rows in an error, for example "the 8 training rows".</param>
+        private ITransformer FitModel(FittedPreparation preparation, IDataView rows, long rowCount, string rowsName)
         {
-            var scores = new List<FoldScore>();
-            var importance = new List<Dictionary<string, List<double>>>();
+            try
+            {
+                return ModelPipeline.Build(ml, trainerContext, preparation, _label, _settings, spec.Seed).Fit(rows);
+            }
+            catch (Exception exception) when (TrainerFailures.NoUsefulSplit(_settings, exception))
+            {
+                throw TrainerFailures.NoUsefulSplitError(_settings, _label?.Source.Name, rowCount, rowsName, exception);
+            }
+        }
+
+        /// <summary>Scores a round's evaluated rows once, keeping the prediction columns in memory, and computes its metrics.</summary>
+        private ScoredRound Score(Round round)
+        {
+            var transformed = round.Model.Transform(round.Evaluated);
+            string[] predictionColumns = [.. new[] { DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel, DefaultColumnNames.Probability }
+                .Where(name => transformed.Schema.GetColumnOrNull(name) is not null)];
+            // The evaluator's pass fills the cache (prediction columns with it); the predictions file reads them back.
+            var scored = ml.Data.Cache(transformed, predictionColumns);
+            return new ScoredRound(scored, ModelEvaluation.Evaluate(ml, scored, spec.Task, _label, Calibrated));
+        }
+
+        private EvaluationReport Report(IReadOnlyList<Round> rounds, IReadOnlyList<ScoredRound> scored)
+        {
             var importanceMetric = _evaluation.FeatureImportance ? PermutationImportance.MetricFor(spec.Task) : null;
             var featureColumns = plan.Preparation.Features.Select(f => f.Column).ToArray();
-            foreach (var round in rounds)
-            {
-                var score = ModelEvaluation.Evaluate(ml, round.Model.Transform(round.Evaluated), spec.Task, _label, Calibrated);
-                scores.Add(score);
-                if (importanceMetric is not null)
-                    importance.Add(PermutationImportance.Measure(ml, round.Model, round.Evaluated, score.Metrics[importanceMetric], featureColumns,
-                        spec.Task, _label!, Calibrated, _evaluation.PermutationCount, spec.Seed, cancellationToken));
-            }
+            List<Dictionary<string, List<double>>> importance = importanceMetric is null ? [] : Step(TrainingSteps.FeatureImportance, () => rounds
+                .Select((round, i) => PermutationImportance.Measure(ml, round.Model, round.Evaluated, scored[i].Score.Metrics[importanceMetric], featureColumns,
+                    spec.Task, _label!, Calibrated, _evaluation.PermutationCount, spec.Seed, cancellationToken))
+                .ToList());
             return ModelEvaluation.Report(
                 _evaluation.CrossValidates ? EvaluationMethod.CrossValidation : EvaluationMethod.Holdout,
-                _evaluation.Folds, _evaluation.CrossValidates ? 0 : spec.HoldoutFraction, plan.Stratified, scores,
+                _evaluation.Folds, _evaluation.CrossValidates ? 0 : spec.HoldoutFraction, plan.Stratified, [.. scored.Select(s => s.Score)],
                 [.. rounds.Select(r => (r.TrainingRows, r.EvaluatedRows))], _label?.Classes ?? [],
                 importanceMetric, importanceMetric is null ? [] : PermutationImportance.Summarize(featureColumns, importance));
+        }
+
+        /// <summary>
+        /// Writes predictions.csv from the scored rows: the evaluated rows' columns come from memory where the model reads
+        /// them, the others (identifiers, dates) from the file again, so they are never held for every row.
+        /// </summary>
+        private TrainingArtifact WritePredictions(SplitRows split, IReadOnlyList<ScoredRound> scored)
+        {
+            IDataView Evaluated(IDataView rows) => split.HeldOut is { } heldOut ? new RowSubset(rows, heldOut) : rows;
+            using var stream = new HashingFileStream(Path.Combine(outputDirectory, PredictionsFileName));
+            PredictionsCsv.Write(Evaluated(split.Usable), ModelColumns().ToHashSet(StringComparer.Ordinal), Evaluated(split.Streamed),
+                [.. scored.Select(s => s.Scored)], split.Folds, data.Columns, spec.Task, _label, Calibrated, stream, cancellationToken);
+            return stream.Complete();
         }
 
         /// <summary>A feature with no value in any usable row is a mistake in the data or the spec: say so before any fitting.</summary>

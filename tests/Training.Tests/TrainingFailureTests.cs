@@ -148,6 +148,37 @@ public sealed class TrainingFailureTests : IDisposable
         Assert.Contains("too few", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task LightGBM_binary_without_a_possible_split_is_a_data_error_that_says_what_to_change()
+    {
+        // 10 rows, of which 8 train: LightGBM's default minimum of 20 rows per leaf allows no split, so its binary trees
+        // are single leaves, which ML.NET cannot turn into a model (it throws an ArgumentNullException of its own).
+        var data = SampleData.Write(_temp.Path, "few.csv", [new("x", ColumnKind.Numeric), new("two", ColumnKind.Categorical)],
+            Enumerable.Range(0, 10).Select(i => $"{i},{(i % 2 == 0 ? "even" : "odd")}"));
+
+        var error = await Assert.ThrowsAsync<TrainingDataException>(() => Run(data, TrainingTask.BinaryClassification, "two"));
+
+        Assert.Equal("two", error.Column);
+        Assert.Contains("LightGBM found no useful split in the 8 training rows", error.Message, StringComparison.Ordinal);
+        Assert.Contains("lower minimum_example_count_per_leaf", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LightGBM_on_few_rows_trains_once_a_leaf_may_hold_fewer_rows()
+    {
+        var data = SampleData.Write(_temp.Path, "few.csv", [new("x", ColumnKind.Numeric), new("two", ColumnKind.Categorical)],
+            Enumerable.Range(0, 10).Select(i => $"{i},{(i < 5 ? "low" : "high")}"));
+
+        var result = await TrainingRun.ExecuteAsync(data, new TrainingSpec
+        {
+            Task = TrainingTask.BinaryClassification, LabelColumn = "two", Trainer = "lightgbm", Seed = 3,
+            Hyperparameters = new Dictionary<string, string> { ["minimum_example_count_per_leaf"] = "2" },
+        }, _temp.File("out"));
+
+        Assert.Equal(8, result.Rows.Training);
+        Assert.True(double.IsFinite(result.Metrics[MetricNames.Accuracy]));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(0.75)]

@@ -25,11 +25,14 @@ internal static class PredictionsCsv
     public const string Probability = "probability";
     public const string Fold = "fold";
 
-    /// <summary>Writes the rows of each part; returns how many.</summary>
-    /// <param name="parts">The scored evaluation rows: one view for a holdout, one per fold for a cross-validation.</param>
+    /// <summary>Writes the evaluated rows with their predictions; returns how many.</summary>
+    /// <param name="cachedRows">The evaluated rows in file order, as held in memory: the source of <paramref name="cachedColumns"/>.</param>
+    /// <param name="cachedColumns">The data set's columns held in memory (those the model reads).</param>
+    /// <param name="streamedRows">The same rows read from the file: the source of the other columns, opened only when there are any.</param>
+    /// <param name="parts">The scored evaluation rows, each in file order: one view for a holdout, one per fold for a cross-validation.</param>
     /// <param name="foldOfRow">Cross-validation: the fold of each row in file order, which says which part it comes from; null for a holdout.</param>
     public static long Write(
-        IReadOnlyList<IDataView> parts, int[]? foldOfRow, IReadOnlyList<DatasetColumn> columns, TrainingTask task, LabelColumn? label,
+        IDataView cachedRows, IReadOnlySet<string> cachedColumns, IDataView streamedRows, IReadOnlyList<IDataView> parts, int[]? foldOfRow, IReadOnlyList<DatasetColumn> columns, TrainingTask task, LabelColumn? label,
         bool withProbability, Stream output, CancellationToken cancellationToken)
     {
         using var writer = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024, leaveOpen: true) { NewLine = "\n" };
@@ -49,59 +52,108 @@ internal static class PredictionsCsv
         if (foldOfRow is not null) line.Append(CsvFormat.Separator).Append(Fold);
         writer.WriteLine(line);
 
-        var readers = parts.Select(part => new PartReader(part, columns, task, label, withProbability)).ToArray();
+        using var data = new DataRows(cachedRows, cachedColumns, streamedRows, columns);
+        var predictions = parts.Select(part => PredictionReader(part, task, label, withProbability)).ToArray();
         try
         {
-            long rows = 0;
-            void WriteRow(PartReader reader, int? fold)
+            long count = 0;
+            void WriteRow(int part, int? fold)
             {
-                if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                if (!predictions[part].MoveNext())
+                    throw new InvalidOperationException($"{(fold is null ? "The holdout" : $"Fold {part + 1}")} has fewer scored rows than the split assigned it.");
+                if ((++count & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
                 line.Clear();
-                reader.Append(line);
+                data.Append(line);
+                line.Append(CsvFormat.Separator);
+                predictions[part].Append(line);
                 if (fold is { } f) line.Append(CsvFormat.Separator).Append((f + 1).ToString(CultureInfo.InvariantCulture));
                 writer.WriteLine(line);
             }
 
             if (foldOfRow is null)
             {
-                while (readers[0].MoveNext()) WriteRow(readers[0], null);
-                return rows;
+                while (data.MoveNext()) WriteRow(0, null);
             }
-            // Each fold's rows come in file order from its own view: interleave them back into file order.
-            foreach (var fold in foldOfRow)
+            else
             {
-                if (!readers[fold].MoveNext())
-                    throw new InvalidOperationException($"Fold {fold + 1} has fewer scored rows than the split assigned it.");
-                WriteRow(readers[fold], fold);
+                // Each fold's scored rows come in file order from its own view: interleave them back into file order.
+                foreach (var fold in foldOfRow)
+                {
+                    if (!data.MoveNext())
+                        throw new InvalidOperationException("The evaluated rows end before the split's folds do.");
+                    WriteRow(fold, fold);
+                }
             }
-            return rows;
+            // A scored row left over means the two sides disagree on the rows.
+            if (predictions.Any(p => p.MoveNext()))
+                throw new InvalidOperationException("There are more scored rows than evaluated rows.");
+            return count;
         }
         finally
         {
-            foreach (var reader in readers) reader.Dispose();
+            foreach (var reader in predictions) reader.Dispose();
         }
     }
 
-    /// <summary>A cursor over one scored view with a writer for each field of a row.</summary>
-    private sealed class PartReader : IDisposable
+    /// <summary>The data set's columns of the evaluated rows, in order, from the cached rows and (for the others) the streamed ones.</summary>
+    private sealed class DataRows : IDisposable
+    {
+        private readonly DataViewRowCursor _cached;
+        private readonly DataViewRowCursor? _streamed;
+        private readonly Action<StringBuilder>[] _fields;
+
+        public DataRows(IDataView cachedRows, IReadOnlySet<string> cachedColumns, IDataView streamedRows, IReadOnlyList<DatasetColumn> columns)
+        {
+            bool IsCached(DatasetColumn column) => cachedColumns.Contains(column.Name);
+            _cached = cachedRows.GetRowCursor([.. columns.Where(IsCached).Select(c => cachedRows.Schema[c.Name])]);
+            if (!columns.All(IsCached))
+                _streamed = streamedRows.GetRowCursor([.. columns.Where(c => !IsCached(c)).Select(c => streamedRows.Schema[c.Name])]);
+            _fields = [.. columns.Select(c => IsCached(c) ? FieldWriter(_cached, cachedRows.Schema[c.Name]) : FieldWriter(_streamed!, streamedRows.Schema[c.Name]))];
+        }
+
+        public bool MoveNext()
+        {
+            var more = _cached.MoveNext();
+            if (_streamed is not null && _streamed.MoveNext() != more)
+                throw new InvalidOperationException("The rows read from the file differ in number from the rows held in memory.");
+            return more;
+        }
+
+        public void Append(StringBuilder line)
+        {
+            for (var i = 0; i < _fields.Length; i++)
+            {
+                if (i > 0) line.Append(CsvFormat.Separator);
+                _fields[i](line);
+            }
+        }
+
+        public void Dispose()
+        {
+            _cached.Dispose();
+            _streamed?.Dispose();
+        }
+    }
+
+    /// <summary>The prediction fields of a scored view: the prediction, then the probability when asked for.</summary>
+    private static RowReader PredictionReader(IDataView scored, TrainingTask task, LabelColumn? label, bool withProbability)
+    {
+        var schema = scored.Schema;
+        var prediction = schema[task == TrainingTask.Regression ? DefaultColumnNames.Score : DefaultColumnNames.PredictedLabel];
+        return new RowReader(scored, withProbability ? [prediction, schema[DefaultColumnNames.Probability]] : [prediction],
+            (cursor, column) => column.Index == prediction.Index ? PredictionWriter(cursor, column, task, label) : FieldWriter(cursor, column));
+    }
+
+    /// <summary>A cursor over some columns of a view with a writer for each of its fields, separated by commas.</summary>
+    private sealed class RowReader : IDisposable
     {
         private readonly DataViewRowCursor _cursor;
         private readonly Action<StringBuilder>[] _fields;
 
-        public PartReader(IDataView scored, IReadOnlyList<DatasetColumn> columns, TrainingTask task, LabelColumn? label, bool withProbability)
+        public RowReader(IDataView view, DataViewSchema.Column[] columns, Func<DataViewRowCursor, DataViewSchema.Column, Action<StringBuilder>>? writer = null)
         {
-            var schema = scored.Schema;
-            // A transform that replaces a column hides it and inserts its output right after it, so the
-            // first column of a name is always the data set's own.
-            var dataColumns = columns.Select(column => schema.First(c => c.Name == column.Name)).ToArray();
-            var predictionColumn = schema[task == TrainingTask.Regression ? DefaultColumnNames.Score : DefaultColumnNames.PredictedLabel];
-            var needed = dataColumns.Append(predictionColumn).ToList();
-            if (withProbability) needed.Add(schema[DefaultColumnNames.Probability]);
-            _cursor = scored.GetRowCursor(needed);
-            var fields = dataColumns.Select(column => FieldWriter(_cursor, column)).ToList();
-            fields.Add(PredictionWriter(_cursor, predictionColumn, task, label));
-            if (withProbability) fields.Add(FieldWriter(_cursor, schema[DefaultColumnNames.Probability]));
-            _fields = [.. fields];
+            _cursor = view.GetRowCursor(columns);
+            _fields = [.. columns.Select(column => (writer ?? FieldWriter)(_cursor, column))];
         }
 
         public bool MoveNext() => _cursor.MoveNext();

@@ -48,19 +48,28 @@ public static class OnnxExport
         var input = loader.Load(new MultiFileSource(null));
         model = WithoutLabelConversion(model, input.Schema);
 
-        if (Unsupported(ml, model, input) is { } reason)
-            return new OnnxExportResult(null, reason);
-        try
+        // A fill by an expression always ends in a reason; the prefix search names it (or a stage before it that fails).
+        if (Stages(model).Any(stage => stage is ExpressionTransformer))
+            return new OnnxExportResult(null, Unsupported(ml, model, input));
+        // Convert the whole chain at once; only when that fails, look for the stage to blame (a conversion per prefix).
+        Exception failure;
+        using (var output = new HashingFileStream(onnxPath))
         {
-            using var output = new HashingFileStream(onnxPath);
-            ml.Model.ConvertToOnnx(model, input, output);
-            return new OnnxExportResult(output.Complete(), null);
+            try
+            {
+                ml.Model.ConvertToOnnx(model, input, output);
+                return new OnnxExportResult(output.Complete(), null);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                failure = exception;
+            }
         }
-        catch
-        {
-            File.Delete(onnxPath);
-            throw;
-        }
+        File.Delete(onnxPath);
+        if (Unsupported(ml, model, input) is { } unsupported)
+            return new OnnxExportResult(null, unsupported);
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        throw failure;
     }
 
     /// <summary>
@@ -87,13 +96,15 @@ public static class OnnxExport
         return new TransformerChain<ITransformer>([.. kept]);
     }
 
+    private static ITransformer[] Stages(ITransformer model) => model is TransformerChain<ITransformer> chain ? [.. chain] : [model];
+
     /// <summary>
     /// The first stage the converter cannot translate, found by converting ever longer prefixes of the chain
     /// (the converter itself reports only that something failed); null when every stage converts.
     /// </summary>
     private static string? Unsupported(MLContext ml, ITransformer model, IDataView input)
     {
-        var stages = model is TransformerChain<ITransformer> chain ? chain.ToArray() : [model];
+        var stages = Stages(model);
         for (var i = 0; i < stages.Length; i++)
         {
             if (stages[i] is ExpressionTransformer)
