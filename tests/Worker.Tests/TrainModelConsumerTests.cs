@@ -97,6 +97,22 @@ public sealed class TrainModelConsumerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LightGBM_on_too_few_rows_to_split_fails_permanently_saying_what_to_change()
+    {
+        var rows = string.Concat(Enumerable.Range(0, 10).Select(i => $"{i},{(i % 2 == 0 ? "even" : "odd")}\n"));
+        var dataset = _worker.Store.Data.Add("default", "few.csv", System.Text.Encoding.UTF8.GetBytes("x,parity\n" + rows),
+            ("x", ColumnType.Numeric), ("parity", ColumnType.Categorical));
+        var job = WorkerUnderTest.Job(dataset, label: "parity") with { Task = "binary_classification", Hyperparameters = new Dictionary<string, string>() };
+
+        var events = await _worker.TrainAsync(job);
+
+        var failed = Assert.IsType<TrainingJobFailed>(events[^1]);
+        Assert.True(failed.Permanent);
+        Assert.StartsWith("LightGBM found no useful split in the 8 training rows", failed.Reason, StringComparison.Ordinal);
+        Assert.Empty(_worker.Store.Data.Registrations);
+    }
+
+    [Fact]
     public async Task Preparation_and_cross_validation_choices_reach_the_run_and_are_recorded_with_the_version()
     {
         var job = WorkerUnderTest.Job(_worker.AddPenguins()) with

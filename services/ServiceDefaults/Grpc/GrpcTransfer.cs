@@ -4,13 +4,14 @@ namespace Platform.ServiceDefaults.Grpc;
 
 /// <summary>
 /// HTTP/2 settings for the platform's large gRPC streams (data set and model artifact uploads and downloads), shared
-/// by every host's Kestrel and every internal gRPC client, so bytes move at disk speed with bounded memory.
+/// by every host's Kestrel and every internal gRPC client, so flow control does not hold the bytes back and memory
+/// stays bounded.
 /// </summary>
 /// <remarks>
 /// HTTP/2 lets a sender run ahead of the receiver only by the receiver's flow-control window. The defaults (Kestrel:
-/// 768 KiB per stream; .NET's client: 64 KiB, grown slowly) are smaller than one 1 MiB chunk, so a sender stalled
-/// for a WINDOW_UPDATE after every chunk while the receiver sat idle. With these windows a sender stays several chunks
-/// ahead; a receiver buffers at most one window per stream, whatever the size of the file.
+/// 768 KiB per stream; .NET's client: 64 KiB, grown slowly) are smaller than one 1 MiB chunk, so a sender could wait
+/// for a WINDOW_UPDATE within every chunk. With these windows a sender stays several chunks ahead; a receiver buffers
+/// at most one window per stream, whatever the size of the file. See docs/registry.md, Performance.
 /// </remarks>
 public static class GrpcTransfer
 {

@@ -23,3 +23,14 @@ public static class JobStages
         _ => Saving,
     };
 }
+
+/// <summary>The steps of an attempt whose durations the worker logs (with the training run's own, <see cref="TrainingSteps"/>).</summary>
+public static class AttemptSteps
+{
+    public const string Download = "download";
+    public const string Train = "training_run";
+    public const string ModelCard = "model_card";
+    public const string OnnxExport = "onnx_export";
+    public const string ConfirmCommit = "confirm_commit";
+    public const string Register = "register";
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using MassTransit;
@@ -44,24 +45,33 @@ public sealed class TrainingAttempt(
             scratch.Create();
             var spec = job.ToTrainingSpec();
 
+            var steps = new List<StepTiming>();
             progress.Report(JobStages.Downloading, 0, $"Downloading data set {job.DatasetId}");
-            var data = await downloader.DownloadAsync(job.TenantId, job.DatasetId, Path.Combine(scratch.FullName, "dataset"),
-                fraction => progress.Report(JobStages.Downloading, fraction, "Downloading"), cancellationToken);
+            var data = await TimedAsync(steps, AttemptSteps.Download, () => downloader.DownloadAsync(job.TenantId, job.DatasetId, Path.Combine(scratch.FullName, "dataset"),
+                fraction => progress.Report(JobStages.Downloading, fraction, "Downloading"), cancellationToken));
 
-            var result = await TrainingRun.ExecuteAsync(data.File, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken);
-            var card = await modelCard.WriteAsync(job, data, spec, result, Path.Combine(scratch.FullName, "card"), cancellationToken);
+            var result = await TimedAsync(steps, AttemptSteps.Train, () =>
+                TrainingRun.ExecuteAsync(data.File, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken));
+            // The card and the ONNX export both only read the run's artifacts: draw one while the other converts.
+            var cardStep = TimedAsync(steps, AttemptSteps.ModelCard, () =>
+                modelCard.WriteAsync(job, data, spec, result, Path.Combine(scratch.FullName, "card"), cancellationToken));
             // An extra artifact when the converter supports the pipeline; otherwise the version records why not.
-            var onnx = await Task.Run(() => OnnxExport.Export(result.Model.Path, Path.Combine(scratch.FullName, OnnxExport.FileName)), cancellationToken);
+            var onnxStep = Task.Run(() => Timed(steps, AttemptSteps.OnnxExport, () => OnnxExport.Export(result.Model.Path, Path.Combine(scratch.FullName, OnnxExport.FileName))), cancellationToken);
+            await Task.WhenAll(cardStep, onnxStep);
+            var (card, onnx) = (await cardStep, await onnxStep);
 
             // A cancelled, timed-out or superseded attempt must not register a model: ask first.
-            await attempt.ConfirmCommitAsync();
+            await TimedAsync(steps, AttemptSteps.ConfirmCommit, async () => { await attempt.ConfirmCommitAsync(); return true; });
             progress.Report(JobStages.Uploading, 0, "Registering the model version");
-            var version = await registrar.RegisterAsync(job, data.Dataset.Sha256, result, onnx,
-                fraction => progress.Report(JobStages.Uploading, fraction, "Uploading artifacts"), cancellationToken, card);
+            var version = await TimedAsync(steps, AttemptSteps.Register, () => registrar.RegisterAsync(job, data.Dataset.Sha256, result, onnx,
+                fraction => progress.Report(JobStages.Uploading, fraction, "Uploading artifacts"), cancellationToken, card));
             await progress.DisposeAsync(); // progress events go out before the terminal one
 
             logger.LogInformation("Job {JobId} attempt {Attempt} registered {Model} version {Version}",
                 job.JobId, job.Attempt, version.ModelName, version.Version);
+            // Where the attempt's time went, for whoever tunes the worker: its own steps, then the training run's.
+            logger.LogInformation("Job {JobId} attempt {Attempt} steps: {Steps}; training run: {RunSteps}",
+                job.JobId, job.Attempt, StepTiming.Describe(steps), StepTiming.Describe(result.Timings.Steps));
             await publisher.Publish(new TrainingJobCompleted
             {
                 JobId = job.JobId,
@@ -91,6 +101,23 @@ public sealed class TrainingAttempt(
             await progress.DisposeAsync();
             DeleteScratch(scratch);
         }
+    }
+
+    /// <summary>Runs one step of the attempt and records how long it took (steps may run concurrently).</summary>
+    private static async Task<T> TimedAsync<T>(List<StepTiming> steps, string name, Func<Task<T>> step)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await step();
+        lock (steps) steps.Add(new StepTiming(name, Stopwatch.GetElapsedTime(started)));
+        return result;
+    }
+
+    private static T Timed<T>(List<StepTiming> steps, string name, Func<T> step)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = step();
+        lock (steps) steps.Add(new StepTiming(name, Stopwatch.GetElapsedTime(started)));
+        return result;
     }
 
     /// <summary>Failures that the same job would hit again on any worker.</summary>
