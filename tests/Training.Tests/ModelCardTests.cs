@@ -107,6 +107,7 @@ public sealed partial class ModelCardTests : IDisposable
         var card = ModelCardWriter.Build(subject);
 
         Assert.Contains("### Residuals", card.Markdown, StringComparison.Ordinal);
+        Assert.Matches(@"each of the \d+ evaluated rows", card.Markdown); // few rows: every one is drawn
         Assert.Contains("### Label values", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| 150 | 0 | 0.1 |", card.Markdown, StringComparison.Ordinal); // rows, missing, min of petal_width
         Assert.DoesNotContain("### Confusion matrix", card.Markdown, StringComparison.Ordinal);

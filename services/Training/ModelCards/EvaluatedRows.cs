@@ -65,7 +65,7 @@ internal sealed class EvaluatedRows
             MissingRealsAsNaNs = true,
         }).Load(path);
 
-        var actualText = ReadText(view, "Actual");
+        var actualText = regression ? [] : ReadText(view, "Actual");
         var predictedText = regression ? [] : ReadText(view, "Predicted");
         var predictedValues = regression ? ReadSingles(view, "Predicted") : [];
         var actualValues = regression ? ReadSingles(view, "Actual") : [];

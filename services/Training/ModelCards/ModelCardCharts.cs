@@ -64,11 +64,22 @@ internal static class ModelCardCharts
         return Png(plot);
     }
 
-    /// <summary>Residual (actual − predicted) against the predicted value, with the zero line.</summary>
+    /// <summary>At most this many points in the residual plot: more add drawing time, not information.</summary>
+    public const int MaxResidualPoints = 5_000;
+
+    /// <summary>
+    /// Every how many rows the residual plot draws one: 1 up to <see cref="MaxResidualPoints"/> rows, then a fixed
+    /// stride (deterministic, so the same evaluation draws the same picture).
+    /// </summary>
+    public static int ResidualStride(int rows) => Math.Max(1, (rows + MaxResidualPoints - 1) / MaxResidualPoints);
+
+    /// <summary>Residual (actual − predicted) against the predicted value, with the zero line; every <see cref="ResidualStride"/>-th row.</summary>
     public static byte[] Residuals(IReadOnlyList<double> predicted, IReadOnlyList<double> actual)
     {
         var plot = NewPlot("Residuals", "Predicted value", "Actual − predicted");
-        var keep = Enumerable.Range(0, predicted.Count).Where(i => double.IsFinite(predicted[i]) && double.IsFinite(actual[i])).ToArray();
+        var stride = ResidualStride(predicted.Count);
+        var keep = Enumerable.Range(0, (predicted.Count + stride - 1) / stride).Select(i => i * stride)
+            .Where(i => double.IsFinite(predicted[i]) && double.IsFinite(actual[i])).ToArray();
         var points = plot.Add.ScatterPoints(keep.Select(i => predicted[i]).ToArray(), keep.Select(i => actual[i] - predicted[i]).ToArray(), Colors.SteelBlue.WithAlpha(0.6));
         points.MarkerSize = 4;
         var zero = plot.Add.HorizontalLine(0);

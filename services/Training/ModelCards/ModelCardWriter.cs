@@ -163,7 +163,10 @@ public static class ModelCardWriter
             card.SubHeading("Residuals");
             images.Add(new(ResidualsImage, ModelCardCharts.Residuals(rows!.PredictedValues, rows.ActualValues)));
             card.Image("Residual plot", ResidualsImage);
-            card.Line($"Actual minus predicted value of each of the {Invariant(rows.Count)} evaluated rows, against the prediction.");
+            var stride = ModelCardCharts.ResidualStride(rows.Count);
+            card.Line(stride == 1
+                ? $"Actual minus predicted value of each of the {Invariant(rows.Count)} evaluated rows, against the prediction."
+                : $"Actual minus predicted value against the prediction, for every {Invariant(stride)}th of the {Invariant(rows.Count)} evaluated rows (at most {Invariant(ModelCardCharts.MaxResidualPoints)} points are drawn).");
         }
 
         // Feature importance
