@@ -26,7 +26,15 @@ public sealed class JobTracker(
     /// Applies <paramref name="change"/> (which returns false when it changes nothing) to the job.
     /// Returns whether the job changed. A change for an unknown job is logged and dropped.
     /// </summary>
-    public async Task<bool> ApplyAsync(Guid jobId, string report, Func<TrainingJob, bool> change, CancellationToken cancellationToken)
+    public async Task<bool> ApplyAsync(Guid jobId, string report, Func<TrainingJob, bool> change, CancellationToken cancellationToken) =>
+        await ApplyAndReadAsync(jobId, report, change, cancellationToken) is { Changed: true };
+
+    /// <summary>
+    /// As <see cref="ApplyAsync"/>, and returns the job as it was committed (or, when the change changed nothing, as it was
+    /// read under the row lock), or null for an unknown job: a caller that answers from the job's state needs no second read.
+    /// </summary>
+    public async Task<(TrainingJob? Job, bool Changed)> ApplyAndReadAsync(
+        Guid jobId, string report, Func<TrainingJob, bool> change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
         var strategy = db.Database.CreateExecutionStrategy();
@@ -48,20 +56,20 @@ public sealed class JobTracker(
             if (applied is null)
             {
                 logger.LogWarning("Dropped {Report} for unknown job {JobId}", report, jobId);
-                return false;
+                return (null, false);
             }
             var job = applied.Job;
             if (!applied.Changed)
             {
                 logger.LogDebug("Ignored {Report} for job {JobId} (state {State}, attempt {Attempt}): duplicate, stale or too late",
                     report, jobId, job.State, job.Attempt);
-                return false;
+                return (job, false);
             }
 
             notifier.Notify(jobId);
             if (applied.HeldSlot && !job.HoldsSlot) dispatch.Wake();
             if (applied.State != job.State || applied.Attempt != job.Attempt) await PublishChangeAsync(job, cancellationToken);
-            return true;
+            return (job, true);
         }
     }
 

@@ -93,7 +93,6 @@ public sealed class WorkerHeartbeatConsumer(
 /// </summary>
 public sealed class CommitAttemptConsumer(
     JobTracker tracker,
-    SchedulerDbContext db,
     TimeProvider time,
     IOptions<SchedulerOptions> options) : IConsumer<CommitAttempt>
 {
@@ -101,11 +100,10 @@ public sealed class CommitAttemptConsumer(
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Message;
-        await tracker.ApplyAsync(request.JobId, nameof(CommitAttempt),
+        // Decided on the row as the grant left it under its lock (a duplicate request sees the earlier grant there):
+        // no second read of the job.
+        var (job, _) = await tracker.ApplyAndReadAsync(request.JobId, nameof(CommitAttempt),
             job => job.GrantCommit(request.Attempt, request.Worker, time.GetUtcNow(), options.Value.LeaseDuration), context.CancellationToken);
-
-        db.ChangeTracker.Clear();
-        var job = await db.TrainingJobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == request.JobId, context.CancellationToken);
         var decision = job switch
         {
             null => new CommitDecision(request.JobId, request.Attempt, false, "unknown job"),
