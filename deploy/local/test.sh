@@ -101,6 +101,23 @@ for trx in "$results_dir"/*.trx; do
   projects=$((projects + 1))
 done
 
+# Name every failed test and the first line of its message last, where a truncated CI log still shows them.
+if (( failed > 0 )); then
+  echo
+  echo "failed tests:"
+  for trx in "$results_dir"/*.trx; do
+    python3 - "$trx" <<'PY' || grep -o 'testName="[^"]*"[^>]*outcome="Failed"' "$trx" | sed 's/^/  /' || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") not in ("Failed", "Error", "Timeout", "Aborted"):
+        continue
+    message = (r.findtext(".//t:ErrorInfo/t:Message", default="", namespaces=ns).strip().splitlines() or [""])[0]
+    print(f"  {r.get('testName')}: {message[:300]}")
+PY
+  done
+fi
+
 echo
 if (( test_status != 0 && failed == 0 )); then
   # dotnet test failed without a failing test in a TRX: a crashed or hung test host, or a bad filter.
