@@ -31,6 +31,9 @@ public static class MessagingExtensions
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
+            // MassTransit 8.4+ reports usage to masstransit.io after start. A platform that holds people's models and
+            // data sends nothing to third parties on its own (and clusters without egress logged a failed lookup).
+            bus.DisableUsageTelemetry();
             foreach (var add in services) add(bus);
 
             if (transport == MessagingTransport.InMemory)
