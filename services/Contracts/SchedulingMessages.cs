@@ -23,7 +23,11 @@ public sealed record WorkerHeartbeat
     public required DateTimeOffset At { get; init; }
 }
 
-/// <summary>An attempt the worker must stop, with why: "cancelled", "timed_out" or "superseded".</summary>
+/// <summary>
+/// An attempt the worker must stop, with why: "cancelled", "timed_out" or "superseded". Listed in a heartbeat's answer,
+/// and also published by the scheduler the moment it cancels or times out a dispatched job: every worker hears it on a
+/// queue of its own and stops the attempt if it runs it, without waiting for its next heartbeat (which stays the fallback).
+/// </summary>
 public sealed record AttemptToStop(Guid JobId, int Attempt, string Reason);
 
 /// <summary>The scheduler's answer to a <see cref="WorkerHeartbeat"/>.</summary>

@@ -47,11 +47,15 @@ public static class WorkerExtensions
         return builder;
     }
 
-    /// <summary>The <see cref="TrainModelConsumer"/>, on the <c>train-model</c> queue all workers compete on.</summary>
+    /// <summary>
+    /// The <see cref="TrainModelConsumer"/>, on the <c>train-model</c> queue all workers compete on, and the
+    /// <see cref="AttemptToStopConsumer"/>, on a queue of this worker's own.
+    /// </summary>
     public static IBusRegistrationConfigurator AddWorkerConsumers(this IBusRegistrationConfigurator bus)
     {
         ArgumentNullException.ThrowIfNull(bus);
         bus.AddConsumer<TrainModelConsumer, TrainModelConsumerDefinition>();
+        bus.AddConsumer<AttemptToStopConsumer, AttemptToStopConsumerDefinition>();
         return bus;
     }
 }

@@ -251,6 +251,7 @@ public sealed class SchedulingTests
         var timedOut = await host.GetAsync(job.Id);
         Assert.Equal(JobState.TimedOut, timedOut.State);
         Assert.Contains("50 s", timedOut.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(new AttemptToStop(id, 1, "timed_out"), Assert.Single(host.PublishedOf<AttemptToStop>()));
         var stop = Assert.Single((await host.HeartbeatAsync(SchedulerTestHost.WorkerName, 1, running)).Stop);
         Assert.Equal((id, 1, "timed_out"), (stop.JobId, stop.Attempt, stop.Reason));
         Assert.False((await host.AskToCommitAsync(id, 1)).Allowed);
@@ -267,6 +268,8 @@ public sealed class SchedulingTests
         var cancelled = await host.CancelAsync(job.Id, reason: "wrong data set");
 
         Assert.Equal(JobState.Cancelled, cancelled.State);
+        // Told at once (published to every worker) and again in the worker's next heartbeat answer.
+        Assert.Equal(new AttemptToStop(id, 1, "cancelled"), Assert.Single(host.PublishedOf<AttemptToStop>()));
         var stop = Assert.Single((await host.HeartbeatAsync(SchedulerTestHost.WorkerName, 1, [new RunningAttempt(id, 1, "training", 0.5)])).Stop);
         Assert.Equal("cancelled", stop.Reason);
         var refused = await host.AskToCommitAsync(id, 1);
@@ -292,6 +295,7 @@ public sealed class SchedulingTests
         Assert.Equal(JobState.Cancelled, again.State);
         Assert.Equal(2, await host.QueryAsync(db => db.JobEvents.CountAsync(e => e.JobId == Guid.Parse(waiting.Id))));
         Assert.Empty(host.DispatchesOf(waiting.Id));
+        Assert.Empty(host.PublishedOf<AttemptToStop>()); // no worker runs it
     }
 
     [Fact]

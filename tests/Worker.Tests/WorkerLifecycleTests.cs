@@ -103,7 +103,25 @@ public sealed class WorkerLifecycleTests
     }
 
     [Fact]
-    public async Task A_stop_order_cancels_the_attempt_mid_training_and_nothing_is_registered()
+    public Task A_stop_order_in_the_heartbeat_answer_cancels_the_attempt_mid_training_and_nothing_is_registered() =>
+        StopMidTrainingAsync(async (worker, job) =>
+        {
+            worker.Scheduler.StopOrders[(job.JobId, job.Attempt)] = "cancelled";
+            await worker.Heartbeat.BeatAsync(CancellationToken.None);
+        });
+
+    [Fact]
+    public Task A_published_stop_cancels_the_attempt_mid_training_without_a_heartbeat_and_nothing_is_registered() =>
+        StopMidTrainingAsync(async (worker, job) =>
+        {
+            // A stop for another attempt of the same job is not this one's.
+            await worker.Harness.Bus.Publish(new AttemptToStop(job.JobId, job.Attempt + 1, "cancelled"));
+            await worker.Harness.InactivityTask;
+            Assert.Single(worker.Runner.Running);
+            await worker.Harness.Bus.Publish(new AttemptToStop(job.JobId, job.Attempt, "cancelled"));
+        });
+
+    private static async Task StopMidTrainingAsync(Func<WorkerUnderTest, TrainModel, Task> stop)
     {
         await using var worker = await WorkerUnderTest.StartAsync();
         var dataset = worker.Store.Data.Add("default", "wide.csv", SyntheticRegressionCsv(rows: 20_000),
@@ -116,8 +134,7 @@ public sealed class WorkerLifecycleTests
 
         await worker.Harness.Bus.Publish(job);
         await WaitUntilAsync(() => worker.Runner.Running.Any(a => a.Latest.Stage == "training"));
-        worker.Scheduler.StopOrders[(job.JobId, job.Attempt)] = "cancelled";
-        await worker.Heartbeat.BeatAsync(CancellationToken.None);
+        await stop(worker, job);
         await WaitUntilAsync(() => worker.Runner.Running.Count == 0);
         await worker.Harness.InactivityTask;
 

@@ -69,6 +69,8 @@ public sealed class JobTracker(
             notifier.Notify(jobId);
             if (applied.HeldSlot && !job.HoldsSlot) dispatch.Wake();
             if (applied.State != job.State || applied.Attempt != job.Attempt) await PublishChangeAsync(job, cancellationToken);
+            if (applied.HeldSlot && job.State is JobState.Cancelled or JobState.TimedOut)
+                await PublishStopAsync(new AttemptToStop(job.Id, applied.Attempt, job.State == JobState.Cancelled ? "cancelled" : "timed_out"), cancellationToken);
             return (job, true);
         }
     }
@@ -103,6 +105,22 @@ public sealed class JobTracker(
         if (db.Database.IsNpgsql())
             await db.Database.ExecuteSqlAsync($"SELECT 1 FROM training_jobs WHERE id = {jobId} FOR UPDATE", cancellationToken);
         return await db.TrainingJobs.SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Tells the workers at once that a dispatched attempt must stop (cancelled, timed out). Best effort: a lost message
+    /// only means the worker learns it from its next heartbeat's answer.
+    /// </summary>
+    private async Task PublishStopAsync(AttemptToStop stop, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await publisher.Publish(stop, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Could not publish the stop of job {JobId} attempt {Attempt}; the worker's next heartbeat carries it", stop.JobId, stop.Attempt);
+        }
     }
 
     /// <summary>Best effort: the committed rows are the record, the event is a notification for other systems.</summary>
