@@ -35,7 +35,9 @@ namespace Platform.Benchmarks;
 /// real training (LightGBM, 2 trees on 50 rows) and throughput includes it. Baseline: a bare <c>GetJob</c> round trip
 /// to the same process.</item>
 /// </list>
-/// <c>PLATFORM_BENCH_DISPATCH_JOBS</c> sets the number of throughput jobs (default 2000; standalone a tenth).
+/// <c>PLATFORM_BENCH_DISPATCH_JOBS</c> sets the number of throughput jobs (default 2000; standalone a tenth);
+/// <c>PLATFORM_BENCH_DISPATCH_STANDALONE=0</c> skips standalone. The throughput phase on RabbitMQ + PostgreSQL also prints
+/// what it cost the servers per job (<see cref="ServerWork"/>).
 /// </summary>
 public static class DispatchBenchmarks
 {
@@ -51,6 +53,11 @@ public static class DispatchBenchmarks
             results.AddRange(await RabbitMqPostgresAsync(jobs));
         else
             Console.WriteLine($"dispatch: RabbitMQ + PostgreSQL skipped ({PlatformServers.PostgresVariable} not set; `make bench` starts local servers)");
+        if (Environment.GetEnvironmentVariable("PLATFORM_BENCH_DISPATCH_STANDALONE") == "0")
+        {
+            Console.WriteLine("dispatch: standalone skipped (PLATFORM_BENCH_DISPATCH_STANDALONE=0)");
+            return results;
+        }
         try
         {
             results.AddRange(await StandaloneAsync(Math.Max(20, jobs / 10)));
@@ -136,8 +143,12 @@ public static class DispatchBenchmarks
             var latency = await DispatchLatencyAsync(client, dataset.Id);
             await trace.PrintAsync("latency jobs", schedulerDb);
             trace.Clear();
+            var work = await ServerWork.StartAsync([("scheduler", schedulerDb), ("store", storeDb)], servers.Servers.RabbitMqManagementUri, vhost,
+                [("scheduler", scheduler.ProcessId), ("store", store.ProcessId), ("bench", Environment.ProcessId)]);
+            var before = await work.ReadAsync();
             Console.WriteLine($"dispatch ({mode}): {jobs} trivial jobs, {InFlight} submitters");
             var throughput = await ThroughputAsync(client, dataset.Id, jobs);
+            ServerWork.Print("throughput jobs", before, await work.ReadAsync(), jobs);
             await trace.PrintAsync("throughput jobs", schedulerDb);
             if (DispatchTrace.ListensToStateChanges)
             {
