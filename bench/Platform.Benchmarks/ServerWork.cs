@@ -49,17 +49,17 @@ internal sealed class ServerWork
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
         var vhost = Uri.UnescapeDataString(new Uri(amqpVhost).AbsolutePath.TrimStart('/'));
 
-        int backend;
+        int postmaster;
         await using (var connection = new NpgsqlConnection(databases[0].ConnectionString))
         {
             await connection.OpenAsync();
             await using var query = new NpgsqlCommand("select pg_backend_pid()", connection);
-            backend = (int)(await query.ExecuteScalarAsync())!;
-            NpgsqlConnection.ClearPool(connection);
+            // The backend's parent, while the backend still runs.
+            postmaster = ParentOf((int)(await query.ExecuteScalarAsync())!);
         }
         using var nodes = JsonDocument.Parse(await client.GetStringAsync(new Uri("api/nodes", UriKind.Relative)));
         var broker = int.Parse(nodes.RootElement[0].GetProperty("os_pid").GetString()!, CultureInfo.InvariantCulture);
-        return new ServerWork(databases, client, vhost, processes, ParentOf(backend), broker);
+        return new ServerWork(databases, client, vhost, processes, postmaster, broker);
     }
 
     /// <summary>The counters now, after waiting for the servers' statistics to catch up.</summary>
