@@ -45,6 +45,7 @@ public static class SchedulerExtensions
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<JobQueueSnapshot>();
         services.AddSingleton<PendingReasons>();
+        services.AddSingleton<JobChangeQueue>();
         services.AddScoped<JobSubmission>();
         services.AddScoped<JobDispatcher>();
         services.AddScoped<JobTracker>();
