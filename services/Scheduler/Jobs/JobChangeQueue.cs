@@ -38,8 +38,9 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
             lead = !_committing;
             _committing = true;
         }
-        // The first change to find nobody committing starts the loop; it runs until nothing waits any more.
-        if (lead) _ = Task.Run(CommitWaitingAsync);
+        // The first change to find nobody committing starts the loop on its own thread up to the first database call (no
+        // hop through the thread pool for a change on an idle scheduler); the loop runs until nothing waits any more.
+        if (lead) _ = CommitWaitingAsync();
         return pending.Done.Task;
     }
 
