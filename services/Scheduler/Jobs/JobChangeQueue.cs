@@ -38,9 +38,10 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
             lead = !_committing;
             _committing = true;
         }
-        // The first change to find nobody committing starts the loop on its own thread up to the first database call (no
-        // hop through the thread pool for a change on an idle scheduler); the loop runs until nothing waits any more.
-        if (lead) _ = CommitWaitingAsync();
+        // The first change to find nobody committing starts the loop, which runs until nothing waits any more. On the thread
+        // pool, not on the caller's thread: SQLite's driver completes its "async" calls synchronously, so the caller would
+        // run every commit of the loop (and a change that blocks would block its caller) before it got its task back.
+        if (lead) _ = Task.Run(CommitWaitingAsync);
         return pending.Done.Task;
     }
 
