@@ -35,7 +35,9 @@ namespace Platform.Benchmarks;
 /// real training (LightGBM, 2 trees on 50 rows) and throughput includes it. Baseline: a bare <c>GetJob</c> round trip
 /// to the same process.</item>
 /// </list>
-/// <c>PLATFORM_BENCH_DISPATCH_JOBS</c> sets the number of throughput jobs (default 2000; standalone a tenth).
+/// <c>PLATFORM_BENCH_DISPATCH_JOBS</c> sets the number of throughput jobs (default 2000; standalone a tenth);
+/// <c>PLATFORM_BENCH_DISPATCH_STANDALONE=0</c> skips standalone. The throughput phase on RabbitMQ + PostgreSQL also prints
+/// what it cost the servers per job (<see cref="ServerWork"/>).
 /// </summary>
 public static class DispatchBenchmarks
 {
@@ -51,6 +53,11 @@ public static class DispatchBenchmarks
             results.AddRange(await RabbitMqPostgresAsync(jobs));
         else
             Console.WriteLine($"dispatch: RabbitMQ + PostgreSQL skipped ({PlatformServers.PostgresVariable} not set; `make bench` starts local servers)");
+        if (Environment.GetEnvironmentVariable("PLATFORM_BENCH_DISPATCH_STANDALONE") == "0")
+        {
+            Console.WriteLine("dispatch: standalone skipped (PLATFORM_BENCH_DISPATCH_STANDALONE=0)");
+            return results;
+        }
         try
         {
             results.AddRange(await StandaloneAsync(Math.Max(20, jobs / 10)));
@@ -136,8 +143,12 @@ public static class DispatchBenchmarks
             var latency = await DispatchLatencyAsync(client, dataset.Id);
             await trace.PrintAsync("latency jobs", schedulerDb);
             trace.Clear();
+            var work = await ServerWork.StartAsync([("scheduler", schedulerDb), ("store", storeDb)], servers.Servers.RabbitMqManagementUri, vhost,
+                [("scheduler", scheduler.ProcessId), ("store", store.ProcessId), ("bench", Environment.ProcessId)]);
+            var before = await work.ReadAsync();
             Console.WriteLine($"dispatch ({mode}): {jobs} trivial jobs, {InFlight} submitters");
-            var throughput = await ThroughputAsync(client, dataset.Id, jobs);
+            var throughput = await ThroughputAsync(client, dataset.Id, jobs, trace.CompletedCount);
+            ServerWork.Print("throughput jobs", before, await work.ReadAsync(), jobs);
             await trace.PrintAsync("throughput jobs", schedulerDb);
             if (DispatchTrace.ListensToStateChanges)
             {
@@ -206,10 +217,11 @@ public static class DispatchBenchmarks
 
     /// <summary>
     /// <paramref name="jobs"/> jobs from <see cref="InFlight"/> concurrent submitters; jobs/s until none is queued or running
-    /// any more, then checks that every one of them succeeded. (The wait polls two one-row <c>ListJobs</c> pages: counting
-    /// every succeeded job on each poll loaded the scheduler under test with thousands of rows a second.)
+    /// any more, then checks that every one of them succeeded. (With the stand-in worker, the wait first counts the completions it
+    /// has published, then polls two one-row <c>ListJobs</c> pages: polling all along cost the scheduler under test a few
+    /// transactions per job, and counting every succeeded job on each poll thousands of rows a second.)
     /// </summary>
-    private static async Task<double> ThroughputAsync(JobService.JobServiceClient client, string datasetId, int jobs)
+    private static async Task<double> ThroughputAsync(JobService.JobServiceClient client, string datasetId, int jobs, Func<int>? completed = null)
     {
         var before = await CountSucceededAsync(client);
         var next = 0;
@@ -220,6 +232,8 @@ public static class DispatchBenchmarks
                 await client.SubmitJobAsync(new SubmitJobRequest { Spec = TrivialJob(datasetId) });
         })));
         var submitted = clock.Elapsed.TotalSeconds;
+        // Until the worker has completed them all, without asking the scheduler under test; then until it has recorded them.
+        while (completed is not null && completed() < jobs && clock.Elapsed < TimeSpan.FromMinutes(10)) await Task.Delay(10);
         while (await AnyAsync(client, JobState.Queued) || await AnyAsync(client, JobState.Running))
         {
             if (clock.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException($"not all of {jobs} jobs ended in 10 minutes");
@@ -341,6 +355,9 @@ public static class DispatchBenchmarks
         public Hops Of(Guid jobId) => _jobs.GetOrAdd(jobId, _ => new Hops());
 
         public void Clear() => _jobs.Clear();
+
+        /// <summary>Jobs whose completion the stand-in worker has published since <see cref="Clear"/>.</summary>
+        public int CompletedCount() => _jobs.Values.Count(hops => hops.CompletedSent is not null);
 
         public async Task PrintAsync(string phase, string schedulerDatabase)
         {

@@ -1,4 +1,5 @@
 using MassTransit;
+using Npgsql;
 using Platform.Datasets.V1;
 using Platform.Scheduler.Data;
 using Platform.Scheduler.Grpc;
@@ -19,6 +20,7 @@ public static class SchedulerExtensions
     public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        PrepareRepeatedStatements(builder.Configuration);
         builder.AddPlatformDatabase<SchedulerDbContext>("Scheduler");
         builder.AddPlatformGrpcClient<DatasetService.DatasetServiceClient>("ModelStore");
         builder.Services.AddOptions<SchedulerOptions>().BindConfiguration(SchedulerOptions.Section)
@@ -36,6 +38,22 @@ public static class SchedulerExtensions
     }
 
     /// <summary>
+    /// The scheduler runs a handful of statements thousands of times a minute (a job's changes, the dispatch pass): on
+    /// PostgreSQL, Npgsql prepares them on each connection (<c>Max Auto Prepare</c>) so the server parses and plans each once
+    /// per connection instead of once per execution, unless <c>ConnectionStrings:Scheduler</c> sets it itself.
+    /// </summary>
+    private static void PrepareRepeatedStatements(ConfigurationManager configuration)
+    {
+        if (configuration.GetValue("Database:Provider", DatabaseProvider.Postgres) != DatabaseProvider.Postgres) return;
+        if (configuration.GetConnectionString("Scheduler") is not { } connectionString) return;
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        if (settings.ContainsKey("Max Auto Prepare")) return;
+        settings.MaxAutoPrepare = 64;
+        settings.AutoPrepareMinUsages = 2;
+        configuration["ConnectionStrings:Scheduler"] = settings.ConnectionString;
+    }
+
+    /// <summary>
     /// The scheduler's own services, without the database, the model-store client or hosted services (tests
     /// supply those themselves).
     /// </summary>
@@ -45,6 +63,7 @@ public static class SchedulerExtensions
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<JobQueueSnapshot>();
         services.AddSingleton<PendingReasons>();
+        services.AddSingleton<JobChangeQueue>();
         services.AddScoped<JobSubmission>();
         services.AddScoped<JobDispatcher>();
         services.AddScoped<JobTracker>();

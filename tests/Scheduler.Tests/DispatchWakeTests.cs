@@ -42,6 +42,25 @@ public sealed class DispatchWakeTests
     }
 
     [Fact]
+    public async Task A_job_queued_while_no_slot_is_free_wakes_no_pass_but_a_freed_slot_does_and_then_jobs_wake_again()
+    {
+        using var signal = new DispatchSignal();
+        signal.JobQueued();
+        Assert.True(await signal.WaitAsync(TimeSpan.Zero, CancellationToken.None));
+
+        // Under load every submission woke a pass that only read the slots to find none.
+        signal.PassEnded(slotsLeft: false);
+        signal.JobQueued();
+        Assert.False(await signal.WaitAsync(TimeSpan.Zero, CancellationToken.None));
+
+        signal.Wake();
+        Assert.True(await signal.WaitAsync(TimeSpan.Zero, CancellationToken.None));
+        signal.PassEnded(slotsLeft: true);
+        signal.JobQueued();
+        Assert.True(await signal.WaitAsync(TimeSpan.Zero, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_finished_attempt_frees_its_slot_and_wakes_the_dispatch_without_waiting_for_the_sweep()
     {
         // A sweep interval of an hour: whatever is dispatched after the first pass was dispatched because something woke it.

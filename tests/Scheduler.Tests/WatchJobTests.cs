@@ -87,7 +87,8 @@ public sealed class WatchJobTests : IAsyncLifetime
         await using (var scope = _host.Services.CreateAsyncScope())
         {
             using var otherSignal = new DispatchSignal();
-            var otherReplica = new JobTracker(scope.ServiceProvider.GetRequiredService<SchedulerDbContext>(), new JobWatchNotifier(),
+            var otherReplica = new JobTracker(
+                new JobChangeQueue(scope.ServiceProvider.GetRequiredService<IServiceScopeFactory>(), NullLogger<JobChangeQueue>.Instance), new JobWatchNotifier(),
                 otherSignal, scope.ServiceProvider.GetRequiredService<MassTransit.IPublishEndpoint>(), NullLogger<JobTracker>.Instance);
             await otherReplica.ApplyAsync(id, "test", j => j.Start(1, "worker-9", T0, T0, TimeSpan.FromSeconds(30)), CancellationToken.None);
         }

@@ -1,14 +1,15 @@
 namespace Platform.Scheduler.Jobs;
 
 /// <summary>
-/// Wakes this process's <see cref="JobSupervisor"/> early: a job was submitted, a slot was freed, a worker
-/// appeared. Wakes coalesce, so a burst of submissions costs one dispatch pass.
+/// Wakes this process's <see cref="JobSupervisor"/> early: a slot was freed, a worker appeared, or a job was queued while
+/// slots were free. Wakes coalesce, so a burst of changes costs one dispatch pass.
 /// </summary>
 public sealed class DispatchSignal : IDisposable
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private volatile bool _noFreeSlot;
 
-    /// <summary>Asks for a dispatch pass soon.</summary>
+    /// <summary>Asks for a dispatch pass soon: a slot was freed or a worker brought new ones.</summary>
     public void Wake()
     {
         try
@@ -21,8 +22,21 @@ public sealed class DispatchSignal : IDisposable
         }
     }
 
-    /// <summary>Completes at the next <see cref="Wake"/> or after <paramref name="timeout"/>.</summary>
-    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _wake.WaitAsync(timeout, cancellationToken);
+    /// <summary>
+    /// A job was queued: worth a pass only if the last pass left a slot free. When it did not, the pass that the next freed
+    /// slot wakes takes the job (in priority order with the others), and under load a pass per submission only read
+    /// the slots to find none.
+    /// </summary>
+    public void JobQueued()
+    {
+        if (!_noFreeSlot) Wake();
+    }
+
+    /// <summary>The dispatch pass tells whether it left slots free (see <see cref="JobQueued"/>).</summary>
+    public void PassEnded(bool slotsLeft) => _noFreeSlot = !slotsLeft;
+
+    /// <summary>Completes at the next wake (true) or after <paramref name="timeout"/> (false).</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _wake.WaitAsync(timeout, cancellationToken);
 
     public void Dispose() => _wake.Dispose();
 }

@@ -18,6 +18,7 @@ public sealed class JobDispatcher(
     SchedulerDbContext db,
     IPublishEndpoint publisher,
     JobQueueSnapshot snapshots,
+    DispatchSignal signal,
     IOptions<SchedulerOptions> options,
     TimeProvider time,
     ILogger<JobDispatcher> logger)
@@ -73,6 +74,7 @@ public sealed class JobDispatcher(
         var settings = options.Value;
         var queue = await snapshots.ReadAsync(db, now, cancellationToken);
         var free = queue.FreeSlots;
+        signal.PassEnded(slotsLeft: free > 0);
         if (free <= 0) return [];
 
         // More than the free slots, so jobs held by a limit do not starve those behind them. Only what the choice needs:
@@ -94,6 +96,7 @@ public sealed class JobDispatcher(
             free--;
             chosen.Add(job.Id);
         }
+        signal.PassEnded(slotsLeft: free > 0);
         if (chosen.Count == 0) return [];
 
         // Read again under the lock and claimed through the job itself: one cancelled since the first read is left alone.

@@ -134,7 +134,7 @@ public sealed partial class JobSubmission(
 
         logger.LogInformation("Job {JobId} queued for tenant {TenantId} from {Source}: {Trainer} on data set {DatasetId}{Rerun}",
             job.Id, job.TenantId, job.Source, job.Spec.Trainer, job.Spec.DatasetId, job.RerunOf is { } of ? $", re-running {of}" : "");
-        dispatch.Wake();
+        dispatch.JobQueued();
         return job;
     }
 

@@ -100,19 +100,24 @@ public sealed class CommitAttemptConsumer(
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Message;
-        // Decided on the row as the grant left it under its lock (a duplicate request sees the earlier grant there):
-        // no second read of the job.
-        var (job, _) = await tracker.ApplyAndReadAsync(request.JobId, nameof(CommitAttempt),
-            job => job.GrantCommit(request.Attempt, request.Worker, time.GetUtcNow(), options.Value.LeaseDuration), context.CancellationToken);
-        var decision = job switch
+        // Decided on the row as the grant left it under its lock (a duplicate request sees the earlier grant there), by
+        // the change itself: a later change of the same job committed in the same batch must not colour the answer.
+        CommitDecision? decision = null;
+        await tracker.ApplyAsync(request.JobId, nameof(CommitAttempt), job =>
         {
-            null => new CommitDecision(request.JobId, request.Attempt, false, "unknown job"),
-            _ when job.IsCommitGranted(request.Attempt, request.Worker) => new CommitDecision(request.JobId, request.Attempt, true, ""),
-            _ when job.Attempt != request.Attempt => new CommitDecision(request.JobId, request.Attempt, false, $"superseded by attempt {job.Attempt}"),
-            _ when job.Worker is { } runner && runner != request.Worker =>
-                new CommitDecision(request.JobId, request.Attempt, false, $"attempt {job.Attempt} runs on worker {runner}"),
-            _ => new CommitDecision(request.JobId, request.Attempt, false, $"the job is {job.State}"),
-        };
-        await context.RespondAsync(decision);
+            var changed = job.GrantCommit(request.Attempt, request.Worker, time.GetUtcNow(), options.Value.LeaseDuration);
+            decision = Decide(job, request);
+            return changed;
+        }, context.CancellationToken);
+        await context.RespondAsync(decision ?? new CommitDecision(request.JobId, request.Attempt, false, "unknown job"));
     }
+
+    private static CommitDecision Decide(TrainingJob job, CommitAttempt request) => job switch
+    {
+        _ when job.IsCommitGranted(request.Attempt, request.Worker) => new CommitDecision(request.JobId, request.Attempt, true, ""),
+        _ when job.Attempt != request.Attempt => new CommitDecision(request.JobId, request.Attempt, false, $"superseded by attempt {job.Attempt}"),
+        _ when job.Worker is { } runner && runner != request.Worker =>
+            new CommitDecision(request.JobId, request.Attempt, false, $"attempt {job.Attempt} runs on worker {runner}"),
+        _ => new CommitDecision(request.JobId, request.Attempt, false, $"the job is {job.State}"),
+    };
 }

@@ -12,7 +12,8 @@ public abstract class WorkerReportConsumerDefinition<TConsumer> : ConsumerDefini
 {
     protected WorkerReportConsumerDefinition()
     {
-        ConcurrentMessageLimit = 16;
+        // Reports in flight wait for the next group commit of job changes (JobChangeQueue): more of them, fewer transactions.
+        ConcurrentMessageLimit = 32;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,

@@ -1,0 +1,185 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts;
+using Platform.Scheduler.Data;
+
+namespace Platform.Scheduler.Jobs;
+
+/// <summary>
+/// Group commit of job changes (docs/scheduling.md): every change of a job (a worker's report, a commit request, a
+/// cancellation, an expired lease) waits here, and what has gathered while the previous commit ran is applied in one
+/// transaction: the rows of its jobs locked in id order (<c>SELECT ... FOR UPDATE</c>), read, changed one change after
+/// the other through the <see cref="TrainingJob"/> state machine, saved in one batch of statements and committed. An
+/// idle scheduler applies a change at once on its own; under load one transaction carries many changes, so the
+/// database sees four round trips per batch instead of four per change. Two changes of one job in a batch (a worker's
+/// Started and its commit request usually arrive together) apply in arrival order to the same row.
+/// </summary>
+public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChangeQueue> logger)
+{
+    /// <summary>Most changes in one transaction (a statement per changed job and per event, sent as one batch).</summary>
+    internal const int MaxBatch = 128;
+    private const int MaxConflicts = 5;
+
+    private readonly Lock _gate = new();
+    private readonly List<PendingChange> _waiting = [];
+    private bool _committing;
+
+    /// <summary>
+    /// Applies <paramref name="change"/> (which returns false when it changes nothing) to the job with the next group
+    /// commit. The change may run more than once (a retried transaction) and must only change the job.
+    /// </summary>
+    public Task<JobChange> ApplyAsync(Guid jobId, Func<TrainingJob, bool> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var pending = new PendingChange(jobId, change);
+        bool lead;
+        lock (_gate)
+        {
+            _waiting.Add(pending);
+            lead = !_committing;
+            _committing = true;
+        }
+        // The first change to find nobody committing starts the loop, which runs until nothing waits any more. On the thread
+        // pool, not on the caller's thread: SQLite's driver completes its "async" calls synchronously, so the caller would
+        // run every commit of the loop (and a change that blocks would block its caller) before it got its task back.
+        if (lead) _ = Task.Run(CommitWaitingAsync);
+        return pending.Done.Task;
+    }
+
+    private async Task CommitWaitingAsync()
+    {
+        while (true)
+        {
+            PendingChange[] batch;
+            lock (_gate)
+            {
+                if (_waiting.Count == 0)
+                {
+                    _committing = false;
+                    return;
+                }
+                var count = Math.Min(_waiting.Count, MaxBatch);
+                batch = [.. _waiting.GetRange(0, count)];
+                _waiting.RemoveRange(0, count);
+            }
+            await CommitAsync(batch);
+        }
+    }
+
+    private async Task CommitAsync(PendingChange[] batch)
+    {
+        try
+        {
+            var results = await ApplyWithRetriesAsync(batch);
+            for (var i = 0; i < batch.Length; i++) batch[i].Done.TrySetResult(results[i]);
+        }
+        catch (Exception ex) when (batch.Length > 1 && ex is DbUpdateException or ChangeFailedException)
+        {
+            // Something one change did (a value the column refuses, a bug in a transition) must not fail the others.
+            logger.LogWarning(ex, "A group commit of {Count} job changes failed; applying them one by one", batch.Length);
+            foreach (var pending in batch) await CommitAsync([pending]);
+        }
+        catch (Exception ex)
+        {
+            // The database unreachable (after the execution strategy's retries): every waiting consumer retries its message.
+            foreach (var pending in batch) pending.Done.TrySetException(ex is ChangeFailedException failed ? failed.InnerException! : ex);
+        }
+    }
+
+    private async Task<JobChange[]> ApplyWithRetriesAsync(PendingChange[] batch)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SchedulerDbContext>();
+        var strategy = db.Database.CreateExecutionStrategy();
+        for (var conflicts = 0; ; conflicts++)
+        {
+            try
+            {
+                // Npgsql retries transient errors, which needs the whole transaction as one retriable unit.
+                return await strategy.ExecuteAsync(() => ApplyOnceAsync(db, batch));
+            }
+            catch (DbUpdateConcurrencyException ex) when (conflicts < MaxConflicts)
+            {
+                // Under the row locks only a writer that does not take them could get here; re-read and re-apply.
+                logger.LogDebug(ex, "Concurrent update while applying {Count} job changes; retrying", batch.Length);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lock, read, change and save in one transaction that holds the rows' locks from the read on, so changes of the same
+    /// job in other transactions (another replica, the dispatch pass) wait for each other instead of failing.
+    /// </summary>
+    private static async Task<JobChange[]> ApplyOnceAsync(SchedulerDbContext db, PendingChange[] batch)
+    {
+        db.ChangeTracker.Clear();
+        var ids = batch.Select(p => p.JobId).Distinct().Order().ToArray();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        // Locked in id order, as every batch does, so two batches never wait for each other in a circle. SQLite has no
+        // row locks; its transactions take the database's write lock at the start, which serializes writers just as well.
+        // (The lock by its own statement: EF Core cannot materialize the job's optional complex result from FromSql.)
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM training_jobs WHERE id = ANY({ids}) ORDER BY id FOR UPDATE");
+        var jobs = await db.TrainingJobs.Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id);
+
+        var results = new JobChange[batch.Length];
+        var changed = false;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            if (!jobs.TryGetValue(batch[i].JobId, out var job))
+            {
+                results[i] = JobChange.UnknownJob;
+                continue;
+            }
+            results[i] = Apply(job, batch[i].Change);
+            changed |= results[i].Changed;
+        }
+        if (changed) await db.SaveChangesAsync();
+        await transaction.CommitAsync();
+        return results;
+    }
+
+    private static JobChange Apply(TrainingJob job, Func<TrainingJob, bool> change)
+    {
+        var (state, attempt, heldSlot, sequence) = (job.State, job.Attempt, job.HoldsSlot, job.LastSequence);
+        bool changed;
+        try
+        {
+            changed = change(job);
+        }
+        catch (Exception ex)
+        {
+            throw new ChangeFailedException(job.Id, ex);
+        }
+        if (!changed) return new JobChange(job, false, false, null, null);
+        // Built now, from the event this change appended: a later change of the same job in the batch appends its own.
+        var jobEvent = job.LastSequence > sequence ? job.NewestEvent : null;
+        var stateChanged = state != job.State || attempt != job.Attempt
+            ? new TrainingJobStateChanged(job.Id, job.TenantId, job.Attempt, job.State.ToString(), jobEvent?.Message ?? "", jobEvent?.At ?? DateTimeOffset.MinValue)
+            : null;
+        // A dispatched attempt cancelled or timed out: its worker is told at once (the heartbeat answer repeats it).
+        var stop = heldSlot && job.State is JobState.Cancelled or JobState.TimedOut
+            ? new AttemptToStop(job.Id, attempt, job.State == JobState.Cancelled ? "cancelled" : "timed_out")
+            : null;
+        return new JobChange(job, true, heldSlot && !job.HoldsSlot, stateChanged, stop);
+    }
+
+    private sealed class PendingChange(Guid jobId, Func<TrainingJob, bool> change)
+    {
+        public Guid JobId { get; } = jobId;
+        public Func<TrainingJob, bool> Change { get; } = change;
+        public TaskCompletionSource<JobChange> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>A change threw: the batch is applied again without it (see <see cref="CommitAsync"/>).</summary>
+    private sealed class ChangeFailedException(Guid jobId, Exception inner) : Exception($"Changing job {jobId} failed: {inner.Message}", inner);
+}
+
+/// <summary>
+/// What one change did: the job as committed (null for an unknown job), whether the change applied, whether it freed the
+/// slot the attempt held, the <see cref="TrainingJobStateChanged"/> to publish when it moved the state or the attempt, and
+/// the <see cref="AttemptToStop"/> to publish when it ended a dispatched attempt.
+/// </summary>
+public sealed record JobChange(TrainingJob? Job, bool Changed, bool FreedSlot, TrainingJobStateChanged? StateChanged, AttemptToStop? Stop)
+{
+    public static JobChange UnknownJob { get; } = new(null, false, false, null, null);
+}
