@@ -6,6 +6,7 @@ using Platform.Training.Artifacts;
 using Platform.Training.Catalogue;
 using Platform.Training.Data;
 using Platform.Training.Evaluation;
+using Platform.Training.ModelCards;
 using Platform.Training.Pipeline;
 using Platform.Training.Preparation;
 
@@ -87,7 +88,11 @@ public static class TrainingRun
     }
 
     /// <summary>One model fitted on some rows and evaluated on the others: the holdout, or one fold.</summary>
-    private sealed record Round(IDataView Evaluated, long TrainingRows, long EvaluatedRows, FittedPreparation Preparation, ITransformer Model);
+    /// <param name="Usable">The rows the round was cut from; <paramref name="Selected"/> says which of them it evaluates.</param>
+    private sealed record Round(IDataView Usable, bool[] Selected, long TrainingRows, long EvaluatedRows, FittedPreparation Preparation, ITransformer Model)
+    {
+        public IDataView Evaluated { get; } = new RowSubset(Usable, Selected);
+    }
 
     /// <summary>A round's evaluated rows scored once (the prediction columns kept in memory) and their metrics.</summary>
     private sealed record ScoredRound(IDataView Scored, FoldScore Score);
@@ -130,6 +135,8 @@ public static class TrainingRun
             // Each round's rows are scored once: the metrics and the predictions file read the same scored rows.
             var scored = Step(TrainingSteps.Evaluate, () => rounds.Select(Score).ToList());
             var report = Report(rounds, scored);
+            var cardRows = Step(TrainingSteps.CardRows, () =>
+                EvaluatedRows.Capture([.. scored.Select(s => s.Scored)], split.Folds, spec.Task, _label, Calibrated, cancellationToken));
             var predictions = Step(TrainingSteps.Predictions, () => WritePredictions(split, scored));
             var evaluating = Stopwatch.GetElapsedTime(started);
             progress?.Report(new(TrainingStage.Evaluating, 1,
@@ -167,6 +174,8 @@ public static class TrainingRun
                 Model = modelFile,
                 Predictions = predictions,
                 EvaluationFile = evaluationFile,
+                LabelValues = _label?.Values,
+                EvaluatedRows = cardRows,
             };
         }
 
@@ -283,7 +292,7 @@ public static class TrainingRun
             var preparation = FittedPreparation.Fit(plan.Preparation, training, rowsName, cancellationToken);
             var model = FitModel(preparation, training, trainingRows, rowsName);
             cancellationToken.ThrowIfCancellationRequested();
-            return new Round(new RowSubset(usable, evaluate), trainingRows, evaluatedRows, preparation, model);
+            return new Round(usable, evaluate, trainingRows, evaluatedRows, preparation, model);
         }
 
         /// <param name="rowsName">How to name the rows in an error, for example "the 8 training rows".</param>
@@ -299,14 +308,16 @@ public static class TrainingRun
             }
         }
 
-        /// <summary>Scores a round's evaluated rows once, keeping the prediction columns in memory, and computes its metrics.</summary>
+        /// <summary>
+        /// Scores a round's evaluated rows once, on every core, keeping the prediction columns and the label in memory
+        /// (<see cref="ScoredRows"/>), and computes its metrics from them.
+        /// </summary>
         private ScoredRound Score(Round round)
         {
-            var transformed = round.Model.Transform(round.Evaluated);
-            string[] predictionColumns = [.. new[] { DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel, DefaultColumnNames.Probability }
-                .Where(name => transformed.Schema.GetColumnOrNull(name) is not null)];
-            // The evaluator's pass fills the cache (prediction columns with it); the predictions file reads them back.
-            var scored = ml.Data.Cache(transformed, predictionColumns);
+            var schema = round.Model.GetOutputSchema(round.Usable.Schema);
+            string[] keep = [.. new[] { DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel, DefaultColumnNames.Probability, _label?.TrainingColumn }
+                .OfType<string>().Distinct(StringComparer.Ordinal).Where(name => schema.GetColumnOrNull(name) is not null)];
+            var scored = ScoredRows.Score(ml, round.Model, round.Usable, round.Selected, keep, cancellationToken);
             return new ScoredRound(scored, ModelEvaluation.Evaluate(ml, scored, spec.Task, _label, Calibrated));
         }
 
