@@ -70,37 +70,44 @@ internal sealed class LabelColumn
     /// Reads the label column once and plans the label handling for <paramref name="task"/>. A clustering
     /// label (optional, only to measure how well the clusters match it) is keyed as a multiclass label is.
     /// </summary>
+    /// <param name="alsoRead">Other columns the same pass reads, so the caller learns about them without a pass of its own.</param>
+    /// <param name="onRow">Given the pass's cursor, what to do with each row; told whether the row has a label.</param>
     /// <exception cref="TrainingDataException">The label cannot serve the task.</exception>
-    public static LabelColumn Prepare(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
+    public static LabelColumn Prepare(
+        MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken,
+        IReadOnlyList<string>? alsoRead = null, Func<DataViewRowCursor, Action<bool>>? onRow = null)
     {
         if (task == TrainingTask.Regression && column.Kind != ColumnKind.Numeric)
             throw new TrainingDataException(column.Name,
                 $"Label column '{column.Name}' is {column.Kind.ToString().ToLowerInvariant()}; regression needs a numeric label.");
 
+        var label = data.Schema[column.Name];
+        using var cursor = data.GetRowCursor([label, .. (alsoRead ?? []).Where(name => name != column.Name).Select(name => data.Schema[name])]);
+        var observe = onRow?.Invoke(cursor) ?? (_ => { });
         return column.Kind == ColumnKind.Numeric
-            ? PrepareNumeric(ml, data, column, task, cancellationToken)
-            : PrepareText(ml, data, column, task, cancellationToken);
+            ? PrepareNumeric(ml, cursor, label, observe, column, task, cancellationToken)
+            : PrepareText(ml, cursor, label, observe, column, task, cancellationToken);
     }
 
-    private static LabelColumn PrepareNumeric(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
+    private static LabelColumn PrepareNumeric(
+        MLContext ml, DataViewRowCursor cursor, DataViewSchema.Column label, Action<bool> observe, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
     {
         long rows = 0, missing = 0;
         // Classification counts each class; a regression keeps every value (a float a row) for the label's spread.
         var values = new Dictionary<float, long>();
         var numbers = new List<float>();
         var classification = task != TrainingTask.Regression;
-        using (var cursor = data.GetRowCursor([data.Schema[column.Name]]))
+        var get = cursor.GetGetter<float>(label);
+        float value = 0;
+        while (cursor.MoveNext())
         {
-            var get = cursor.GetGetter<float>(data.Schema[column.Name]);
-            float value = 0;
-            while (cursor.MoveNext())
-            {
-                if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-                get(ref value);
-                if (float.IsNaN(value)) missing++;
-                else if (classification) CollectionsMarshal.GetValueRefOrAddDefault(values, value, out _)++;
-                else numbers.Add(value);
-            }
+            if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+            get(ref value);
+            var present = !float.IsNaN(value);
+            observe(present);
+            if (!present) missing++;
+            else if (classification) CollectionsMarshal.GetValueRefOrAddDefault(values, value, out _)++;
+            else numbers.Add(value);
         }
         CheckPresent(column, rows, missing);
         IDataView DropMissing(IDataView view) => MissingRows.Drop(ml, view, [column]);
@@ -121,23 +128,22 @@ internal sealed class LabelColumn
             ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: keys), DropMissing, counted);
     }
 
-    private static LabelColumn PrepareText(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
+    private static LabelColumn PrepareText(
+        MLContext ml, DataViewRowCursor cursor, DataViewSchema.Column label, Action<bool> observe, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
     {
         long rows = 0, missing = 0;
         var values = new Dictionary<string, long>(StringComparer.Ordinal);
         // Looks values up by span, so a string is allocated once per distinct value, not once per row.
         var lookup = values.GetAlternateLookup<ReadOnlySpan<char>>();
-        using (var cursor = data.GetRowCursor([data.Schema[column.Name]]))
+        var get = cursor.GetGetter<ReadOnlyMemory<char>>(label);
+        ReadOnlyMemory<char> value = default;
+        while (cursor.MoveNext())
         {
-            var get = cursor.GetGetter<ReadOnlyMemory<char>>(data.Schema[column.Name]);
-            ReadOnlyMemory<char> value = default;
-            while (cursor.MoveNext())
-            {
-                if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-                get(ref value);
-                if (value.IsEmpty) missing++;
-                else CollectionsMarshal.GetValueRefOrAddDefault(lookup, value.Span, out _)++;
-            }
+            if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+            get(ref value);
+            observe(!value.IsEmpty);
+            if (value.IsEmpty) missing++;
+            else CollectionsMarshal.GetValueRefOrAddDefault(lookup, value.Span, out _)++;
         }
         CheckPresent(column, rows, missing);
 
