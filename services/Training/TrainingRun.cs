@@ -332,15 +332,16 @@ public static class TrainingRun
         }
 
         /// <summary>
-        /// Scores a round's evaluated rows once, on every core, keeping the prediction columns and the label in memory
-        /// (<see cref="ScoredRows"/>), and computes its metrics from them.
+        /// Scores a round's evaluated rows once, keeping the prediction columns and the label in memory
+        /// (<see cref="ScoredRows"/>), and computes its metrics from them. One part: on flights-3m two parts took as long
+        /// as one (each part's cursor still walks every cached row) and cost more CPU (docs/benchmarks.md).
         /// </summary>
         private ScoredRound Score(Round round)
         {
             var schema = round.Model.GetOutputSchema(round.Usable.Schema);
             string[] keep = [.. new[] { DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel, DefaultColumnNames.Probability, _label?.TrainingColumn }
                 .OfType<string>().Distinct(StringComparer.Ordinal).Where(name => schema.GetColumnOrNull(name) is not null)];
-            var scored = ScoredRows.Score(ml, round.Model, round.Usable, round.Selected, keep, cancellationToken);
+            var scored = ScoredRows.Score(ml, round.Model, round.Usable, round.Selected, keep, cancellationToken, maxParts: 1);
             return new ScoredRound(scored, ModelEvaluation.Evaluate(ml, scored, spec.Task, _label, Calibrated));
         }
 
