@@ -72,11 +72,13 @@ public static class FlightsParquetBenchmark
         var platformPeaks = new List<double>();
         for (var i = 1; i <= Repetitions; i++)
         {
-            var (raw, rawPeak) = MeasureRaw(file);
+            var (raw, rawPeak, rawCpu) = MeasureRaw(file);
             PeakMemory.Reset(platform.ProcessId);
+            var cpu = ProcessCpu.Seconds(platform.ProcessId);
             var (seconds, job, stages) = await platform.TrainWithStagesAsync(Spec(dataset.Id));
+            cpu = ProcessCpu.Seconds(platform.ProcessId) - cpu;
             var peak = PeakMemory.PeakMiB(platform.ProcessId);
-            Report(i, raw, rawPeak, "platform", seconds, job.Result.Metrics["rmse"], peak);
+            Report(i, raw, rawPeak, rawCpu, "platform", seconds, job.Result.Metrics["rmse"], peak, cpu);
             Console.WriteLine($"    stages: {StandalonePlatform.DescribeStages(stages)}");
             Console.WriteLine($"    worker: {platform.LastWorkerSteps() ?? "(no step log)"}");
             raws.Add(raw);
@@ -96,19 +98,21 @@ public static class FlightsParquetBenchmark
         var runPeaks = new List<double>();
         for (var i = 1; i <= Repetitions; i++)
         {
-            var (raw, rawPeak) = MeasureRaw(file);
+            var (raw, rawPeak, rawCpu) = MeasureRaw(file);
             var output = Directory.CreateTempSubdirectory("platform-bench-run").FullName;
             try
             {
                 Settle();
+                var cpu = ProcessCpu.Seconds(PeakMemory.Self);
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 var result = await Training.TrainingRun.ExecuteAsync(file, new Training.TrainingSpec
                 {
                     Task = Training.TrainingTask.Regression, LabelColumn = Label, Trainer = "lightgbm", Seed = Seed,
                 }, output);
                 var seconds = clock.Elapsed.TotalSeconds;
+                cpu = ProcessCpu.Seconds(PeakMemory.Self) - cpu;
                 var peak = PeakMemory.PeakMiB(PeakMemory.Self);
-                Report(i, raw, rawPeak, "TrainingRun", seconds, result.Metrics["rmse"], peak);
+                Report(i, raw, rawPeak, rawCpu, "TrainingRun", seconds, result.Metrics["rmse"], peak, cpu);
                 Console.WriteLine($"    steps: {Training.StepTiming.Describe(result.Timings.Steps)}");
                 runs.Add(seconds);
                 runPeaks.Add(peak);
@@ -123,11 +127,12 @@ public static class FlightsParquetBenchmark
         return Results("training-run", "training_run", raws, rawPeaks, runs, runPeaks);
     }
 
-    private static (RawLightGbmRegression.Outcome Outcome, double PeakMiB) MeasureRaw(DatasetFile file)
+    private static (RawLightGbmRegression.Outcome Outcome, double PeakMiB, double CpuSeconds) MeasureRaw(DatasetFile file)
     {
         Settle();
+        var cpu = ProcessCpu.Seconds(PeakMemory.Self);
         var outcome = RawLightGbmRegression.Run(ml => ParquetDataView.Open(file), Label, ["distance"], ["origin", "destination"], Seed);
-        return (outcome, PeakMemory.PeakMiB(PeakMemory.Self));
+        return (outcome, PeakMemory.PeakMiB(PeakMemory.Self), ProcessCpu.Seconds(PeakMemory.Self) - cpu);
     }
 
     /// <summary>Collects the previous run's garbage and resets this process's peak, so the next phase is measured alone.</summary>
@@ -138,9 +143,10 @@ public static class FlightsParquetBenchmark
         PeakMemory.Reset(PeakMemory.Self);
     }
 
-    private static void Report(int run, RawLightGbmRegression.Outcome raw, double rawPeak, string side, double seconds, double rmse, double peak) =>
-        Console.WriteLine($"  run {run}: raw {raw.Seconds:0.000} s, peak {rawPeak:0} MiB (rmse {raw.Rmse:0.######}, {raw.TrainingRows} training rows); " +
-            $"{side} {seconds:0.000} s, peak {peak:0} MiB (rmse {rmse:0.######}){(raw.Rmse == rmse ? "" : "  ← RMSE DIFFERS")}");
+    private static void Report(int run, RawLightGbmRegression.Outcome raw, double rawPeak, double rawCpu, string side, double seconds, double rmse, double peak, double cpu) =>
+        Console.WriteLine($"  run {run}: raw {raw.Seconds:0.000} s, cpu {rawCpu:0.0} s, peak {rawPeak:0} MiB (rmse {raw.Rmse:0.######}, {raw.TrainingRows} training rows); " +
+            $"{side} {seconds:0.000} s, cpu {cpu:0.0} s, peak {peak:0} MiB (rmse {rmse:0.######}){(raw.Rmse == rmse ? "" : "  ← RMSE DIFFERS")}; " +
+            $"load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a")}");
 
     private static IReadOnlyList<BenchmarkResult> Results(
         string mode, string name, List<RawLightGbmRegression.Outcome> raws, List<double> rawPeaks, List<double> platforms, List<double> platformPeaks)

@@ -150,6 +150,16 @@ public static class PeakMemory
     public static int Self => Environment.ProcessId;
 }
 
+/// <summary>CPU time a process has used (user and system, every thread): with two cores busy, wall time alone hides what parallel work costs.</summary>
+public static class ProcessCpu
+{
+    public static double Seconds(int processId)
+    {
+        using var process = Process.GetProcessById(processId);
+        return process.TotalProcessorTime.TotalSeconds;
+    }
+}
+
 public static class Statistics
 {
     public static double Median(IEnumerable<double> values)

@@ -62,6 +62,8 @@ public static class TrainingSteps
     public const string Fit = "fit";
     /// <summary>Scoring the evaluated rows once and computing the metrics.</summary>
     public const string Evaluate = "evaluate";
+    /// <summary>Keeping what the model card draws of the evaluated rows (true and predicted values, scores), from the scored rows in memory.</summary>
+    public const string CardRows = "card_rows";
     /// <summary>Permutation feature importance, when asked for.</summary>
     public const string FeatureImportance = "feature_importance";
     /// <summary>Writing <c>predictions.csv</c> from the scored rows.</summary>
@@ -114,4 +116,10 @@ public sealed record TrainingResult
 
     /// <summary>The evaluation and everything needed to re-run the job, as JSON (format: see <see cref="TrainingRun"/>).</summary>
     public required TrainingArtifact EvaluationFile { get; init; }
+
+    /// <summary>The label over every row of the data set, as the run's first pass counted it (the model card's label table); null without a label.</summary>
+    internal Pipeline.LabelValues? LabelValues { get; init; }
+
+    /// <summary>What the model card draws of the evaluated rows (regression and binary classification), taken from the scored rows.</summary>
+    internal ModelCards.EvaluatedRows? EvaluatedRows { get; init; }
 }

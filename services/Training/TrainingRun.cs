@@ -6,6 +6,7 @@ using Platform.Training.Artifacts;
 using Platform.Training.Catalogue;
 using Platform.Training.Data;
 using Platform.Training.Evaluation;
+using Platform.Training.ModelCards;
 using Platform.Training.Pipeline;
 using Platform.Training.Preparation;
 
@@ -87,7 +88,11 @@ public static class TrainingRun
     }
 
     /// <summary>One model fitted on some rows and evaluated on the others: the holdout, or one fold.</summary>
-    private sealed record Round(IDataView Evaluated, long TrainingRows, long EvaluatedRows, FittedPreparation Preparation, ITransformer Model);
+    /// <param name="Usable">The rows the round was cut from; <paramref name="Selected"/> says which of them it evaluates.</param>
+    private sealed record Round(IDataView Usable, bool[] Selected, long TrainingRows, long EvaluatedRows, FittedPreparation Preparation, ITransformer Model)
+    {
+        public IDataView Evaluated { get; } = new RowSubset(Usable, Selected);
+    }
 
     /// <summary>A round's evaluated rows scored once (the prediction columns kept in memory) and their metrics.</summary>
     private sealed record ScoredRound(IDataView Scored, FoldScore Score);
@@ -130,22 +135,42 @@ public static class TrainingRun
             // Each round's rows are scored once: the metrics and the predictions file read the same scored rows.
             var scored = Step(TrainingSteps.Evaluate, () => rounds.Select(Score).ToList());
             var report = Report(rounds, scored);
-            var predictions = Step(TrainingSteps.Predictions, () => WritePredictions(split, scored));
+            var cardRows = Step(TrainingSteps.CardRows, () =>
+                EvaluatedRows.Capture([.. scored.Select(s => s.Scored)], split.Folds, spec.Task, _label, Calibrated, cancellationToken));
+            var counts = new TrainingRowCounts(split.Total, split.Total - split.Labelled, split.Labelled - split.Rows,
+                split.Folds is null ? rounds[0].TrainingRows : split.Rows, rounds.Sum(r => r.EvaluatedRows));
+            // The model zip and evaluation.json need nothing from the predictions file: write them on another core meanwhile,
+            // the zip through a context of its own (an MLContext is not meant for two threads at once; the bytes do not depend on it).
+            var savingFiles = Task.Run(() =>
+            {
+                var model = Step(TrainingSteps.ModelZip, () =>
+                    ModelZip.Save(new MLContext(spec.Seed), finalModel, split.Loader, Path.Combine(outputDirectory, ModelFileName)));
+                var evaluation = Step(TrainingSteps.EvaluationJson, () =>
+                {
+                    using var stream = new HashingFileStream(Path.Combine(outputDirectory, EvaluationFileName));
+                    EvaluationJson.Write(stream, spec, plan, counts, report, finalPreparation.Steps);
+                    return stream.Complete();
+                });
+                return (model, evaluation);
+            }, CancellationToken.None);
+            TrainingArtifact predictions;
+            try
+            {
+                predictions = Step(TrainingSteps.Predictions, () => WritePredictions(split, scored));
+            }
+            catch
+            {
+                // Nothing keeps writing to the output folder once the run has ended.
+                ((IAsyncResult)savingFiles).AsyncWaitHandle.WaitOne();
+                throw;
+            }
             var evaluating = Stopwatch.GetElapsedTime(started);
             progress?.Report(new(TrainingStage.Evaluating, 1,
                 string.Join(", ", report.Metrics.Select(m => $"{m.Key} {m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))));
 
             started = Stopwatch.GetTimestamp();
             progress?.Report(new(TrainingStage.Saving, 0, "Saving the model"));
-            var counts = new TrainingRowCounts(split.Total, split.Total - split.Labelled, split.Labelled - split.Rows,
-                split.Folds is null ? rounds[0].TrainingRows : split.Rows, rounds.Sum(r => r.EvaluatedRows));
-            var modelFile = Step(TrainingSteps.ModelZip, () => ModelZip.Save(ml, finalModel, split.Loader, Path.Combine(outputDirectory, ModelFileName)));
-            var evaluationFile = Step(TrainingSteps.EvaluationJson, () =>
-            {
-                using var stream = new HashingFileStream(Path.Combine(outputDirectory, EvaluationFileName));
-                EvaluationJson.Write(stream, spec, plan, counts, report, finalPreparation.Steps);
-                return stream.Complete();
-            });
+            var (modelFile, evaluationFile) = savingFiles.GetAwaiter().GetResult();
             var saving = Stopwatch.GetElapsedTime(started);
             progress?.Report(new(TrainingStage.Saving, 1, $"Saved the model ({modelFile.SizeBytes} bytes)"));
 
@@ -167,15 +192,17 @@ public static class TrainingRun
                 Model = modelFile,
                 Predictions = predictions,
                 EvaluationFile = evaluationFile,
+                LabelValues = _label?.Values,
+                EvaluatedRows = cardRows,
             };
         }
 
-        /// <summary>Runs one step of the run and records how long it took.</summary>
+        /// <summary>Runs one step of the run and records how long it took (steps may overlap: the model zip is written alongside the predictions).</summary>
         private T Step<T>(string name, Func<T> step)
         {
             var started = Stopwatch.GetTimestamp();
             var result = step();
-            _steps.Add(new StepTiming(name, Stopwatch.GetElapsedTime(started)));
+            lock (_steps) _steps.Add(new StepTiming(name, Stopwatch.GetElapsedTime(started)));
             return result;
         }
 
@@ -194,16 +221,21 @@ public static class TrainingRun
                     // columns the model reads, all filled by the label's pass. The others (identifiers, dates) are read
                     // again from the file when the predictions are written, and never held for every row.
                     var cached = ml.Data.Cache(raw, [.. ModelColumns()]);
+                    // The label's pass also counts, among the rows with a label, those with a value in each feature.
+                    var features = plan.Preparation.Features.Select(f => f.Column).ToArray();
+                    var presence = new FeaturePresence(features);
                     _label = plan.Label is { } labelColumn
-                        ? Step(TrainingSteps.CacheRows, () => LabelColumn.Prepare(ml, cached, labelColumn, spec.Task, cancellationToken))
+                        ? Step(TrainingSteps.CacheRows, () => LabelColumn.Prepare(ml, cached, labelColumn, spec.Task, cancellationToken,
+                            [.. features.Select(f => f.Name)], presence.Observe))
                         : null;
                     labelled = _label?.DropMissing(cached) ?? cached;
                     unlabelledDropped = _label?.DropMissing(raw) ?? raw;
                     (total, labelledRows) = Step(TrainingSteps.CheckFeatures, () =>
                     {
-                        var rows = _label?.Rows ?? Count(labelled);
+                        if (_label is null) presence.Count(labelled, cancellationToken);
+                        var rows = _label?.Rows ?? presence.Rows;
                         var withLabel = rows - (_label?.Missing ?? 0);
-                        CheckFeaturesPresent(labelled, withLabel);
+                        CheckFeaturesPresent(presence, withLabel);
                         return (rows, withLabel);
                     });
                 }
@@ -220,7 +252,7 @@ public static class TrainingRun
                 var dropRow = plan.Preparation.DropRowColumns.ToArray();
                 var usable = dropRow.Length > 0 ? MissingRows.Drop(ml, labelled, dropRow) : labelled;
                 var streamed = dropRow.Length > 0 ? MissingRows.Drop(ml, unlabelledDropped, dropRow) : unlabelledDropped;
-                var rows = checked((int)Count(usable));
+                var rows = checked((int)(dropRow.Length > 0 ? Count(usable) : labelledRows));
                 if (rows == 0)
                     throw new TrainingDataException(dropRow[0].Name,
                         $"Every row misses a value in a drop_row column ({string.Join(", ", dropRow.Select(c => $"'{c.Name}'"))}): nothing is left to train on.");
@@ -283,7 +315,7 @@ public static class TrainingRun
             var preparation = FittedPreparation.Fit(plan.Preparation, training, rowsName, cancellationToken);
             var model = FitModel(preparation, training, trainingRows, rowsName);
             cancellationToken.ThrowIfCancellationRequested();
-            return new Round(new RowSubset(usable, evaluate), trainingRows, evaluatedRows, preparation, model);
+            return new Round(usable, evaluate, trainingRows, evaluatedRows, preparation, model);
         }
 
         /// <param name="rowsName">How to name the rows in an error, for example "the 8 training rows".</param>
@@ -299,14 +331,17 @@ public static class TrainingRun
             }
         }
 
-        /// <summary>Scores a round's evaluated rows once, keeping the prediction columns in memory, and computes its metrics.</summary>
+        /// <summary>
+        /// Scores a round's evaluated rows once, keeping the prediction columns and the label in memory
+        /// (<see cref="ScoredRows"/>), and computes its metrics from them. One part: on flights-3m two parts took as long
+        /// as one (each part's cursor still walks every cached row) and cost more CPU (docs/benchmarks.md).
+        /// </summary>
         private ScoredRound Score(Round round)
         {
-            var transformed = round.Model.Transform(round.Evaluated);
-            string[] predictionColumns = [.. new[] { DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel, DefaultColumnNames.Probability }
-                .Where(name => transformed.Schema.GetColumnOrNull(name) is not null)];
-            // The evaluator's pass fills the cache (prediction columns with it); the predictions file reads them back.
-            var scored = ml.Data.Cache(transformed, predictionColumns);
+            var schema = round.Model.GetOutputSchema(round.Usable.Schema);
+            string[] keep = [.. new[] { DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel, DefaultColumnNames.Probability, _label?.TrainingColumn }
+                .OfType<string>().Distinct(StringComparer.Ordinal).Where(name => schema.GetColumnOrNull(name) is not null)];
+            var scored = ScoredRows.Score(ml, round.Model, round.Usable, round.Selected, keep, cancellationToken, maxParts: 1);
             return new ScoredRound(scored, ModelEvaluation.Evaluate(ml, scored, spec.Task, _label, Calibrated));
         }
 
@@ -339,40 +374,12 @@ public static class TrainingRun
         }
 
         /// <summary>A feature with no value in any usable row is a mistake in the data or the spec: say so before any fitting.</summary>
-        private void CheckFeaturesPresent(IDataView labelled, long labelledRows)
+        private void CheckFeaturesPresent(FeaturePresence presence, long labelledRows)
         {
             var features = plan.Preparation.Features.Select(f => f.Column).ToArray();
-            var present = new long[features.Length];
-            var columns = features.Select(f => labelled.Schema[f.Name]).ToArray();
-            using (var cursor = labelled.GetRowCursor(columns))
-            {
-                var readers = new Func<bool>[features.Length];
-                for (var i = 0; i < features.Length; i++)
-                {
-                    if (features[i].Kind == ColumnKind.Numeric)
-                    {
-                        var get = cursor.GetGetter<float>(columns[i]);
-                        float value = 0;
-                        readers[i] = () => { get(ref value); return !float.IsNaN(value); };
-                    }
-                    else
-                    {
-                        var get = cursor.GetGetter<ReadOnlyMemory<char>>(columns[i]);
-                        ReadOnlyMemory<char> value = default;
-                        readers[i] = () => { get(ref value); return !value.IsEmpty; };
-                    }
-                }
-                long count = 0;
-                while (cursor.MoveNext())
-                {
-                    if ((++count & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-                    for (var i = 0; i < readers.Length; i++)
-                        if (readers[i]()) present[i]++;
-                }
-            }
             for (var i = 0; i < features.Length; i++)
             {
-                if (present[i] > 0) continue;
+                if (presence.Present[i] > 0) continue;
                 var rows = _label is null ? $"any of the {labelledRows} rows" : $"any of the {labelledRows} rows with a value in '{_label.Source.Name}'";
                 throw new TrainingDataException(features[i].Name,
                     $"Column '{features[i].Name}' has no value in {rows}: a feature that is always missing cannot be learned from; exclude it (preparation.exclude_columns).");
@@ -421,6 +428,56 @@ public static class TrainingRun
             return text + (split.Folds is null
                 ? $"; {split.HeldOut!.Count(h => !h)} for training, {split.HeldOut!.Count(h => h)} held out"
                 : $"; {_evaluation.Folds} folds of {split.Rows} rows");
+        }
+    }
+
+    /// <summary>How many rows have a value in each feature, counted over rows a pass reads (those with a label).</summary>
+    private sealed class FeaturePresence(DatasetColumn[] features)
+    {
+        /// <summary>Per feature, the rows with a value in it.</summary>
+        public long[] Present { get; } = new long[features.Length];
+
+        /// <summary>Rows counted by <see cref="Count"/>.</summary>
+        public long Rows { get; private set; }
+
+        /// <summary>Binds to a pass's cursor (the features among its columns): what to do with each row, told whether it has a label.</summary>
+        public Action<bool> Observe(DataViewRowCursor cursor)
+        {
+            var readers = new Func<bool>[features.Length];
+            for (var i = 0; i < features.Length; i++)
+            {
+                var column = cursor.Schema[features[i].Name];
+                if (features[i].Kind == ColumnKind.Numeric)
+                {
+                    var get = cursor.GetGetter<float>(column);
+                    float value = 0;
+                    readers[i] = () => { get(ref value); return !float.IsNaN(value); };
+                }
+                else
+                {
+                    var get = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+                    ReadOnlyMemory<char> value = default;
+                    readers[i] = () => { get(ref value); return !value.IsEmpty; };
+                }
+            }
+            return labelled =>
+            {
+                if (!labelled) return;
+                for (var i = 0; i < readers.Length; i++)
+                    if (readers[i]()) Present[i]++;
+            };
+        }
+
+        /// <summary>A pass of its own over <paramref name="rows"/>, for a run without a label.</summary>
+        public void Count(IDataView rows, CancellationToken cancellationToken)
+        {
+            using var cursor = rows.GetRowCursor([.. features.Select(f => rows.Schema[f.Name])]);
+            var observe = Observe(cursor);
+            while (cursor.MoveNext())
+            {
+                if ((++Rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                observe(true);
+            }
         }
     }
 

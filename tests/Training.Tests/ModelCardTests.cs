@@ -116,6 +116,29 @@ public sealed partial class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public async Task Regression_card_shows_the_labels_spread_over_every_row_without_reading_the_data_or_predictions_again()
+    {
+        var data = SampleData.Iris with { Path = _temp.File("iris-copy.csv") };
+        File.Copy(SampleData.Iris.Path, data.Path);
+        var subject = await Subject(data, new TrainingSpec { Task = TrainingTask.Regression, LabelColumn = "petal_width", Trainer = "fast_tree", Seed = Seed });
+        // The card comes from what the run kept: the files may be gone by the time it is drawn.
+        File.Delete(data.Path);
+        File.Delete(subject.Result.Predictions.Path);
+
+        var card = ModelCardWriter.Build(subject);
+
+        var widths = File.ReadLines(SampleData.Iris.Path).Skip(1).Where(l => l.Length > 0)
+            .Select(l => (double)float.Parse(l.Split(',')[3], System.Globalization.CultureInfo.InvariantCulture)).Order().ToArray();
+        var mean = widths.Average();
+        var std = Math.Sqrt(widths.Sum(v => (v - mean) * (v - mean)) / (widths.Length - 1));
+        static string N(double value) => value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("| rows | missing | min | median | mean | std | max |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains($"| {widths.Length} | 0 | {N(widths[0])} | {N(widths[(widths.Length - 1) / 2])} | {N(mean)} | {N(std)} | {N(widths[^1])} |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains($"each of the {subject.Result.Rows.Evaluated} evaluated rows", card.Markdown, StringComparison.Ordinal);
+        AssertPng(Assert.Single(card.Images).Png);
+    }
+
+    [Fact]
     public async Task Without_the_stored_profile_the_card_says_why_and_shows_the_columns_as_recorded()
     {
         var subject = await Subject(SampleData.Iris, new TrainingSpec

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Platform.Training.Data;
@@ -35,22 +33,17 @@ internal static class PredictionsCsv
         IDataView cachedRows, IReadOnlySet<string> cachedColumns, IDataView streamedRows, IReadOnlyList<IDataView> parts, int[]? foldOfRow, IReadOnlyList<DatasetColumn> columns, TrainingTask task, LabelColumn? label,
         bool withProbability, Stream output, CancellationToken cancellationToken)
     {
-        using var writer = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024, leaveOpen: true) { NewLine = "\n" };
-        var line = new StringBuilder();
-        foreach (var column in columns)
-        {
-            CsvFormat.AppendField(line, column.Name);
-            line.Append(CsvFormat.Separator);
-        }
-        line.Append(task switch
+        using var writer = new CsvWriter(output);
+        foreach (var column in columns) writer.Field(column.Name);
+        writer.Field(task switch
         {
             TrainingTask.Regression => PredictedValue,
             TrainingTask.Clustering => PredictedCluster,
             _ => PredictedLabel,
         });
-        if (withProbability) line.Append(CsvFormat.Separator).Append(Probability);
-        if (foldOfRow is not null) line.Append(CsvFormat.Separator).Append(Fold);
-        writer.WriteLine(line);
+        if (withProbability) writer.Field(Probability);
+        if (foldOfRow is not null) writer.Field(Fold);
+        writer.EndRow();
 
         using var data = new DataRows(cachedRows, cachedColumns, streamedRows, columns);
         var predictions = parts.Select(part => PredictionReader(part, task, label, withProbability)).ToArray();
@@ -62,12 +55,10 @@ internal static class PredictionsCsv
                 if (!predictions[part].MoveNext())
                     throw new InvalidOperationException($"{(fold is null ? "The holdout" : $"Fold {part + 1}")} has fewer scored rows than the split assigned it.");
                 if ((++count & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-                line.Clear();
-                data.Append(line);
-                line.Append(CsvFormat.Separator);
-                predictions[part].Append(line);
-                if (fold is { } f) line.Append(CsvFormat.Separator).Append((f + 1).ToString(CultureInfo.InvariantCulture));
-                writer.WriteLine(line);
+                data.Write(writer);
+                predictions[part].Write(writer);
+                if (fold is { } f) writer.Number(f + 1L);
+                writer.EndRow();
             }
 
             if (foldOfRow is null)
@@ -100,7 +91,7 @@ internal static class PredictionsCsv
     {
         private readonly DataViewRowCursor _cached;
         private readonly DataViewRowCursor? _streamed;
-        private readonly Action<StringBuilder>[] _fields;
+        private readonly Action<CsvWriter>[] _fields;
 
         public DataRows(IDataView cachedRows, IReadOnlySet<string> cachedColumns, IDataView streamedRows, IReadOnlyList<DatasetColumn> columns)
         {
@@ -119,13 +110,9 @@ internal static class PredictionsCsv
             return more;
         }
 
-        public void Append(StringBuilder line)
+        public void Write(CsvWriter writer)
         {
-            for (var i = 0; i < _fields.Length; i++)
-            {
-                if (i > 0) line.Append(CsvFormat.Separator);
-                _fields[i](line);
-            }
+            foreach (var field in _fields) field(writer);
         }
 
         public void Dispose()
@@ -148,9 +135,9 @@ internal static class PredictionsCsv
     private sealed class RowReader : IDisposable
     {
         private readonly DataViewRowCursor _cursor;
-        private readonly Action<StringBuilder>[] _fields;
+        private readonly Action<CsvWriter>[] _fields;
 
-        public RowReader(IDataView view, DataViewSchema.Column[] columns, Func<DataViewRowCursor, DataViewSchema.Column, Action<StringBuilder>>? writer = null)
+        public RowReader(IDataView view, DataViewSchema.Column[] columns, Func<DataViewRowCursor, DataViewSchema.Column, Action<CsvWriter>>? writer = null)
         {
             _cursor = view.GetRowCursor(columns);
             _fields = [.. columns.Select(column => (writer ?? FieldWriter)(_cursor, column))];
@@ -158,32 +145,28 @@ internal static class PredictionsCsv
 
         public bool MoveNext() => _cursor.MoveNext();
 
-        public void Append(StringBuilder line)
+        public void Write(CsvWriter writer)
         {
-            for (var i = 0; i < _fields.Length; i++)
-            {
-                if (i > 0) line.Append(CsvFormat.Separator);
-                _fields[i](line);
-            }
+            foreach (var field in _fields) field(writer);
         }
 
         public void Dispose() => _cursor.Dispose();
     }
 
-    private static Action<StringBuilder> FieldWriter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    private static Action<CsvWriter> FieldWriter(DataViewRowCursor cursor, DataViewSchema.Column column)
     {
         if (column.Type == NumberDataViewType.Single)
         {
             var get = cursor.GetGetter<float>(column);
             float value = 0;
-            return line => { get(ref value); AppendNumber(line, value); };
+            return writer => { get(ref value); writer.Number(value); };
         }
         var getText = cursor.GetGetter<ReadOnlyMemory<char>>(column);
         ReadOnlyMemory<char> text = default;
-        return line => { getText(ref text); CsvFormat.AppendField(line, text.Span); };
+        return writer => { getText(ref text); writer.Field(text.Span); };
     }
 
-    private static Action<StringBuilder> PredictionWriter(DataViewRowCursor cursor, DataViewSchema.Column column, TrainingTask task, LabelColumn? label)
+    private static Action<CsvWriter> PredictionWriter(DataViewRowCursor cursor, DataViewSchema.Column column, TrainingTask task, LabelColumn? label)
     {
         switch (task)
         {
@@ -191,20 +174,14 @@ internal static class PredictionsCsv
                 // The model predicts true/false; the file speaks in the label's own values.
                 var get = cursor.GetGetter<bool>(column);
                 bool positive = false;
-                return line => { get(ref positive); CsvFormat.AppendField(line, positive ? label!.Positive : label!.Negative); };
+                return writer => { get(ref positive); writer.Field(positive ? label!.Positive : label!.Negative); };
             case TrainingTask.Clustering:
                 // The cluster is a key: 1 to k (0 would be "no cluster", which k-means never predicts).
                 var getCluster = cursor.GetGetter<uint>(column);
                 uint cluster = 0;
-                return line => { getCluster(ref cluster); line.Append(cluster.ToString(CultureInfo.InvariantCulture)); };
+                return writer => { getCluster(ref cluster); writer.Number(cluster); };
             default:
                 return FieldWriter(cursor, column);
         }
-    }
-
-    private static void AppendNumber(StringBuilder line, float value)
-    {
-        if (!float.IsNaN(value))
-            line.Append(value.ToString("R", CultureInfo.InvariantCulture));
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -10,6 +11,7 @@ internal static class CsvFormat
     public const char Separator = ',';
     public const char TabSeparator = '\t';
     private const char Quote = '"';
+    private static readonly SearchValues<char> Special = SearchValues.Create(",\"\r\n");
 
     /// <summary>
     /// The loader saved with every model, so <c>MLContext.Model.LoadWithDataLoader</c> reads the same
@@ -57,22 +59,7 @@ internal static class CsvFormat
         return names;
     }
 
-    /// <summary>Appends one field, quoted when the reader would otherwise split or trim it.</summary>
-    public static void AppendField(StringBuilder line, ReadOnlySpan<char> value)
-    {
-        var needsQuotes = value.IndexOfAny(",\"\r\n") >= 0
-            || (value.Length > 0 && (char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1])));
-        if (!needsQuotes)
-        {
-            line.Append(value);
-            return;
-        }
-        line.Append(Quote);
-        foreach (var c in value)
-        {
-            if (c == Quote) line.Append(Quote);
-            line.Append(c);
-        }
-        line.Append(Quote);
-    }
+    /// <summary>Whether a field must be quoted: it holds a separator, a quote or a line break, or starts or ends with white space (which a reader trims).</summary>
+    public static bool NeedsQuotes(ReadOnlySpan<char> value) =>
+        value.IndexOfAny(Special) >= 0 || (value.Length > 0 && (char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1])));
 }

@@ -111,7 +111,7 @@ public sealed class ParquetDataView : IDataView
     private sealed class ColumnDecoder
     {
         private Func<ParquetRowGroupReader, int, float[]>? _numbers;
-        private Func<ParquetRowGroupReader, int, string?[]>? _texts;
+        private Func<ParquetRowGroupReader, int, TextValues>? _texts;
         private readonly Dictionary<string, string> _pool = new(StringComparer.Ordinal);
 
         public static ColumnDecoder For(DatasetFile file, DatasetColumn column, DataField field)
@@ -124,7 +124,7 @@ public sealed class ParquetDataView : IDataView
             if (IsString(type))
             {
                 if (numeric) decoder._numbers = (group, rows) => ParseNumbers(file, column, Strings(group, field, rows));
-                else decoder._texts = (group, rows) => Strings(group, field, rows);
+                else decoder._texts = (group, rows) => decoder.Pooled(Strings(group, field, rows));
             }
             else if (type == typeof(float)) decoder.Use<float>(field, numeric, v => v, v => v.ToString("R", CultureInfo.InvariantCulture));
             else if (type == typeof(double)) decoder.Use<double>(field, numeric, v => (float)v, v => v.ToString("R", CultureInfo.InvariantCulture));
@@ -149,19 +149,23 @@ public sealed class ParquetDataView : IDataView
 
         public float[] ReadNumbers(ParquetRowGroupReader group, int rows) => _numbers!(group, rows);
 
-        public ReadOnlyMemory<char>[] ReadTexts(ParquetRowGroupReader group, int rows)
+        public TextValues ReadTexts(ParquetRowGroupReader group, int rows) => _texts!(group, rows);
+
+        /// <summary>Strings as read, one string per distinct value.</summary>
+        private TextValues Pooled(string?[] values)
         {
-            var values = _texts!(group, rows);
-            var result = new ReadOnlyMemory<char>[rows];
-            for (var i = 0; i < rows; i++)
-            {
-                if (values[i] is not { Length: > 0 } value) continue;
-                // Categories repeat: keep one string per value rather than one per row in the training cache.
-                if (_pool.TryGetValue(value, out var pooled)) value = pooled;
-                else if (_pool.Count < PooledValues) _pool.Add(value, value);
-                result[i] = value.AsMemory();
-            }
-            return result;
+            var result = new ReadOnlyMemory<char>[values.Length];
+            for (var i = 0; i < values.Length; i++)
+                if (values[i] is { Length: > 0 } value) result[i] = Pool(value).AsMemory();
+            return new TextValues(row => result[row]);
+        }
+
+        // Categories repeat: keep one string per value rather than one per row in the training cache.
+        private string Pool(string value)
+        {
+            if (_pool.TryGetValue(value, out var pooled)) return pooled;
+            if (_pool.Count < PooledValues) _pool.Add(value, value);
+            return value;
         }
 
         private void Use<T>(DataField field, bool numeric, Func<T, float> toNumber, Func<T, string> toText) where T : struct
@@ -178,12 +182,12 @@ public sealed class ParquetDataView : IDataView
             }
             else
             {
+                // Written as text only for the rows read: a cursor that skips rows (the predictions file reads the
+                // evaluated rows' dates) does not format the others.
                 _texts = (group, rows) =>
                 {
                     var values = Values<T>(group, field, rows);
-                    var result = new string?[rows];
-                    for (var i = 0; i < rows; i++) result[i] = values[i] is { } v ? toText(v) : null;
-                    return result;
+                    return new TextValues(row => values[row] is { } v ? Pool(toText(v)).AsMemory() : default);
                 };
             }
         }
@@ -236,7 +240,7 @@ public sealed class ParquetDataView : IDataView
         private readonly ParquetReader _reader;
         private readonly ColumnDecoder?[] _decoders;
         private readonly float[]?[] _numbers;
-        private readonly ReadOnlyMemory<char>[]?[] _texts;
+        private readonly TextValues?[] _texts;
         private int _group = -1;
         private int _groupRows;
         private int _index = -1;
@@ -249,7 +253,7 @@ public sealed class ParquetDataView : IDataView
             var columns = view._file.Columns;
             _decoders = new ColumnDecoder?[columns.Count];
             _numbers = new float[]?[columns.Count];
-            _texts = new ReadOnlyMemory<char>[]?[columns.Count];
+            _texts = new TextValues?[columns.Count];
             for (var i = 0; i < columns.Count; i++)
                 if (active.Contains(i)) _decoders[i] = ColumnDecoder.For(view._file, columns[i], view._fields[i]);
             _stream = File.OpenRead(view._file.Path);
@@ -317,7 +321,7 @@ public sealed class ParquetDataView : IDataView
                 ValueGetter<float> number = (ref float value) => value = _numbers[index]![_index];
                 return number as ValueGetter<TValue> ?? throw Mismatch<TValue>(column);
             }
-            ValueGetter<ReadOnlyMemory<char>> text = (ref ReadOnlyMemory<char> value) => value = _texts[index]![_index];
+            ValueGetter<ReadOnlyMemory<char>> text = (ref ReadOnlyMemory<char> value) => value = _texts[index]!.Value(_index);
             return text as ValueGetter<TValue> ?? throw Mismatch<TValue>(column);
         }
 
@@ -338,5 +342,11 @@ public sealed class ParquetDataView : IDataView
             }
             base.Dispose(disposing);
         }
+    }
+
+    /// <summary>A text column of one row group: the value of a row (empty when missing), made when asked for.</summary>
+    private sealed class TextValues(Func<int, ReadOnlyMemory<char>> value)
+    {
+        public ReadOnlyMemory<char> Value(int row) => value(row);
     }
 }

@@ -1,116 +1,140 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Platform.Training.Artifacts;
-using Platform.Training.Data;
+using Platform.Training.Pipeline;
 
 namespace Platform.Training.ModelCards;
 
 /// <summary>
-/// The evaluated rows as the predictions CSV holds them: the true label, the prediction and, where the model
-/// has one, the score the curves rank by. Rows whose label cannot be read are skipped.
+/// What the card draws of the evaluated rows, in the predictions file's order: a regression's true and predicted
+/// values (the residual plot), a binary model's true class and score (the ROC and precision-recall curves). Taken by
+/// the run from the rows it scored, so the card never reads the predictions file back.
 /// </summary>
 internal sealed class EvaluatedRows
 {
-    private EvaluatedRows(string[] actualClasses, double[] actualValues, string[] predictedClasses, double[] predictedValues, double[]? scores)
+    private EvaluatedRows(int count, double[] actualValues, double[] predictedValues, bool[] positive, double[]? scores, string scoreSource)
     {
-        ActualClasses = actualClasses;
+        Count = count;
         ActualValues = actualValues;
-        PredictedClasses = predictedClasses;
         PredictedValues = predictedValues;
+        Positive = positive;
         Scores = scores;
+        ScoreSource = scoreSource;
     }
 
-    /// <summary>Classification: the true class of each row.</summary>
-    public IReadOnlyList<string> ActualClasses { get; }
+    public int Count { get; }
 
     /// <summary>Regression: the true value of each row.</summary>
     public IReadOnlyList<double> ActualValues { get; }
 
-    public IReadOnlyList<string> PredictedClasses { get; }
-
+    /// <summary>Regression: the predicted value of each row.</summary>
     public IReadOnlyList<double> PredictedValues { get; }
+
+    /// <summary>Binary: whether each row's true class is the positive one.</summary>
+    public IReadOnlyList<bool> Positive { get; }
 
     /// <summary>Binary: the probability (or raw score) of the positive class; null when unknown.</summary>
     public IReadOnlyList<double>? Scores { get; }
 
     /// <summary>Where <see cref="Scores"/> came from, for the card's text.</summary>
-    public string ScoreSource { get; private init; } = "";
+    public string ScoreSource { get; }
 
-    public int Count => Math.Max(ActualClasses.Count, ActualValues.Count);
-
-    public static EvaluatedRows Read(ModelCardSubject subject)
+    /// <summary>
+    /// Reads the scored rows of every round in file order (a cross-validation's folds interleaved by
+    /// <paramref name="foldOfRow"/>, as the predictions file has them). Null for tasks whose card draws no rows.
+    /// </summary>
+    /// <param name="scored">Each round's scored rows, with the label's training column.</param>
+    public static EvaluatedRows? Capture(
+        IReadOnlyList<IDataView> scored, int[]? foldOfRow, TrainingTask task, LabelColumn? label, bool calibrated, CancellationToken cancellationToken)
     {
-        var ml = new MLContext(subject.Spec.Seed);
-        var columns = subject.Data.Columns;
-        var path = subject.Result.Predictions.Path;
-        var header = CsvFormat.ReadHeader(path);
-        var labelIndex = IndexOf(columns, subject.Spec.LabelColumn);
-        var predictedIndex = columns.Count;
-        var probabilityIndex = Array.IndexOf([.. header], PredictionsCsv.Probability);
-        var regression = subject.Spec.Task == TrainingTask.Regression;
-        var kind = regression ? DataKind.Single : DataKind.String;
-        var loaderColumns = new List<TextLoader.Column>
+        if (label is null || task is not (TrainingTask.Regression or TrainingTask.BinaryClassification))
+            return null;
+        var regression = task == TrainingTask.Regression;
+        // A holdout's saved model is the one evaluated, so its raw score ranks the rows as the evaluation did; a
+        // cross-validation's saved model did not score them.
+        var scoreColumn = regression ? DefaultColumnNames.Score
+            : calibrated ? DefaultColumnNames.Probability
+            : foldOfRow is null ? DefaultColumnNames.Score
+            : null;
+        var readers = scored.Select(view => new RowReader(view, label.TrainingColumn, regression, scoreColumn)).ToArray();
+        try
         {
-            new("Actual", columns[labelIndex].Kind == ColumnKind.Numeric ? DataKind.Single : DataKind.String, labelIndex),
-            new("Predicted", kind, predictedIndex),
-        };
-        if (probabilityIndex >= 0) loaderColumns.Add(new("Probability", DataKind.Single, probabilityIndex));
-        var view = ml.Data.CreateTextLoader(new TextLoader.Options
-        {
-            Columns = [.. loaderColumns],
-            HasHeader = true,
-            Separators = [CsvFormat.Separator],
-            AllowQuoting = true,
-            ReadMultilines = true,
-            MissingRealsAsNaNs = true,
-        }).Load(path);
-
-        var actualText = regression ? [] : ReadText(view, "Actual");
-        var predictedText = regression ? [] : ReadText(view, "Predicted");
-        var predictedValues = regression ? ReadSingles(view, "Predicted") : [];
-        var actualValues = regression ? ReadSingles(view, "Actual") : [];
-        double[]? scores = null;
-        var source = "";
-        if (subject.Spec.Task == TrainingTask.BinaryClassification)
-        {
-            if (probabilityIndex >= 0)
+            var actual = new List<double>();
+            var predicted = new List<double>();
+            var positive = new List<bool>();
+            var scores = new List<double>();
+            void Add(int part)
             {
-                scores = ReadSingles(view, "Probability");
-                source = "the calibrated probability of the positive class";
+                if (((actual.Count + positive.Count) & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                var (label, score) = readers[part].Read();
+                if (regression)
+                {
+                    actual.Add(label);
+                    predicted.Add(score);
+                }
+                else
+                {
+                    positive.Add(label != 0);
+                    if (scoreColumn is not null) scores.Add(score);
+                }
             }
-            else if (!subject.Spec.Evaluation.CrossValidates)
+            if (foldOfRow is null)
             {
-                // A holdout saves the model it evaluated: its raw score ranks the held-out rows as the evaluation did.
-                scores = RawScores(ml, subject);
-                source = "the model's raw score (the trainer is not calibrated)";
+                while (readers[0].MoveNext()) Add(0);
+            }
+            else
+            {
+                foreach (var fold in foldOfRow)
+                {
+                    if (!readers[fold].MoveNext())
+                        throw new InvalidOperationException($"Fold {fold + 1} has fewer scored rows than the split assigned it.");
+                    Add(fold);
+                }
+            }
+            return new EvaluatedRows(Math.Max(actual.Count, positive.Count), [.. actual], [.. predicted], [.. positive],
+                scoreColumn is null ? null : [.. scores],
+                regression ? "" : calibrated ? "the calibrated probability of the positive class"
+                : scoreColumn is null ? "" : "the model's raw score (the trainer is not calibrated)");
+        }
+        finally
+        {
+            foreach (var reader in readers) reader.Dispose();
+        }
+    }
+
+    /// <summary>The label (a number, or 1/0 for a binary label) and the score of each row of one scored view.</summary>
+    private sealed class RowReader : IDisposable
+    {
+        private readonly DataViewRowCursor _cursor;
+        private readonly Func<double> _label;
+        private readonly Func<double> _score;
+
+        public RowReader(IDataView view, string labelColumn, bool numericLabel, string? scoreColumn)
+        {
+            var label = view.Schema[labelColumn];
+            DataViewSchema.Column? score = scoreColumn is null ? null : view.Schema[scoreColumn];
+            _cursor = view.GetRowCursor(score is { } scoreAlso ? [label, scoreAlso] : [label]);
+            if (numericLabel)
+            {
+                var get = _cursor.GetGetter<float>(label);
+                _label = () => { float value = 0; get(ref value); return value; };
+            }
+            else
+            {
+                var get = _cursor.GetGetter<bool>(label);
+                _label = () => { bool value = false; get(ref value); return value ? 1 : 0; };
+            }
+            if (score is not { } scored) _score = () => double.NaN;
+            else
+            {
+                var get = _cursor.GetGetter<float>(scored);
+                _score = () => { float value = 0; get(ref value); return value; };
             }
         }
-        return new EvaluatedRows(actualText, actualValues, predictedText, predictedValues, scores) { ScoreSource = source };
-    }
 
-    private static int IndexOf(IReadOnlyList<DatasetColumn> columns, string name)
-    {
-        for (var i = 0; i < columns.Count; i++)
-            if (columns[i].Name == name) return i;
-        throw new InvalidOperationException($"The label column '{name}' is not a column of the data set.");
-    }
+        public bool MoveNext() => _cursor.MoveNext();
 
-    private static string[] ReadText(IDataView view, string column)
-    {
-        var type = view.Schema[column].Type;
-        if (type is NumberDataViewType)
-            return [.. ReadSingles(view, column).Select(v => double.IsNaN(v) ? "" : ((float)v).ToString("R", System.Globalization.CultureInfo.InvariantCulture))];
-        return [.. view.GetColumn<ReadOnlyMemory<char>>(column).Select(v => v.ToString())];
-    }
+        public (double Label, double Score) Read() => (_label(), _score());
 
-    private static double[] ReadSingles(IDataView view, string column) => [.. view.GetColumn<float>(column).Select(v => (double)v)];
-
-    private static double[] RawScores(MLContext ml, ModelCardSubject subject)
-    {
-        using var stream = File.OpenRead(subject.Result.Model.Path);
-        var model = ml.Model.LoadWithDataLoader(stream, out var loader);
-        // The predictions CSV starts with the data set's columns: the model's own loader reads it.
-        var scored = model.Transform(loader.Load(subject.Result.Predictions.Path));
-        return ReadSingles(scored, Pipeline.DefaultColumnNames.Score);
+        public void Dispose() => _cursor.Dispose();
     }
 }

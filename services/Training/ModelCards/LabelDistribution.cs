@@ -1,51 +1,44 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Platform.Training.Data;
+using Platform.Training.Pipeline;
 
 namespace Platform.Training.ModelCards;
 
 /// <summary>The label column over every row of the data set: class counts, or a numeric label's spread.</summary>
 internal static class LabelDistribution
 {
-    public static (string[] Header, string[][] Rows) Count(DatasetFile data, DatasetColumn label, TrainingTask task)
-    {
-        var ml = new MLContext(0);
-        var view = DatasetReader.Open(ml, data).Rows;
-        if (label.Kind == ColumnKind.Numeric)
-        {
-            var values = view.GetColumn<float>(label.Name).ToArray();
-            if (task == TrainingTask.Regression)
-                return Spread(values);
-            return Classes(values.Select(v => float.IsNaN(v) ? "" : v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
-        }
-        return Classes(view.GetColumn<ReadOnlyMemory<char>>(label.Name).Select(v => v.ToString()).ToArray());
-    }
+    /// <param name="values">The label as the run counted it over every row (<see cref="LabelColumn.Values"/>).</param>
+    public static (string[] Header, string[][] Rows) Table(LabelValues values, TrainingTask task) =>
+        task == TrainingTask.Regression ? Spread(values) : Classes(values);
 
-    private static (string[], string[][]) Classes(string[] values)
+    private static (string[], string[][]) Classes(LabelValues values)
     {
-        var total = values.Length;
-        var rows = values.GroupBy(v => v, StringComparer.Ordinal)
-            .OrderBy(g => g.Key.Length == 0 ? 1 : 0).ThenByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new[]
+        var classes = values.Missing > 0 ? values.Classes.Append((Value: "", Rows: values.Missing)) : values.Classes;
+        var rows = classes
+            .OrderBy(c => c.Value.Length == 0 ? 1 : 0).ThenByDescending(c => c.Rows).ThenBy(c => c.Value, StringComparer.Ordinal)
+            .Select(c => new[]
             {
-                g.Key.Length == 0 ? "_(missing)_" : ModelCardWriter.Escape(g.Key),
-                ModelCardWriter.Invariant(g.Count()),
-                Share(g.Count(), total),
+                c.Value.Length == 0 ? "_(missing)_" : ModelCardWriter.Escape(c.Value),
+                ModelCardWriter.Invariant(c.Rows),
+                Share(c.Rows, values.Rows),
             }).ToArray();
         return (["class", "rows", "share"], rows);
     }
 
-    private static (string[], string[][]) Spread(float[] values)
+    private static (string[], string[][]) Spread(LabelValues values)
     {
-        var present = values.Where(v => !float.IsNaN(v)).Select(v => (double)v).Order().ToArray();
-        var missing = values.Length - present.Length;
-        if (present.Length == 0) return (["rows", "missing"], [[ModelCardWriter.Invariant(values.Length), ModelCardWriter.Invariant(missing)]]);
+        var present = Array.ConvertAll(values.Numbers ?? [], v => (double)v);
+        Array.Sort(present);
+        var rows = ModelCardWriter.Invariant(values.Rows);
+        var missing = ModelCardWriter.Invariant(values.Missing);
+        if (present.Length == 0) return (["rows", "missing"], [[rows, missing]]);
+        // Summed in ascending order, as the card always did, so the same label gives the same figures.
         var mean = present.Average();
-        var std = present.Length > 1 ? Math.Sqrt(present.Sum(v => (v - mean) * (v - mean)) / (present.Length - 1)) : 0;
+        double squares = 0;
+        foreach (var value in present) squares += (value - mean) * (value - mean);
+        var std = present.Length > 1 ? Math.Sqrt(squares / (present.Length - 1)) : 0;
         double Quantile(double q) => present[(int)Math.Round(q * (present.Length - 1))];
         return (["rows", "missing", "min", "median", "mean", "std", "max"],
         [[
-            ModelCardWriter.Invariant(values.Length), ModelCardWriter.Invariant(missing), ModelCardWriter.Number(present[0]),
+            rows, missing, ModelCardWriter.Number(present[0]),
             ModelCardWriter.Number(Quantile(0.5)), ModelCardWriter.Number(mean), ModelCardWriter.Number(std), ModelCardWriter.Number(present[^1]),
         ]]);
     }

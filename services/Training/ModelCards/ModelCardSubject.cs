@@ -18,7 +18,7 @@ public sealed record ModelCardSubject
 
     public required string DatasetSha256 { get; init; }
 
-    /// <summary>The data set as trained on (the label distribution is counted from it).</summary>
+    /// <summary>The data set as trained on.</summary>
     public required DatasetFile Data { get; init; }
 
     public required TrainingSpec Spec { get; init; }

@@ -66,7 +66,7 @@ public static class ModelCardWriter
         var result = subject.Result;
         var report = result.Evaluation;
         var plan = spec.Validate(subject.Data.Columns);
-        var rows = spec.Task == TrainingTask.Clustering && string.IsNullOrEmpty(spec.LabelColumn) ? null : EvaluatedRows.Read(subject);
+        var rows = result.EvaluatedRows;
 
         card.Line($"# Model card: {subject.ModelName}");
         card.Line();
@@ -105,7 +105,7 @@ public static class ModelCardWriter
             card.SubHeading(spec.Task == TrainingTask.Regression ? "Label values" : "Label distribution");
             card.Line($"Every row of the data set, counted from the file.");
             card.Line();
-            var distribution = LabelDistribution.Count(subject.Data, label, spec.Task);
+            var distribution = LabelDistribution.Table(result.LabelValues ?? throw new InvalidOperationException($"The run did not count label '{label.Name}'."), spec.Task);
             card.Table(distribution.Header, distribution.Rows);
             if (subject.DataProfile.LabelImbalance is { } imbalance && spec.Task != TrainingTask.Regression)
             {
@@ -260,7 +260,7 @@ public static class ModelCardWriter
             return;
         }
         var positiveClass = result.Classes[1];
-        bool[] positive = [.. rows.ActualClasses.Select(c => c == positiveClass)];
+        bool[] positive = [.. rows.Positive];
         card.SubHeading("ROC curve");
         images.Add(new(RocImage, ModelCardCharts.Roc(RankingCurves.Roc(positive, scores), report.Metrics.GetValueOrDefault(MetricNames.Auc, double.NaN))));
         card.Image("ROC curve", RocImage);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Platform.Training.Data;
@@ -24,8 +25,9 @@ internal sealed class LabelColumn
 
     private LabelColumn(
         DatasetColumn source, string trainingColumn, long rows, long missing, IReadOnlyList<string> classes,
-        IEstimator<ITransformer>? stage, Func<IDataView, IDataView> dropMissing, bool byMeaning = false)
+        IEstimator<ITransformer>? stage, Func<IDataView, IDataView> dropMissing, LabelValues values, bool byMeaning = false)
     {
+        Values = values;
         _byMeaning = byMeaning;
         Source = source;
         TrainingColumn = trainingColumn;
@@ -47,6 +49,9 @@ internal sealed class LabelColumn
     /// <summary>Rows whose label is missing; they are dropped before the split.</summary>
     public long Missing { get; }
 
+    /// <summary>The label's values over every row of the data set, as the pass that profiled it counted them (for the model card).</summary>
+    public LabelValues Values { get; }
+
     /// <summary>Classification: the classes as text, in key order; binary: [negative, positive].</summary>
     public IReadOnlyList<string> Classes { get; }
 
@@ -65,74 +70,85 @@ internal sealed class LabelColumn
     /// Reads the label column once and plans the label handling for <paramref name="task"/>. A clustering
     /// label (optional, only to measure how well the clusters match it) is keyed as a multiclass label is.
     /// </summary>
+    /// <param name="alsoRead">Other columns the same pass reads, so the caller learns about them without a pass of its own.</param>
+    /// <param name="onRow">Given the pass's cursor, what to do with each row; told whether the row has a label.</param>
     /// <exception cref="TrainingDataException">The label cannot serve the task.</exception>
-    public static LabelColumn Prepare(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
+    public static LabelColumn Prepare(
+        MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken,
+        IReadOnlyList<string>? alsoRead = null, Func<DataViewRowCursor, Action<bool>>? onRow = null)
     {
         if (task == TrainingTask.Regression && column.Kind != ColumnKind.Numeric)
             throw new TrainingDataException(column.Name,
                 $"Label column '{column.Name}' is {column.Kind.ToString().ToLowerInvariant()}; regression needs a numeric label.");
 
+        var label = data.Schema[column.Name];
+        using var cursor = data.GetRowCursor([label, .. (alsoRead ?? []).Where(name => name != column.Name).Select(name => data.Schema[name])]);
+        var observe = onRow?.Invoke(cursor) ?? (_ => { });
         return column.Kind == ColumnKind.Numeric
-            ? PrepareNumeric(ml, data, column, task, cancellationToken)
-            : PrepareText(ml, data, column, task, cancellationToken);
+            ? PrepareNumeric(ml, cursor, label, observe, column, task, cancellationToken)
+            : PrepareText(ml, cursor, label, observe, column, task, cancellationToken);
     }
 
-    private static LabelColumn PrepareNumeric(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
+    private static LabelColumn PrepareNumeric(
+        MLContext ml, DataViewRowCursor cursor, DataViewSchema.Column label, Action<bool> observe, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
     {
         long rows = 0, missing = 0;
-        var values = new HashSet<float>();
+        // Classification counts each class; a regression keeps every value (a float a row) for the label's spread.
+        var values = new Dictionary<float, long>();
+        var numbers = new List<float>();
         var classification = task != TrainingTask.Regression;
-        using (var cursor = data.GetRowCursor([data.Schema[column.Name]]))
+        var get = cursor.GetGetter<float>(label);
+        float value = 0;
+        while (cursor.MoveNext())
         {
-            var get = cursor.GetGetter<float>(data.Schema[column.Name]);
-            float value = 0;
-            while (cursor.MoveNext())
-            {
-                if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-                get(ref value);
-                if (float.IsNaN(value)) missing++;
-                else if (classification) values.Add(value);
-            }
+            if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+            get(ref value);
+            var present = !float.IsNaN(value);
+            observe(present);
+            if (!present) missing++;
+            else if (classification) CollectionsMarshal.GetValueRefOrAddDefault(values, value, out _)++;
+            else numbers.Add(value);
         }
         CheckPresent(column, rows, missing);
         IDataView DropMissing(IDataView view) => MissingRows.Drop(ml, view, [column]);
 
         if (task == TrainingTask.Regression)
-            return new LabelColumn(column, column.Name, rows, missing, [], null, DropMissing);
+            return new LabelColumn(column, column.Name, rows, missing, [], null, DropMissing, new LabelValues(rows, missing, [], [.. numbers]));
 
-        var sorted = values.Order().ToArray();
+        var counted = new LabelValues(rows, missing, [.. values.Select(v => (Format(v.Key), v.Value))], null);
+        var sorted = values.Keys.Order().ToArray();
         var classes = CheckClasses(column, task, [.. sorted.Select(Format)]);
         if (task == TrainingTask.BinaryClassification)
         {
             return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
-                IsPositive(ml, column, $"x => x == {ExpressionText.Number(sorted[1])}"), DropMissing);
+                IsPositive(ml, column, $"x => x == {ExpressionText.Number(sorted[1])}"), DropMissing, counted);
         }
         var keys = ml.Data.LoadFromEnumerable(sorted.Select(v => new NumericClass { Value = v }));
         return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
-            ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: keys), DropMissing);
+            ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: keys), DropMissing, counted);
     }
 
-    private static LabelColumn PrepareText(MLContext ml, IDataView data, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
+    private static LabelColumn PrepareText(
+        MLContext ml, DataViewRowCursor cursor, DataViewSchema.Column label, Action<bool> observe, DatasetColumn column, TrainingTask task, CancellationToken cancellationToken)
     {
         long rows = 0, missing = 0;
-        var values = new HashSet<string>(StringComparer.Ordinal);
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
         // Looks values up by span, so a string is allocated once per distinct value, not once per row.
         var lookup = values.GetAlternateLookup<ReadOnlySpan<char>>();
-        using (var cursor = data.GetRowCursor([data.Schema[column.Name]]))
+        var get = cursor.GetGetter<ReadOnlyMemory<char>>(label);
+        ReadOnlyMemory<char> value = default;
+        while (cursor.MoveNext())
         {
-            var get = cursor.GetGetter<ReadOnlyMemory<char>>(data.Schema[column.Name]);
-            ReadOnlyMemory<char> value = default;
-            while (cursor.MoveNext())
-            {
-                if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-                get(ref value);
-                if (value.IsEmpty) missing++;
-                else lookup.Add(value.Span);
-            }
+            if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+            get(ref value);
+            observe(!value.IsEmpty);
+            if (value.IsEmpty) missing++;
+            else CollectionsMarshal.GetValueRefOrAddDefault(lookup, value.Span, out _)++;
         }
         CheckPresent(column, rows, missing);
 
-        var raw = values.Order(StringComparer.Ordinal).ToArray();
+        var raw = values.Keys.Order(StringComparer.Ordinal).ToArray();
+        var counted = new LabelValues(rows, missing, [.. values.Select(v => (v.Key, v.Value))], null);
         IDataView DropMissing(IDataView view) => MissingRows.Drop(ml, view, [column]);
 
         if (task != TrainingTask.BinaryClassification)
@@ -140,7 +156,7 @@ internal sealed class LabelColumn
             var classes = CheckClasses(column, task, raw);
             var rawKeys = ml.Data.LoadFromEnumerable(raw.Select(v => new TextClass { Value = v }));
             return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
-                ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: rawKeys), DropMissing);
+                ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: rawKeys), DropMissing, counted);
         }
 
         // Binary. A boolean column may spell its values several ways ("True", "false"): group them by meaning.
@@ -162,7 +178,7 @@ internal sealed class LabelColumn
         }
         return new LabelColumn(column, ReservedColumns.Label, rows, missing, binaryClasses,
             IsPositive(ml, column, "s => " + string.Join(" || ", positives.Select(p => $"s == {ExpressionText.String(p)}"))), DropMissing,
-            byMeaning: column.Kind == ColumnKind.Boolean);
+            counted, byMeaning: column.Kind == ColumnKind.Boolean);
     }
 
     /// <summary>
@@ -245,3 +261,10 @@ internal sealed class LabelColumn
         public string Value { get; set; } = "";
     }
 }
+
+/// <summary>A label column over every row of the data set.</summary>
+/// <param name="Rows">Rows in the data set.</param>
+/// <param name="Missing">Rows without a label.</param>
+/// <param name="Classes">A classification label's values (as the predictions file writes them) with their row counts, in no order; empty otherwise.</param>
+/// <param name="Numbers">A regression label's values, missing ones left out; null otherwise.</param>
+internal sealed record LabelValues(long Rows, long Missing, IReadOnlyList<(string Value, long Rows)> Classes, float[]? Numbers);

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Platform.Training.Data;
+using Platform.Training.Evaluation;
+using Platform.Training.Preparation;
+
+namespace Platform.Training.Tests;
+
+/// <summary>
+/// The predictions file byte for byte: what a user's CSV reader gets for every kind of field, and the parallel scoring
+/// it is written from giving the same rows as one cursor.
+/// </summary>
+public sealed class PredictionsFileTests : IDisposable
+{
+    private const int Seed = 11;
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Every_field_is_written_as_documented_in_utf8_quoted_where_needed()
+    {
+        string[] cities = ["Zürich", "São Paulo, BR", "\"Big\" Apple", " padded ", "東京", "rocket 🚀", "two\nlines", "plain"];
+        // A note longer than the writer's buffer, with a surrogate pair where it cuts the text into pieces.
+        var longNote = new string('a', 21_844) + "🚀 " + new string('é', 30_000) + ", \"end\"";
+        const int rows = 60;
+        var ids = Enumerable.Range(0, rows).Select(i => $"id-{i:000}").ToArray();
+        var city = Enumerable.Range(0, rows).Select(i => cities[i % cities.Length]).ToArray();
+        var x = Enumerable.Range(0, rows).Select(i => i % 9 == 4 ? float.NaN : (i % 2 == 0 ? -1 : 1) * (i * 0.37f + 1e-7f * i)).ToArray();
+        var note = Enumerable.Range(0, rows).Select(i => i % 3 == 0 ? longNote : i % 3 == 1 ? "" : "short, note").ToArray();
+        var y = Enumerable.Range(0, rows).Select(i => i * 1.5f - (i % 4) * 0.25f).ToArray();
+        string Quoted(string text) => "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        var data = SampleData.Write(_temp.Path, "fields.csv",
+            [new("id", ColumnKind.Categorical), new("city", ColumnKind.Categorical), new("x", ColumnKind.Numeric), new("note", ColumnKind.Categorical), new("y", ColumnKind.Numeric)],
+            Enumerable.Range(0, rows).Select(i => string.Join(",", ids[i], Quoted(city[i]), float.IsNaN(x[i]) ? "" : Number(x[i]), Quoted(note[i]), Number(y[i]))));
+
+        var result = await TrainingRun.ExecuteAsync(data, new TrainingSpec
+        {
+            Task = TrainingTask.Regression, LabelColumn = "y", Trainer = "fast_tree", Seed = Seed,
+            Preparation = new DataPreparation { ExcludeColumns = ["id", "note"] },
+        }, _temp.File("run"));
+
+        // The held-out rows in file order, each with what the saved model predicts for it.
+        var heldOut = DataSplit.Holdout(rows, null, TrainingSpec.DefaultHoldoutFraction, Seed);
+        var ml = new MLContext();
+        var model = ml.Model.LoadWithDataLoader(File.OpenRead(result.Model.Path), out var loader);
+        var scores = model.Transform(loader.Load(data.Path)).GetColumn<float>("Score").ToArray();
+        var expected = new StringBuilder("id,city,x,note,y,predicted_value\n");
+        for (var i = 0; i < rows; i++)
+        {
+            if (!heldOut[i]) continue;
+            expected.AppendJoin(',', Field(ids[i]), Field(city[i]), float.IsNaN(x[i]) ? "" : Number(x[i]), Field(note[i]), Number(y[i]), Number(scores[i])).Append('\n');
+        }
+        Assert.Equal(heldOut.Count(h => h), result.Rows.Evaluated);
+        var written = await File.ReadAllBytesAsync(result.Predictions.Path);
+        Assert.Equal(expected.ToString(), Encoding.UTF8.GetString(written));
+        Assert.Equal(new UTF8Encoding(false).GetBytes(expected.ToString()), written); // no BOM, nothing replaced
+    }
+
+    [Fact]
+    public async Task Scoring_in_parts_gives_the_rows_and_metrics_of_one_pass_in_the_same_order()
+    {
+        var result = await TrainingRun.ExecuteAsync(SampleData.Iris, new TrainingSpec
+        {
+            Task = TrainingTask.Regression, LabelColumn = "petal_width", Trainer = "fast_tree", Seed = Seed,
+        }, _temp.File("run"));
+        var ml = new MLContext(Seed);
+        var model = ml.Model.LoadWithDataLoader(File.OpenRead(result.Model.Path), out var loader);
+        var rows = ml.Data.Cache(loader.Load(SampleData.Iris.Path));
+        var selected = Enumerable.Range(0, 150).Select(i => i % 5 != 2).ToArray();
+
+        var whole = model.Transform(new RowSubset(rows, selected));
+        var inParts = ScoredRows.Score(ml, model, rows, selected, ["Score", "petal_width"], CancellationToken.None, rowsPerPart: 10, maxParts: 3);
+
+        Assert.Equal(selected.Count(s => s), inParts.GetRowCount());
+        Assert.Equal(whole.GetColumn<float>("Score"), inParts.GetColumn<float>("Score"));
+        Assert.Equal(whole.GetColumn<float>("petal_width"), inParts.GetColumn<float>("petal_width"));
+        var expected = ml.Regression.Evaluate(whole, "petal_width");
+        var actual = ml.Regression.Evaluate(inParts, "petal_width");
+        Assert.Equal((expected.RootMeanSquaredError, expected.MeanAbsoluteError, expected.RSquared), (actual.RootMeanSquaredError, actual.MeanAbsoluteError, actual.RSquared));
+    }
+
+    private static string Number(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>RFC 4180: quoted (quotes doubled) when it holds a comma, quote or line break, or starts or ends with white space.</summary>
+    private static string Field(string value) =>
+        value.IndexOfAny([',', '"', '\r', '\n']) >= 0 || (value.Length > 0 && (char.IsWhiteSpace(value[0]) || char.IsWhiteSpace(value[^1])))
+            ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
+            : value;
+}
