@@ -36,6 +36,12 @@ public sealed class SchedulerOptions
     /// </summary>
     public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// How long a data set found at the model store is taken as found by further submissions for the same tenant
+    /// (<c>Scheduler:DatasetLookupCache</c>); zero asks the store on every submission. See <see cref="Jobs.DatasetLookupCache"/>.
+    /// </summary>
+    public TimeSpan DatasetLookupCache { get; set; } = TimeSpan.FromSeconds(5);
+
     internal Jobs.RetryPolicy Retry => new(MaxAttempts, RetryBackoff, MaxRetryBackoff);
 }
 

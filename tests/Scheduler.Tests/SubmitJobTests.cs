@@ -86,6 +86,27 @@ public sealed class SubmitJobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sweep_over_one_data_set_asks_the_store_once_per_few_seconds_per_tenant_and_never_remembers_a_miss()
+    {
+        var acme = _host.ModelStore.AddPenguins("acme");
+        var request = Valid();
+        request.Spec.DatasetId = acme.Id;
+        // Another tenant asking for acme's data set is not answered from what acme's submissions found.
+        var error = await Assert.ThrowsAsync<RpcException>(() => _host.SubmitAsync(request, "globex"));
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+
+        for (var i = 0; i < 3; i++) await _host.SubmitAsync(request, "acme");
+        Assert.Equal(["globex", "acme"], _host.ModelStore.TenantsAsked);
+
+        // Past Scheduler:DatasetLookupCache (5 s) the store is asked again, and a data set gone by then is refused.
+        _host.ModelStore.Remove("acme", acme.Id);
+        _host.Clock.Advance(TimeSpan.FromSeconds(5));
+        error = await Assert.ThrowsAsync<RpcException>(() => _host.SubmitAsync(request, "acme"));
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Equal(3, await _host.QueryAsync(db => db.TrainingJobs.CountAsync()));
+    }
+
+    [Fact]
     public async Task Explicit_model_name_and_holdout_are_kept()
     {
         var request = Valid();

@@ -20,6 +20,7 @@ namespace Platform.Scheduler.Jobs;
 public sealed partial class JobSubmission(
     SchedulerDbContext db,
     DatasetService.DatasetServiceClient datasets,
+    DatasetLookupCache foundDatasets,
     DispatchSignal dispatch,
     TimeProvider time,
     ILogger<JobSubmission> logger)
@@ -76,7 +77,8 @@ public sealed partial class JobSubmission(
         if (request.Queue is { } queue) spec = spec with { Queue = ValidateQueue(queue, "queue") };
 
         EnsureCatalogueStillAccepts(original);
-        var dataset = await GetDatasetAsync(request.TenantId, spec.DatasetId, cancellationToken);
+        // Asked afresh, never remembered: a re-run must see the data set as the store has it now.
+        var dataset = await GetDatasetAsync(request.TenantId, spec.DatasetId, mayRemember: false, cancellationToken);
         if (original.DatasetSha256 is { } trainedOn && !string.Equals(trainedOn, dataset.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new FailedPreconditionException(
                 $"data set {spec.DatasetId} ('{dataset.Name}') now has SHA-256 {dataset.Sha256}, but job {original.Id} trained on {trainedOn}; " +
@@ -167,7 +169,7 @@ public sealed partial class JobSubmission(
             throw new InvalidArgumentException("spec.holdout_fraction",
                 $"is set, but spec.evaluation.folds = {evaluation.Folds} asks for cross-validation, which evaluates every row; leave one of them unset");
 
-        var dataset = await GetDatasetAsync(request.TenantId, datasetId, cancellationToken);
+        var dataset = await GetDatasetAsync(request.TenantId, datasetId, mayRemember: true, cancellationToken);
         if (labelColumn.Length > 0) ValidateLabelColumn(dataset, labelColumn, task);
         // Everything that depends on the data set's columns (label kind, preparation, evaluation), exactly as the worker will check it.
         TranslateSpecErrors(() => new TrainingSpec
@@ -212,14 +214,21 @@ public sealed partial class JobSubmission(
             _ => ColumnKind.Categorical,
         }))];
 
-    private async Task<Dataset> GetDatasetAsync(string tenantId, Guid datasetId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The data set from the model store; for a submission (<paramref name="mayRemember"/>) possibly as found a few seconds
+    /// ago (<see cref="DatasetLookupCache"/>).
+    /// </summary>
+    private async Task<Dataset> GetDatasetAsync(string tenantId, Guid datasetId, bool mayRemember, CancellationToken cancellationToken)
     {
+        if (mayRemember && foundDatasets.Find(tenantId, datasetId) is { } found) return found;
         try
         {
             // A gRPC deadline is a wall-clock instant on the wire, not domain time: the system clock is right here.
-            return await datasets.GetDatasetAsync(
+            var dataset = await datasets.GetDatasetAsync(
                 new GetDatasetRequest { DatasetId = datasetId.ToString() }, Tenant.Headers(tenantId),
                 deadline: DateTime.UtcNow + DatasetLookupTimeout, cancellationToken: cancellationToken);
+            if (mayRemember) foundDatasets.Remember(tenantId, datasetId, dataset);
+            return dataset;
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
