@@ -9,7 +9,9 @@ using Platform.ModelStore.Events;
 using Platform.ModelStore.Grpc;
 using Platform.ModelStore.Maintenance;
 using Platform.ModelStore.Models;
+using Platform.ModelStore.Transfers;
 using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Transfers;
 
 namespace Platform.ModelStore;
 
@@ -20,13 +22,14 @@ public static class ModelStoreExtensions
     /// Registers the store's database (<c>ModelStoreDbContext</c> on <c>ConnectionStrings:ModelStore</c>, engine
     /// from <c>Database:Provider</c>), its blob folder (<c>BlobStore:Root</c>, required when the host starts), the
     /// registry (settings in <c>ModelStore</c>, see <see cref="ModelStoreOptions"/>), the outbox publisher of registry
-    /// events and the periodic maintenance pass. Registry events go out on the host's one bus: the host must also call
-    /// <c>AddMessaging</c>.
+    /// events, the periodic maintenance pass and the byte stream's HTTP/1.1 listener (<c>Platform:Ports:Transfers</c>,
+    /// default 8082). Registry events go out on the host's one bus: the host must also call <c>AddMessaging</c>.
     /// </summary>
     public static WebApplicationBuilder AddModelStore(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddPlatformDatabase<ModelStoreDbContext>("ModelStore");
+        builder.AddByteStreamListener();
 
         // Checked when the host starts rather than here, so `model-store migrate` runs without the blob volume.
         builder.Services.AddOptions<BlobStoreOptions>()
@@ -73,7 +76,7 @@ public static class ModelStoreExtensions
 
     /// <summary>
     /// Maps <c>DatasetService</c>, <c>ModelService</c> and the internal <c>ModelRegistry</c> and <c>RegistryMaintenance</c>
-    /// (the gateway forwards only the first two).
+    /// (the gateway forwards only the first two), and the byte stream's routes on the transfers port.
     /// </summary>
     public static WebApplication MapModelStore(this WebApplication app)
     {
@@ -82,6 +85,7 @@ public static class ModelStoreExtensions
         app.MapGrpcService<ModelGrpcService>();
         app.MapGrpcService<ModelRegistryGrpcService>();
         app.MapGrpcService<RegistryMaintenanceGrpcService>();
+        app.MapStoreByteStream();
         return app;
     }
 }

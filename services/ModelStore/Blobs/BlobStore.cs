@@ -44,6 +44,56 @@ public sealed partial class BlobStore
     /// <summary>Starts writing a new blob into a temp file. Dispose the upload to discard it unless committed.</summary>
     public BlobUpload StartUpload() => new(this, Path.Combine(TempFolder, $"{Guid.NewGuid():N}.tmp"));
 
+    /// <summary>
+    /// Completes <paramref name="upload"/> and keeps its bytes in the temp folder under a new upload id for
+    /// <paramref name="owner"/> (a tenant id), for a registration to take with <see cref="TakeStaged"/>. The staged file's
+    /// name holds the owner, the id and the SHA-256 this store computed; all three are validated, never a user's name.
+    /// Staged bytes nobody takes are deleted by the maintenance pass after its grace period, like any temp file.
+    /// </summary>
+    /// <returns>The upload id and the bytes' SHA-256.</returns>
+    public async Task<(Guid UploadId, string Sha256)> StageAsync(BlobUpload upload, string owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        var id = Guid.NewGuid();
+        var sha256 = await upload.CompleteAsync(cancellationToken);
+        await upload.StageAsync(StagedPath(owner, id, sha256), cancellationToken);
+        return (id, sha256);
+    }
+
+    /// <summary>
+    /// The bytes <paramref name="owner"/> staged under <paramref name="uploadId"/>, as a completed upload: commit it to
+    /// move them into the store, dispose it to delete them (a staged upload is used once). Null when there are none
+    /// (never staged, another owner's, already used or swept).
+    /// </summary>
+    public BlobUpload? TakeStaged(string owner, Guid uploadId)
+    {
+        var prefix = $"{ValidOwner(owner)}.{uploadId:N}.";
+        var path = Directory.EnumerateFiles(TempFolder, $"{prefix}*{StagedSuffix}").SingleOrDefault();
+        if (path is null) return null;
+        var sha256 = Path.GetFileName(path)[prefix.Length..^StagedSuffix.Length];
+        if (!IsSha256(sha256)) return null;
+        try
+        {
+            return new BlobUpload(this, path, sha256, new FileInfo(path).Length);
+        }
+        catch (FileNotFoundException)
+        {
+            return null; // taken by a concurrent registration or swept meanwhile
+        }
+    }
+
+    private const string StagedSuffix = ".staged";
+
+    private string StagedPath(string owner, Guid uploadId, string sha256) =>
+        Path.Combine(TempFolder, $"{ValidOwner(owner)}.{uploadId:N}.{sha256}{StagedSuffix}");
+
+    private static string ValidOwner(string owner) => OwnerPattern().IsMatch(owner)
+        ? owner
+        : throw new ArgumentException($"'{owner}' is not a tenant id.", nameof(owner));
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex OwnerPattern();
+
     /// <summary>Whether the blob with this hash is stored.</summary>
     public bool Exists(string sha256) => File.Exists(PathOf(sha256));
 

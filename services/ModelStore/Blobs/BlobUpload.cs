@@ -11,7 +11,7 @@ namespace Platform.ModelStore.Blobs;
 public sealed class BlobUpload : IAsyncDisposable
 {
     private readonly BlobStore _store;
-    private readonly string _tempPath;
+    private string _tempPath;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private FileStream? _file;
     private string? _sha256;
@@ -23,6 +23,15 @@ public sealed class BlobUpload : IAsyncDisposable
         _tempPath = tempPath;
         _file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None,
             BlobStore.ChunkSize, FileOptions.Asynchronous);
+    }
+
+    /// <summary>An upload completed earlier and staged (<see cref="BlobStore.TakeStaged"/>): its bytes are in place and hashed.</summary>
+    internal BlobUpload(BlobStore store, string stagedPath, string sha256, long length)
+    {
+        _store = store;
+        _tempPath = stagedPath;
+        _sha256 = sha256;
+        Length = length;
     }
 
     /// <summary>Bytes written so far.</summary>
@@ -92,6 +101,19 @@ public sealed class BlobUpload : IAsyncDisposable
         }
         _committed = true;
         return sha256;
+    }
+
+    /// <summary>
+    /// Completes the upload and keeps its file at <paramref name="stagedPath"/> (in the temp folder) for a later
+    /// registration instead of deleting it when disposed; the maintenance pass deletes it if it stays unused.
+    /// </summary>
+    internal async Task StageAsync(string stagedPath, CancellationToken cancellationToken)
+    {
+        if (_committed) throw new InvalidOperationException("The upload is already committed.");
+        await CompleteAsync(cancellationToken);
+        File.Move(_tempPath, stagedPath, overwrite: false);
+        _tempPath = stagedPath;
+        _committed = true;
     }
 
     /// <summary>Discards the temp file unless the blob was committed.</summary>

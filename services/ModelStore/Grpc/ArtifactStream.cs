@@ -27,11 +27,13 @@ internal static class ArtifactStream
     /// </summary>
     /// <exception cref="InvalidArgumentException">The framing is wrong, or an artifact is malformed or over the size limit.</exception>
     /// <exception cref="DataLossException">An artifact's bytes do not match its declared size or SHA-256.</exception>
+    /// <exception cref="NotFoundException">An artifact names an <c>upload_id</c> the tenant has no staged bytes under.</exception>
     public static async Task ReceiveAsync<T>(
-        IAsyncStreamReader<T> requests, Func<T, Part> partOf, BlobStore blobs, long maxArtifactBytes,
+        IAsyncStreamReader<T> requests, Func<T, Part> partOf, BlobStore blobs, string tenantId, long maxArtifactBytes,
         List<ReceivedArtifact> received, CancellationToken cancellationToken)
     {
         ReceivedArtifact? current = null;
+        var staged = false;
         while (await requests.MoveNext(cancellationToken))
         {
             var part = partOf(requests.Current);
@@ -43,13 +45,20 @@ internal static class ArtifactStream
                     throw new InvalidArgumentException("artifact.kind", $"'{declaration.Kind}' is sent twice");
                 if (received.Count == MaxArtifacts)
                     throw new InvalidArgumentException("artifact", $"a version has at most {MaxArtifacts} artifacts");
-                current = new ReceivedArtifact(declaration, blobs.StartUpload());
+                staged = !string.IsNullOrEmpty(artifact.UploadId);
+                // Bytes sent earlier over the byte stream are taken from where it staged them; they are checked below
+                // against the declaration exactly as streamed bytes are.
+                var upload = staged ? TakeStaged(blobs, tenantId, artifact.UploadId) : blobs.StartUpload();
+                current = new ReceivedArtifact(declaration, upload);
                 received.Add(current);
             }
             else if (part.Chunk is { } chunk)
             {
                 if (current is null)
                     throw new InvalidArgumentException("chunk", "bytes must follow an artifact message");
+                if (staged)
+                    throw new InvalidArgumentException("chunk",
+                        $"artifact '{current.Declaration.Kind}' names an upload_id, so no bytes may follow it");
                 // Stop at the first byte past the declared size instead of storing an unbounded stream.
                 if (current.Upload.Length + chunk.Length > current.Declaration.SizeBytes)
                     throw new DataLossException(
@@ -76,6 +85,13 @@ internal static class ArtifactStream
         if (sha256 != declared.Sha256)
             throw new DataLossException(
                 $"artifact '{declared.Kind}': the bytes hash to {sha256}, sha256 says {declared.Sha256}; nothing was registered");
+    }
+
+    private static BlobUpload TakeStaged(BlobStore blobs, string tenantId, string uploadId)
+    {
+        if (!Guid.TryParse(uploadId, out var id))
+            throw new InvalidArgumentException("artifact.upload_id", $"'{uploadId}' is not an upload id");
+        return blobs.TakeStaged(tenantId, id) ?? throw new NotFoundException("upload", uploadId);
     }
 
     /// <summary>Deletes the temp file of every artifact not moved into the store.</summary>

@@ -107,7 +107,7 @@ public sealed class DatasetGrpcService(
     public override async Task<Dataset> GetDataset(GetDatasetRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var record = await FindAsync(Tenant.From(context), request.DatasetId, context.CancellationToken);
+        var record = await FindAsync(db, Tenant.From(context), request.DatasetId, context.CancellationToken);
         return record.ToProto();
     }
 
@@ -145,7 +145,7 @@ public sealed class DatasetGrpcService(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
-        var record = await FindAsync(Tenant.From(context), request.DatasetId, context.CancellationToken);
+        var record = await FindAsync(db, Tenant.From(context), request.DatasetId, context.CancellationToken);
         // Reading observes the call's cancellation; the server's writer ends with the call by itself. Chunks are
         // wrapped, not copied: the writer has serialized a message when WriteAsync completes, and only then does the
         // blob store reuse its buffer.
@@ -157,7 +157,7 @@ public sealed class DatasetGrpcService(
     public override async Task<Platform.Datasets.V1.DatasetProfile> GetDatasetProfile(GetDatasetProfileRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var record = await FindAsync(Tenant.From(context), request.DatasetId, context.CancellationToken);
+        var record = await FindAsync(db, Tenant.From(context), request.DatasetId, context.CancellationToken);
         var stored = await db.DatasetProfiles.AsNoTracking()
             .Where(p => p.DatasetId == record.Id)
             .Select(p => p.Profile)
@@ -217,7 +217,9 @@ public sealed class DatasetGrpcService(
         return result;
     }
 
-    private async Task<DatasetRecord> FindAsync(string tenantId, string datasetId, CancellationToken cancellationToken)
+    /// <summary>The tenant's data set by id; another tenant's is reported exactly like one that does not exist.</summary>
+    internal static async Task<DatasetRecord> FindAsync(
+        ModelStoreDbContext db, string tenantId, string datasetId, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(datasetId, out var id))
             throw new InvalidArgumentException("dataset_id", $"'{datasetId}' is not a data set id");

@@ -196,7 +196,7 @@ public sealed class ModelGrpcService(
         var artifacts = new List<ReceivedArtifact>();
         try
         {
-            await ArtifactStream.ReceiveAsync(requestStream, UploadPart, blobs, options.Value.MaxArtifactBytes, artifacts, cancellationToken);
+            await ArtifactStream.ReceiveAsync(requestStream, UploadPart, blobs, tenantId, options.Value.MaxArtifactBytes, artifacts, cancellationToken);
             var result = await catalog.RegisterAsync(tenantId, registration, artifacts, CancellationToken.None);
             if (result.Created)
                 logger.LogInformation("Uploaded {Model} version {Version} for tenant {TenantId} ({Artifacts} artifacts)",

@@ -44,7 +44,7 @@ public sealed class ModelRegistryGrpcService(
         var artifacts = new List<ReceivedArtifact>();
         try
         {
-            await ArtifactStream.ReceiveAsync(requestStream, Part, blobs, options.Value.MaxArtifactBytes, artifacts, cancellationToken);
+            await ArtifactStream.ReceiveAsync(requestStream, Part, blobs, tenantId, options.Value.MaxArtifactBytes, artifacts, cancellationToken);
             // Every artifact checked: from here on the client going away must not leave half a version, so
             // cancellation no longer applies.
             var result = await catalog.RegisterAsync(tenantId, registration, artifacts, CancellationToken.None);

@@ -216,6 +216,9 @@ public sealed partial record ArtifactDeclaration(string Kind, string Sha256, lon
         return new ArtifactDeclaration(message.Kind, sha256, message.SizeBytes, fileName);
     }
 
+    /// <summary>Whether <paramref name="kind"/> is a well-formed artifact kind.</summary>
+    public static bool IsKind(string? kind) => kind is not null && KindPattern().IsMatch(kind);
+
     [GeneratedRegex("^[a-z][a-z0-9_-]{0,49}$")]
     private static partial Regex KindPattern();
 }

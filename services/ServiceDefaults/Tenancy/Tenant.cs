@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Grpc.Core;
+using Microsoft.AspNetCore.Http;
 using Platform.ServiceDefaults.Errors;
 
 namespace Platform.ServiceDefaults.Tenancy;
@@ -19,6 +20,14 @@ public static partial class Tenant
     {
         ArgumentNullException.ThrowIfNull(context);
         var value = context.RequestHeaders.GetValue(Header);
+        return string.IsNullOrEmpty(value) ? Default : Validate(value);
+    }
+
+    /// <summary>The caller's tenant on an HTTP request (the byte stream), from the same header, validated.</summary>
+    public static string From(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var value = context.Request.Headers[Header].ToString();
         return string.IsNullOrEmpty(value) ? Default : Validate(value);
     }
 

@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+
+namespace Platform.Transfers;
+
+/// <summary>
+/// The wire contract of the model store's byte stream: plain HTTP/1.1 routes that move artifact and data set bytes
+/// next to the gRPC API (which keeps the metadata, the checks and the errors). Lives with the protos because it is
+/// part of the public API every client (CLI, worker, benchmarks) shares. See docs/registry.md, "Byte stream".
+/// </summary>
+public static class ByteStream
+{
+    /// <summary>RFC 9530 representation digest: <c>sha-256=:&lt;base64&gt;:</c>, on downloads and required on uploads.</summary>
+    public const string DigestHeader = "Repr-Digest";
+
+    /// <summary>The tenant the request acts for, as on the gRPC API.</summary>
+    public const string TenantHeader = "x-tenant-id";
+
+    /// <summary>On an artifact download: the version the reference resolved to, <c>name:N</c>.</summary>
+    public const string ModelVersionHeader = "X-Model-Version";
+
+    /// <summary>On an artifact download: the artifact's kind (<c>model</c>, <c>onnx</c>, …).</summary>
+    public const string ArtifactKindHeader = "X-Artifact-Kind";
+
+    /// <summary>Where uploads go (POST).</summary>
+    public const string UploadsPath = "/v1/uploads";
+
+    /// <summary>Size of the buffers bytes are moved in: 1 MiB, as the gRPC chunks.</summary>
+    public const int BufferBytes = 1024 * 1024;
+
+    /// <summary>An artifact's bytes: <c>GET /v1/models/{reference}/artifacts/{kind}</c>, reference as in <c>ResolveModel</c>.</summary>
+    public static string ArtifactPath(string reference, string kind) =>
+        $"/v1/models/{Uri.EscapeDataString(reference)}/artifacts/{Uri.EscapeDataString(kind)}";
+
+    /// <summary>A data set's bytes: <c>GET /v1/datasets/{id}/content</c>.</summary>
+    public static string DatasetPath(string datasetId) => $"/v1/datasets/{Uri.EscapeDataString(datasetId)}/content";
+
+    /// <summary>The <see cref="DigestHeader"/> value for a SHA-256 given as hex.</summary>
+    public static string FormatDigest(string sha256Hex) => $"sha-256=:{Convert.ToBase64String(Convert.FromHexString(sha256Hex))}:";
+
+    /// <summary>
+    /// The SHA-256 in a <see cref="DigestHeader"/> value (a structured-field dictionary that may list other
+    /// algorithms too), as lower-case hex; null when there is none or it is malformed.
+    /// </summary>
+    public static string? ParseDigest(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return null;
+        foreach (var member in value.Split(','))
+        {
+            var parts = member.Trim().Split('=', 2);
+            if (parts.Length != 2 || !parts[0].Trim().Equals("sha-256", StringComparison.OrdinalIgnoreCase)) continue;
+            var bytes = parts[1].Trim();
+            if (bytes.Length < 2 || bytes[0] != ':' || bytes[^1] != ':') return null;
+            var decoded = new byte[32];
+            return Convert.TryFromBase64String(bytes[1..^1], decoded, out var written) && written == 32
+                ? Convert.ToHexStringLower(decoded)
+                : null;
+        }
+        return null;
+    }
+}
+
+/// <summary>What an upload staged: pass <see cref="UploadId"/> as <c>Artifact.upload_id</c> in the gRPC registration.</summary>
+public sealed record StagedUpload(string UploadId, string Sha256, long SizeBytes);
+
+/// <summary>What a download saved: the checked SHA-256 and size, and the headers' description.</summary>
+public sealed record DownloadedFile(string Sha256, long SizeBytes, string? FileName, string? ModelVersion);
+
+/// <summary>A byte-stream request the server refused: the HTTP status and the problem's detail.</summary>
+public sealed class ByteStreamException(HttpStatusCode status, string detail)
+    : Exception($"{(int)status} {status}: {detail}")
+{
+    public HttpStatusCode Status { get; } = status;
+    public string Detail { get; } = detail;
+}
+
+/// <summary>
+/// A client of the byte stream over an <see cref="HttpClient"/> whose base address is the store's (or the gateway's)
+/// transfers port. Downloads hash on one thread while another writes the file; uploads send the file as the request
+/// body with its SHA-256 in <see cref="ByteStream.DigestHeader"/>.
+/// </summary>
+public sealed class ByteStreamClient(HttpClient http, string? tenant)
+{
+    /// <summary>
+    /// Saves the bytes at <paramref name="path"/> to <paramref name="destination"/> (flushed to disk), checking size and
+    /// SHA-256 against the response's headers as they pass; on a mismatch or an error the file is deleted.
+    /// </summary>
+    /// <exception cref="ByteStreamException">The server refused the request.</exception>
+    /// <exception cref="InvalidDataException">The bytes do not match the digest or length the server announced.</exception>
+    public async Task<DownloadedFile> DownloadAsync(string path, string destination, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        AddTenant(request);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        var expected = ByteStream.ParseDigest(Header(response, ByteStream.DigestHeader))
+                       ?? throw new InvalidDataException($"the response has no {ByteStream.DigestHeader} sha-256");
+        var length = response.Content.Headers.ContentLength;
+        var done = false;
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await using var file = new FileStream(destination, FileMode.Create, FileAccess.Write, FileShare.None,
+                ByteStream.BufferBytes, FileOptions.Asynchronous);
+            var (sha256, size) = await CopyHashingAsync(body, file, cancellationToken);
+            await file.FlushAsync(cancellationToken);
+            file.Flush(flushToDisk: true);
+            if (length is { } announced && announced != size)
+                throw new InvalidDataException($"{size} bytes arrived, Content-Length said {announced}");
+            if (sha256 != expected)
+                throw new InvalidDataException($"the bytes hash to {sha256}, {ByteStream.DigestHeader} says {expected}");
+            done = true;
+            return new DownloadedFile(sha256, size, response.Content.Headers.ContentDisposition?.FileNameStar
+                                                    ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"'),
+                Header(response, ByteStream.ModelVersionHeader));
+        }
+        finally
+        {
+            if (!done) File.Delete(destination);
+        }
+    }
+
+    /// <summary>Sends a file's bytes to <see cref="ByteStream.UploadsPath"/>, declaring <paramref name="sha256"/> (hex).</summary>
+    /// <exception cref="ByteStreamException">The server refused the bytes (wrong digest, too large, …).</exception>
+    public async Task<StagedUpload> UploadAsync(string file, string sha256, CancellationToken cancellationToken)
+    {
+        await using var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        using var request = new HttpRequestMessage(HttpMethod.Post, ByteStream.UploadsPath)
+        {
+            // StreamContent reads the file in buffers of this size and writes each straight to the socket.
+            Content = new StreamContent(source, ByteStream.BufferBytes),
+        };
+        request.Content.Headers.ContentLength = source.Length;
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        request.Headers.TryAddWithoutValidation(ByteStream.DigestHeader, ByteStream.FormatDigest(sha256));
+        AddTenant(request);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<StagedUpload>(cancellationToken)
+               ?? throw new InvalidDataException("the upload's response is empty");
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="destination"/> in <see cref="ByteStream.BufferBytes"/> pieces,
+    /// hashing each piece while the file write of the same piece runs on another thread and the next piece is read.
+    /// </summary>
+    public static async Task<(string Sha256, long Size)> CopyHashingAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var current = ArrayPool<byte>.Shared.Rent(ByteStream.BufferBytes);
+        var next = ArrayPool<byte>.Shared.Rent(ByteStream.BufferBytes);
+        Task? writing = null;
+        long size = 0;
+        try
+        {
+            var read = await source.ReadAtLeastAsync(current.AsMemory(0, ByteStream.BufferBytes), ByteStream.BufferBytes, false, cancellationToken);
+            while (read > 0)
+            {
+                if (writing is not null) await writing;
+                // The write of this piece goes to the thread pool; this thread hashes it, then reads the next one.
+                var piece = current.AsMemory(0, read);
+                writing = Task.Run(async () => await destination.WriteAsync(piece, cancellationToken), cancellationToken);
+                hash.AppendData(current, 0, read);
+                size += read;
+                read = await source.ReadAtLeastAsync(next.AsMemory(0, ByteStream.BufferBytes), ByteStream.BufferBytes, false, cancellationToken);
+                (current, next) = (next, current);
+            }
+            if (writing is not null) await writing;
+            writing = null;
+        }
+        finally
+        {
+            // A failure must not return a buffer a write is still reading.
+            if (writing is not null)
+            {
+                try { await writing; }
+                catch (Exception) { /* the first failure is the one that matters */ }
+            }
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(next);
+        }
+        return (Convert.ToHexStringLower(hash.GetHashAndReset()), size);
+    }
+
+    private void AddTenant(HttpRequestMessage request)
+    {
+        if (!string.IsNullOrEmpty(tenant)) request.Headers.TryAddWithoutValidation(ByteStream.TenantHeader, tenant);
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values)
+            ? values.FirstOrDefault()
+            : null;
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var detail = "";
+        try
+        {
+            var problem = await response.Content.ReadFromJsonAsync<ProblemBody>(cancellationToken);
+            detail = problem?.Detail ?? problem?.Title ?? "";
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
+        {
+        }
+        throw new ByteStreamException(response.StatusCode, detail.Length > 0 ? detail : response.ReasonPhrase ?? "");
+    }
+
+    private sealed record ProblemBody(string? Title, string? Detail);
+}

@@ -1,0 +1,142 @@
+using Microsoft.Extensions.Options;
+using Platform.ModelStore.Blobs;
+using Platform.ModelStore.Data;
+using Platform.ModelStore.Grpc;
+using Platform.ModelStore.Models;
+using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Tenancy;
+using Platform.ServiceDefaults.Transfers;
+using Platform.Transfers;
+
+namespace Platform.ModelStore.Transfers;
+
+/// <summary>
+/// The model store's byte stream: artifact and data set bytes over plain HTTP/1.1 on the transfers port, next to the
+/// gRPC API, because .NET moves bulk bytes over HTTP/1.1 at a fraction of the CPU HTTP/2 and gRPC cost
+/// (docs/registry.md, "Byte stream"). Same tenancy (<c>x-tenant-id</c>), names checked by the same rules, the same
+/// NotFound texts; the routes only move bytes, everything else stays in gRPC:
+/// <list type="bullet">
+/// <item><c>GET /v1/models/{reference}/artifacts/{kind}</c> and <c>GET /v1/datasets/{id}/content</c>: the stored bytes
+/// with <c>Content-Length</c> and their recorded SHA-256 in <c>Repr-Digest</c>, sent from the blob file without
+/// re-hashing (the client checks the digest as it writes).</item>
+/// <item><c>POST /v1/uploads</c>: bytes for an upload or registration, with their SHA-256 in <c>Repr-Digest</c>; hashed
+/// and written to a temp file as they arrive, checked, and staged under an upload id that an <c>artifact</c> message
+/// of <c>UploadModelVersion</c> / <c>RegisterModelVersion</c> then names instead of sending chunks.</item>
+/// </list>
+/// </summary>
+public static class StoreByteStream
+{
+    /// <summary>Maps the routes on the transfers listener (the host must call <c>AddByteStreamListener</c>).</summary>
+    public static WebApplication MapStoreByteStream(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var group = app.MapByteStreamGroup("/v1");
+        group.MapGet("/models/{reference}/artifacts/{kind}", DownloadArtifactAsync);
+        group.MapGet("/datasets/{datasetId}/content", DownloadDatasetAsync);
+        group.MapPost("/uploads", UploadAsync);
+        return app;
+    }
+
+    private static async Task<IResult> DownloadArtifactAsync(
+        string reference, string kind, HttpContext http, ModelVersionCatalog catalog, BlobStore blobs, CancellationToken cancellationToken)
+    {
+        var tenantId = Tenant.From(http);
+        var parsed = ModelReference.Parse(reference);
+        if (!ArtifactDeclaration.IsKind(kind))
+            throw new InvalidArgumentException("kind", $"'{kind}' is not an artifact kind (1-{ArtifactDeclaration.MaxKindLength} of a-z, 0-9, '-', '_', starting with a letter)");
+        var version = await catalog.ResolveAsync(tenantId, parsed, cancellationToken);
+        var name = $"{version.Model!.Name}:{version.Version}";
+        var artifact = version.Artifacts.SingleOrDefault(a => a.Kind == kind)
+                       ?? throw new NotFoundException("artifact", $"{name}/{kind}");
+        http.Response.Headers[ByteStream.ModelVersionHeader] = name;
+        http.Response.Headers[ByteStream.ArtifactKindHeader] = kind;
+        return Bytes(http, blobs, artifact.Sha256, artifact.FileName, $"artifact '{kind}' of model version '{name}'");
+    }
+
+    private static async Task<IResult> DownloadDatasetAsync(
+        string datasetId, HttpContext http, ModelStoreDbContext db, BlobStore blobs, CancellationToken cancellationToken)
+    {
+        var record = await DatasetGrpcService.FindAsync(db, Tenant.From(http), datasetId, cancellationToken);
+        return Bytes(http, blobs, record.Sha256, record.Name, $"dataset '{record.Id}'");
+    }
+
+    /// <summary>
+    /// A stored blob as the response: Kestrel sends the file (no copy through managed buffers of ours), with its recorded
+    /// SHA-256. Not re-hashed here: a client checks the digest anyway, and hashing would cost the store a core-second
+    /// per GB; the gRPC download and the maintenance pass's checks stay the store's own guard against bit rot.
+    /// </summary>
+    private static IResult Bytes(HttpContext http, BlobStore blobs, string sha256, string fileName, string owner)
+    {
+        var path = blobs.PathOf(sha256);
+        if (!File.Exists(path))
+            return Results.Problem(detail: $"the stored bytes of {owner} (sha256 {sha256}) are missing from the blob store",
+                statusCode: StatusCodes.Status500InternalServerError, title: "DataLoss");
+        http.Response.Headers[ByteStream.DigestHeader] = ByteStream.FormatDigest(sha256);
+        return Results.File(path, "application/octet-stream", fileName);
+    }
+
+    private static async Task<IResult> UploadAsync(
+        HttpContext http, BlobStore blobs, IOptions<ModelStoreOptions> options, ILogger<BlobStore> logger, CancellationToken cancellationToken)
+    {
+        var tenantId = Tenant.From(http);
+        var limit = options.Value.MaxArtifactBytes;
+        var declared = ByteStream.ParseDigest(http.Request.Headers[ByteStream.DigestHeader])
+                       ?? throw new InvalidArgumentException(ByteStream.DigestHeader,
+                           "is required: the SHA-256 of the body as sha-256=:<base64 of the 32 bytes>: (RFC 9530)");
+        if (http.Request.ContentLength > limit)
+            return TooLarge(http.Request.ContentLength.Value, limit);
+
+        // Disposed without being staged (an error, a body cut off, a client gone), the temp file is deleted.
+        await using var upload = blobs.StartUpload();
+        var size = await ReceiveAsync(http.Request.Body, upload, limit, cancellationToken);
+        if (size > limit) return TooLarge(size, limit);
+        var sha256 = await upload.CompleteAsync(cancellationToken);
+        if (sha256 != declared)
+            throw new DataLossException($"{ByteStream.DigestHeader}: the bytes hash to sha256 {sha256}, the header says {declared}; nothing was stored");
+        var (uploadId, _) = await blobs.StageAsync(upload, tenantId, cancellationToken);
+        logger.LogInformation("Staged upload {UploadId} of tenant {TenantId}: {Bytes} bytes, sha256 {Sha256}", uploadId, tenantId, size, sha256);
+        return Results.Json(new StagedUpload(uploadId.ToString("N"), sha256, size), statusCode: StatusCodes.Status201Created);
+    }
+
+    private static IResult TooLarge(long size, long limit) => ByteStreamProblems.TooLarge("ModelStore:MaxArtifactBytes",
+        $"{size} bytes is more than this store accepts per artifact ({limit} bytes); nothing was stored");
+
+    /// <summary>
+    /// Reads the body into <paramref name="upload"/> in 1 MiB pieces: each piece is hashed and its file write started,
+    /// then the next piece is read from the socket while the write runs. Stops after the first byte past
+    /// <paramref name="limit"/>.
+    /// </summary>
+    /// <returns>The bytes received (more than <paramref name="limit"/> when it stopped there).</returns>
+    private static async Task<long> ReceiveAsync(Stream body, BlobUpload upload, long limit, CancellationToken cancellationToken)
+    {
+        var current = new byte[ByteStream.BufferBytes];
+        var next = new byte[ByteStream.BufferBytes];
+        Task? writing = null;
+        long size = 0;
+        try
+        {
+            var read = await body.ReadAtLeastAsync(current, current.Length, throwOnEndOfStream: false, cancellationToken);
+            while (read > 0)
+            {
+                size += read;
+                if (size > limit) break;
+                if (writing is not null) await writing;
+                writing = upload.WriteAsync(current.AsMemory(0, read), cancellationToken).AsTask();
+                read = await body.ReadAtLeastAsync(next, next.Length, throwOnEndOfStream: false, cancellationToken);
+                (current, next) = (next, current);
+            }
+            if (writing is not null) await writing;
+            writing = null;
+        }
+        finally
+        {
+            // A body cut off midway: the pending write must end before the upload deletes its file.
+            if (writing is not null)
+            {
+                try { await writing; }
+                catch (Exception) { /* the read's failure is the one that matters */ }
+            }
+        }
+        return size;
+    }
+}
