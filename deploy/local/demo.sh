@@ -19,6 +19,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 data_dir="$(mktemp -d -t platform-demo.XXXXXX)"
 grpc_port="$(free_port)"
 http_port="$(free_port)"
+transfers_port="$(free_port)"
 log="$data_dir/platform.log"
 host_pid=""
 
@@ -35,7 +36,8 @@ if [[ -t 1 ]]; then step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }; else ste
 
 step "starting the standalone platform (gRPC on 127.0.0.1:$grpc_port, data in $data_dir)"
 dotnet "$standalone" --Platform:DataDirectory="$data_dir" \
-  --Platform:Ports:Grpc="$grpc_port" --Platform:Ports:Http="$http_port" >"$log" 2>&1 &
+  --Platform:Ports:Grpc="$grpc_port" --Platform:Ports:Http="$http_port" \
+  --Platform:Ports:Transfers="$transfers_port" >"$log" 2>&1 &
 host_pid=$!
 for _ in $(seq 1 120); do
   if curl -fsS "http://127.0.0.1:$http_port/health/ready" >/dev/null 2>&1; then break; fi

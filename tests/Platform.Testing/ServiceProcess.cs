@@ -15,20 +15,24 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServiceProcess(string name, Process process, int grpcPort, int httpPort)
+    private ServiceProcess(string name, Process process, int grpcPort, int httpPort, int transfersPort)
     {
         Name = name;
         _process = process;
         GrpcPort = grpcPort;
         HttpPort = httpPort;
+        TransfersPort = transfersPort;
     }
 
     public string Name { get; }
     public int GrpcPort { get; }
     public int HttpPort { get; }
+    /// <summary>The byte stream's HTTP/1.1 port (<c>Platform:Ports:Transfers</c>), for hosts that serve it.</summary>
+    public int TransfersPort { get; }
     /// <summary>The operating-system process id (for example to read its memory use from /proc).</summary>
     public int ProcessId => _process.Id;
     public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
+    public Uri TransfersAddress => new($"http://127.0.0.1:{TransfersPort}");
 
     /// <summary>What the process has printed so far (for failure messages).</summary>
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -67,14 +71,18 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         var grpcPort = FreePort();
         var httpPort = FreePort();
+        var transfersPort = FreePort();
         var env = new Dictionary<string, string>(environment)
         {
             ["Platform__Ports__Grpc"] = grpcPort.ToString(CultureInfo.InvariantCulture),
             ["Platform__Ports__Http"] = httpPort.ToString(CultureInfo.InvariantCulture),
+            // Set for every service (only the model store, the gateway and the standalone host listen on it), so no
+            // test process takes the default 8082 another one may hold.
+            ["Platform__Ports__Transfers"] = transfersPort.ToString(CultureInfo.InvariantCulture),
             ["Platform__BindAddress"] = "127.0.0.1",
         };
         var process = Process.Start(StartInfo(service, "", env))!;
-        var started = new ServiceProcess(service, process, grpcPort, httpPort);
+        var started = new ServiceProcess(service, process, grpcPort, httpPort, transfersPort);
         process.OutputDataReceived += (_, e) => started.Append(e.Data);
         process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.BeginOutputReadLine();

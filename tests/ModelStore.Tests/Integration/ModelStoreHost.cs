@@ -16,6 +16,7 @@ using Platform.Registry.V1;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults.Tenancy;
+using Platform.ServiceDefaults.Transfers;
 using Platform.Testing;
 
 namespace Platform.ModelStore.Tests.Integration;
@@ -38,6 +39,15 @@ internal sealed class ModelStoreHost : IAsyncDisposable
 
     public RegistryMaintenance.RegistryMaintenanceClient Maintenance { get; private set; } = null!;
 
+    /// <summary>The gRPC port's address.</summary>
+    public Uri GrpcAddress { get; private set; } = null!;
+
+    /// <summary>The byte stream's HTTP/1.1 address (<c>Platform:Ports:Transfers</c>).</summary>
+    public Uri TransfersAddress { get; private set; } = null!;
+
+    /// <summary>An HTTP/1.1 client of the byte stream (requests name their tenant themselves).</summary>
+    public HttpClient NewTransfersClient() => new() { BaseAddress = TransfersAddress };
+
     /// <summary>The host's database.</summary>
     public string ConnectionString { get; private set; } = "";
 
@@ -59,6 +69,7 @@ internal sealed class ModelStoreHost : IAsyncDisposable
             ["Platform:BindAddress"] = "127.0.0.1",
             ["Platform:Ports:Grpc"] = "0", // Kestrel picks a free port.
             ["Platform:Ports:Http"] = "0", // No health listener needed.
+            ["Platform:Ports:Transfers"] = "0", // The byte stream, on a free port too.
             ["Database:Provider"] = "Postgres",
             ["Database:CreateOnStartup"] = "true", // Applies the migrations, as the `migrate` step would.
             ["ConnectionStrings:ModelStore"] = connectionString,
@@ -77,7 +88,11 @@ internal sealed class ModelStoreHost : IAsyncDisposable
         host._app.MapModelStore();
         await host._app.StartAsync();
 
-        var address = host._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        var transfersPort = host._app.Services.GetRequiredService<ByteStreamListener>().Port;
+        host.TransfersAddress = new Uri($"http://127.0.0.1:{transfersPort}");
+        var address = host._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+            .Single(a => new Uri(a).Port != transfersPort);
+        host.GrpcAddress = new Uri(address);
         host._channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 8 * 1024 * 1024 });
         host.Datasets = new DatasetService.DatasetServiceClient(host._channel);
         host.Models = new ModelService.ModelServiceClient(host._channel);
