@@ -9,6 +9,7 @@ using Platform.Models.V1;
 using Platform.Registry.V1;
 using Platform.ServiceDefaults.Grpc;
 using Platform.Testing;
+using Platform.Transfers;
 
 namespace Platform.Benchmarks;
 
@@ -21,7 +22,8 @@ namespace Platform.Benchmarks;
 /// <item>artifact upload and download throughput against a durable copy of the same file on the same disk (copy plus
 /// fsync, because the store flushes what it accepts), target ≥ 0.8×, the median of three interleaved rounds (copy,
 /// upload, download), and the store's peak memory (VmHWM), which must stay flat as the size grows: 100 MB always, 1 GB
-/// with <c>PLATFORM_BENCH_LARGE=1</c>.</item>
+/// with <c>PLATFORM_BENCH_LARGE=1</c>. Each round moves the bytes twice: over gRPC streaming, and over the HTTP/1.1
+/// byte stream (<c>POST /v1/uploads</c> plus an upload naming the staged bytes; <c>GET /v1/models/…/artifacts/model</c>).</item>
 /// </list>
 /// SQLite (the standalone mode's store) always; PostgreSQL too when <c>PLATFORM_TEST_POSTGRES</c> names a server.
 /// <c>PLATFORM_BENCH_REGISTRY=lookups</c> or <c>=transfers</c> runs only that half.
@@ -127,6 +129,7 @@ public static class RegistryBenchmarks
         var work = Path.Combine(folder, $"transfer-{size}");
         Directory.CreateDirectory(work);
         var source = Path.Combine(work, "model.zip");
+        var downloaded = Path.Combine(work, "downloaded.zip");
         var sha256 = await WriteRandomFileAsync(source, size);
 
         // A fresh store per size, so its peak memory is that of this transfer alone.
@@ -138,60 +141,128 @@ public static class RegistryBenchmarks
             HttpHandler = GrpcTransfer.CreateClientHandler(),
         });
         var models = new ModelService.ModelServiceClient(channel);
+        // The byte stream: plain HTTP/1.1 on the store's transfers port, as the CLI and the worker use it.
+        using var http = new HttpClient { BaseAddress = store.TransfersAddress, Timeout = TimeSpan.FromMinutes(10) };
+        var bytes = new ByteStreamClient(http, tenant: null);
         var idle = PeakMemoryBytes(store.ProcessId);
 
-        // One untimed transfer first: a fresh process compiles and tiers up its code and sizes its heap during the first
-        // hundred megabytes (measured: JIT and GC then take a third of the store's CPU), which a store that has been
-        // running for a while has long done. The baseline copy, a kernel call, has no such start-up.
-        var warmup = await UploadAsync(models, source, sha256, size);
-        await DownloadAsync(models, warmup.Version, sha256, Path.Combine(work, "downloaded.zip"));
-        File.Delete(Path.Combine(work, "downloaded.zip"));
+        // Two ways of moving the bytes, each an upload (a repeat uploads every byte again and gets the first version
+        // back) and a download saved as the CLI saves it (hashed, checked, written, flushed).
+        Transport[] transports =
+        [
+            new("grpc", "gRPC streaming",
+                () => UploadAsync(models, source, sha256, size),
+                version => DownloadAsync(models, version, sha256, downloaded)),
+            new("http", "HTTP/1.1 byte stream",
+                () => UploadOverByteStreamAsync(models, bytes, source, sha256, size),
+                version => DownloadOverByteStreamAsync(bytes, version, sha256, downloaded)),
+        ];
 
-        // Baseline: the same bytes copied on the same disk and flushed, as the store does with what it accepts;
-        // each round copies, uploads (a repeat uploads every byte again and gets the first version back) and downloads.
+        // One untimed transfer each first: a fresh process compiles and tiers up its code and sizes its heap during the
+        // first hundred megabytes (measured: JIT and GC then take a third of the store's CPU), which a store that has been
+        // running for a while has long done. The baseline copy, a kernel call, has no such start-up.
+        foreach (var transport in transports)
+        {
+            var warmup = await transport.Upload();
+            await transport.Download(warmup.Version);
+            File.Delete(downloaded);
+        }
+
+        // Baseline: the same bytes copied on the same disk and flushed, as the store does with what it accepts; each
+        // round copies, then uploads and downloads with each transport, interleaved so load from elsewhere hits them all.
         Console.WriteLine($"registry ({mode}): {label} upload and download, {Rounds} rounds");
         var copies = new List<double>();
-        var uploads = new List<double>();
-        var downloads = new List<double>();
-        // CPU seconds each side spends per transfer: on a machine other work shares, the part of the cost that is ours.
-        var uploadCpu = new List<(double Store, double Client)>();
-        var downloadCpu = new List<(double Store, double Client)>();
         for (var round = 0; round < Rounds; round++)
         {
             copies.Add(DurableCopy(source, Path.Combine(work, "copy.zip")));
-            var cpu = CpuSeconds(store.ProcessId);
-            var uploadClock = Stopwatch.StartNew();
-            var version = await UploadAsync(models, source, sha256, size);
-            uploads.Add(uploadClock.Elapsed.TotalSeconds);
-            uploadCpu.Add(CpuSince(store.ProcessId, ref cpu));
-            var downloadClock = Stopwatch.StartNew();
-            await DownloadAsync(models, version.Version, sha256, Path.Combine(work, "downloaded.zip"));
-            downloads.Add(downloadClock.Elapsed.TotalSeconds);
-            downloadCpu.Add(CpuSince(store.ProcessId, ref cpu));
-            File.Delete(Path.Combine(work, "downloaded.zip"));
-            Console.WriteLine($"  round {round + 1}: copy {copies[^1]:0.00} s, upload {uploads[^1]:0.00} s " +
-                              $"(CPU store {uploadCpu[^1].Store:0.00} s, client {uploadCpu[^1].Client:0.00} s), download {downloads[^1]:0.00} s " +
-                              $"(CPU store {downloadCpu[^1].Store:0.00} s, client {downloadCpu[^1].Client:0.00} s); load {LoadAverage()}");
+            var line = $"  round {round + 1}: copy {copies[^1]:0.00} s";
+            foreach (var transport in transports)
+            {
+                var cpu = CpuSeconds(store.ProcessId);
+                var uploadClock = Stopwatch.StartNew();
+                var version = await transport.Upload();
+                transport.Uploads.Add(uploadClock.Elapsed.TotalSeconds);
+                transport.UploadCpu.Add(CpuSince(store.ProcessId, ref cpu));
+                var downloadClock = Stopwatch.StartNew();
+                await transport.Download(version.Version);
+                transport.Downloads.Add(downloadClock.Elapsed.TotalSeconds);
+                transport.DownloadCpu.Add(CpuSince(store.ProcessId, ref cpu));
+                File.Delete(downloaded);
+                line += $"; {transport.Key} upload {transport.Uploads[^1]:0.00} s (CPU store {transport.UploadCpu[^1].Store:0.00} s, " +
+                        $"client {transport.UploadCpu[^1].Client:0.00} s), download {transport.Downloads[^1]:0.00} s " +
+                        $"(CPU store {transport.DownloadCpu[^1].Store:0.00} s, client {transport.DownloadCpu[^1].Client:0.00} s)";
+            }
+            Console.WriteLine($"{line}; load {LoadAverage()}");
         }
-        var (copy, upload, download) = (Median(copies), Median(uploads), Median(downloads));
+        var copy = Median(copies);
         var peak = PeakMemoryBytes(store.ProcessId);
-        Console.WriteLine($"  median: copy {copy:0.00} s, upload {upload:0.00} s ({copy / upload:0.00}x), download {download:0.00} s ({copy / download:0.00}x); " +
-                          $"store memory {idle / 1e6:0} MB idle, {peak / 1e6:0} MB peak");
-
         double MegabytesPerSecond(double seconds) => size / 1e6 / seconds;
         var key = label.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant();
-        return
-        [
-            new($"registry.artifact_upload_{key}.throughput", MegabytesPerSecond(upload), "MB/s", MegabytesPerSecond(copy), copy / upload, ">= 0.8", label, mode),
-            new($"registry.artifact_download_{key}.throughput", MegabytesPerSecond(download), "MB/s", MegabytesPerSecond(copy), copy / download, ">= 0.8", label, mode),
+        var results = new List<BenchmarkResult>
+        {
             new($"registry.durable_copy_{key}.throughput", MegabytesPerSecond(copy), "MB/s", null, null, "baseline", label, mode),
-            new($"registry.artifact_upload_{key}.store_cpu", Median(uploadCpu.Select(c => c.Store)), "CPU s", null, null, "", label, mode),
-            new($"registry.artifact_upload_{key}.client_cpu", Median(uploadCpu.Select(c => c.Client)), "CPU s", null, null, "", label, mode),
-            new($"registry.artifact_download_{key}.store_cpu", Median(downloadCpu.Select(c => c.Store)), "CPU s", null, null, "", label, mode),
-            new($"registry.artifact_download_{key}.client_cpu", Median(downloadCpu.Select(c => c.Client)), "CPU s", null, null, "", label, mode),
-            // Baseline: the same store process idle, before the transfer.
-            new($"registry.artifact_transfer_{key}.peak_memory", peak / 1e6, "MB", idle / 1e6, (double)peak / idle, "flat", label, mode),
-        ];
+        };
+        foreach (var transport in transports)
+        {
+            var (upload, download) = (Median(transport.Uploads), Median(transport.Downloads));
+            Console.WriteLine($"  median {transport.Key}: copy {copy:0.00} s, upload {upload:0.00} s ({copy / upload:0.00}x), " +
+                              $"download {download:0.00} s ({copy / download:0.00}x)");
+            // The gRPC rows keep their names; the byte stream's carry "_http".
+            var via = transport.Key == "grpc" ? "" : $"_{transport.Key}";
+            var data = $"{label}, {transport.Description}";
+            results.AddRange(
+            [
+                new($"registry.artifact_upload{via}_{key}.throughput", MegabytesPerSecond(upload), "MB/s", MegabytesPerSecond(copy), copy / upload, ">= 0.8", data, mode),
+                new($"registry.artifact_download{via}_{key}.throughput", MegabytesPerSecond(download), "MB/s", MegabytesPerSecond(copy), copy / download, ">= 0.8", data, mode),
+                new($"registry.artifact_upload{via}_{key}.store_cpu", Median(transport.UploadCpu.Select(c => c.Store)), "CPU s", null, null, "", data, mode),
+                new($"registry.artifact_upload{via}_{key}.client_cpu", Median(transport.UploadCpu.Select(c => c.Client)), "CPU s", null, null, "", data, mode),
+                new($"registry.artifact_download{via}_{key}.store_cpu", Median(transport.DownloadCpu.Select(c => c.Store)), "CPU s", null, null, "", data, mode),
+                new($"registry.artifact_download{via}_{key}.client_cpu", Median(transport.DownloadCpu.Select(c => c.Client)), "CPU s", null, null, "", data, mode),
+            ]);
+        }
+        Console.WriteLine($"  store memory {idle / 1e6:0} MB idle, {peak / 1e6:0} MB peak (both transports)");
+        // Baseline: the same store process idle, before the transfers.
+        results.Add(new($"registry.artifact_transfer_{key}.peak_memory", peak / 1e6, "MB", idle / 1e6, (double)peak / idle, "flat", label, mode));
+        return results;
+    }
+
+    /// <summary>One way of moving an artifact, with what each round measured.</summary>
+    private sealed record Transport(string Key, string Description, Func<Task<ModelVersion>> Upload, Func<int, Task> Download)
+    {
+        public List<double> Uploads { get; } = [];
+        public List<double> Downloads { get; } = [];
+        // CPU seconds each side spends per transfer: on a machine other work shares, the part of the cost that is ours.
+        public List<(double Store, double Client)> UploadCpu { get; } = [];
+        public List<(double Store, double Client)> DownloadCpu { get; } = [];
+    }
+
+    /// <summary>
+    /// Uploads as a byte-stream client does: the file's bytes in one HTTP/1.1 request (staged by the store), then the
+    /// gRPC upload whose <c>artifact</c> names the staged bytes instead of streaming chunks.
+    /// </summary>
+    private static async Task<ModelVersion> UploadOverByteStreamAsync(
+        ModelService.ModelServiceClient models, ByteStreamClient bytes, string path, string sha256, long size)
+    {
+        var staged = await bytes.UploadAsync(path, sha256, CancellationToken.None);
+        using var call = models.UploadModelVersion();
+        await call.RequestStream.WriteAsync(new UploadModelVersionRequest
+        {
+            Version = new ModelVersion { ModelName = "bench-transfer", Task = "regression", Trainer = "lightgbm" },
+        });
+        await call.RequestStream.WriteAsync(new UploadModelVersionRequest
+        {
+            Artifact = new Artifact { Kind = "model", Sha256 = sha256, SizeBytes = size, FileName = "model.zip", UploadId = staged.UploadId },
+        });
+        await call.RequestStream.CompleteAsync();
+        return await call;
+    }
+
+    /// <summary>Downloads as the CLI does over the byte stream: hashed on one thread while another writes, checked, flushed.</summary>
+    private static async Task DownloadOverByteStreamAsync(ByteStreamClient bytes, int version, string sha256, string path)
+    {
+        var saved = await bytes.DownloadAsync(ByteStream.ArtifactPath($"bench-transfer:{version}", "model"), path, CancellationToken.None);
+        if (saved.Sha256 != sha256)
+            throw new InvalidOperationException("the downloaded bytes do not match the uploaded file's SHA-256");
     }
 
     private static Task<ServiceProcess> StartStoreAsync(string folder, string? database)

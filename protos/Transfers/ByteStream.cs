@@ -69,11 +69,15 @@ public sealed record StagedUpload(string UploadId, string Sha256, long SizeBytes
 /// <summary>What a download saved: the checked SHA-256 and size, and the headers' description.</summary>
 public sealed record DownloadedFile(string Sha256, long SizeBytes, string? FileName, string? ModelVersion);
 
-/// <summary>A byte-stream request the server refused: the HTTP status and the problem's detail.</summary>
-public sealed class ByteStreamException(HttpStatusCode status, string detail)
-    : Exception($"{(int)status} {status}: {detail}")
+/// <summary>
+/// A byte-stream request the server refused: the HTTP status, the problem's title (the gRPC status name the same
+/// failure has there, such as <c>NotFound</c> or <c>DataLoss</c>) and its detail.
+/// </summary>
+public sealed class ByteStreamException(HttpStatusCode status, string title, string detail)
+    : Exception($"{(int)status} {title}: {detail}")
 {
     public HttpStatusCode Status { get; } = status;
+    public string Title { get; } = title;
     public string Detail { get; } = detail;
 }
 
@@ -200,16 +204,17 @@ public sealed class ByteStreamClient(HttpClient http, string? tenant)
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode) return;
-        var detail = "";
+        ProblemBody? problem = null;
         try
         {
-            var problem = await response.Content.ReadFromJsonAsync<ProblemBody>(cancellationToken);
-            detail = problem?.Detail ?? problem?.Title ?? "";
+            problem = await response.Content.ReadFromJsonAsync<ProblemBody>(cancellationToken);
         }
         catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
         {
+            // Not a problem document (a proxy's error page): the status line says what there is to say.
         }
-        throw new ByteStreamException(response.StatusCode, detail.Length > 0 ? detail : response.ReasonPhrase ?? "");
+        throw new ByteStreamException(response.StatusCode, problem?.Title ?? response.StatusCode.ToString(),
+            problem?.Detail ?? response.ReasonPhrase ?? "");
     }
 
     private sealed record ProblemBody(string? Title, string? Detail);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Grpc.Core;
+using Platform.Transfers;
 
 namespace Platform.Cli;
 
@@ -25,7 +26,8 @@ public sealed class CommandRunner(Terminal terminal, GlobalOptions options)
         {
             try
             {
-                using var gateway = new GatewayConnection(parse.GetRequiredValue(options.Gateway), parse.GetValue(options.Tenant));
+                using var gateway = new GatewayConnection(
+                    parse.GetRequiredValue(options.Gateway), parse.GetValue(options.Tenant), parse.GetValue(options.Transfers));
                 return await action(parse, gateway, cancellationToken);
             }
             catch (Exception ex) when (cancellationToken.IsCancellationRequested &&
@@ -40,6 +42,19 @@ public sealed class CommandRunner(Terminal terminal, GlobalOptions options)
             catch (RpcException ex)
             {
                 return Fail($"{ex.StatusCode}: {ex.Status.Detail}");
+            }
+            catch (ByteStreamException ex)
+            {
+                // The byte stream's problem titles are the gRPC status names, so errors read the same either way.
+                return Fail($"{ex.Title}: {ex.Detail}");
+            }
+            catch (HttpRequestException ex)
+            {
+                return Fail($"Unavailable: {ex.Message} (is the byte stream running at {parse.GetValue(options.Transfers)}?)");
+            }
+            catch (InvalidDataException ex)
+            {
+                return Fail($"DataLoss: {ex.Message}; nothing was saved");
             }
             catch (Exception ex) when (ex is CliException or IOException or UnauthorizedAccessException)
             {

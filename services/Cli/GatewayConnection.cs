@@ -4,6 +4,7 @@ using Grpc.Net.Client;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
 using Platform.Models.V1;
+using Platform.Transfers;
 
 namespace Platform.Cli;
 
@@ -28,9 +29,20 @@ public sealed class GatewayConnection : IDisposable
     private const int StreamWindowBytes = 8 * ChunkBytes;
 
     private readonly GrpcChannel _channel;
+    private readonly HttpClient? _transfers;
 
-    public GatewayConnection(Uri address, string? tenant)
+    /// <param name="address">The gateway's gRPC address.</param>
+    /// <param name="tenant">The tenant to act for; null for the platform's default.</param>
+    /// <param name="transfers">The gateway's byte-stream address (HTTP/1.1), or null to move every byte over gRPC.</param>
+    public GatewayConnection(Uri address, string? tenant, Uri? transfers = null)
     {
+        if (transfers is not null)
+        {
+            // Large downloads take as long as they take; the byte stream has no per-request deadline of its own.
+            _transfers = new HttpClient { BaseAddress = transfers, Timeout = Timeout.InfiniteTimeSpan };
+            Transfers = new ByteStreamClient(_transfers, string.IsNullOrEmpty(tenant) ? null : tenant);
+            TransfersAddress = transfers;
+        }
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = MaxMessageBytes,
@@ -54,5 +66,15 @@ public sealed class GatewayConnection : IDisposable
 
     public ModelService.ModelServiceClient Models { get; }
 
-    public void Dispose() => _channel.Dispose();
+    /// <summary>The byte stream's client, when the user named its address (<c>--transfers</c>); otherwise null.</summary>
+    public ByteStreamClient? Transfers { get; }
+
+    /// <summary>The byte stream's address, for messages.</summary>
+    public Uri? TransfersAddress { get; }
+
+    public void Dispose()
+    {
+        _channel.Dispose();
+        _transfers?.Dispose();
+    }
 }

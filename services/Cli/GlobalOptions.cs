@@ -11,6 +11,7 @@ public sealed class GlobalOptions
 
     public const string GatewayVariable = "PLATFORM_GATEWAY";
     public const string TenantVariable = "PLATFORM_TENANT";
+    public const string TransfersVariable = "PLATFORM_TRANSFERS";
 
     public GlobalOptions(Func<string, string?> environment)
     {
@@ -30,17 +31,31 @@ public sealed class GlobalOptions
             Recursive = true,
             DefaultValueFactory = _ => environment(TenantVariable) is { Length: > 0 } value ? value : null,
         };
+        Transfers = new Option<Uri?>("--transfers")
+        {
+            Description = "Address of the gateway's byte stream (its HTTP/1.1 transfers port, e.g. http://127.0.0.1:5082): " +
+                          $"model downloads then move their bytes there instead of over gRPC [env: {TransfersVariable}]",
+            HelpName = "url",
+            Recursive = true,
+            CustomParser = result => ParseAddress(result, "--transfers", result.Tokens[0].Value),
+            DefaultValueFactory = result => environment(TransfersVariable) is { Length: > 0 } value ? ParseAddress(result, "--transfers", value) : null,
+        };
     }
 
     public Option<Uri> Gateway { get; }
 
     public Option<string?> Tenant { get; }
 
-    private static Uri ParseGateway(ArgumentResult result, string value)
+    /// <summary>The gateway's byte-stream address, when the user gave one; null means gRPC for everything.</summary>
+    public Option<Uri?> Transfers { get; }
+
+    private static Uri ParseGateway(ArgumentResult result, string value) => ParseAddress(result, "--gateway", value);
+
+    private static Uri ParseAddress(ArgumentResult result, string option, string value)
     {
         if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
             return uri;
-        result.AddError($"--gateway: '{value}' is not an http:// or https:// address");
+        result.AddError($"{option}: '{value}' is not an http:// or https:// address");
         return null!;
     }
 }

@@ -12,6 +12,9 @@ public static class StandaloneDefaults
     /// <summary>The health port of the embedded platform.</summary>
     public const int HttpPort = 5081;
 
+    /// <summary>The byte stream's HTTP/1.1 port of the embedded platform (the CLI's <c>--transfers</c>).</summary>
+    public const int TransfersPort = 5082;
+
     /// <summary>
     /// Embedded defaults (lowest priority, so any setting can still be overridden): SQLite files, the in-memory
     /// bus and a blob folder under one data directory (<c>Platform:DataDirectory</c>, default ./.platform-data),
@@ -34,6 +37,7 @@ public static class StandaloneDefaults
             ["Platform:BindAddress"] = "127.0.0.1",
             ["Platform:Ports:Grpc"] = GrpcPort.ToString(CultureInfo.InvariantCulture),
             ["Platform:Ports:Http"] = HttpPort.ToString(CultureInfo.InvariantCulture),
+            ["Platform:Ports:Transfers"] = TransfersPort.ToString(CultureInfo.InvariantCulture),
             ["Database:Provider"] = "Sqlite",
             ["Database:CreateOnStartup"] = "true",
             ["ConnectionStrings:Scheduler"] = $"Data Source={Path.Combine(dataDirectory, "scheduler.db")}",

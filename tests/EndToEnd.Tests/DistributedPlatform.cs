@@ -14,6 +14,8 @@ public sealed class DistributedPlatform : IAsyncLifetime
     private readonly string _blobRoot = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N"));
 
     public GrpcChannel Gateway { get; private set; } = null!;
+    /// <summary>The gateway's byte stream (HTTP/1.1), relayed to the model store's.</summary>
+    public Uri GatewayTransfers { get; private set; } = null!;
     public string BlobRoot => _blobRoot;
     public IReadOnlyList<ServiceProcess> Processes => _processes;
 
@@ -49,8 +51,10 @@ public sealed class DistributedPlatform : IAsyncLifetime
         {
             ["Services__Scheduler"] = scheduler.GrpcAddress.ToString(),
             ["Services__ModelStore"] = store.GrpcAddress.ToString(),
+            ["Services__ModelStoreTransfers"] = store.TransfersAddress.ToString(),
         });
         Gateway = GrpcChannel.ForAddress(gateway.GrpcAddress);
+        GatewayTransfers = gateway.TransfersAddress;
     }
 
     /// <summary>Everything the services printed, for a failing assertion's message.</summary>

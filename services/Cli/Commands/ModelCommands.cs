@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Grpc.Core;
 using Platform.Cli.Output;
 using Platform.Models.V1;
+using Platform.Transfers;
 using Spectre.Console;
 
 namespace Platform.Cli.Commands;
@@ -187,13 +188,22 @@ public static class ModelCommands
                 Version = parse.GetValue(version),
                 Artifact = parse.GetRequiredValue(artifact),
             };
-            using var call = gateway.Models.DownloadModelVersion(request, cancellationToken: cancellationToken);
-            var saved = await SaveVerifiedAsync(call.ResponseStream, parse.GetValue(output), request, cancellationToken);
+            (string Path, long Size, string Sha256) saved;
+            if (gateway.Transfers is { } transfers)
+            {
+                saved = await SaveOverByteStreamAsync(transfers, parse.GetValue(output), request, cancellationToken);
+            }
+            else
+            {
+                using var call = gateway.Models.DownloadModelVersion(request, cancellationToken: cancellationToken);
+                var streamed = await SaveVerifiedAsync(call.ResponseStream, parse.GetValue(output), request, cancellationToken);
+                saved = (streamed.Path, streamed.Artifact.SizeBytes, streamed.Artifact.Sha256);
+            }
             run.Terminal.Out.Write(Tables.Details(
             [
                 ("Saved", saved.Path),
-                ("Size", Formats.Size(saved.Artifact.SizeBytes)),
-                ("SHA-256", $"{saved.Artifact.Sha256} (verified)"),
+                ("Size", Formats.Size(saved.Size)),
+                ("SHA-256", $"{saved.Sha256} (verified)"),
             ]));
             return ExitCodes.Success;
         });
@@ -235,6 +245,34 @@ public static class ModelCommands
                     $"DataLoss: received {size} bytes with SHA-256 {sha256}, but the store reported {artifact.SizeBytes} bytes with SHA-256 {artifact.Sha256}; nothing was saved");
             File.Move(partial, target, overwrite: true);
             return (target, artifact);
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
+    }
+
+    /// <summary>
+    /// Downloads over the gateway's byte stream (plain HTTP/1.1): the bytes go to a temporary file next to the target,
+    /// hashed on one thread while another writes, and move into place only when size and SHA-256 match the response's
+    /// <c>Content-Length</c> and <c>Repr-Digest</c>.
+    /// </summary>
+    public static async Task<(string Path, long Size, string Sha256)> SaveOverByteStreamAsync(
+        ByteStreamClient transfers, FileInfo? output, DownloadModelVersionRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transfers);
+        ArgumentNullException.ThrowIfNull(request);
+        var reference = request.Version > 0 ? $"{request.ModelName}:{request.Version}" : request.ModelName;
+        // The file name comes with the response; until then the bytes go to a temporary name in the target's folder.
+        var folder = Path.GetDirectoryName(Path.GetFullPath(output?.FullName ?? "download")) ?? ".";
+        var partial = Path.Combine(folder, $".{request.ModelName}-{request.Artifact}.{Guid.NewGuid():N}.partial");
+        try
+        {
+            var saved = await transfers.DownloadAsync(ByteStream.ArtifactPath(reference, request.Artifact), partial, cancellationToken);
+            var artifact = new Artifact { Kind = request.Artifact, FileName = saved.FileName ?? "" };
+            var target = Path.GetFullPath(output?.FullName ?? DefaultFileName(artifact, request));
+            File.Move(partial, target, overwrite: true);
+            return (target, saved.SizeBytes, saved.Sha256);
         }
         finally
         {
