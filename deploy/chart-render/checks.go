@@ -219,6 +219,10 @@ func checkPod(owner string, pod map[string]interface{}, objects []Object, servic
 			if ports["grpc"] != 8080 || ports["http"] != 8081 {
 				creport("ports must be grpc 8080 and http 8081, are %v", ports)
 			}
+			// The byte stream (Platform__Ports__Transfers, default 8082): the model store serves it, the gateway relays it.
+			if n, isServer := byteStreamServers[name]; isServer && ports["transfers"] != 8082 {
+				creport("the %s must have port transfers 8082 (the byte stream), has %v", n, ports)
+			}
 			for probe, path := range map[string]string{"livenessProbe": "/health/live", "readinessProbe": "/health/ready"} {
 				if str(c, probe, "httpGet", "path") != path || fmt.Sprint(at(c, probe, "httpGet", "port")) != "http" {
 					creport("%s must GET %s on port http", probe, path)
@@ -359,3 +363,6 @@ func numbered(text string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// byteStreamServers: the containers that listen on the byte stream's port, by container name.
+var byteStreamServers = map[string]string{"model-store": "model store", "gateway": "gateway"}

@@ -59,6 +59,11 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- printf "http://%s:8080" (include "platform.componentFullname" .) -}}
 {{- end -}}
 
+{{/* The byte stream's HTTP/1.1 address of a component (model-store), in-cluster: (dict "root" $ "component" "model-store"). */}}
+{{- define "platform.transfersUrl" -}}
+{{- printf "http://%s:8082" (include "platform.componentFullname" .) -}}
+{{- end -}}
+
 {{/* Secret holding the PostgreSQL connection strings (keys: scheduler, model-store). */}}
 {{- define "platform.databaseSecretName" -}}
 {{- .Values.database.existingSecret | default (printf "%s-database" (include "platform.fullname" .)) -}}
@@ -128,6 +133,16 @@ capabilities:
   protocol: TCP
 {{- end -}}
 
+{{/*
+The byte stream's port (plain HTTP/1.1: artifact and data set bytes next to the gRPC API), on the model store and
+the gateway: Platform__Ports__Transfers, 8082 by default.
+*/}}
+{{- define "platform.transfersContainerPort" -}}
+- name: transfers
+  containerPort: 8082
+  protocol: TCP
+{{- end -}}
+
 {{/* Liveness: the process answers. Readiness: its dependencies answer too (ASP.NET Core health checks). */}}
 {{- define "platform.probes" -}}
 livenessProbe:
@@ -164,7 +179,7 @@ affinity:
 {{- end }}
 {{- end -}}
 
-{{/* A ClusterIP Service for a component's gRPC and health ports. */}}
+{{/* A Service for a component's gRPC and health ports, and its byte-stream port when "transfers" is true. */}}
 {{- define "platform.service" -}}
 apiVersion: v1
 kind: Service
@@ -186,4 +201,11 @@ spec:
       port: 8081
       targetPort: http
       protocol: TCP
+    {{- if .transfers }}
+    - name: transfers
+      port: {{ .transfersPort | default 8082 }}
+      targetPort: transfers
+      protocol: TCP
+      appProtocol: http
+    {{- end }}
 {{- end -}}
