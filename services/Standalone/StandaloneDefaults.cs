@@ -48,6 +48,9 @@ public static class StandaloneDefaults
             // The scheduler and the worker reach the model store as in a cluster, over gRPC, here on this process's own port.
             ["Services:Scheduler"] = self,
             ["Services:ModelStore"] = self,
+            // The worker moves data set and artifact bytes over the store's byte stream, on this process's transfers port.
+            ["Services:ModelStoreTransfers"] = SelfAddress(configuration.GetValue("Platform:BindAddress", "127.0.0.1")!,
+                configuration.GetValue("Platform:Ports:Transfers", TransfersPort)),
         };
         // Index 0 is the lowest priority: appsettings, environment variables and the command line all win.
         configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });

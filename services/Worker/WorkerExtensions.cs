@@ -13,7 +13,8 @@ public static class WorkerExtensions
 {
     /// <summary>
     /// Registers the worker's parts: its options (section <c>Worker</c>), the model-store clients
-    /// (<c>Services:ModelStore</c>) it downloads data sets from and registers model versions with, the attempt
+    /// (<c>Services:ModelStore</c>; bytes over the store's byte stream when <c>Services:ModelStoreTransfers</c> is set) it
+    /// downloads data sets from and registers model versions with, the attempt
     /// runner (background attempts, graceful shutdown) and the heartbeat.
     /// </summary>
     public static TBuilder AddWorker<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -28,6 +29,7 @@ public static class WorkerExtensions
             .ValidateOnStart();
         builder.AddPlatformGrpcClient<DatasetService.DatasetServiceClient>("ModelStore");
         builder.AddPlatformGrpcClient<ModelRegistry.ModelRegistryClient>("ModelStore");
+        builder.Services.AddSingleton(ModelStoreByteStream.From(builder.Configuration));
         builder.Services.AddTransient<DatasetDownloader>();
         builder.Services.AddTransient<ModelVersionRegistrar>();
         builder.Services.AddTransient<TrainingAttempt>();

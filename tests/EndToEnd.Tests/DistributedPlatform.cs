@@ -46,7 +46,12 @@ public sealed class DistributedPlatform : IAsyncLifetime
         var store = await Start("ModelStore", storeEnv);
         schedulerEnv["Services__ModelStore"] = store.GrpcAddress.ToString();
         var scheduler = await Start("Scheduler", schedulerEnv);
-        await Start("Worker", new Dictionary<string, string>(common) { ["Services__ModelStore"] = store.GrpcAddress.ToString() });
+        // The worker moves bytes over the store's byte stream (data sets down, artifacts up), as the chart configures it.
+        await Start("Worker", new Dictionary<string, string>(common)
+        {
+            ["Services__ModelStore"] = store.GrpcAddress.ToString(),
+            ["Services__ModelStoreTransfers"] = store.TransfersAddress.ToString(),
+        });
         var gateway = await Start("Gateway", new Dictionary<string, string>
         {
             ["Services__Scheduler"] = scheduler.GrpcAddress.ToString(),

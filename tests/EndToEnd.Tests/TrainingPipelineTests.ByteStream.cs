@@ -77,6 +77,31 @@ public sealed partial class TrainingPipelineTests
         }
     }
 
+    [Fact]
+    public async Task The_worker_moves_a_jobs_bytes_over_the_stores_byte_stream()
+    {
+        var store = platform.Processes.Single(p => p.Name == "ModelStore");
+        var stagedBefore = StagedUploads(store.Output);
+        var dataset = await UploadAsync(Penguins);
+
+        var job = await RunToEndAsync(await Jobs.SubmitJobAsync(new Platform.Jobs.V1.SubmitJobRequest
+        {
+            Spec = new Platform.Jobs.V1.JobSpec
+            {
+                DatasetId = dataset.Id, Task = Platform.Jobs.V1.TrainingTask.MulticlassClassification, LabelColumn = "Species",
+                Trainer = "sdca_maximum_entropy", Seed = 7, ModelName = "penguins-byte-stream",
+            },
+        }));
+        var version = await Models.GetModelVersionAsync(new GetModelVersionRequest { ModelName = "penguins-byte-stream", Version = job.Result.ModelVersion });
+
+        // Every artifact of the version arrived as staged bytes (the store logs each staging), none as gRPC chunks.
+        Assert.Equal(version.Artifacts.Count, StagedUploads(store.Output) - stagedBefore);
+        Assert.All(version.Artifacts, a => Assert.Contains($"sha256 {a.Sha256}", store.Output, StringComparison.Ordinal));
+    }
+
+    private static int StagedUploads(string log) =>
+        log.Split('\n').Count(line => line.Contains("Staged upload", StringComparison.Ordinal) && line.Contains("of tenant default", StringComparison.Ordinal));
+
     private static Metadata Tenant(string tenant) => new() { { ByteStream.TenantHeader, tenant } };
 
     private async Task<ModelVersion> UploadStagedAsync(string modelName, StagedUpload staged, string tenant)

@@ -3,11 +3,12 @@ using Grpc.Core;
 using Platform.Datasets.V1;
 using Platform.ServiceDefaults.Tenancy;
 using Platform.Training.Data;
+using Platform.Transfers;
 
 namespace Platform.Worker.ModelStore;
 
 /// <summary>Fetches a data set's schema and bytes from the model store into a local file.</summary>
-public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datasets)
+public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datasets, ModelStoreByteStream? byteStream = null)
 {
     /// <summary>The data set as downloaded: the local file with its columns and format, and the store's record of it.</summary>
     public sealed record DownloadedDataset(DatasetFile File, Dataset Dataset);
@@ -25,7 +26,28 @@ public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datase
         var id = datasetId.ToString();
         var dataset = await datasets.GetDatasetAsync(new GetDatasetRequest { DatasetId = id }, headers, cancellationToken: cancellationToken);
 
-        using var call = datasets.DownloadDataset(new DownloadDatasetRequest { DatasetId = id }, headers, cancellationToken: cancellationToken);
+        var (sha256, received) = byteStream?.For(tenantId) is { } transfers
+            ? await DownloadOverByteStreamAsync(transfers, dataset, path, progress, cancellationToken)
+            : await DownloadOverGrpcAsync(dataset, headers, path, progress, cancellationToken);
+        if (!string.Equals(sha256, dataset.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException(
+                $"Data set {id} arrived with SHA-256 {sha256} ({received} bytes), but the model store recorded {dataset.Sha256} ({dataset.SizeBytes} bytes): not trained on.");
+
+        var columns = dataset.Columns.Select(column => new DatasetColumn(column.Name, column.Type switch
+        {
+            ColumnType.Numeric => ColumnKind.Numeric,
+            ColumnType.Boolean => ColumnKind.Boolean,
+            ColumnType.Text => ColumnKind.Text,
+            ColumnType.Date => ColumnKind.Date,
+            _ => ColumnKind.Categorical,
+        })).ToArray();
+        return new DownloadedDataset(new DatasetFile(path, columns, FormatOf(dataset)) { FileName = dataset.Name }, dataset);
+    }
+
+    private async Task<(string Sha256, long Size)> DownloadOverGrpcAsync(
+        Dataset dataset, Metadata headers, string path, Action<double> progress, CancellationToken cancellationToken)
+    {
+        using var call = datasets.DownloadDataset(new DownloadDatasetRequest { DatasetId = dataset.Id }, headers, cancellationToken: cancellationToken);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long received = 0;
         // Unbuffered and asynchronous: each chunk goes to the file on another thread while this one hashes it.
@@ -40,21 +62,19 @@ public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datase
                 if (dataset.SizeBytes > 0) progress((double)received / dataset.SizeBytes);
             }
         }
+        return (Convert.ToHexStringLower(hash.GetHashAndReset()), received);
+    }
 
-        var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-        if (!string.Equals(sha256, dataset.Sha256, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException(
-                $"Data set {id} arrived with SHA-256 {sha256} ({received} bytes), but the model store recorded {dataset.Sha256} ({dataset.SizeBytes} bytes): not trained on.");
-
-        var columns = dataset.Columns.Select(column => new DatasetColumn(column.Name, column.Type switch
-        {
-            ColumnType.Numeric => ColumnKind.Numeric,
-            ColumnType.Boolean => ColumnKind.Boolean,
-            ColumnType.Text => ColumnKind.Text,
-            ColumnType.Date => ColumnKind.Date,
-            _ => ColumnKind.Categorical,
-        })).ToArray();
-        return new DownloadedDataset(new DatasetFile(path, columns, FormatOf(dataset)) { FileName = dataset.Name }, dataset);
+    /// <summary>
+    /// The bytes over the store's byte stream: checked there against the response's digest, and below against the
+    /// SHA-256 the data set's record (read over gRPC) holds, so a mismatch of either is caught.
+    /// </summary>
+    private static async Task<(string Sha256, long Size)> DownloadOverByteStreamAsync(
+        ByteStreamClient transfers, Dataset dataset, string path, Action<double> progress, CancellationToken cancellationToken)
+    {
+        var saved = await transfers.DownloadAsync(ByteStream.DatasetPath(dataset.Id), path, cancellationToken);
+        progress(1);
+        return (saved.Sha256, saved.SizeBytes);
     }
 
     /// <summary>The file's layout as the store recorded it; data sets stored before formats existed are CSV.</summary>

@@ -12,7 +12,8 @@ using Platform.Training.Onnx;
 namespace Platform.Worker.ModelStore;
 
 /// <summary>Streams a finished run to the model store as a new model version.</summary>
-public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient registry, IOptions<WorkerOptions> options, TimeProvider time)
+public sealed class ModelVersionRegistrar(
+    ModelRegistry.ModelRegistryClient registry, IOptions<WorkerOptions> options, TimeProvider time, ModelStoreByteStream? byteStream = null)
 {
     /// <summary>Artifact kinds, as <c>ModelService.DownloadModelVersion</c> serves them.</summary>
     public const string ModelArtifact = "model";
@@ -30,7 +31,8 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
     /// <summary>
     /// Sends the version (everything but the artifacts), then each artifact's header (kind, file name,
     /// SHA-256 and size as computed while it was written) followed by its bytes in 1 MiB chunks
-    /// (<see cref="GrpcTransfer.ChunkBytes"/>).
+    /// (<see cref="GrpcTransfer.ChunkBytes"/>); or, with the store's byte stream configured, each artifact's bytes over
+    /// HTTP/1.1 first and then headers naming them (<c>upload_id</c>).
     /// The store registers a job once: a retried attempt gets the version registered first.
     /// </summary>
     /// <param name="onnx">The ONNX export: an extra artifact, or the reason there is none (recorded in <see cref="OnnxExportTag"/>).</param>
@@ -81,6 +83,19 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
         var total = artifacts.Sum(a => a.File.SizeBytes);
         long sent = 0;
 
+        // With the store's byte stream, every artifact's bytes go there first (staged under an upload id); the
+        // registration below then names them instead of streaming chunks.
+        var staged = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (byteStream?.For(job.TenantId) is { } transfers)
+        {
+            foreach (var (kind, file) in artifacts)
+            {
+                staged[kind] = (await transfers.UploadAsync(file.Path, file.Sha256, cancellationToken)).UploadId;
+                sent += file.SizeBytes;
+                if (total > 0) progress((double)sent / total);
+            }
+        }
+
         using var call = registry.RegisterModelVersion(Tenant.Headers(job.TenantId), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new RegisterModelVersionRequest { Version = version }, cancellationToken);
         var buffer = new byte[GrpcTransfer.ChunkBytes];
@@ -88,8 +103,13 @@ public sealed class ModelVersionRegistrar(ModelRegistry.ModelRegistryClient regi
         {
             await call.RequestStream.WriteAsync(new RegisterModelVersionRequest
             {
-                Artifact = new Artifact { Kind = kind, FileName = Path.GetFileName(file.Path), Sha256 = file.Sha256, SizeBytes = file.SizeBytes },
+                Artifact = new Artifact
+                {
+                    Kind = kind, FileName = Path.GetFileName(file.Path), Sha256 = file.Sha256, SizeBytes = file.SizeBytes,
+                    UploadId = staged.GetValueOrDefault(kind, ""),
+                },
             }, cancellationToken);
+            if (staged.ContainsKey(kind)) continue;
             // Unbuffered: every read fills a whole chunk straight from the file.
             await using var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
             int read;
