@@ -46,7 +46,7 @@ for _ in $(seq 1 120); do
 done
 curl -fsS "http://127.0.0.1:$http_port/health/ready" >/dev/null || { echo "demo: the platform did not become ready:" >&2; cat "$log" >&2; exit 1; }
 
-platformctl() { dotnet "$cli" --gateway "http://127.0.0.1:$grpc_port" "$@"; }
+platformctl() { dotnet "$cli" --gateway "http://127.0.0.1:$grpc_port" --transfers "http://127.0.0.1:$transfers_port" "$@"; }
 
 step "uploading samples/data/penguins.csv"
 dataset_id="$(platformctl datasets upload samples/data/penguins.csv --quiet)"

@@ -22,6 +22,7 @@ public sealed class PlatformCli
         {
             options.Gateway,
             options.Tenant,
+            options.Transfers,
             DatasetCommands.Create(runner),
             JobCommands.Create(runner),
             TrainerCommands.Create(runner),
