@@ -15,6 +15,15 @@ public abstract class GroupCommit<TRequest, TResult>
     private readonly List<Pending> _waiting = [];
     private bool _committing;
 
+    /// <summary>Requests waiting for a commit (not counting those of the commit running now).</summary>
+    internal int Waiting
+    {
+        get
+        {
+            lock (_gate) return _waiting.Count;
+        }
+    }
+
     /// <summary>Queues <paramref name="request"/> for the next commit; the task ends when that commit settled it.</summary>
     protected Task<TResult> EnqueueAsync(TRequest request)
     {

@@ -214,15 +214,11 @@ public sealed partial class JobSubmission(
     /// </summary>
     private async Task<Dataset> GetDatasetAsync(string tenantId, Guid datasetId, bool mayRemember, CancellationToken cancellationToken)
     {
-        if (mayRemember && foundDatasets.Find(tenantId, datasetId) is { } found) return found;
         try
         {
-            // A gRPC deadline is a wall-clock instant on the wire, not domain time: the system clock is right here.
-            var dataset = await datasets.GetDatasetAsync(
-                new GetDatasetRequest { DatasetId = datasetId.ToString() }, Tenant.Headers(tenantId),
-                deadline: DateTime.UtcNow + DatasetLookupTimeout, cancellationToken: cancellationToken);
-            if (mayRemember) foundDatasets.Remember(tenantId, datasetId, dataset);
-            return dataset;
+            return mayRemember
+                ? await foundDatasets.FindOrLookUpAsync(tenantId, datasetId, () => LookUpAsync(tenantId, datasetId, CancellationToken.None), cancellationToken)
+                : await LookUpAsync(tenantId, datasetId, cancellationToken);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
@@ -233,6 +229,13 @@ public sealed partial class JobSubmission(
             throw new InvalidArgumentException("spec.dataset_id", ex.Status.Detail);
         }
     }
+
+    /// <summary>Asks the model store, within <see cref="DatasetLookupTimeout"/>.</summary>
+    private async Task<Dataset> LookUpAsync(string tenantId, Guid datasetId, CancellationToken cancellationToken) =>
+        // A gRPC deadline is a wall-clock instant on the wire, not domain time: the system clock is right here.
+        await datasets.GetDatasetAsync(
+            new GetDatasetRequest { DatasetId = datasetId.ToString() }, Tenant.Headers(tenantId),
+            deadline: DateTime.UtcNow + DatasetLookupTimeout, cancellationToken: cancellationToken);
 
     private static string? ValidateRequestId(string? requestId)
     {
