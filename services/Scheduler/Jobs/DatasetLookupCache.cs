@@ -19,6 +19,10 @@ public sealed class DatasetLookupCache(IOptions<SchedulerOptions> options, TimeP
 
     private readonly ConcurrentDictionary<(string TenantId, Guid DatasetId), (Dataset Dataset, DateTimeOffset Until)> _found = new();
     private readonly ConcurrentDictionary<(string TenantId, Guid DatasetId), Task<Dataset>> _lookingUp = new();
+    private int _joined;
+
+    /// <summary>How many calls so far waited for a lookup another call had started.</summary>
+    internal int LookupsJoined => Volatile.Read(ref _joined);
 
     /// <summary>
     /// The data set as found within the window; else the answer (or failure) of a lookup of it already under way; else
@@ -35,6 +39,7 @@ public sealed class DatasetLookupCache(IOptions<SchedulerOptions> options, TimeP
         var mine = new TaskCompletionSource<Dataset>(TaskCreationOptions.RunContinuationsAsynchronously);
         var running = _lookingUp.GetOrAdd(key, mine.Task);
         if (running == mine.Task) _ = LookUpAsync(key, lookUp, mine);
+        else Interlocked.Increment(ref _joined);
         return await running.WaitAsync(cancellationToken);
     }
 
