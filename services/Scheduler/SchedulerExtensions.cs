@@ -64,6 +64,7 @@ public static class SchedulerExtensions
         services.AddSingleton<JobQueueSnapshot>();
         services.AddSingleton<PendingReasons>();
         services.AddSingleton<JobChangeQueue>();
+        services.AddSingleton<JobSubmissionQueue>();
         services.AddSingleton<DatasetLookupCache>();
         services.AddScoped<JobSubmission>();
         services.AddScoped<JobDispatcher>();

@@ -16,6 +16,9 @@ public sealed class FakeModelStore : DatasetService.DatasetServiceClient
     /// <summary>The tenant header of every GetDataset call, in order.</summary>
     public ConcurrentQueue<string?> TenantsAsked { get; } = new();
 
+    /// <summary>When set, every call waits for it before it answers (a lookup under way).</summary>
+    public TaskCompletionSource? HoldAnswers { get; set; }
+
     /// <summary>When set, every call fails with this status (the store being down, for example).</summary>
     public StatusCode? FailWith { get; set; }
 
@@ -54,11 +57,16 @@ public sealed class FakeModelStore : DatasetService.DatasetServiceClient
     {
         var tenant = options.Headers?.GetValue(Tenant.Header);
         TenantsAsked.Enqueue(tenant);
-        if (FailWith is { } status)
-            return Reply(Task.FromException<Dataset>(new RpcException(new Status(status, "the fake store fails"))));
-        return _datasets.TryGetValue((tenant ?? Tenant.Default, request.DatasetId), out var dataset)
-            ? Reply(Task.FromResult(dataset.Clone()))
-            : Reply(Task.FromException<Dataset>(new RpcException(new Status(StatusCode.NotFound, $"data set '{request.DatasetId}' was not found"))));
+        return Reply(AnswerAsync(tenant, request.DatasetId, HoldAnswers?.Task));
+    }
+
+    private async Task<Dataset> AnswerAsync(string? tenant, string datasetId, Task? hold)
+    {
+        if (hold is not null) await hold;
+        if (FailWith is { } status) throw new RpcException(new Status(status, "the fake store fails"));
+        return _datasets.TryGetValue((tenant ?? Tenant.Default, datasetId), out var dataset)
+            ? dataset.Clone()
+            : throw new RpcException(new Status(StatusCode.NotFound, $"data set '{datasetId}' was not found"));
     }
 
     private static AsyncUnaryCall<Dataset> Reply(Task<Dataset> response) =>

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Contracts;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
@@ -104,6 +105,41 @@ public sealed class SubmitJobTests : IAsyncLifetime
         error = await Assert.ThrowsAsync<RpcException>(() => _host.SubmitAsync(request, "acme"));
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
         Assert.Equal(3, await _host.QueryAsync(db => db.TrainingJobs.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Submissions_arriving_while_their_data_set_is_looked_up_wait_for_that_lookup_instead_of_asking_again()
+    {
+        var acme = _host.ModelStore.AddPenguins("acme");
+        var request = Valid();
+        request.Spec.DatasetId = acme.Id;
+        var lookups = _host.Services.GetRequiredService<Platform.Scheduler.Jobs.DatasetLookupCache>();
+
+        // Found: all ten are accepted on the one answer.
+        _host.ModelStore.HoldAnswers = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var submissions = Enumerable.Range(0, 10).Select(_ => _host.SubmitAsync(request, "acme")).ToList();
+        await WaitUntilAsync(() => lookups.LookupsJoined == 9);
+        _host.ModelStore.HoldAnswers.SetResult();
+        var jobs = await Task.WhenAll(submissions);
+        Assert.Equal(10, jobs.Select(j => j.Id).Distinct().Count());
+        Assert.Equal("acme", Assert.Single(_host.ModelStore.TenantsAsked));
+
+        // Gone (past the remembered window): all five waiting are refused on the one answer.
+        _host.ModelStore.Remove("acme", acme.Id);
+        _host.Clock.Advance(TimeSpan.FromSeconds(5));
+        _host.ModelStore.HoldAnswers = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refused = Enumerable.Range(0, 5).Select(_ => Assert.ThrowsAsync<RpcException>(() => _host.SubmitAsync(request, "acme"))).ToList();
+        await WaitUntilAsync(() => lookups.LookupsJoined == 13);
+        _host.ModelStore.HoldAnswers.SetResult();
+        Assert.All(await Task.WhenAll(refused), error => Assert.Equal(StatusCode.NotFound, error.StatusCode));
+        Assert.Equal(2, _host.ModelStore.TenantsAsked.Count);
+        Assert.Equal(10, await _host.QueryAsync(db => db.TrainingJobs.CountAsync()));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition()) await Task.Delay(10, timeout.Token);
     }
 
     [Fact]

@@ -14,14 +14,9 @@ namespace Platform.Scheduler.Jobs;
 /// Started and its commit request usually arrive together) apply in arrival order to the same row.
 /// </summary>
 public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChangeQueue> logger)
+    : GroupCommit<JobChangeQueue.ChangeRequest, JobChange>
 {
-    /// <summary>Most changes in one transaction (a statement per changed job and per event, sent as one batch).</summary>
-    internal const int MaxBatch = 128;
     private const int MaxConflicts = 5;
-
-    private readonly Lock _gate = new();
-    private readonly List<PendingChange> _waiting = [];
-    private bool _committing;
 
     /// <summary>
     /// Applies <paramref name="change"/> (which returns false when it changes nothing) to the job with the next group
@@ -30,42 +25,11 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
     public Task<JobChange> ApplyAsync(Guid jobId, Func<TrainingJob, bool> change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        var pending = new PendingChange(jobId, change);
-        bool lead;
-        lock (_gate)
-        {
-            _waiting.Add(pending);
-            lead = !_committing;
-            _committing = true;
-        }
-        // The first change to find nobody committing starts the loop, which runs until nothing waits any more. On the thread
-        // pool, not on the caller's thread: SQLite's driver completes its "async" calls synchronously, so the caller would
-        // run every commit of the loop (and a change that blocks would block its caller) before it got its task back.
-        if (lead) _ = Task.Run(CommitWaitingAsync);
-        return pending.Done.Task;
+        return EnqueueAsync(new ChangeRequest(jobId, change));
     }
 
-    private async Task CommitWaitingAsync()
-    {
-        while (true)
-        {
-            PendingChange[] batch;
-            lock (_gate)
-            {
-                if (_waiting.Count == 0)
-                {
-                    _committing = false;
-                    return;
-                }
-                var count = Math.Min(_waiting.Count, MaxBatch);
-                batch = [.. _waiting.GetRange(0, count)];
-                _waiting.RemoveRange(0, count);
-            }
-            await CommitAsync(batch);
-        }
-    }
-
-    private async Task CommitAsync(PendingChange[] batch)
+    /// <inheritdoc />
+    protected override async Task CommitAsync(Pending[] batch)
     {
         try
         {
@@ -85,7 +49,7 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
         }
     }
 
-    private async Task<JobChange[]> ApplyWithRetriesAsync(PendingChange[] batch)
+    private async Task<JobChange[]> ApplyWithRetriesAsync(Pending[] batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SchedulerDbContext>();
@@ -109,10 +73,10 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
     /// Lock, read, change and save in one transaction that holds the rows' locks from the read on, so changes of the same
     /// job in other transactions (another replica, the dispatch pass) wait for each other instead of failing.
     /// </summary>
-    private static async Task<JobChange[]> ApplyOnceAsync(SchedulerDbContext db, PendingChange[] batch)
+    private static async Task<JobChange[]> ApplyOnceAsync(SchedulerDbContext db, Pending[] batch)
     {
         db.ChangeTracker.Clear();
-        var ids = batch.Select(p => p.JobId).Distinct().Order().ToArray();
+        var ids = batch.Select(p => p.Request.JobId).Distinct().Order().ToArray();
         await using var transaction = await db.Database.BeginTransactionAsync();
         // Locked in id order, as every batch does, so two batches never wait for each other in a circle. SQLite has no
         // row locks; its transactions take the database's write lock at the start, which serializes writers just as well.
@@ -125,12 +89,12 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
         var changed = false;
         for (var i = 0; i < batch.Length; i++)
         {
-            if (!jobs.TryGetValue(batch[i].JobId, out var job))
+            if (!jobs.TryGetValue(batch[i].Request.JobId, out var job))
             {
                 results[i] = JobChange.UnknownJob;
                 continue;
             }
-            results[i] = Apply(job, batch[i].Change);
+            results[i] = Apply(job, batch[i].Request.Change);
             changed |= results[i].Changed;
         }
         if (changed) await db.SaveChangesAsync();
@@ -163,12 +127,8 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
         return new JobChange(job, true, heldSlot && !job.HoldsSlot, stateChanged, stop);
     }
 
-    private sealed class PendingChange(Guid jobId, Func<TrainingJob, bool> change)
-    {
-        public Guid JobId { get; } = jobId;
-        public Func<TrainingJob, bool> Change { get; } = change;
-        public TaskCompletionSource<JobChange> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    /// <summary>A change waiting for its commit: the job and what to do to it.</summary>
+    public sealed record ChangeRequest(Guid JobId, Func<TrainingJob, bool> Change);
 
     /// <summary>A change threw: the batch is applied again without it (see <see cref="CommitAsync"/>).</summary>
     private sealed class ChangeFailedException(Guid jobId, Exception inner) : Exception($"Changing job {jobId} failed: {inner.Message}", inner);

@@ -27,4 +27,7 @@ public sealed class JobEvent
     /// <summary>Human-readable description of the change.</summary>
     public string Message { get; private set; }
     public DateTimeOffset At { get; private set; }
+
+    /// <summary>The same event as a row not stored yet (no id), for an insert tried again in a new transaction.</summary>
+    internal JobEvent Unsaved() => new(JobId, Sequence, State, Stage, Progress, Message, At);
 }

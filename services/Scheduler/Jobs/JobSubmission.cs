@@ -15,10 +15,11 @@ namespace Platform.Scheduler.Jobs;
 /// The one way a job comes into being, shared by <c>JobService.SubmitJob</c> and the message-queue consumer:
 /// validate everything (throwing <see cref="InvalidArgumentException"/> naming the proto field, or
 /// <see cref="NotFoundException"/> for an unknown data set) before anything is stored, store the job and
-/// its first event in one commit, and only then hand it to the workers.
+/// its first event in one commit (a group commit shared with concurrent submissions), and only then hand it to the workers.
 /// </summary>
 public sealed partial class JobSubmission(
     SchedulerDbContext db,
+    JobSubmissionQueue newJobs,
     DatasetService.DatasetServiceClient datasets,
     DatasetLookupCache foundDatasets,
     DispatchSignal dispatch,
@@ -117,22 +118,15 @@ public sealed partial class JobSubmission(
             "{" + string.Join(", ", parameters.Select(p => $"{p.Key}={p.Value}")) + "}";
     }
 
-    /// <summary>Stores the job and its first event in one commit, then wakes the dispatch pass.</summary>
+    /// <summary>
+    /// Stores the job and its first event with the next group commit of new jobs (<see cref="JobSubmissionQueue"/>), then
+    /// wakes the dispatch pass. A request id that meanwhile names a stored job (a race) answers with that job.
+    /// </summary>
     private async Task<TrainingJob> StoreAsync(TrainingJob job, CancellationToken cancellationToken)
     {
-        db.TrainingJobs.Add(job);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException) when (job.RequestId is not null)
-        {
-            // Lost a race with the same request id: the winner's job is the answer.
-            db.ChangeTracker.Clear();
-            if (await FindByRequestIdAsync(job.TenantId, job.RequestId, cancellationToken) is { } winner)
-                return winner;
-            throw;
-        }
+        // Not cancelled with the caller: the job may already be in the committing group; a retry with its request id finds it.
+        var stored = await newJobs.StoreAsync(job).WaitAsync(cancellationToken);
+        if (!stored.Created) return stored.Job;
 
         logger.LogInformation("Job {JobId} queued for tenant {TenantId} from {Source}: {Trainer} on data set {DatasetId}{Rerun}",
             job.Id, job.TenantId, job.Source, job.Spec.Trainer, job.Spec.DatasetId, job.RerunOf is { } of ? $", re-running {of}" : "");
@@ -220,15 +214,11 @@ public sealed partial class JobSubmission(
     /// </summary>
     private async Task<Dataset> GetDatasetAsync(string tenantId, Guid datasetId, bool mayRemember, CancellationToken cancellationToken)
     {
-        if (mayRemember && foundDatasets.Find(tenantId, datasetId) is { } found) return found;
         try
         {
-            // A gRPC deadline is a wall-clock instant on the wire, not domain time: the system clock is right here.
-            var dataset = await datasets.GetDatasetAsync(
-                new GetDatasetRequest { DatasetId = datasetId.ToString() }, Tenant.Headers(tenantId),
-                deadline: DateTime.UtcNow + DatasetLookupTimeout, cancellationToken: cancellationToken);
-            if (mayRemember) foundDatasets.Remember(tenantId, datasetId, dataset);
-            return dataset;
+            return mayRemember
+                ? await foundDatasets.FindOrLookUpAsync(tenantId, datasetId, () => LookUpAsync(tenantId, datasetId, CancellationToken.None), cancellationToken)
+                : await LookUpAsync(tenantId, datasetId, cancellationToken);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
@@ -239,6 +229,13 @@ public sealed partial class JobSubmission(
             throw new InvalidArgumentException("spec.dataset_id", ex.Status.Detail);
         }
     }
+
+    /// <summary>Asks the model store, within <see cref="DatasetLookupTimeout"/>.</summary>
+    private async Task<Dataset> LookUpAsync(string tenantId, Guid datasetId, CancellationToken cancellationToken) =>
+        // A gRPC deadline is a wall-clock instant on the wire, not domain time: the system clock is right here.
+        await datasets.GetDatasetAsync(
+            new GetDatasetRequest { DatasetId = datasetId.ToString() }, Tenant.Headers(tenantId),
+            deadline: DateTime.UtcNow + DatasetLookupTimeout, cancellationToken: cancellationToken);
 
     private static string? ValidateRequestId(string? requestId)
     {

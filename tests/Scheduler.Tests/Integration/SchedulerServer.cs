@@ -50,14 +50,18 @@ public sealed class SchedulerServer : IAsyncDisposable
 
     public string DatabaseConnectionString { get; }
 
-    public static async Task<SchedulerServer> StartAsync(PlatformServers servers)
+    /// <summary>The host's services (for tests that reach inside, such as the group commit's queue).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>A scheduler on a fresh database and virtual host; <paramref name="configure"/> may add to its services.</summary>
+    public static async Task<SchedulerServer> StartAsync(PlatformServers servers, Action<IServiceCollection>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(servers);
-        return await StartAsync(await servers.CreateDatabaseAsync("scheduler"), await servers.CreateVirtualHostAsync("scheduler"));
+        return await StartAsync(await servers.CreateDatabaseAsync("scheduler"), await servers.CreateVirtualHostAsync("scheduler"), configure);
     }
 
     /// <summary>Another replica: a scheduler on the given database and virtual host (see <see cref="DatabaseConnectionString"/>, <see cref="AmqpUri"/>).</summary>
-    public static async Task<SchedulerServer> StartAsync(string database, string virtualHost)
+    public static async Task<SchedulerServer> StartAsync(string database, string virtualHost, Action<IServiceCollection>? configure = null)
     {
 
         var builder = WebApplication.CreateBuilder();
@@ -90,6 +94,7 @@ public sealed class SchedulerServer : IAsyncDisposable
         builder.Services.AddSingleton<RejectionInbox.Log>();
         // Queues and exchanges must exist before a test publishes with a plain AMQP client.
         builder.Services.Configure<MassTransitHostOptions>(options => options.WaitUntilStarted = true);
+        configure?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapScheduler();
