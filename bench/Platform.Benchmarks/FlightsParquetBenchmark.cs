@@ -146,7 +146,8 @@ public static class FlightsParquetBenchmark
     private static void Report(int run, RawLightGbmRegression.Outcome raw, double rawPeak, double rawCpu, string side, double seconds, double rmse, double peak, double cpu) =>
         Console.WriteLine($"  run {run}: raw {raw.Seconds:0.000} s, cpu {rawCpu:0.0} s, peak {rawPeak:0} MiB (rmse {raw.Rmse:0.######}, {raw.TrainingRows} training rows); " +
             $"{side} {seconds:0.000} s, cpu {cpu:0.0} s, peak {peak:0} MiB (rmse {rmse:0.######}){(raw.Rmse == rmse ? "" : "  ← RMSE DIFFERS")}; " +
-            $"load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a")}");
+            $"load average {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a")}\n" +
+            $"    raw steps: {Training.StepTiming.Describe(raw.Steps)}");
 
     private static IReadOnlyList<BenchmarkResult> Results(
         string mode, string name, List<RawLightGbmRegression.Outcome> raws, List<double> rawPeaks, List<double> platforms, List<double> platformPeaks)

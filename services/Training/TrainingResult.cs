@@ -62,13 +62,13 @@ public static class TrainingSteps
     public const string Fit = "fit";
     /// <summary>Scoring the evaluated rows once and computing the metrics.</summary>
     public const string Evaluate = "evaluate";
-    /// <summary>Keeping what the model card draws of the evaluated rows (true and predicted values, scores), from the scored rows in memory.</summary>
+    /// <summary>Keeping what the model card draws of the evaluated rows (true and predicted values, scores), from the scored rows in memory; alongside <see cref="Evaluate"/>, reading the rows as they are scored.</summary>
     public const string CardRows = "card_rows";
     /// <summary>Permutation feature importance, when asked for.</summary>
     public const string FeatureImportance = "feature_importance";
-    /// <summary>Writing <c>predictions.csv</c> from the scored rows.</summary>
+    /// <summary>Writing <c>predictions.csv</c> from the scored rows; alongside <see cref="Evaluate"/>, writing the rows as they are scored (so its time includes waiting for them).</summary>
     public const string Predictions = "predictions";
-    /// <summary>Writing <c>model.zip</c>.</summary>
+    /// <summary>Writing <c>model.zip</c>; alongside <see cref="Evaluate"/>, from the end of the fit.</summary>
     public const string ModelZip = "model_zip";
     /// <summary>Writing <c>evaluation.json</c>.</summary>
     public const string EvaluationJson = "evaluation_json";

@@ -131,47 +131,47 @@ public static class TrainingRun
             progress?.Report(new(TrainingStage.Training, 1, $"Trained in {training.TotalSeconds:0.###} s"));
 
             started = Stopwatch.GetTimestamp();
-            progress?.Report(new(TrainingStage.Evaluating, 0, $"Evaluating on {rounds.Sum(r => r.EvaluatedRows)} rows"));
-            // Each round's rows are scored once: the metrics and the predictions file read the same scored rows.
-            var scored = Step(TrainingSteps.Evaluate, () => rounds.Select(Score).ToList());
-            var report = Report(rounds, scored);
-            var cardRows = Step(TrainingSteps.CardRows, () =>
-                EvaluatedRows.Capture([.. scored.Select(s => s.Scored)], split.Folds, spec.Task, _label, Calibrated, cancellationToken));
-            var counts = new TrainingRowCounts(split.Total, split.Total - split.Labelled, split.Labelled - split.Rows,
-                split.Folds is null ? rounds[0].TrainingRows : split.Rows, rounds.Sum(r => r.EvaluatedRows));
-            // The model zip and evaluation.json need nothing from the predictions file: write them on another core meanwhile,
-            // the zip through a context of its own (an MLContext is not meant for two threads at once; the bytes do not depend on it).
-            var savingFiles = Task.Run(() =>
+            // From here on, work that needs only the fitted model or the scored rows runs on the other core while this
+            // thread scores (ML.NET scores with one cursor, on one thread): the first failure among them stops the others.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            // The model to save needs nothing from the evaluation: written through a context of its own (an MLContext is
+            // not meant for two threads at once; the bytes do not depend on it).
+            var savingModel = Alongside(stop, () => Step(TrainingSteps.ModelZip, () =>
+                ModelZip.Save(new MLContext(spec.Seed), finalModel, split.Loader, Path.Combine(outputDirectory, ModelFileName))));
+            var counts = Counts(split, rounds);
+            TrainingArtifact predictions, modelFile, evaluationFile;
+            EvaluationReport report;
+            EvaluatedRows? cardRows;
+            TimeSpan evaluating, saving;
+            try
             {
-                var model = Step(TrainingSteps.ModelZip, () =>
-                    ModelZip.Save(new MLContext(spec.Seed), finalModel, split.Loader, Path.Combine(outputDirectory, ModelFileName)));
-                var evaluation = Step(TrainingSteps.EvaluationJson, () =>
+                progress?.Report(new(TrainingStage.Evaluating, 0, $"Evaluating on {rounds.Sum(r => r.EvaluatedRows)} rows"));
+                List<ScoredRound> scored;
+                (scored, predictions, cardRows) = Evaluate(split, rounds, stop);
+                report = Report(rounds, scored);
+                evaluating = Stopwatch.GetElapsedTime(started);
+                progress?.Report(new(TrainingStage.Evaluating, 1,
+                    string.Join(", ", report.Metrics.Select(m => $"{m.Key} {m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))));
+
+                started = Stopwatch.GetTimestamp();
+                progress?.Report(new(TrainingStage.Saving, 0, "Saving the model"));
+                evaluationFile = Step(TrainingSteps.EvaluationJson, () =>
                 {
                     using var stream = new HashingFileStream(Path.Combine(outputDirectory, EvaluationFileName));
                     EvaluationJson.Write(stream, spec, plan, counts, report, finalPreparation.Steps);
                     return stream.Complete();
                 });
-                return (model, evaluation);
-            }, CancellationToken.None);
-            TrainingArtifact predictions;
-            try
-            {
-                predictions = Step(TrainingSteps.Predictions, () => WritePredictions(split, scored));
+                modelFile = savingModel.GetAwaiter().GetResult();
+                saving = Stopwatch.GetElapsedTime(started);
             }
-            catch
+            catch (Exception exception)
             {
                 // Nothing keeps writing to the output folder once the run has ended.
-                ((IAsyncResult)savingFiles).AsyncWaitHandle.WaitOne();
+                stop.Cancel();
+                WaitQuietly(savingModel);
+                ThrowCause(exception, savingModel);
                 throw;
             }
-            var evaluating = Stopwatch.GetElapsedTime(started);
-            progress?.Report(new(TrainingStage.Evaluating, 1,
-                string.Join(", ", report.Metrics.Select(m => $"{m.Key} {m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))));
-
-            started = Stopwatch.GetTimestamp();
-            progress?.Report(new(TrainingStage.Saving, 0, "Saving the model"));
-            var (modelFile, evaluationFile) = savingFiles.GetAwaiter().GetResult();
-            var saving = Stopwatch.GetElapsedTime(started);
             progress?.Report(new(TrainingStage.Saving, 1, $"Saved the model ({modelFile.SizeBytes} bytes)"));
 
             var inputSchema = split.Loader.GetOutputSchema();
@@ -205,6 +205,84 @@ public static class TrainingRun
             lock (_steps) _steps.Add(new StepTiming(name, Stopwatch.GetElapsedTime(started)));
             return result;
         }
+
+        /// <summary>
+        /// Scores each round's evaluated rows once, on this thread, and computes its metrics; meanwhile, on other threads,
+        /// predictions.csv is written and the model card's rows are taken from the rows already scored (<see cref="ScoredRows"/>).
+        /// A failure of either stops the scoring and is what the run reports; a failure of the scoring stops them.
+        /// </summary>
+        private (List<ScoredRound> Scored, TrainingArtifact Predictions, EvaluatedRows? CardRows) Evaluate(
+            SplitRows split, List<Round> rounds, CancellationTokenSource stop)
+        {
+            var views = rounds.Select(Prepare).ToArray();
+            var predictions = Alongside(stop, () => Step(TrainingSteps.Predictions, () => WritePredictions(split, views, stop.Token)));
+            var cardRows = Alongside(stop, () => Step(TrainingSteps.CardRows, () =>
+                EvaluatedRows.Capture(views, split.Folds, spec.Task, _label, Calibrated, stop.Token)));
+            try
+            {
+                var scored = Step(TrainingSteps.Evaluate, () => rounds.Select((_, i) =>
+                {
+                    views[i].Fill(stop.Token);
+                    return new ScoredRound(views[i], ModelEvaluation.Evaluate(ml, views[i], spec.Task, _label, Calibrated));
+                }).ToList());
+                return (scored, predictions.GetAwaiter().GetResult(), cardRows.GetAwaiter().GetResult());
+            }
+            catch (Exception exception)
+            {
+                foreach (var view in views) view.Fail(exception);
+                stop.Cancel();
+                WaitQuietly(predictions, cardRows);
+                ThrowCause(exception, predictions, cardRows);
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// The run's own cancellation is reported as such; a stop caused by work running alongside (<paramref name="alongside"/>)
+        /// is reported as that work's failure, its reason intact. Otherwise returns, and the caller rethrows <paramref name="exception"/>.
+        /// </summary>
+        private void ThrowCause(Exception exception, params Task[] alongside)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                if (exception is OperationCanceledException cancelled && cancelled.CancellationToken == cancellationToken) return;
+                throw new OperationCanceledException("The training run was cancelled.", exception, cancellationToken);
+            }
+            if (exception is OperationCanceledException && alongside.FirstOrDefault(t => t.IsFaulted)?.Exception?.InnerException is { } cause)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+        }
+
+        /// <summary>Runs <paramref name="work"/> on a thread of its own; should it fail, <paramref name="stop"/> stops the rest of the run's work.</summary>
+        private static Task<T> Alongside<T>(CancellationTokenSource stop, Func<T> work) =>
+            Task.Factory.StartNew(() =>
+            {
+                try
+                {
+                    return work();
+                }
+                catch
+                {
+                    stop.Cancel();
+                    throw;
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        /// <summary>Waits for work running alongside to end, whatever its outcome (the caller reports the failure that matters).</summary>
+        private static void WaitQuietly(params Task[] tasks)
+        {
+            try
+            {
+                Task.WaitAll(tasks);
+            }
+            catch (AggregateException)
+            {
+                // Observed here; the cause is reported by the caller.
+            }
+        }
+
+        private TrainingRowCounts Counts(SplitRows split, List<Round> rounds) =>
+            new(split.Total, split.Total - split.Labelled, split.Labelled - split.Rows,
+                split.Folds is null ? rounds[0].TrainingRows : split.Rows, rounds.Sum(r => r.EvaluatedRows));
 
         private SplitRows LoadAndSplit()
         {
@@ -331,18 +409,15 @@ public static class TrainingRun
             }
         }
 
-        /// <summary>
-        /// Scores a round's evaluated rows once, keeping the prediction columns and the label in memory
-        /// (<see cref="ScoredRows"/>), and computes its metrics from them. One part: on flights-3m two parts took as long
-        /// as one (each part's cursor still walks every cached row) and cost more CPU (docs/benchmarks.md).
-        /// </summary>
-        private ScoredRound Score(Round round)
+        /// <summary>A round's evaluated rows to score once, keeping the prediction columns and the label in memory (<see cref="ScoredRows"/>).</summary>
+        private ScoredRows Prepare(Round round)
         {
             var schema = round.Model.GetOutputSchema(round.Usable.Schema);
-            string[] keep = [.. new[] { DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel, DefaultColumnNames.Probability, _label?.TrainingColumn }
+            // A clustering's evaluator also reads the features (the distances between clusters).
+            string[] keep = [.. new[] { DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel, DefaultColumnNames.Probability, _label?.TrainingColumn,
+                    spec.Task == TrainingTask.Clustering ? ReservedColumns.Features : null }
                 .OfType<string>().Distinct(StringComparer.Ordinal).Where(name => schema.GetColumnOrNull(name) is not null)];
-            var scored = ScoredRows.Score(ml, round.Model, round.Usable, round.Selected, keep, cancellationToken, maxParts: 1);
-            return new ScoredRound(scored, ModelEvaluation.Evaluate(ml, scored, spec.Task, _label, Calibrated));
+            return ScoredRows.Prepare(round.Model, round.Usable, round.Selected, keep);
         }
 
         private EvaluationReport Report(IReadOnlyList<Round> rounds, IReadOnlyList<ScoredRound> scored)
@@ -364,12 +439,12 @@ public static class TrainingRun
         /// Writes predictions.csv from the scored rows: the evaluated rows' columns come from memory where the model reads
         /// them, the others (identifiers, dates) from the file again, so they are never held for every row.
         /// </summary>
-        private TrainingArtifact WritePredictions(SplitRows split, IReadOnlyList<ScoredRound> scored)
+        private TrainingArtifact WritePredictions(SplitRows split, IReadOnlyList<IDataView> scored, CancellationToken stopToken)
         {
             IDataView Evaluated(IDataView rows) => split.HeldOut is { } heldOut ? new RowSubset(rows, heldOut) : rows;
             using var stream = new HashingFileStream(Path.Combine(outputDirectory, PredictionsFileName));
             PredictionsCsv.Write(Evaluated(split.Usable), ModelColumns().ToHashSet(StringComparer.Ordinal), Evaluated(split.Streamed),
-                [.. scored.Select(s => s.Scored)], split.Folds, data.Columns, spec.Task, _label, Calibrated, stream, cancellationToken);
+                scored, split.Folds, data.Columns, spec.Task, _label, Calibrated, stream, stopToken);
             return stream.Complete();
         }
 

@@ -9,8 +9,8 @@ using Platform.Training.Preparation;
 namespace Platform.Training.Tests;
 
 /// <summary>
-/// The predictions file byte for byte: what a user's CSV reader gets for every kind of field, and the parallel scoring
-/// it is written from giving the same rows as one cursor.
+/// The predictions file byte for byte: what a user's CSV reader gets for every kind of field, and the scored rows it is
+/// written from, read while they are scored, giving the same rows as one cursor.
 /// </summary>
 public sealed class PredictionsFileTests : IDisposable
 {
@@ -60,26 +60,54 @@ public sealed class PredictionsFileTests : IDisposable
     }
 
     [Fact]
-    public async Task Scoring_in_parts_gives_the_rows_and_metrics_of_one_pass_in_the_same_order()
+    public async Task Rows_read_while_they_are_scored_are_the_rows_and_metrics_of_one_pass_in_the_same_order()
+    {
+        var (ml, model, rows, selected) = await IrisModel();
+        var whole = model.Transform(new RowSubset(rows, selected));
+        // Blocks of 7 rows: the reader waits for each block while the rows are scored on this thread.
+        var scored = ScoredRows.Prepare(model, rows, selected, ["Score", "petal_width"], blockRows: 7);
+        var reading = Task.Run(() => (scored.GetColumn<float>("Score").ToArray(), scored.GetColumn<float>("petal_width").ToArray()));
+        scored.Fill(CancellationToken.None);
+        var (scores, labels) = await reading;
+
+        Assert.Equal(selected.Count(s => s), scored.GetRowCount());
+        Assert.Equal(whole.GetColumn<float>("Score"), scores);
+        Assert.Equal(whole.GetColumn<float>("petal_width"), labels);
+        var expected = ml.Regression.Evaluate(whole, "petal_width");
+        var actual = ml.Regression.Evaluate(scored, "petal_width");
+        Assert.Equal((expected.RootMeanSquaredError, expected.MeanAbsoluteError, expected.RSquared), (actual.RootMeanSquaredError, actual.MeanAbsoluteError, actual.RSquared));
+    }
+
+    [Fact]
+    public async Task A_reader_waiting_for_rows_that_will_not_be_scored_gets_the_reason_instead_of_waiting()
+    {
+        var (_, model, rows, selected) = await IrisModel();
+        var scored = ScoredRows.Prepare(model, rows, selected, ["Score"]);
+        var reading = Task.Run(() => scored.GetColumn<float>("Score").ToArray());
+        using var cancellation = new CancellationTokenSource();
+        await cancellation.CancelAsync();
+
+        var stopped = Assert.ThrowsAny<OperationCanceledException>(() => scored.Fill(cancellation.Token));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => reading);
+        Assert.Same(stopped, error.InnerException);
+        Assert.Contains("could not be scored", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A regression of iris's petal width, with the cached rows and the rows to score (4 of every 5).</summary>
+    private async Task<(MLContext Ml, ITransformer Model, IDataView Rows, bool[] Selected)> IrisModel()
     {
         var result = await TrainingRun.ExecuteAsync(SampleData.Iris, new TrainingSpec
         {
             Task = TrainingTask.Regression, LabelColumn = "petal_width", Trainer = "fast_tree", Seed = Seed,
         }, _temp.File("run"));
         var ml = new MLContext(Seed);
-        var model = ml.Model.LoadWithDataLoader(File.OpenRead(result.Model.Path), out var loader);
+        ITransformer model;
+        IDataLoader<IMultiStreamSource> loader;
+        using (var stream = File.OpenRead(result.Model.Path))
+            model = ml.Model.LoadWithDataLoader(stream, out loader);
         var rows = ml.Data.Cache(loader.Load(SampleData.Iris.Path));
-        var selected = Enumerable.Range(0, 150).Select(i => i % 5 != 2).ToArray();
-
-        var whole = model.Transform(new RowSubset(rows, selected));
-        var inParts = ScoredRows.Score(ml, model, rows, selected, ["Score", "petal_width"], CancellationToken.None, rowsPerPart: 10, maxParts: 3);
-
-        Assert.Equal(selected.Count(s => s), inParts.GetRowCount());
-        Assert.Equal(whole.GetColumn<float>("Score"), inParts.GetColumn<float>("Score"));
-        Assert.Equal(whole.GetColumn<float>("petal_width"), inParts.GetColumn<float>("petal_width"));
-        var expected = ml.Regression.Evaluate(whole, "petal_width");
-        var actual = ml.Regression.Evaluate(inParts, "petal_width");
-        Assert.Equal((expected.RootMeanSquaredError, expected.MeanAbsoluteError, expected.RSquared), (actual.RootMeanSquaredError, actual.MeanAbsoluteError, actual.RSquared));
+        return (ml, model, rows, [.. Enumerable.Range(0, 150).Select(i => i % 5 != 2)]);
     }
 
     private static string Number(float value) => value.ToString("R", CultureInfo.InvariantCulture);

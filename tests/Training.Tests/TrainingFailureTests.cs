@@ -243,6 +243,42 @@ public sealed class TrainingFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task Cancelling_during_evaluation_stops_the_predictions_written_alongside_and_leaves_no_artifact_half_written()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var progress = new CallbackProgress(p =>
+        {
+            if (p.Stage == TrainingStage.Evaluating && p.Fraction == 0) cancellation.Cancel();
+        });
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TrainingRun.ExecuteAsync(SampleData.Penguins,
+            new TrainingSpec { Task = TrainingTask.MulticlassClassification, LabelColumn = "Species", Trainer = "lightgbm", Seed = 1 },
+            _temp.File("out"), progress, cancellation.Token));
+
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+        Assert.False(File.Exists(Path.Combine(_temp.File("out"), TrainingRun.PredictionsFileName)));
+        Assert.False(File.Exists(Path.Combine(_temp.File("out"), TrainingRun.EvaluationFileName)));
+        Assert.Empty(Directory.GetFiles(_temp.File("out"), "*.partial"));
+    }
+
+    [Fact]
+    public async Task A_predictions_file_that_cannot_be_written_fails_the_run_with_its_reason_and_nothing_half_written()
+    {
+        // Where the predictions are written first, a folder: the writer, running alongside the scoring, fails.
+        var blocked = Directory.CreateDirectory(Path.Combine(_temp.File("out"), TrainingRun.PredictionsFileName + ".partial"));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TrainingRun.ExecuteAsync(SampleData.Penguins,
+            new TrainingSpec { Task = TrainingTask.MulticlassClassification, LabelColumn = "Species", Trainer = "lightgbm", Seed = 1 },
+            _temp.File("out")));
+
+        Assert.IsNotAssignableFrom<OperationCanceledException>(error);
+        Assert.Contains(blocked.FullName, error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_temp.File("out"), TrainingRun.PredictionsFileName)));
+        Assert.False(File.Exists(Path.Combine(_temp.File("out"), TrainingRun.EvaluationFileName)));
+        Assert.Empty(Directory.GetFiles(_temp.File("out"), "*.partial"));
+    }
+
+    [Fact]
     public async Task Progress_reports_every_stage_in_order()
     {
         var reports = new List<TrainingProgress>();

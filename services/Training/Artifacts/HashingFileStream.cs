@@ -6,12 +6,16 @@ namespace Platform.Training.Artifacts;
 /// A write-only, forward-only file stream that computes the SHA-256 and length of what is written,
 /// so an artifact's checksum is known the moment it is written, without reading it back.
 /// It refuses to seek on purpose: a writer that patched earlier bytes would invalidate the hash.
+/// Nothing is half-written: the bytes go to <c>&lt;path&gt;.partial</c>, which <see cref="Complete"/> renames to the
+/// path; disposed without completing (a failure, a cancellation), the partial file is deleted.
 /// </summary>
 internal sealed class HashingFileStream(string path) : Stream
 {
-    private readonly FileStream _file = new(path, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
+    private readonly string _partial = path + ".partial";
+    private readonly FileStream _file = new(path + ".partial", FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _length;
+    private bool _completed;
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -44,10 +48,13 @@ internal sealed class HashingFileStream(string path) : Stream
 
     public override Task FlushAsync(CancellationToken cancellationToken) => _file.FlushAsync(cancellationToken);
 
-    /// <summary>Flushes to disk and returns the artifact's checksum and size.</summary>
+    /// <summary>Flushes to disk, gives the file its name and returns the artifact's checksum and size.</summary>
     public TrainingArtifact Complete()
     {
         _file.Flush(flushToDisk: true);
+        _file.Dispose();
+        File.Move(_partial, path, overwrite: true);
+        _completed = true;
         return new TrainingArtifact(path, Convert.ToHexStringLower(_hash.GetHashAndReset()), _length);
     }
 
@@ -61,6 +68,7 @@ internal sealed class HashingFileStream(string path) : Stream
         {
             _file.Dispose();
             _hash.Dispose();
+            if (!_completed) File.Delete(_partial);
         }
         base.Dispose(disposing);
     }

@@ -4,169 +4,258 @@ using Microsoft.ML.Data;
 namespace Platform.Training.Evaluation;
 
 /// <summary>
-/// Scores evaluated rows once, on every core, and keeps the columns asked for in memory. The rows are cut into
-/// consecutive parts; each part is scored by its own cursor on its own thread into its own cache; the result reads
-/// the parts one after the other, so it has the rows in the same order, with the same values, as one cursor over
-/// every row would give. ML.NET's evaluators then pass over it as they would over one scored view, so the metrics are
-/// equal to the last digit however many parts there were.
+/// Evaluated rows scored once, with the columns asked for held in memory, readable while they are being scored.
+/// <see cref="Fill"/> runs the model over the rows with one cursor on the calling thread (as ML.NET's own evaluation
+/// does) and publishes the rows in blocks; a cursor over this view reads the rows already scored and waits for the
+/// next block, so the metrics, the predictions file and the model card's rows can be taken on other threads while the
+/// model is still scoring. The rows come in the order, and with the values, of one cursor over the scored view, so
+/// ML.NET's evaluators give the same metrics to the last digit.
 /// </summary>
 /// <remarks>
-/// Why: ML.NET scores a view with one cursor on one thread; the model's pass over the evaluated rows is most of an
-/// evaluation on a large data set (100 trees over 600,000 rows of flights-3m), and after the fit the other cores are idle.
-/// A model is safe to read from several cursors at once (ML.NET's own cursor sets do so).
+/// Why not ML.NET's cache (<c>ml.Data.Cache</c>): it scores on a filler thread of its own, and a reader that keeps up
+/// with it waits on an event of its own for every row, which cost CPU and gained nothing on a 2-core machine
+/// (docs/benchmarks.md, flights-3m). Here the scoring thread takes a lock once a block, and a reader waits once a block.
 /// </remarks>
-public static class ScoredRows
+public sealed class ScoredRows : IDataView
 {
-    /// <summary>Fewer rows than this a part are scored on one thread: a thread is not worth it.</summary>
-    public const int DefaultRowsPerPart = 50_000;
+    /// <summary>Rows published at a time: readers wake once per block.</summary>
+    public const int DefaultBlockRows = 4096;
 
+    private readonly IDataView _scoredView;
+    private readonly Column[] _columns;
+    private readonly int _count;
+    private readonly int _blockRows;
+    private readonly object _gate = new();
+    private int _published;
+    private Exception? _failure;
+    private int _filling;
+
+    private ScoredRows(ITransformer model, IDataView rows, bool[] selected, IReadOnlyList<string> keep, int blockRows)
+    {
+        _blockRows = blockRows;
+        _scoredView = model.Transform(new RowSubset(rows, selected));
+        _count = selected.Count(s => s);
+        var builder = new DataViewSchema.Builder();
+        var sources = keep.Select(name => _scoredView.Schema[name]).ToArray();
+        foreach (var source in sources)
+            builder.AddColumn(source.Name, source.Type, source.Annotations);
+        Schema = builder.ToSchema();
+        _columns = [.. sources.Select(source => Column.For(source, _count))];
+    }
+
+    /// <summary>Prepares the view of <paramref name="rows"/> that <paramref name="selected"/> picks, scored by <paramref name="model"/>; nothing is scored until <see cref="Fill"/>.</summary>
     /// <param name="rows">The rows that <paramref name="selected"/> indexes, in a stable order (a cached view).</param>
-    /// <param name="selected">Which rows of <paramref name="rows"/> to score.</param>
-    /// <param name="keep">The columns of the scored rows to hold in memory (those not held are computed again when read).</param>
-    /// <param name="rowsPerPart">At least this many rows per part.</param>
-    /// <param name="maxParts">At most this many parts (threads); by default as many as the processors.</param>
-    public static IDataView Score(
-        MLContext ml, ITransformer model, IDataView rows, bool[] selected, IReadOnlyList<string> keep,
-        CancellationToken cancellationToken, int rowsPerPart = DefaultRowsPerPart, int? maxParts = null)
+    /// <param name="keep">The columns of the scored rows to hold in memory: the only columns of this view.</param>
+    /// <param name="blockRows">Rows published to readers at a time.</param>
+    public static ScoredRows Prepare(ITransformer model, IDataView rows, bool[] selected, IReadOnlyList<string> keep, int blockRows = DefaultBlockRows)
     {
-        ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(selected);
-        ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerPart, 1);
-        var count = selected.LongCount(s => s);
-        var parts = (int)Math.Clamp(count / rowsPerPart, 1, Math.Max(1, maxParts ?? Environment.ProcessorCount));
-        var scored = Parts(selected, count, parts)
-            .Select(part => ml.Data.Cache(model.Transform(new RowSubset(rows, part)), [.. keep]))
-            .ToArray();
-        Parallel.ForEach(scored, new ParallelOptions { MaxDegreeOfParallelism = parts, CancellationToken = cancellationToken },
-            part => Fill(part, keep, cancellationToken));
-        return scored.Length == 1 ? scored[0] : new Concatenation(scored);
+        ArgumentNullException.ThrowIfNull(keep);
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockRows, 1);
+        return new ScoredRows(model, rows, selected, keep, blockRows);
     }
 
-    /// <summary>The selected rows cut into <paramref name="parts"/> runs of consecutive selected rows, sizes differing by at most one.</summary>
-    private static IEnumerable<bool[]> Parts(bool[] selected, long count, int parts)
+    public DataViewSchema Schema { get; }
+
+    public bool CanShuffle => false;
+
+    public long? GetRowCount() => _count;
+
+    /// <summary>
+    /// Scores every row on the calling thread, once. Should it fail or be cancelled, readers waiting for rows get the
+    /// same exception rather than waiting forever.
+    /// </summary>
+    public void Fill(CancellationToken cancellationToken)
     {
-        if (parts == 1)
+        if (Interlocked.Exchange(ref _filling, 1) != 0)
+            throw new InvalidOperationException("The rows are already being scored.");
+        try
         {
-            yield return selected;
-            yield break;
-        }
-        var row = 0;
-        for (var part = 0; part < parts; part++)
-        {
-            var size = count / parts + (part < count % parts ? 1 : 0);
-            var mask = new bool[selected.Length];
-            for (long taken = 0; taken < size; row++)
+            cancellationToken.ThrowIfCancellationRequested();
+            using var cursor = _scoredView.GetRowCursor(_columns.Select(c => _scoredView.Schema[c.Name]));
+            foreach (var column in _columns) column.Bind(cursor);
+            var row = 0;
+            while (cursor.MoveNext())
             {
-                if (!selected[row]) continue;
-                mask[row] = true;
-                taken++;
-            }
-            yield return mask;
-        }
-    }
-
-    /// <summary>One pass that makes the cache score its rows and hold the kept columns.</summary>
-    private static void Fill(IDataView cached, IReadOnlyList<string> keep, CancellationToken cancellationToken)
-    {
-        var columns = keep.Select(name => cached.Schema[name]).ToArray();
-        using var cursor = cached.GetRowCursor(columns);
-        var getters = columns.Select(column => Touch(cursor, column)).ToArray();
-        long rows = 0;
-        while (cursor.MoveNext())
-        {
-            if ((++rows & 0xFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
-            foreach (var get in getters) get();
-        }
-    }
-
-    private static Action Touch(DataViewRowCursor cursor, DataViewSchema.Column column)
-    {
-        var method = typeof(ScoredRows).GetMethod(nameof(TouchTyped), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-            .MakeGenericMethod(column.Type.RawType);
-        return (Action)method.Invoke(null, [cursor, column])!;
-    }
-
-    private static Action TouchTyped<T>(DataViewRowCursor cursor, DataViewSchema.Column column)
-    {
-        var get = cursor.GetGetter<T>(column);
-        T value = default!;
-        return () => get(ref value);
-    }
-
-    /// <summary>Views of one schema read one after the other.</summary>
-    private sealed class Concatenation(IDataView[] parts) : IDataView
-    {
-        public bool CanShuffle => false;
-
-        public DataViewSchema Schema => parts[0].Schema;
-
-        public long? GetRowCount()
-        {
-            long total = 0;
-            foreach (var part in parts)
-            {
-                if (part.GetRowCount() is not { } rows) return null;
-                total += rows;
-            }
-            return total;
-        }
-
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
-            new Cursor(Schema, parts, [.. columnsNeeded.Select(c => c.Index)]);
-
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
-            [GetRowCursor(columnsNeeded, rand)];
-
-        private sealed class Cursor : DataViewRowCursor
-        {
-            private readonly DataViewRowCursor[] _parts;
-            private int _current;
-            private long _position = -1;
-
-            public Cursor(DataViewSchema schema, IDataView[] parts, int[] columns)
-            {
-                Schema = schema;
-                _parts = [.. parts.Select(part => part.GetRowCursor(columns.Select(index => part.Schema[index])))];
-            }
-
-            public override DataViewSchema Schema { get; }
-
-            public override long Position => _position;
-
-            public override long Batch => 0;
-
-            public override bool MoveNext()
-            {
-                while (_current < _parts.Length)
+                if (row == _count)
+                    throw new InvalidOperationException("The model scored more rows than were selected.");
+                foreach (var column in _columns) column.Capture(row);
+                if (++row % _blockRows == 0)
                 {
-                    if (_parts[_current].MoveNext())
-                    {
-                        _position++;
-                        return true;
-                    }
-                    _current++;
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Publish(row);
                 }
+            }
+            if (row != _count)
+                throw new InvalidOperationException($"The model scored {row} rows of the {_count} selected.");
+            Publish(row);
+        }
+        catch (Exception exception)
+        {
+            Fail(exception);
+            throw;
+        }
+    }
+
+    /// <summary>Releases the readers with <paramref name="reason"/>: the rows will not be scored (or not all of them).</summary>
+    public void Fail(Exception reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        lock (_gate)
+        {
+            _failure ??= reason;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private void Publish(int rows)
+    {
+        lock (_gate)
+        {
+            _published = rows;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="row"/> is scored, or is known not to exist; returns the rows now available.</summary>
+    private int WaitFor(int row)
+    {
+        lock (_gate)
+        {
+            while (_published <= row && _published < _count && _failure is null)
+                Monitor.Wait(_gate);
+            if (_published > row || _published == _count)
+                return _published;
+            throw new InvalidOperationException("The rows could not be scored: " + _failure!.Message, _failure);
+        }
+    }
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+        new Cursor(this, columnsNeeded);
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+        [GetRowCursor(columnsNeeded, rand)];
+
+    private sealed class Cursor : DataViewRowCursor
+    {
+        private readonly ScoredRows _parent;
+        private readonly bool[] _active;
+        private int _row = -1;
+        private int _available;
+
+        public Cursor(ScoredRows parent, IEnumerable<DataViewSchema.Column> columnsNeeded)
+        {
+            _parent = parent;
+            _active = new bool[parent.Schema.Count];
+            foreach (var column in columnsNeeded) _active[column.Index] = true;
+        }
+
+        public override DataViewSchema Schema => _parent.Schema;
+
+        public override long Position => _row;
+
+        public override long Batch => 0;
+
+        public override bool MoveNext()
+        {
+            if (_row + 1 >= _parent._count)
+            {
+                _row = _parent._count;
                 return false;
             }
-
-            public override bool IsColumnActive(DataViewSchema.Column column) => _parts[0].IsColumnActive(_parts[0].Schema[column.Index]);
-
-            public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-            {
-                var getters = _parts.Select(part => part.GetGetter<TValue>(part.Schema[column.Index])).ToArray();
-                return (ref TValue value) => getters[_current](ref value);
-            }
-
-            public override ValueGetter<DataViewRowId> GetIdGetter() =>
-                (ref DataViewRowId id) => id = new DataViewRowId((ulong)_position, 0);
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing)
-                    foreach (var part in _parts) part.Dispose();
-                base.Dispose(disposing);
-            }
+            if (_row + 1 >= _available)
+                _available = _parent.WaitFor(_row + 1);
+            _row++;
+            return true;
         }
+
+        public override bool IsColumnActive(DataViewSchema.Column column) => _active[column.Index];
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (!_active[column.Index])
+                throw new InvalidOperationException($"Column '{column.Name}' was not asked for when the cursor was opened.");
+            return _parent._columns[column.Index].Getter<TValue>(() => _row);
+        }
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() =>
+            (ref DataViewRowId id) => id = new DataViewRowId((ulong)_row, 0);
+    }
+
+    /// <summary>One kept column's values, one per row.</summary>
+    private abstract class Column(string name)
+    {
+        public string Name { get; } = name;
+
+        public static Column For(DataViewSchema.Column source, int rows)
+        {
+            var type = source.Type is VectorDataViewType vector
+                ? typeof(Vectors<>).MakeGenericType(vector.ItemType.RawType)
+                : source.Type.RawType == typeof(ReadOnlyMemory<char>) ? typeof(Texts) : typeof(Values<>).MakeGenericType(source.Type.RawType);
+            return (Column)Activator.CreateInstance(type, source.Name, rows)!;
+        }
+
+        /// <summary>Takes the scoring cursor's getter for this column.</summary>
+        public abstract void Bind(DataViewRowCursor cursor);
+
+        /// <summary>Holds the scoring cursor's current value as row <paramref name="row"/>.</summary>
+        public abstract void Capture(int row);
+
+        public abstract ValueGetter<TValue> Getter<TValue>(Func<int> row);
+
+        protected ValueGetter<TValue> Typed<T, TValue>(ValueGetter<T> getter) =>
+            getter as ValueGetter<TValue> ?? throw new InvalidOperationException($"Column '{Name}' holds {typeof(T).Name}, not {typeof(TValue).Name}.");
+    }
+
+    private sealed class Values<T>(string name, int rows) : Column(name)
+    {
+        private readonly T[] _values = new T[rows];
+        private ValueGetter<T>? _source;
+
+        public override void Bind(DataViewRowCursor cursor) => _source = cursor.GetGetter<T>(cursor.Schema[Name]);
+
+        public override void Capture(int row) => _source!(ref _values[row]);
+
+        public override ValueGetter<TValue> Getter<TValue>(Func<int> row) => Typed<T, TValue>((ref T value) => value = _values[row()]);
+    }
+
+    /// <summary>Text: copied, since a cursor may reuse the memory its values point into.</summary>
+    private sealed class Texts(string name, int rows) : Column(name)
+    {
+        private readonly ReadOnlyMemory<char>[] _values = new ReadOnlyMemory<char>[rows];
+        private ValueGetter<ReadOnlyMemory<char>>? _source;
+        private ReadOnlyMemory<char> _current;
+
+        public override void Bind(DataViewRowCursor cursor) => _source = cursor.GetGetter<ReadOnlyMemory<char>>(cursor.Schema[Name]);
+
+        public override void Capture(int row)
+        {
+            _source!(ref _current);
+            _values[row] = _current.ToArray();
+        }
+
+        public override ValueGetter<TValue> Getter<TValue>(Func<int> row) =>
+            Typed<ReadOnlyMemory<char>, TValue>((ref ReadOnlyMemory<char> value) => value = _values[row()]);
+    }
+
+    /// <summary>Vectors: copied, since a cursor may reuse the buffers of its values; each reader gets a copy to own.</summary>
+    private sealed class Vectors<TItem>(string name, int rows) : Column(name)
+    {
+        private readonly VBuffer<TItem>[] _values = new VBuffer<TItem>[rows];
+        private ValueGetter<VBuffer<TItem>>? _source;
+        private VBuffer<TItem> _current;
+
+        public override void Bind(DataViewRowCursor cursor) => _source = cursor.GetGetter<VBuffer<TItem>>(cursor.Schema[Name]);
+
+        public override void Capture(int row)
+        {
+            _source!(ref _current);
+            _current.CopyTo(ref _values[row]);
+        }
+
+        public override ValueGetter<TValue> Getter<TValue>(Func<int> row) =>
+            Typed<VBuffer<TItem>, TValue>((ref VBuffer<TItem> value) => _values[row()].CopyTo(ref value));
     }
 }

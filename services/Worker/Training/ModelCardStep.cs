@@ -12,16 +12,30 @@ namespace Platform.Worker.Training;
 /// </summary>
 public sealed class ModelCardStep(DatasetProfileReader profiles, ILogger<ModelCardStep> logger)
 {
+    /// <summary>
+    /// Starts reading the data set's stored profile for the card (<see cref="DatasetProfileReader"/>: it falls back to the
+    /// data set's record rather than fail). Start it when the data set is known: the read then overlaps the training,
+    /// not the card.
+    /// </summary>
+    public Task<DataProfile> ReadProfileAsync(TrainModel job, DatasetDownloader.DownloadedDataset data, TrainingSpec spec, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(spec);
+        return profiles.ReadAsync(job.TenantId, data.Dataset, spec.LabelColumn, cancellationToken);
+    }
+
+    /// <param name="profile">The read started by <see cref="ReadProfileAsync"/>.</param>
     /// <returns>The card as the artifact to register (kind <see cref="ModelCardBundle.ArtifactKind"/>), or none.</returns>
     public async Task<IReadOnlyList<(string Kind, TrainingArtifact File)>> WriteAsync(
-        TrainModel job, DatasetDownloader.DownloadedDataset data, TrainingSpec spec, TrainingResult result, string folder,
+        TrainModel job, DatasetDownloader.DownloadedDataset data, TrainingSpec spec, TrainingResult result, Task<DataProfile> profile, string folder,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(profile);
         try
         {
-            var profile = await profiles.ReadAsync(job.TenantId, data.Dataset, spec.LabelColumn, cancellationToken);
             var subject = new ModelCardSubject
             {
                 ModelName = job.ModelName,
@@ -33,7 +47,7 @@ public sealed class ModelCardStep(DatasetProfileReader profiles, ILogger<ModelCa
                 Data = data.File,
                 Spec = spec,
                 Result = result,
-                DataProfile = profile,
+                DataProfile = await profile,
             };
             Directory.CreateDirectory(folder);
             var path = Path.Combine(folder, ModelCardBundle.FileName);

@@ -5,6 +5,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Training;
+using Platform.Training.ModelCards;
 using Platform.Training.Onnx;
 using Platform.Worker.Lifecycle;
 using Platform.Worker.ModelStore;
@@ -40,6 +41,7 @@ public sealed class TrainingAttempt(
 
         var progress = new JobProgressReporter(publisher, job, time, logger, cancellationToken, attempt.Observe);
         var scratch = new DirectoryInfo(Path.Combine(options.Value.ScratchDirectory, $"{job.JobId:N}-{job.Attempt}-{Guid.NewGuid():N}"));
+        Task<DataProfile>? profile = null;
         try
         {
             scratch.Create();
@@ -50,11 +52,13 @@ public sealed class TrainingAttempt(
             var data = await TimedAsync(steps, AttemptSteps.Download, () => downloader.DownloadAsync(job.TenantId, job.DatasetId, Path.Combine(scratch.FullName, "dataset"),
                 fraction => progress.Report(JobStages.Downloading, fraction, "Downloading"), cancellationToken));
 
+            // The card's data profile is read from the store while the model trains, off the path after it.
+            profile = modelCard.ReadProfileAsync(job, data, spec, cancellationToken);
             var result = await TimedAsync(steps, AttemptSteps.Train, () =>
                 TrainingRun.ExecuteAsync(data.File, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken));
             // The card and the ONNX export both only read the run's artifacts: draw one while the other converts.
             var cardStep = TimedAsync(steps, AttemptSteps.ModelCard, () =>
-                modelCard.WriteAsync(job, data, spec, result, Path.Combine(scratch.FullName, "card"), cancellationToken));
+                modelCard.WriteAsync(job, data, spec, result, profile, Path.Combine(scratch.FullName, "card"), cancellationToken));
             // An extra artifact when the converter supports the pipeline; otherwise the version records why not.
             var onnxStep = Task.Run(() => Timed(steps, AttemptSteps.OnnxExport, () => OnnxExport.Export(result.Model.Path, Path.Combine(scratch.FullName, OnnxExport.FileName))), cancellationToken);
             await Task.WhenAll(cardStep, onnxStep);
@@ -99,6 +103,8 @@ public sealed class TrainingAttempt(
         finally
         {
             await progress.DisposeAsync();
+            // A run that failed never waited for the profile: let its outcome be observed, whatever it is.
+            _ = profile?.ContinueWith(read => read.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             DeleteScratch(scratch);
         }
     }
