@@ -7,6 +7,7 @@ using Platform.Contracts;
 using Platform.Training;
 using Platform.Training.ModelCards;
 using Platform.Training.Onnx;
+using Platform.Transfers;
 using Platform.Worker.Lifecycle;
 using Platform.Worker.ModelStore;
 
@@ -131,12 +132,14 @@ public sealed class TrainingAttempt(
     {
         TrainingDataException or SpecValidationException => true,
         RpcException { StatusCode: StatusCode.NotFound or StatusCode.InvalidArgument } => true,
+        ByteStreamException { Title: nameof(StatusCode.NotFound) or nameof(StatusCode.InvalidArgument) } => true,
         _ => false,
     };
 
     private static string Reason(Exception exception) => exception switch
     {
         RpcException rpc => string.Create(CultureInfo.InvariantCulture, $"Model store answered {rpc.StatusCode}: {rpc.Status.Detail}"),
+        ByteStreamException bytes => $"Model store answered {bytes.Title}: {bytes.Detail}",
         TrainingDataException or SpecValidationException => exception.Message,
         _ => $"{exception.GetType().Name}: {exception.Message}",
     };
