@@ -30,9 +30,11 @@ test-unit: ## Unit tests only; needs no servers
 test-faults: ## The long fault suite: 100-job seeded mixed-fault run (replay: PLATFORM_FAULTS_SEED=n), on its own servers
 	PLATFORM_FAULTS_JOBS=$${PLATFORM_FAULTS_JOBS:-100} PLATFORM_SKIP_CHART_CHECK=1 bash deploy/local/test.sh --filter "Category=Faults" $(ARGS)
 
-bench: ## Benchmarks in Release on the local test servers (started if needed); ARGS="--filter Dispatch" runs some
-	bash deploy/local/test-servers.sh start
-	eval "$$(bash deploy/local/test-servers.sh env)" && dotnet run -c Release --project bench/Platform.Benchmarks -- $(ARGS)
+BENCH_SERVERS = PLATFORM_TEST_SERVERS_DIR=$(CURDIR)/.test-servers/bench PLATFORM_TEST_SERVERS_DURABLE=1
+
+bench: ## Benchmarks in Release on durable local servers of their own (started if needed); ARGS="--filter Dispatch" runs some
+	$(BENCH_SERVERS) bash deploy/local/test-servers.sh start
+	eval "$$($(BENCH_SERVERS) bash deploy/local/test-servers.sh env)" && dotnet run -c Release --project bench/Platform.Benchmarks -- $(ARGS)
 
 helm-lint: ## Render helm/platform with default values and check the manifests and values schema (no helm needed)
 	bash deploy/chart-render/check.sh
@@ -42,8 +44,9 @@ chart: helm-lint ## Same as helm-lint
 servers: ## Start local PostgreSQL + RabbitMQ for integration tests (`bash deploy/local/test-servers.sh env` names them)
 	bash deploy/local/test-servers.sh start
 
-servers-stop: ## Stop the local test servers (their data stays in .test-servers/)
+servers-stop: ## Stop the local test servers and the benchmarks' (their data stays in .test-servers/)
 	bash deploy/local/test-servers.sh stop
+	[ ! -d .test-servers/bench ] || $(BENCH_SERVERS) bash deploy/local/test-servers.sh stop
 
 clean: ## Remove build output and test results
 	dotnet clean Platform.sln -nologo -v quiet

@@ -13,6 +13,8 @@
 # suite's <repo>/.test-servers/faults, which it stops and restarts at will. The servers listen on
 # 127.0.0.1 only, on free ports chosen at first start and kept while they stay free. Run as root, the servers
 # run as the `postgres` and `rabbitmq` users (PostgreSQL refuses to run as root); otherwise as the caller.
+# PostgreSQL runs without fsync for the tests' throw-away data unless PLATFORM_TEST_SERVERS_DURABLE=1 (`make bench`
+# uses its own durable pair in <repo>/.test-servers/bench, so its figures include every commit's flush).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -122,8 +124,11 @@ start_postgres() {
   fi
   PG_PORT="$(keep_or_pick_port "$PG_PORT" 40000 45000)"
   # Throw-away test data: durability settings off for speed; many databases and pools run at once.
+  # PLATFORM_TEST_SERVERS_DURABLE=1 keeps PostgreSQL's durable defaults (every commit flushed), as the benchmarks need.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [[ "${PLATFORM_TEST_SERVERS_DURABLE:-0}" == 1 ]] && durability=""
   as_user postgres "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $PG_PORT -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=400 $durability" \
     start >/dev/null 9>&- || { tail -n 30 "$pg_dir/postgres.log" >&2 || true; die "PostgreSQL did not start"; }
   log "PostgreSQL started on 127.0.0.1:$PG_PORT (data $pg_dir/data)"
 }
