@@ -59,6 +59,38 @@ public sealed class PredictionsFileTests : IDisposable
         Assert.Equal(new UTF8Encoding(false).GetBytes(expected.ToString()), written); // no BOM, nothing replaced
     }
 
+    [Theory]
+    [InlineData(TrainingTask.Regression, "fast_tree")]
+    [InlineData(TrainingTask.BinaryClassification, "lbfgs_logistic")]
+    public async Task Rows_without_a_label_are_left_out_and_each_written_row_keeps_its_own_fields(TrainingTask task, string trainer)
+    {
+        // The rows with a label are picked by position, both from the rows held in memory (x, the label) and from the
+        // file read again for the columns the model does not read (id): a row written with another row's id would show.
+        const int rows = 90;
+        var labelled = Enumerable.Range(0, rows).Where(i => i % 7 != 3).ToArray();
+        string Label(int i) => task == TrainingTask.Regression ? Number(i * 0.5f) : i % 2 == 0 ? "yes" : "no";
+        var data = SampleData.Write(_temp.Path, "some-unlabelled.csv",
+            [new("id", ColumnKind.Categorical), new("x", ColumnKind.Numeric),
+             new("y", task == TrainingTask.Regression ? ColumnKind.Numeric : ColumnKind.Categorical)],
+            Enumerable.Range(0, rows).Select(i => $"id-{i:000},{Number(i * 0.5f + (i % 2) * 100)},{(i % 7 == 3 ? "" : Label(i))}"));
+
+        var result = await TrainingRun.ExecuteAsync(data, new TrainingSpec
+        {
+            Task = task, LabelColumn = "y", Trainer = trainer, Seed = Seed,
+            Preparation = new DataPreparation { ExcludeColumns = ["id"] },
+        }, _temp.File("run"));
+
+        Assert.Equal(rows - labelled.Length, result.Rows.MissingLabel);
+        // A classification's holdout is stratified by class, in the classes' order ("no", then "yes").
+        int[]? strata = task == TrainingTask.Regression ? null : [.. labelled.Select(i => Label(i) == "no" ? 0 : 1)];
+        var heldOut = DataSplit.Holdout(labelled.Length, strata, TrainingSpec.DefaultHoldoutFraction, Seed);
+        var expected = labelled.Where((_, position) => heldOut[position])
+            .Select(i => $"id-{i:000},{Number(i * 0.5f + (i % 2) * 100)},{Label(i)}").ToArray();
+        var written = (await File.ReadAllLinesAsync(result.Predictions.Path)).Skip(1)
+            .Select(line => string.Join(',', line.Split(',').Take(3))).ToArray();
+        Assert.Equal(expected, written);
+    }
+
     [Fact]
     public async Task Rows_read_while_they_are_scored_are_the_rows_and_metrics_of_one_pass_in_the_same_order()
     {

@@ -20,12 +20,11 @@ namespace Platform.Training.Pipeline;
 /// </remarks>
 internal sealed class LabelColumn
 {
-    private readonly Func<IDataView, IDataView> _dropMissing;
     private readonly bool _byMeaning;
 
     private LabelColumn(
         DatasetColumn source, string trainingColumn, long rows, long missing, IReadOnlyList<string> classes,
-        IEstimator<ITransformer>? stage, Func<IDataView, IDataView> dropMissing, LabelValues values, bool byMeaning = false)
+        IEstimator<ITransformer>? stage, LabelValues values, bool byMeaning = false)
     {
         Values = values;
         _byMeaning = byMeaning;
@@ -35,7 +34,6 @@ internal sealed class LabelColumn
         Missing = missing;
         Classes = classes;
         Stage = stage;
-        _dropMissing = dropMissing;
     }
 
     public DatasetColumn Source { get; }
@@ -62,9 +60,6 @@ internal sealed class LabelColumn
     public string Negative => Classes[0];
 
     public string Positive => Classes[1];
-
-    /// <summary>The data without the rows whose label is missing.</summary>
-    public IDataView DropMissing(IDataView data) => _dropMissing(data);
 
     /// <summary>
     /// Reads the label column once and plans the label handling for <paramref name="task"/>. A clustering
@@ -110,10 +105,9 @@ internal sealed class LabelColumn
             else numbers.Add(value);
         }
         CheckPresent(column, rows, missing);
-        IDataView DropMissing(IDataView view) => MissingRows.Drop(ml, view, [column]);
 
         if (task == TrainingTask.Regression)
-            return new LabelColumn(column, column.Name, rows, missing, [], null, DropMissing, new LabelValues(rows, missing, [], [.. numbers]));
+            return new LabelColumn(column, column.Name, rows, missing, [], null, new LabelValues(rows, missing, [], [.. numbers]));
 
         var counted = new LabelValues(rows, missing, [.. values.Select(v => (Format(v.Key), v.Value))], null);
         var sorted = values.Keys.Order().ToArray();
@@ -121,11 +115,11 @@ internal sealed class LabelColumn
         if (task == TrainingTask.BinaryClassification)
         {
             return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
-                IsPositive(ml, column, $"x => x == {ExpressionText.Number(sorted[1])}"), DropMissing, counted);
+                IsPositive(ml, column, $"x => x == {ExpressionText.Number(sorted[1])}"), counted);
         }
         var keys = ml.Data.LoadFromEnumerable(sorted.Select(v => new NumericClass { Value = v }));
         return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
-            ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: keys), DropMissing, counted);
+            ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: keys), counted);
     }
 
     private static LabelColumn PrepareText(
@@ -149,14 +143,13 @@ internal sealed class LabelColumn
 
         var raw = values.Keys.Order(StringComparer.Ordinal).ToArray();
         var counted = new LabelValues(rows, missing, [.. values.Select(v => (v.Key, v.Value))], null);
-        IDataView DropMissing(IDataView view) => MissingRows.Drop(ml, view, [column]);
 
         if (task != TrainingTask.BinaryClassification)
         {
             var classes = CheckClasses(column, task, raw);
             var rawKeys = ml.Data.LoadFromEnumerable(raw.Select(v => new TextClass { Value = v }));
             return new LabelColumn(column, ReservedColumns.Label, rows, missing, classes,
-                ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: rawKeys), DropMissing, counted);
+                ml.Transforms.Conversion.MapValueToKey(ReservedColumns.Label, column.Name, keyData: rawKeys), counted);
         }
 
         // Binary. A boolean column may spell its values several ways ("True", "false"): group them by meaning.
@@ -177,7 +170,7 @@ internal sealed class LabelColumn
             positives = [raw[1]];
         }
         return new LabelColumn(column, ReservedColumns.Label, rows, missing, binaryClasses,
-            IsPositive(ml, column, "s => " + string.Join(" || ", positives.Select(p => $"s == {ExpressionText.String(p)}"))), DropMissing,
+            IsPositive(ml, column, "s => " + string.Join(" || ", positives.Select(p => $"s == {ExpressionText.String(p)}"))),
             counted, byMeaning: column.Kind == ColumnKind.Boolean);
     }
 
