@@ -20,7 +20,7 @@ namespace Platform.ModelStore.Transfers;
 /// with <c>Content-Length</c> and their recorded SHA-256 in <c>Repr-Digest</c>, sent from the blob file without
 /// re-hashing (the client checks the digest as it writes).</item>
 /// <item><c>POST /v1/uploads</c>: bytes for an upload or registration, with their SHA-256 in <c>Repr-Digest</c>; hashed
-/// and written to a temp file as they arrive, checked, and staged under an upload id that an <c>artifact</c> message
+/// and written to a temp file as they arrive (<see cref="BlobUpload.ReceiveAsync"/>), flushed, checked, and staged under an upload id that an <c>artifact</c> message
 /// of <c>UploadModelVersion</c> / <c>RegisterModelVersion</c> then names instead of sending chunks.</item>
 /// </list>
 /// </summary>
@@ -88,7 +88,7 @@ public static class StoreByteStream
 
         // Disposed without being staged (an error, a body cut off, a client gone), the temp file is deleted.
         await using var upload = blobs.StartUpload();
-        var size = await ReceiveAsync(http.Request.Body, upload, limit, cancellationToken);
+        var size = await upload.ReceiveAsync(http.Request.Body, limit, cancellationToken);
         if (size > limit) return TooLarge(size, limit);
         var sha256 = await upload.CompleteAsync(cancellationToken);
         if (sha256 != declared)
@@ -100,43 +100,4 @@ public static class StoreByteStream
 
     private static IResult TooLarge(long size, long limit) => ByteStreamProblems.TooLarge("ModelStore:MaxArtifactBytes",
         $"{size} bytes is more than this store accepts per artifact ({limit} bytes); nothing was stored");
-
-    /// <summary>
-    /// Reads the body into <paramref name="upload"/> in 1 MiB pieces: each piece is hashed and its file write started,
-    /// then the next piece is read from the socket while the write runs. Stops after the first byte past
-    /// <paramref name="limit"/>.
-    /// </summary>
-    /// <returns>The bytes received (more than <paramref name="limit"/> when it stopped there).</returns>
-    private static async Task<long> ReceiveAsync(Stream body, BlobUpload upload, long limit, CancellationToken cancellationToken)
-    {
-        var current = new byte[ByteStream.BufferBytes];
-        var next = new byte[ByteStream.BufferBytes];
-        Task? writing = null;
-        long size = 0;
-        try
-        {
-            var read = await body.ReadAtLeastAsync(current, current.Length, throwOnEndOfStream: false, cancellationToken);
-            while (read > 0)
-            {
-                size += read;
-                if (size > limit) break;
-                if (writing is not null) await writing;
-                writing = upload.WriteAsync(current.AsMemory(0, read), cancellationToken).AsTask();
-                read = await body.ReadAtLeastAsync(next, next.Length, throwOnEndOfStream: false, cancellationToken);
-                (current, next) = (next, current);
-            }
-            if (writing is not null) await writing;
-            writing = null;
-        }
-        finally
-        {
-            // A body cut off midway: the pending write must end before the upload deletes its file.
-            if (writing is not null)
-            {
-                try { await writing; }
-                catch (Exception) { /* the read's failure is the one that matters */ }
-            }
-        }
-        return size;
-    }
 }
