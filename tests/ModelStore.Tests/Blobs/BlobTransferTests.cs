@@ -38,10 +38,10 @@ public sealed class BlobTransferTests : IDisposable
     }
 
     /// <summary>
-    /// A request body (the byte stream's upload) of every awkward length: empty, around the 4 KiB block that direct disk
-    /// writes need, around the 1 MiB piece, and several pieces with a short tail, read from a stream that hands out odd
-    /// amounts as a socket does. Stored under a folder on disk and under a tmpfs one (/dev/shm on Linux, which refuses
-    /// direct writes, so the page-cache path runs), the stored bytes and the hash are those sent.
+    /// A request body (the byte stream's upload) of every awkward length: empty, around a 4 KiB page, around the 1 MiB
+    /// piece, and many pieces (past the 16 MiB writeback window and a 64 MiB background flush) with a short tail, read
+    /// from a stream that hands out odd amounts as a socket does. Stored under a folder on disk and under a tmpfs one
+    /// (/dev/shm on Linux: no writeback at all), the stored bytes and the hash are those sent.
     /// </summary>
     [Theory]
     [InlineData(0, false)]
@@ -53,8 +53,9 @@ public sealed class BlobTransferTests : IDisposable
     [InlineData(BlobStore.ChunkSize, false)]
     [InlineData(BlobStore.ChunkSize + 1, false)]
     [InlineData(5 * BlobStore.ChunkSize + 12_345, false)]
+    [InlineData(70 * BlobStore.ChunkSize + 12_345, false)]
     [InlineData(4097, true)]
-    [InlineData(5 * BlobStore.ChunkSize + 12_345, true)]
+    [InlineData(20 * BlobStore.ChunkSize + 12_345, true)]
     public async Task A_streamed_body_of_any_length_is_stored_byte_for_byte(int length, bool onTmpfs)
     {
         using var tmpfs = onTmpfs && OperatingSystem.IsLinux() ? new TempFolder("/dev/shm") : null;
