@@ -1,4 +1,6 @@
+using System.Buffers;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 using Platform.ModelStore.Blobs;
 using Platform.ModelStore.Data;
 using Platform.ModelStore.Grpc;
@@ -61,9 +63,9 @@ public static class StoreByteStream
     }
 
     /// <summary>
-    /// A stored blob as the response: Kestrel sends the file (no copy through managed buffers of ours), with its recorded
-    /// SHA-256. Not re-hashed here: a client checks the digest anyway, and hashing would cost the store a core-second
-    /// per GB; the gRPC download and the maintenance pass's checks stay the store's own guard against bit rot.
+    /// A stored blob as the response (<see cref="BlobFile"/>), with its recorded SHA-256. Not re-hashed here: a client
+    /// checks the digest anyway, and hashing would cost the store a core-second per GB; the gRPC download and the
+    /// maintenance pass's checks stay the store's own guard against bit rot.
     /// </summary>
     private static IResult Bytes(HttpContext http, BlobStore blobs, string sha256, string fileName, string owner)
     {
@@ -72,7 +74,47 @@ public static class StoreByteStream
             return Results.Problem(detail: $"the stored bytes of {owner} (sha256 {sha256}) are missing from the blob store",
                 statusCode: StatusCodes.Status500InternalServerError, title: "DataLoss");
         http.Response.Headers[ByteStream.DigestHeader] = ByteStream.FormatDigest(sha256);
-        return Results.File(path, "application/octet-stream", fileName);
+        return new BlobFile(path, fileName);
+    }
+
+    /// <summary>
+    /// A file as the response body, read and sent in 1 MiB pieces, the next read while the last is sent. Kestrel's own
+    /// file sending (<c>Results.File</c>) copies 64 KiB at a time with a flush each; measured, 1 MiB writes cost the
+    /// store less CPU per GB, which on a 2-core machine the client's hashing needs.
+    /// </summary>
+    private sealed class BlobFile(string path, string fileName) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            var response = httpContext.Response;
+            response.ContentType = "application/octet-stream";
+            response.ContentLength = RandomAccess.GetLength(file);
+            var disposition = new ContentDispositionHeaderValue("attachment");
+            disposition.SetHttpFileName(fileName);
+            response.Headers.ContentDisposition = disposition.ToString();
+            var cancellationToken = httpContext.RequestAborted;
+            byte[] current = ArrayPool<byte>.Shared.Rent(ByteStream.BufferBytes), next = ArrayPool<byte>.Shared.Rent(ByteStream.BufferBytes);
+            try
+            {
+                long offset = 0;
+                var count = RandomAccess.Read(file, current.AsSpan(0, ByteStream.BufferBytes), offset);
+                while (count > 0)
+                {
+                    // Kestrel copies the bytes into its output before WriteAsync returns; the send runs while the next read does.
+                    var sending = response.Body.WriteAsync(current.AsMemory(0, count), cancellationToken);
+                    offset += count;
+                    count = RandomAccess.Read(file, next.AsSpan(0, ByteStream.BufferBytes), offset);
+                    await sending;
+                    (current, next) = (next, current);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(current);
+                ArrayPool<byte>.Shared.Return(next);
+            }
+        }
     }
 
     private static async Task<IResult> UploadAsync(
