@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 
 namespace Platform.Transfers;
 
@@ -83,8 +81,8 @@ public sealed class ByteStreamException(HttpStatusCode status, string title, str
 
 /// <summary>
 /// A client of the byte stream over an <see cref="HttpClient"/> whose base address is the store's (or the gateway's)
-/// transfers port. Downloads hash on one thread while another writes the file; uploads send the file as the request
-/// body with its SHA-256 in <see cref="ByteStream.DigestHeader"/>.
+/// transfers port. Downloads go through <see cref="HashedFileWriter"/> (read, hashed and written at once, then flushed);
+/// uploads send the file as the request body with its SHA-256 in <see cref="ByteStream.DigestHeader"/>.
 /// </summary>
 public sealed class ByteStreamClient(HttpClient http, string? tenant)
 {
@@ -107,11 +105,13 @@ public sealed class ByteStreamClient(HttpClient http, string? tenant)
         try
         {
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            await using var file = new FileStream(destination, FileMode.Create, FileAccess.Write, FileShare.None,
-                ByteStream.BufferBytes, FileOptions.Asynchronous);
-            var (sha256, size) = await CopyHashingAsync(body, file, cancellationToken);
-            await file.FlushAsync(cancellationToken);
-            file.Flush(flushToDisk: true);
+            string sha256;
+            long size;
+            using (var file = HashedFileWriter.Create(destination, FileMode.Create))
+            {
+                size = await file.CopyFromAsync(body, long.MaxValue, cancellationToken);
+                sha256 = file.Complete();
+            }
             if (length is { } announced && announced != size)
                 throw new InvalidDataException($"{size} bytes arrived, Content-Length said {announced}");
             if (sha256 != expected)
@@ -145,50 +145,6 @@ public sealed class ByteStreamClient(HttpClient http, string? tenant)
         await EnsureSuccessAsync(response, cancellationToken);
         return await response.Content.ReadFromJsonAsync<StagedUpload>(cancellationToken)
                ?? throw new InvalidDataException("the upload's response is empty");
-    }
-
-    /// <summary>
-    /// Copies <paramref name="source"/> to <paramref name="destination"/> in <see cref="ByteStream.BufferBytes"/> pieces,
-    /// hashing each piece while the file write of the same piece runs on another thread and the next piece is read.
-    /// </summary>
-    public static async Task<(string Sha256, long Size)> CopyHashingAsync(Stream source, Stream destination, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(destination);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var current = ArrayPool<byte>.Shared.Rent(ByteStream.BufferBytes);
-        var next = ArrayPool<byte>.Shared.Rent(ByteStream.BufferBytes);
-        Task? writing = null;
-        long size = 0;
-        try
-        {
-            var read = await source.ReadAtLeastAsync(current.AsMemory(0, ByteStream.BufferBytes), ByteStream.BufferBytes, false, cancellationToken);
-            while (read > 0)
-            {
-                if (writing is not null) await writing;
-                // The write of this piece goes to the thread pool; this thread hashes it, then reads the next one.
-                var piece = current.AsMemory(0, read);
-                writing = Task.Run(async () => await destination.WriteAsync(piece, cancellationToken), cancellationToken);
-                hash.AppendData(current, 0, read);
-                size += read;
-                read = await source.ReadAtLeastAsync(next.AsMemory(0, ByteStream.BufferBytes), ByteStream.BufferBytes, false, cancellationToken);
-                (current, next) = (next, current);
-            }
-            if (writing is not null) await writing;
-            writing = null;
-        }
-        finally
-        {
-            // A failure must not return a buffer a write is still reading.
-            if (writing is not null)
-            {
-                try { await writing; }
-                catch (Exception) { /* the first failure is the one that matters */ }
-            }
-            ArrayPool<byte>.Shared.Return(current);
-            ArrayPool<byte>.Shared.Return(next);
-        }
-        return (Convert.ToHexStringLower(hash.GetHashAndReset()), size);
     }
 
     private void AddTenant(HttpRequestMessage request)

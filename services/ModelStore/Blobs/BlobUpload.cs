@@ -1,19 +1,19 @@
-using System.Security.Cryptography;
+using Platform.Transfers;
 
 namespace Platform.ModelStore.Blobs;
 
 /// <summary>
-/// One blob being written: bytes go to a temp file and through SHA-256 as they arrive, so memory stays
-/// bounded whatever the size. <see cref="CompleteAsync"/> closes the file and yields the hash for the caller
-/// to check; <see cref="CommitAsync"/> then moves it into the store. Disposing an upload that was not
-/// committed deletes the temp file, so an error or a cancelled call leaves nothing behind.
+/// One blob being written: bytes go to a temp file and through SHA-256 as they arrive (<see cref="HashedFileWriter"/>,
+/// shared with the clients' downloads), so memory stays bounded whatever the size. <see cref="CompleteAsync"/> flushes
+/// and closes the file and yields the hash for the caller to check; <see cref="CommitAsync"/> then moves it into the
+/// store. Disposing an upload that was not committed deletes the temp file, so an error or a cancelled call leaves
+/// nothing behind.
 /// </summary>
 public sealed class BlobUpload : IAsyncDisposable
 {
     private readonly BlobStore _store;
     private string _tempPath;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private FileStream? _file;
+    private HashedFileWriter? _file;
     private string? _sha256;
     private bool _committed;
 
@@ -21,8 +21,7 @@ public sealed class BlobUpload : IAsyncDisposable
     {
         _store = store;
         _tempPath = tempPath;
-        _file = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None,
-            BlobStore.ChunkSize, FileOptions.Asynchronous);
+        _file = HashedFileWriter.Create(tempPath, FileMode.CreateNew);
     }
 
     /// <summary>An upload completed earlier and staged (<see cref="BlobStore.TakeStaged"/>): its bytes are in place and hashed.</summary>
@@ -35,31 +34,36 @@ public sealed class BlobUpload : IAsyncDisposable
     }
 
     /// <summary>Bytes written so far.</summary>
-    public long Length { get; private set; }
-
-    /// <summary>Appends the next bytes.</summary>
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    public long Length
     {
-        var file = _file ?? throw new InvalidOperationException("The upload is already complete.");
-        // One pass over the bytes, two things at once: a write that reaches the disk runs on another thread while
-        // this one hashes (a small write just fills the file's buffer and completes at once).
-        var writing = file.WriteAsync(bytes, cancellationToken);
-        _hash.AppendData(bytes.Span);
-        await writing;
-        Length += bytes.Length;
+        get => _file?.Length ?? _length;
+        private set => _length = value;
     }
+
+    private long _length;
+
+    /// <summary>Appends the next bytes (a gRPC chunk): written on another thread while this one hashes them.</summary>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
+        (_file ?? throw new InvalidOperationException("The upload is already complete.")).WriteAsync(bytes, cancellationToken);
+
+    /// <summary>
+    /// Appends everything <paramref name="body"/> holds, read, hashed and written at once; stops after the first piece
+    /// that takes the total past <paramref name="limit"/>.
+    /// </summary>
+    /// <returns>The bytes received: more than <paramref name="limit"/> when it stopped there.</returns>
+    public Task<long> ReceiveAsync(Stream body, long limit, CancellationToken cancellationToken) =>
+        (_file ?? throw new InvalidOperationException("The upload is already complete.")).CopyFromAsync(body, limit, cancellationToken);
 
     /// <summary>Finishes writing (flushed to disk) and returns the SHA-256 of everything written, lower-case hex.</summary>
     public async Task<string> CompleteAsync(CancellationToken cancellationToken)
     {
         if (_sha256 is not null) return _sha256;
         var file = _file ?? throw new ObjectDisposedException(nameof(BlobUpload));
-        await file.FlushAsync(cancellationToken);
         // The rows that point at this blob are committed right after the move: the bytes must be durable first.
-        file.Flush(flushToDisk: true);
-        await file.DisposeAsync();
+        _sha256 = await Task.Run(file.Complete, cancellationToken);
+        Length = file.Length;
+        file.Dispose();
         _file = null;
-        _sha256 = Convert.ToHexStringLower(_hash.GetHashAndReset());
         return _sha256;
     }
 
@@ -117,14 +121,11 @@ public sealed class BlobUpload : IAsyncDisposable
     }
 
     /// <summary>Discards the temp file unless the blob was committed.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_file is not null)
-        {
-            await _file.DisposeAsync();
-            _file = null;
-        }
-        _hash.Dispose();
+        _file?.Dispose();
+        _file = null;
         if (!_committed) File.Delete(_tempPath);
+        return ValueTask.CompletedTask;
     }
 }

@@ -37,6 +37,119 @@ public sealed class BlobTransferTests : IDisposable
         return await upload.CommitAsync(CancellationToken.None);
     }
 
+    /// <summary>
+    /// A request body (the byte stream's upload) of every awkward length: empty, around a 4 KiB page, around the 1 MiB
+    /// piece, and many pieces (past the 16 MiB writeback window and a 64 MiB background flush) with a short tail, read
+    /// from a stream that hands out odd amounts as a socket does. Stored under a folder on disk and under a tmpfs one
+    /// (/dev/shm on Linux: no writeback at all), the stored bytes and the hash are those sent.
+    /// </summary>
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, false)]
+    [InlineData(4095, false)]
+    [InlineData(4096, false)]
+    [InlineData(4097, false)]
+    [InlineData(BlobStore.ChunkSize - 1, false)]
+    [InlineData(BlobStore.ChunkSize, false)]
+    [InlineData(BlobStore.ChunkSize + 1, false)]
+    [InlineData(5 * BlobStore.ChunkSize + 12_345, false)]
+    [InlineData(70 * BlobStore.ChunkSize + 12_345, false)]
+    [InlineData(4097, true)]
+    [InlineData(20 * BlobStore.ChunkSize + 12_345, true)]
+    public async Task A_streamed_body_of_any_length_is_stored_byte_for_byte(int length, bool onTmpfs)
+    {
+        using var tmpfs = onTmpfs && OperatingSystem.IsLinux() ? new TempFolder("/dev/shm") : null;
+        var store = tmpfs is null ? _store : new BlobStore(tmpfs.Path);
+        var bytes = RandomBytes(length);
+
+        string sha256;
+        await using (var upload = store.StartUpload())
+        {
+            Assert.Equal(length, await upload.ReceiveAsync(new TrickleStream(bytes), long.MaxValue, CancellationToken.None));
+            Assert.Equal(length, upload.Length);
+            sha256 = await upload.CommitAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), sha256);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(store.PathOf(sha256)));
+        Assert.Empty(Directory.GetFiles(store.TempFolder));
+    }
+
+    [Fact]
+    public async Task A_streamed_body_after_gRPC_chunks_is_appended_in_order()
+    {
+        var bytes = RandomBytes(2 * BlobStore.ChunkSize + 777);
+
+        string sha256;
+        await using (var upload = _store.StartUpload())
+        {
+            await upload.WriteAsync(bytes.AsMemory(0, 1000), CancellationToken.None);
+            await upload.ReceiveAsync(new TrickleStream(bytes[1000..]), long.MaxValue, CancellationToken.None);
+            sha256 = await upload.CommitAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), sha256);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(_store.PathOf(sha256)));
+    }
+
+    [Fact]
+    public async Task A_streamed_body_over_the_limit_stops_there_and_leaves_nothing()
+    {
+        var bytes = RandomBytes(3 * BlobStore.ChunkSize);
+
+        await using (var upload = _store.StartUpload())
+        {
+            var received = await upload.ReceiveAsync(new TrickleStream(bytes), BlobStore.ChunkSize + 10, CancellationToken.None);
+            Assert.True(received > BlobStore.ChunkSize + 10, $"{received} bytes reported");
+            Assert.True(received < bytes.Length, "it read on past the limit");
+        }
+
+        Assert.Empty(Directory.GetFiles(_store.TempFolder));
+    }
+
+    [Fact]
+    public async Task A_streamed_body_cut_off_midway_fails_and_leaves_nothing()
+    {
+        var bytes = RandomBytes(3 * BlobStore.ChunkSize);
+
+        await using (var upload = _store.StartUpload())
+        {
+            await Assert.ThrowsAsync<IOException>(() =>
+                upload.ReceiveAsync(new TrickleStream(bytes, failAfter: 2 * BlobStore.ChunkSize + 5), long.MaxValue, CancellationToken.None));
+        }
+
+        Assert.Empty(Directory.GetFiles(_store.TempFolder));
+    }
+
+    /// <summary>Reads hand out at most 7,001 bytes each, as a socket hands out what has arrived; optionally fails partway.</summary>
+    private sealed class TrickleStream(byte[] bytes, long failAfter = long.MaxValue) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_position >= failAfter) throw new IOException("the connection was reset");
+            var count = Math.Min(Math.Min(buffer.Length, 7001), bytes.Length - _position);
+            bytes.AsSpan(_position, count).CopyTo(buffer);
+            _position += count;
+            return count;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+    }
+
     [Fact]
     public async Task A_blob_of_several_chunks_is_hashed_stored_and_read_back_in_order()
     {

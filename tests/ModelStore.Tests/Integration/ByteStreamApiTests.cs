@@ -107,17 +107,20 @@ public sealed class ByteStreamApiTests(PlatformServers servers) : IAsyncLifetime
             Assert.Equal("model.zip", response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName);
         }
 
-        // The shared client checks the digest while it writes and reports what it saved.
-        var file = Path.Combine(_host.Blobs.Root, "..", $"download-{Guid.NewGuid():N}.zip");
-        try
+        // The shared client checks the digest while it writes and reports what it saved: one piece, and several with a tail.
+        foreach (var (kind, bytes) in new[] { ("predictions", _predictions), ("model", _model) })
         {
-            var saved = await new ByteStreamClient(_http, "acme").DownloadAsync(ByteStream.ArtifactPath("penguins@production", "predictions"), file, CancellationToken.None);
-            Assert.Equal((Sha256(_predictions), (long)_predictions.Length, "penguins:1"), (saved.Sha256, saved.SizeBytes, saved.ModelVersion));
-            Assert.Equal(_predictions, await File.ReadAllBytesAsync(file));
-        }
-        finally
-        {
-            File.Delete(file);
+            var file = Path.Combine(_host.Blobs.Root, "..", $"download-{Guid.NewGuid():N}.zip");
+            try
+            {
+                var saved = await new ByteStreamClient(_http, "acme").DownloadAsync(ByteStream.ArtifactPath("penguins@production", kind), file, CancellationToken.None);
+                Assert.Equal((Sha256(bytes), (long)bytes.Length, "penguins:1"), (saved.Sha256, saved.SizeBytes, saved.ModelVersion));
+                Assert.Equal(bytes, await File.ReadAllBytesAsync(file));
+            }
+            finally
+            {
+                File.Delete(file);
+            }
         }
     }
 
