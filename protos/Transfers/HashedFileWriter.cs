@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.ComponentModel;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -12,13 +11,16 @@ namespace Platform.Transfers;
 /// <para>
 /// Two things keep it close to a plain durable copy. <see cref="CopyFromAsync"/> runs reading, hashing and writing as a
 /// pipeline over a few pooled buffers, so the socket, one core's SHA-256 and the disk all work at once while memory
-/// stays a few MiB whatever the size. And on Linux the bytes go to disk while they arrive, through a small window of
-/// page cache: each piece's writeback starts as soon as it is written (<c>sync_file_range</c>), once the window is full
-/// the oldest written pieces are waited for and their pages dropped (<c>posix_fadvise(DONTNEED)</c>), and every
-/// <see cref="FlushEvery"/> bytes on disk a background flush empties the disk's own write cache, so the final flush
-/// waits for little, and the file keeps reusing the same few recently freed pages. Filling fresh page-cache pages
-/// instead is what made large transfers slow: measured on a 2-core VM whose free memory goes back to the host, it cost
-/// 2 CPU seconds per GB, more than hashing (docs/registry.md, "Byte stream"). Elsewhere the final flush does it all.
+/// stays a few MiB whatever the size. And on Linux the bytes go to disk while they arrive, without filling the page
+/// cache: a stream's 1 MiB pieces are written with direct I/O (<see cref="DirectIo"/>) from the pipeline's own
+/// buffers, and every <see cref="FlushEvery"/> bytes a background flush empties the disk's own write cache, so the final
+/// flush waits for little. Filling fresh page-cache pages instead is what made large transfers slow: measured on a
+/// 2-core VM whose free memory goes back to the host, it cost 1-2 CPU seconds per GB, more than hashing
+/// (docs/registry.md, "Direct I/O"). Where direct I/O is not available (a file system without it, a gRPC chunk's odd
+/// length, a stream's short last piece) the bytes go through a small window of page cache instead: each piece's
+/// writeback starts as soon as it is written (<c>sync_file_range</c>), and once the window is full the oldest written
+/// pieces are waited for and their pages dropped (<c>posix_fadvise(DONTNEED)</c>), so the file keeps reusing the same
+/// few recently freed pages. Elsewhere than Linux the final flush does it all.
 /// </para>
 /// </summary>
 public sealed class HashedFileWriter : IDisposable
@@ -36,6 +38,8 @@ public sealed class HashedFileWriter : IDisposable
     private readonly string _path;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly bool _linux = OperatingSystem.IsLinux();
+    // Whether the handle writes with direct I/O now: only between a stream's aligned pieces (see CopyFromAsync).
+    private bool _direct;
     // Bytes before this offset are on disk and out of the page cache.
     private long _settled;
     // Bytes before this offset are flushed; _flushing is the background flush in progress, if any.
@@ -59,6 +63,7 @@ public sealed class HashedFileWriter : IDisposable
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         EnsureOpen();
+        EndDirect();
         var offset = Length;
         var writing = Task.Run(() => WriteAt(bytes.Span, offset), cancellationToken);
         _hash.AppendData(bytes.Span);
@@ -69,13 +74,16 @@ public sealed class HashedFileWriter : IDisposable
     /// <summary>
     /// Appends everything <paramref name="source"/> holds, reading, hashing and writing 1 MiB pieces at once (each on its
     /// own thread, in order). Stops after the first piece that takes the total past <paramref name="limit"/>, unwritten.
+    /// The pieces are written with direct I/O where the file system has it and the file so far is a whole number of
+    /// blocks (it always is unless gRPC chunks came first); a short last piece goes through the page cache.
     /// </summary>
     /// <returns>The bytes read: more than <paramref name="limit"/> when it stopped there.</returns>
     public async Task<long> CopyFromAsync(Stream source, long limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         EnsureOpen();
-        var buffers = new byte[PipelineDepth][];
+        _direct = _linux && DirectIo.IsAligned(Length) && DirectIo.TrySet(_handle, on: true);
+        var buffers = new AlignedBuffer[PipelineDepth];
         // Done[i]: the piece last read into buffers[i] is hashed and written, so the buffer may be filled again.
         var done = new Task[PipelineDepth];
         Task hashing = Task.CompletedTask, writing = Task.CompletedTask;
@@ -85,13 +93,12 @@ public sealed class HashedFileWriter : IDisposable
             for (var slot = 0; ; slot = (slot + 1) % PipelineDepth)
             {
                 if (done[slot] is { } previous) await previous;
-                var buffer = buffers[slot] ??= ArrayPool<byte>.Shared.Rent(ByteStream.BufferBytes);
-                var count = await source.ReadAtLeastAsync(buffer.AsMemory(0, ByteStream.BufferBytes), ByteStream.BufferBytes,
-                    throwOnEndOfStream: false, cancellationToken);
+                var buffer = (buffers[slot] ??= AlignedBuffer.Rent()).Memory;
+                var count = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
                 if (count == 0) break;
                 read += count;
                 if (read > limit) break;
-                var piece = new ReadOnlyMemory<byte>(buffer, 0, count);
+                ReadOnlyMemory<byte> piece = buffer[..count];
                 var offset = Length;
                 Length += count;
                 // Two chains, each in order: piece n is hashed after piece n-1 was, and written after it was written.
@@ -112,7 +119,7 @@ public sealed class HashedFileWriter : IDisposable
                 catch (Exception) { /* reported by the await above, or by the read that failed */ }
             }
             foreach (var buffer in buffers)
-                if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+                buffer?.Return();
         }
         return read;
     }
@@ -147,19 +154,13 @@ public sealed class HashedFileWriter : IDisposable
     /// <summary>Writes at <paramref name="offset"/>; called for one piece at a time, in order.</summary>
     private void WriteAt(ReadOnlySpan<byte> bytes, long offset)
     {
+        // Direct I/O takes whole blocks only: a stream's last piece is written through the page cache.
+        if (_direct && !DirectIo.IsAligned(bytes.Length)) EndDirect();
         RandomAccess.Write(_handle, bytes, offset);
-        if (!_linux) return;
-        // Starts writeback of this piece and returns; only a hint, so a failure is ignored here.
-        _ = SyncFileRange(_handle, offset, bytes.Length, SyncFileRangeWrite);
-        var unsettled = offset + bytes.Length - _settled;
-        if (unsettled <= WritebackWindow) return;
-        var count = unsettled - WritebackWindow;
-        // Waiting here reports a failed write once (the final flush would not see it again), so it must not be ignored.
-        if (SyncFileRange(_handle, _settled, count, SyncFileRangeWaitBefore | SyncFileRangeWrite | SyncFileRangeWaitAfter) != 0)
-            throw new IOException($"writing {_path} failed", new Win32Exception(Marshal.GetLastPInvokeError()));
-        // Pages already on disk: dropping them only frees memory, so a failure is ignored.
-        _ = PosixFadvise(_handle, _settled, count, PosixFadviseDontNeed);
-        _settled += count;
+        if (_direct)
+            _settled = offset + bytes.Length; // on the device already; no page of it is cached
+        else if (!_linux || !SettleWindow(offset, bytes.Length))
+            return;
         if (!_flushing.IsCompleted) return;
         // A flush that failed has reported its error once, to this call only: it must surface here.
         _flushing.GetAwaiter().GetResult();
@@ -170,6 +171,36 @@ public sealed class HashedFileWriter : IDisposable
             RandomAccess.FlushToDisk(_handle);
             _flushedTo = upTo;
         });
+    }
+
+    /// <summary>
+    /// Page-cache writes on Linux: starts writeback of the piece just written, and once more than
+    /// <see cref="WritebackWindow"/> is unsettled waits for the oldest of it and drops its pages.
+    /// </summary>
+    /// <returns>Whether more of the file is settled (on disk and out of the page cache) than before.</returns>
+    private bool SettleWindow(long offset, int length)
+    {
+        // Starts writeback of this piece and returns; only a hint, so a failure is ignored here.
+        _ = SyncFileRange(_handle, offset, length, SyncFileRangeWrite);
+        var unsettled = offset + length - _settled;
+        if (unsettled <= WritebackWindow) return false;
+        var count = unsettled - WritebackWindow;
+        // Waiting here reports a failed write once (the final flush would not see it again), so it must not be ignored.
+        if (SyncFileRange(_handle, _settled, count, SyncFileRangeWaitBefore | SyncFileRangeWrite | SyncFileRangeWaitAfter) != 0)
+            throw new IOException($"writing {_path} failed", new Win32Exception(Marshal.GetLastPInvokeError()));
+        // Pages already on disk: dropping them only frees memory, so a failure is ignored.
+        _ = PosixFadvise(_handle, _settled, count, PosixFadviseDontNeed);
+        _settled += count;
+        return true;
+    }
+
+    /// <summary>Writes through the page cache from here on (a gRPC chunk or a short last piece follows).</summary>
+    private void EndDirect()
+    {
+        if (!_direct) return;
+        if (!DirectIo.TrySet(_handle, on: false))
+            throw new IOException($"{_path}: direct I/O could not be turned off for the file's last piece");
+        _direct = false;
     }
 
     private void EnsureOpen()
