@@ -24,10 +24,13 @@ namespace Platform.Benchmarks;
 /// upload, download), and the store's peak memory (VmHWM), which must stay flat as the size grows: 100 MB always, 1 GB
 /// with <c>PLATFORM_BENCH_LARGE=1</c>. Each round moves the bytes twice: over gRPC streaming, and over the HTTP/1.1
 /// byte stream (<c>POST /v1/uploads</c> plus an upload naming the staged bytes; <c>GET /v1/models/…/artifacts/model</c>).
-/// Every upload is a new artifact (its first 8 bytes changed and its SHA-256 computed again, untimed), as a job's new model is.</item>
+/// Every upload is a new artifact (its first 8 bytes changed and its SHA-256 computed again, untimed), as a job's new model is.
+/// A second, informational baseline in each round: the same copy written with direct I/O (no page cache, as the
+/// transfers write), which shows how far a transfer is from the disk itself whatever state the page cache is in.</item>
 /// </list>
 /// SQLite (the standalone mode's store) always; PostgreSQL too when <c>PLATFORM_TEST_POSTGRES</c> names a server.
-/// <c>PLATFORM_BENCH_REGISTRY=lookups</c> or <c>=transfers</c> runs only that half.
+/// <c>PLATFORM_BENCH_REGISTRY=lookups</c> or <c>=transfers</c> runs only that half; <c>PLATFORM_BENCH_TRANSPORT=http</c>
+/// or <c>=grpc</c> moves the bytes one way only.
 /// </summary>
 public static class RegistryBenchmarks
 {
@@ -158,6 +161,8 @@ public static class RegistryBenchmarks
                 () => UploadOverByteStreamAsync(models, bytes, source, sha256, size),
                 version => DownloadOverByteStreamAsync(bytes, version, sha256, downloaded)),
         ];
+        if (Environment.GetEnvironmentVariable("PLATFORM_BENCH_TRANSPORT") is { Length: > 0 } only)
+            transports = transports.Where(t => t.Key == only).ToArray();
         var artifacts = 0;
 
         // One untimed transfer each first: a fresh process compiles and tiers up its code and sizes its heap during the
@@ -170,15 +175,18 @@ public static class RegistryBenchmarks
             await transport.Download(warmup.Version);
             File.Delete(downloaded);
         }
+        await SettleAsync(store.ProcessId);
 
         // Baseline: the same bytes copied on the same disk and flushed, as the store does with what it accepts; each
         // round copies, then uploads and downloads with each transport, interleaved so load from elsewhere hits them all.
         Console.WriteLine($"registry ({mode}): {label} upload and download, {Rounds} rounds");
         var copies = new List<double>();
+        var directCopies = new List<double>();
         for (var round = 0; round < Rounds; round++)
         {
             copies.Add(DurableCopy(source, Path.Combine(work, "copy.zip")));
-            var line = $"  round {round + 1}: copy {copies[^1]:0.00} s";
+            directCopies.Add(DirectCopy(source, Path.Combine(work, "copy.zip")));
+            var line = $"  round {round + 1}: copy {copies[^1]:0.00} s (direct I/O {directCopies[^1]:0.00} s)";
             foreach (var transport in transports)
             {
                 sha256 = await NewArtifactAsync(source, ++artifacts);
@@ -199,18 +207,21 @@ public static class RegistryBenchmarks
             Console.WriteLine($"{line}; load {LoadAverage()}");
         }
         var copy = Median(copies);
+        var directCopy = Median(directCopies);
         var peak = PeakMemoryBytes(store.ProcessId);
         double MegabytesPerSecond(double seconds) => size / 1e6 / seconds;
         var key = label.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant();
         var results = new List<BenchmarkResult>
         {
             new($"registry.durable_copy_{key}.throughput", MegabytesPerSecond(copy), "MB/s", null, null, "baseline", label, mode),
+            new($"registry.direct_copy_{key}.throughput", MegabytesPerSecond(directCopy), "MB/s", null, null, "baseline", $"{label}, direct I/O", mode),
         };
         foreach (var transport in transports)
         {
             var (upload, download) = (Median(transport.Uploads), Median(transport.Downloads));
             Console.WriteLine($"  median {transport.Key}: copy {copy:0.00} s, upload {upload:0.00} s ({copy / upload:0.00}x), " +
-                              $"download {download:0.00} s ({copy / download:0.00}x)");
+                              $"download {download:0.00} s ({copy / download:0.00}x); against the direct I/O copy ({directCopy:0.00} s) " +
+                              $"{directCopy / upload:0.00}x up, {directCopy / download:0.00}x down");
             // The gRPC rows keep their names; the byte stream's carry "_http".
             var via = transport.Key == "grpc" ? "" : $"_{transport.Key}";
             var data = $"{label}, {transport.Description}";
@@ -218,6 +229,8 @@ public static class RegistryBenchmarks
             [
                 new($"registry.artifact_upload{via}_{key}.throughput", MegabytesPerSecond(upload), "MB/s", MegabytesPerSecond(copy), copy / upload, ">= 0.8", data, mode),
                 new($"registry.artifact_download{via}_{key}.throughput", MegabytesPerSecond(download), "MB/s", MegabytesPerSecond(copy), copy / download, ">= 0.8", data, mode),
+                new($"registry.artifact_upload{via}_{key}.vs_direct_copy", MegabytesPerSecond(upload), "MB/s", MegabytesPerSecond(directCopy), directCopy / upload, "", data, mode),
+                new($"registry.artifact_download{via}_{key}.vs_direct_copy", MegabytesPerSecond(download), "MB/s", MegabytesPerSecond(directCopy), directCopy / download, "", data, mode),
                 new($"registry.artifact_upload{via}_{key}.store_cpu", Median(transport.UploadCpu.Select(c => c.Store)), "CPU s", null, null, "", data, mode),
                 new($"registry.artifact_upload{via}_{key}.client_cpu", Median(transport.UploadCpu.Select(c => c.Client)), "CPU s", null, null, "", data, mode),
                 new($"registry.artifact_download{via}_{key}.store_cpu", Median(transport.DownloadCpu.Select(c => c.Store)), "CPU s", null, null, "", data, mode),
@@ -366,6 +379,38 @@ public static class RegistryBenchmarks
     }
 
     /// <summary>
+    /// The copy written as the transfers write: 1 MiB pieces from an aligned buffer with direct I/O (a short last piece
+    /// through the page cache), then flushed. Where the file system has no direct I/O it is the plain copy again.
+    /// </summary>
+    private static double DirectCopy(string source, string target)
+    {
+        var clock = Stopwatch.StartNew();
+        var buffer = AlignedBuffer.Rent();
+        try
+        {
+            using var from = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            using var to = File.OpenHandle(target, FileMode.Create, FileAccess.Write);
+            var direct = DirectIo.TrySet(to, on: true);
+            long offset = 0;
+            int count;
+            while ((count = RandomAccess.Read(from, buffer.Memory.Span, offset)) > 0)
+            {
+                if (direct && !DirectIo.IsAligned(count)) direct = !DirectIo.TrySet(to, on: false);
+                RandomAccess.Write(to, buffer.Memory.Span[..count], offset);
+                offset += count;
+            }
+            RandomAccess.FlushToDisk(to);
+        }
+        finally
+        {
+            buffer.Return();
+        }
+        var seconds = clock.Elapsed.TotalSeconds;
+        File.Delete(target);
+        return seconds;
+    }
+
+    /// <summary>
     /// Makes the file a new artifact, untimed: its first 8 bytes become <paramref name="number"/>, and its SHA-256 is
     /// computed again. Every timed upload is then what a job's new model is: bytes the store does not have yet, stored as
     /// a new blob. Uploading the same bytes again would time the duplicate path instead (the bytes are received and
@@ -405,6 +450,25 @@ public static class RegistryBenchmarks
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
         const double TicksPerSecond = 100; // USER_HZ on Linux
         return (ticks / TicksPerSecond, Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Waits until the store and this process are idle (under 5% of a core for a second; at most a minute). After its
+    /// first requests a fresh process goes on compiling its code at the optimising tier for several seconds on a
+    /// background thread (measured with perf: a third of the store's CPU during the first timed 100 MB rounds), work a
+    /// store that has been running for a while has long done.
+    /// </summary>
+    private static async Task SettleAsync(int storeProcessId)
+    {
+        var clock = Stopwatch.StartNew();
+        var before = CpuSeconds(storeProcessId);
+        while (clock.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var (store, client) = CpuSince(storeProcessId, ref before);
+            if (store + client < 0.05) break;
+        }
+        Console.WriteLine($"  settled after {clock.Elapsed.TotalSeconds:0} s (compilation at the optimising tier done)");
     }
 
     private static (double Store, double Client) CpuSince(int storeProcessId, ref (double Store, double Client) before)
