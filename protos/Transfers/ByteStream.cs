@@ -26,7 +26,10 @@ public static class ByteStream
     /// <summary>Where uploads go (POST).</summary>
     public const string UploadsPath = "/v1/uploads";
 
-    /// <summary>Size of the buffers bytes are moved in: 1 MiB, as the gRPC chunks.</summary>
+    /// <summary>
+    /// Size of the buffer a client's upload reads its file in and sends from: 1 MiB, as the gRPC chunks. (The receiving
+    /// side reads, hashes and writes in <see cref="AlignedBuffer.Bytes"/> pieces.)
+    /// </summary>
     public const int BufferBytes = 1024 * 1024;
 
     /// <summary>An artifact's bytes: <c>GET /v1/models/{reference}/artifacts/{kind}</c>, reference as in <c>ResolveModel</c>.</summary>

@@ -12,7 +12,7 @@ namespace Platform.Transfers;
 /// Two things keep it close to a plain durable copy. <see cref="CopyFromAsync"/> runs reading, hashing and writing as a
 /// pipeline over a few pooled buffers, so the socket, one core's SHA-256 and the disk all work at once while memory
 /// stays a few MiB whatever the size. And on Linux the bytes go to disk while they arrive, without filling the page
-/// cache: a stream's 1 MiB pieces are written with direct I/O (<see cref="DirectIo"/>) from the pipeline's own
+/// cache: a stream's 4 MiB pieces are written with direct I/O (<see cref="DirectIo"/>) from the pipeline's own
 /// buffers, and every <see cref="FlushEvery"/> bytes a background flush empties the disk's own write cache, so the final
 /// flush waits for little. Filling fresh page-cache pages instead is what made large transfers slow: measured on a
 /// 2-core VM whose free memory goes back to the host, it cost 1-2 CPU seconds per GB, more than hashing
@@ -72,7 +72,7 @@ public sealed class HashedFileWriter : IDisposable
     }
 
     /// <summary>
-    /// Appends everything <paramref name="source"/> holds, reading, hashing and writing 1 MiB pieces at once (each on its
+    /// Appends everything <paramref name="source"/> holds, reading, hashing and writing 4 MiB pieces at once (each on its
     /// own thread, in order). Stops after the first piece that takes the total past <paramref name="limit"/>, unwritten.
     /// The pieces are written with direct I/O where the file system has it and the file so far is a whole number of
     /// blocks (it always is unless gRPC chunks came first); a short last piece goes through the page cache.

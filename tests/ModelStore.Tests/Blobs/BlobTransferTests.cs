@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Platform.ModelStore.Blobs;
 using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Grpc;
+using Platform.Transfers;
 
 namespace Platform.ModelStore.Tests.Blobs;
 
@@ -38,10 +39,10 @@ public sealed class BlobTransferTests : IDisposable
     }
 
     /// <summary>
-    /// A request body (the byte stream's upload) of every awkward length: empty, around a 4 KiB page, around the 1 MiB
-    /// piece, and many pieces (past the 16 MiB writeback window and a 64 MiB background flush) with a short tail, read
-    /// from a stream that hands out odd amounts as a socket does. Stored under a folder on disk and under a tmpfs one
-    /// (/dev/shm on Linux: no writeback at all), the stored bytes and the hash are those sent.
+    /// A request body (the byte stream's upload) of every awkward length: empty, around a 4 KiB page, around the 4 MiB
+    /// piece, and many pieces (past a 64 MiB background flush) with a short tail, read from a stream that hands out odd
+    /// amounts as a socket does. Stored under a folder on disk (whole pieces with direct I/O, the tail through the page
+    /// cache) and under a tmpfs one (/dev/shm on Linux), the stored bytes and the hash are those sent.
     /// </summary>
     [Theory]
     [InlineData(0, false)]
@@ -49,9 +50,9 @@ public sealed class BlobTransferTests : IDisposable
     [InlineData(4095, false)]
     [InlineData(4096, false)]
     [InlineData(4097, false)]
-    [InlineData(BlobStore.ChunkSize - 1, false)]
-    [InlineData(BlobStore.ChunkSize, false)]
-    [InlineData(BlobStore.ChunkSize + 1, false)]
+    [InlineData(AlignedBuffer.Bytes - 1, false)]
+    [InlineData(AlignedBuffer.Bytes, false)]
+    [InlineData(AlignedBuffer.Bytes + 1, false)]
     [InlineData(5 * BlobStore.ChunkSize + 12_345, false)]
     [InlineData(70 * BlobStore.ChunkSize + 12_345, false)]
     [InlineData(4097, true)]
@@ -101,12 +102,13 @@ public sealed class BlobTransferTests : IDisposable
     [Fact]
     public async Task A_streamed_body_over_the_limit_stops_there_and_leaves_nothing()
     {
-        var bytes = RandomBytes(3 * BlobStore.ChunkSize);
+        // Three pieces; the limit falls inside the second, so the third is never read.
+        var bytes = RandomBytes(3 * AlignedBuffer.Bytes);
 
         await using (var upload = _store.StartUpload())
         {
-            var received = await upload.ReceiveAsync(new TrickleStream(bytes), BlobStore.ChunkSize + 10, CancellationToken.None);
-            Assert.True(received > BlobStore.ChunkSize + 10, $"{received} bytes reported");
+            var received = await upload.ReceiveAsync(new TrickleStream(bytes), AlignedBuffer.Bytes + 10, CancellationToken.None);
+            Assert.True(received > AlignedBuffer.Bytes + 10, $"{received} bytes reported");
             Assert.True(received < bytes.Length, "it read on past the limit");
         }
 

@@ -19,7 +19,7 @@ namespace Platform.ModelStore.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class ByteStreamApiTests(PlatformServers servers) : IAsyncLifetime
 {
-    private const long Limit = 3_000_000;
+    private const long Limit = 10_000_000;
     private readonly byte[] _model = RandomBytes(2_500_000, seed: 1);
     private readonly byte[] _predictions = RandomBytes(1_000, seed: 2);
     private ModelStoreHost _host = null!;
@@ -125,7 +125,7 @@ public sealed class ByteStreamApiTests(PlatformServers servers) : IAsyncLifetime
     }
 
     /// <summary>
-    /// Bytes of every awkward length around a 4 KiB block and the 1 MiB piece, uploaded and downloaded over the byte
+    /// Bytes of every awkward length around a 4 KiB block and the 4 MiB piece, uploaded and downloaded over the byte
     /// stream, where the store writes and reads whole blocks with direct I/O and a short last piece through the page
     /// cache, and the client saves the same way: every byte comes back in place.
     /// </summary>
@@ -134,10 +134,10 @@ public sealed class ByteStreamApiTests(PlatformServers servers) : IAsyncLifetime
     [InlineData(4095)]
     [InlineData(4096)]
     [InlineData(4097)]
-    [InlineData(ByteStream.BufferBytes - 1)]
-    [InlineData(ByteStream.BufferBytes)]
-    [InlineData(ByteStream.BufferBytes + 1)]
-    [InlineData(2 * ByteStream.BufferBytes + 12_345)]
+    [InlineData(AlignedBuffer.Bytes - 1)]
+    [InlineData(AlignedBuffer.Bytes)]
+    [InlineData(AlignedBuffer.Bytes + 1)]
+    [InlineData(2 * AlignedBuffer.Bytes + 12_345)]
     public async Task Bytes_of_any_length_upload_and_download_byte_for_byte(int length)
     {
         var bytes = RandomBytes(length, seed: length);
