@@ -20,13 +20,14 @@ namespace Platform.Benchmarks;
 /// <c>ListModelVersions</c>) and a tag search, p50 and p99 over sequential calls, with 10,000 versions registered
 /// (target p99 ≤ 20 ms);</item>
 /// <item>artifact upload and download throughput against a durable copy of the same file on the same disk (copy plus
-/// fsync, because the store flushes what it accepts), target ≥ 0.8×, the median of three interleaved rounds (copy,
-/// upload, download), and the store's peak memory (VmHWM), which must stay flat as the size grows: 100 MB always, 1 GB
+/// fsync, because the store flushes what it accepts), target ≥ 0.8×, the median of five interleaved rounds (copy,
+/// upload, download) after 80 untimed small transfers, and the store's peak memory (VmHWM), which must stay flat as the size grows: 100 MB always, 1 GB
 /// with <c>PLATFORM_BENCH_LARGE=1</c>. Each round moves the bytes twice: over gRPC streaming, and over the HTTP/1.1
 /// byte stream (<c>POST /v1/uploads</c> plus an upload naming the staged bytes; <c>GET /v1/models/…/artifacts/model</c>).
 /// Every upload is a new artifact (its first 8 bytes changed and its SHA-256 computed again, untimed), as a job's new model is.
 /// A second, informational baseline in each round: the same copy written with direct I/O (no page cache, as the
-/// transfers write), which shows how far a transfer is from the disk itself whatever state the page cache is in.</item>
+/// transfers write), which shows how far a transfer is from the disk itself whatever state the page cache is in. And the
+/// median time of the last 40 small (1 MiB) transfers: the fixed cost of an upload and a download.</item>
 /// </list>
 /// SQLite (the standalone mode's store) always; PostgreSQL too when <c>PLATFORM_TEST_POSTGRES</c> names a server.
 /// <c>PLATFORM_BENCH_REGISTRY=lookups</c> or <c>=transfers</c> runs only that half; <c>PLATFORM_BENCH_TRANSPORT=http</c>
@@ -40,8 +41,14 @@ public static class RegistryBenchmarks
     // Upload chunks as the worker sends them (the platform's own chunk size).
     private const int ChunkSize = GrpcTransfer.ChunkBytes;
     // Rounds of copy, upload, download, interleaved so a burst of load from elsewhere on the machine hits all three.
-    private const int Rounds = 3;
+    private const int Rounds = 5;
     private const string Model = "bench";
+    // Untimed small transfers per transport before the timed ones (see TransfersAsync): past the 60 calls after which
+    // .NET has compiled a method at its optimising tier. A little over a MiB, so a short last piece is written too.
+    private const int WarmupTransfers = 80;
+    private const long WarmupArtifactBytes = 1024 * 1024 + 1000;
+    // Artifacts made so far (NewArtifactAsync).
+    private static long _artifacts;
 
     public static async Task<IReadOnlyList<BenchmarkResult>> RunAsync()
     {
@@ -65,9 +72,9 @@ public static class RegistryBenchmarks
             if (only is null or "" or "lookups")
                 results.AddRange(await LookupsAsync(mode, folder, database));
             if (only is "lookups") return results;
-            results.AddRange(await TransfersAsync(mode, folder, database, 100L * 1000 * 1000, "100 MB"));
+            results.AddRange(await TransfersAsync(mode, folder, database, 100L * 1000 * 1000, "100 MB", reportSmall: true));
             if (Environment.GetEnvironmentVariable("PLATFORM_BENCH_LARGE") == "1")
-                results.AddRange(await TransfersAsync(mode, folder, database, 1000L * 1000 * 1000, "1 GB"));
+                results.AddRange(await TransfersAsync(mode, folder, database, 1000L * 1000 * 1000, "1 GB", reportSmall: false));
             else
                 Console.WriteLine("registry: 1 GB transfer skipped (set PLATFORM_BENCH_LARGE=1)");
             return results;
@@ -128,13 +135,18 @@ public static class RegistryBenchmarks
         ];
     }
 
-    private static async Task<IReadOnlyList<BenchmarkResult>> TransfersAsync(string mode, string folder, string? database, long size, string label)
+    /// <param name="reportSmall">
+    /// Whether to report the second half of the small warm-up transfers too: what an upload or a download costs beyond
+    /// moving its bytes (requests, registration, durable commit), the part a large transfer's time has on top of the disk's.
+    /// </param>
+    private static async Task<IReadOnlyList<BenchmarkResult>> TransfersAsync(
+        string mode, string folder, string? database, long size, string label, bool reportSmall)
     {
         var work = Path.Combine(folder, $"transfer-{size}");
         Directory.CreateDirectory(work);
-        var source = Path.Combine(work, "model.zip");
+        var source = new LocalArtifact(Path.Combine(work, "model.zip"), "", size);
         var downloaded = Path.Combine(work, "downloaded.zip");
-        var sha256 = await WriteRandomFileAsync(source, size);
+        await WriteRandomFileAsync(source.Path, size);
 
         // A fresh store per size, so its peak memory is that of this transfer alone.
         await using var store = await StartStoreAsync(Path.Combine(work, "store"), database);
@@ -155,25 +167,39 @@ public static class RegistryBenchmarks
         Transport[] transports =
         [
             new("grpc", "gRPC streaming",
-                () => UploadAsync(models, source, sha256, size),
-                version => DownloadAsync(models, version, sha256, downloaded)),
+                artifact => UploadAsync(models, artifact),
+                (version, artifact) => DownloadAsync(models, version, artifact.Sha256, downloaded)),
             new("http", "HTTP/1.1 byte stream",
-                () => UploadOverByteStreamAsync(models, bytes, source, sha256, size),
-                version => DownloadOverByteStreamAsync(bytes, version, sha256, downloaded)),
+                artifact => UploadOverByteStreamAsync(models, bytes, artifact),
+                (version, artifact) => DownloadOverByteStreamAsync(bytes, version, artifact.Sha256, downloaded)),
         ];
         if (Environment.GetEnvironmentVariable("PLATFORM_BENCH_TRANSPORT") is { Length: > 0 } only)
             transports = transports.Where(t => t.Key == only).ToArray();
-        var artifacts = 0;
 
-        // One untimed transfer each first: a fresh process compiles and tiers up its code and sizes its heap during the
-        // first hundred megabytes (measured: JIT and GC then take a third of the store's CPU), which a store that has been
-        // running for a while has long done. The baseline copy, a kernel call, has no such start-up.
-        foreach (var transport in transports)
+        // Untimed transfers first, to time the store as it runs once it has been up a while rather than a fresh process
+        // compiling its code. .NET compiles a method at its optimising tier only after it has run 30 times at each of two
+        // lower tiers, and the code around the bytes (the HTTP and gRPC handlers, the registration's queries) runs once
+        // per transfer: so many small transfers, then one of this size for the code that runs per piece. Measured with
+        // perf: after one warm-up transfer per transport the compiler took a third to a half of the store's CPU all
+        // through the timed rounds, and the first round was the slowest. With these it still compiles in the background
+        // for part of the rounds (the store's code is large), on the other core: the times were the same when the
+        // compiler was made to finish during the warm-up (DOTNET_TC_CallCountingDelayMs=0), its CPU figures lower.
+        var small = new LocalArtifact(Path.Combine(work, "small.zip"), "", WarmupArtifactBytes);
+        await WriteRandomFileAsync(small.Path, small.Size);
+        for (var i = 0; i <= WarmupTransfers; i++)
         {
-            sha256 = await NewArtifactAsync(source, ++artifacts);
-            var warmup = await transport.Upload();
-            await transport.Download(warmup.Version);
-            File.Delete(downloaded);
+            var artifact = i < WarmupTransfers ? small : source;
+            foreach (var transport in transports)
+            {
+                var current = artifact with { Sha256 = await NewArtifactAsync(artifact.Path) };
+                var clock = Stopwatch.StartNew();
+                var warmup = await transport.Upload(current);
+                var uploaded = clock.Elapsed.TotalMilliseconds;
+                await transport.Download(warmup.Version, current);
+                if (i >= WarmupTransfers / 2 && i < WarmupTransfers)
+                    transport.Small.Add((uploaded, clock.Elapsed.TotalMilliseconds - uploaded));
+                File.Delete(downloaded);
+            }
         }
         await SettleAsync(store.ProcessId);
 
@@ -184,19 +210,19 @@ public static class RegistryBenchmarks
         var directCopies = new List<double>();
         for (var round = 0; round < Rounds; round++)
         {
-            copies.Add(DurableCopy(source, Path.Combine(work, "copy.zip")));
-            directCopies.Add(DirectCopy(source, Path.Combine(work, "copy.zip")));
+            copies.Add(DurableCopy(source.Path, Path.Combine(work, "copy.zip")));
+            directCopies.Add(DirectCopy(source.Path, Path.Combine(work, "copy.zip")));
             var line = $"  round {round + 1}: copy {copies[^1]:0.00} s (direct I/O {directCopies[^1]:0.00} s)";
             foreach (var transport in transports)
             {
-                sha256 = await NewArtifactAsync(source, ++artifacts);
+                var artifact = source with { Sha256 = await NewArtifactAsync(source.Path) };
                 var cpu = CpuSeconds(store.ProcessId);
                 var uploadClock = Stopwatch.StartNew();
-                var version = await transport.Upload();
+                var version = await transport.Upload(artifact);
                 transport.Uploads.Add(uploadClock.Elapsed.TotalSeconds);
                 transport.UploadCpu.Add(CpuSince(store.ProcessId, ref cpu));
                 var downloadClock = Stopwatch.StartNew();
-                await transport.Download(version.Version);
+                await transport.Download(version.Version, artifact);
                 transport.Downloads.Add(downloadClock.Elapsed.TotalSeconds);
                 transport.DownloadCpu.Add(CpuSince(store.ProcessId, ref cpu));
                 File.Delete(downloaded);
@@ -237,17 +263,36 @@ public static class RegistryBenchmarks
                 new($"registry.artifact_download{via}_{key}.client_cpu", Median(transport.DownloadCpu.Select(c => c.Client)), "CPU s", null, null, "", data, mode),
             ]);
         }
+        if (reportSmall)
+        {
+            foreach (var transport in transports)
+            {
+                var (upload, download) = (Median(transport.Small.Select(t => t.Upload)), Median(transport.Small.Select(t => t.Download)));
+                Console.WriteLine($"  {transport.Key}, {WarmupArtifactBytes} bytes: upload {upload:0.0} ms, download {download:0.0} ms " +
+                                  $"(median of {transport.Small.Count})");
+                var via = transport.Key == "grpc" ? "" : $"_{transport.Key}";
+                var data = $"1 MiB, {transport.Description}: the fixed cost per transfer";
+                results.Add(new($"registry.artifact_upload{via}_1mib.latency", upload, "ms", null, null, "", data, mode));
+                results.Add(new($"registry.artifact_download{via}_1mib.latency", download, "ms", null, null, "", data, mode));
+            }
+        }
         Console.WriteLine($"  store memory {idle / 1e6:0} MB idle, {peak / 1e6:0} MB peak (both transports)");
         // Baseline: the same store process idle, before the transfers.
         results.Add(new($"registry.artifact_transfer_{key}.peak_memory", peak / 1e6, "MB", idle / 1e6, (double)peak / idle, "flat", label, mode));
         return results;
     }
 
+    /// <summary>A file on the client's disk to upload: its bytes' SHA-256 and size.</summary>
+    private readonly record struct LocalArtifact(string Path, string Sha256, long Size);
+
     /// <summary>One way of moving an artifact, with what each round measured.</summary>
-    private sealed record Transport(string Key, string Description, Func<Task<ModelVersion>> Upload, Func<int, Task> Download)
+    private sealed record Transport(
+        string Key, string Description, Func<LocalArtifact, Task<ModelVersion>> Upload, Func<int, LocalArtifact, Task> Download)
     {
         public List<double> Uploads { get; } = [];
         public List<double> Downloads { get; } = [];
+        // Milliseconds per small warm-up transfer (the second half of them), up and down.
+        public List<(double Upload, double Download)> Small { get; } = [];
         // CPU seconds each side spends per transfer: on a machine other work shares, the part of the cost that is ours.
         public List<(double Store, double Client)> UploadCpu { get; } = [];
         public List<(double Store, double Client)> DownloadCpu { get; } = [];
@@ -258,9 +303,9 @@ public static class RegistryBenchmarks
     /// gRPC upload whose <c>artifact</c> names the staged bytes instead of streaming chunks.
     /// </summary>
     private static async Task<ModelVersion> UploadOverByteStreamAsync(
-        ModelService.ModelServiceClient models, ByteStreamClient bytes, string path, string sha256, long size)
+        ModelService.ModelServiceClient models, ByteStreamClient bytes, LocalArtifact artifact)
     {
-        var staged = await bytes.UploadAsync(path, sha256, CancellationToken.None);
+        var staged = await bytes.UploadAsync(artifact.Path, artifact.Sha256, CancellationToken.None);
         using var call = models.UploadModelVersion();
         await call.RequestStream.WriteAsync(new UploadModelVersionRequest
         {
@@ -268,7 +313,7 @@ public static class RegistryBenchmarks
         });
         await call.RequestStream.WriteAsync(new UploadModelVersionRequest
         {
-            Artifact = new Artifact { Kind = "model", Sha256 = sha256, SizeBytes = size, FileName = "model.zip", UploadId = staged.UploadId },
+            Artifact = new Artifact { Kind = "model", Sha256 = artifact.Sha256, SizeBytes = artifact.Size, FileName = "model.zip", UploadId = staged.UploadId },
         });
         await call.RequestStream.CompleteAsync();
         return await call;
@@ -323,7 +368,7 @@ public static class RegistryBenchmarks
         await call;
     }
 
-    private static async Task<ModelVersion> UploadAsync(ModelService.ModelServiceClient models, string path, string sha256, long size)
+    private static async Task<ModelVersion> UploadAsync(ModelService.ModelServiceClient models, LocalArtifact artifact)
     {
         using var call = models.UploadModelVersion();
         await call.RequestStream.WriteAsync(new UploadModelVersionRequest
@@ -332,11 +377,11 @@ public static class RegistryBenchmarks
         });
         await call.RequestStream.WriteAsync(new UploadModelVersionRequest
         {
-            Artifact = new Artifact { Kind = "model", Sha256 = sha256, SizeBytes = size, FileName = "model.zip" },
+            Artifact = new Artifact { Kind = "model", Sha256 = artifact.Sha256, SizeBytes = artifact.Size, FileName = "model.zip" },
         });
         // As the worker sends artifacts: whole chunks read straight from the file, wrapped rather than copied (the
         // client has serialized a message by the time WriteAsync completes, and only then is the buffer refilled).
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+        await using var file = new FileStream(artifact.Path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
         var buffer = new byte[ChunkSize];
         int read;
         while ((read = await file.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false)) > 0)
@@ -379,7 +424,7 @@ public static class RegistryBenchmarks
     }
 
     /// <summary>
-    /// The copy written as the transfers write: 1 MiB pieces from an aligned buffer with direct I/O (a short last piece
+    /// The copy written as the transfers write: 4 MiB pieces from an aligned buffer with direct I/O (a short last piece
     /// through the page cache), then flushed. Where the file system has no direct I/O it is the plain copy again.
     /// </summary>
     private static double DirectCopy(string source, string target)
@@ -411,23 +456,23 @@ public static class RegistryBenchmarks
     }
 
     /// <summary>
-    /// Makes the file a new artifact, untimed: its first 8 bytes become <paramref name="number"/>, and its SHA-256 is
+    /// Makes the file a new artifact, untimed: its first 8 bytes become a number no other artifact of this run had (the
+    /// runs at each size share a database, and the small warm-up file's bytes are the same in each), and its SHA-256 is
     /// computed again. Every timed upload is then what a job's new model is: bytes the store does not have yet, stored as
     /// a new blob. Uploading the same bytes again would time the duplicate path instead (the bytes are received and
     /// checked in full, then the staged copy is deleted and the first version returned; measured, the deletion of a
     /// 1 GB file alone waits about 0.37 s on this disk).
     /// </summary>
-    private static async Task<string> NewArtifactAsync(string path, int number)
+    private static async Task<string> NewArtifactAsync(string path)
     {
         await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
-            await file.WriteAsync(BitConverter.GetBytes((long)number));
+            await file.WriteAsync(BitConverter.GetBytes(++_artifacts));
         await using var read = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1024 * 1024, FileOptions.SequentialScan);
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(read));
     }
 
-    private static async Task<string> WriteRandomFileAsync(string path, long size)
+    private static async Task WriteRandomFileAsync(string path, long size)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var random = new Random(42);
         var buffer = new byte[1024 * 1024];
         await using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
@@ -435,10 +480,8 @@ public static class RegistryBenchmarks
         {
             random.NextBytes(buffer);
             var count = (int)Math.Min(buffer.Length, size - written);
-            hash.AppendData(buffer, 0, count);
             await file.WriteAsync(buffer.AsMemory(0, count));
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>CPU seconds (user + system) used so far by the store process and by this one.</summary>
