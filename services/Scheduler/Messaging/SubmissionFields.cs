@@ -15,10 +15,10 @@ internal static partial class SubmissionFields
     public const string Body = "body";
 
     private const string SpecPrefix = "spec.";
+    private const string HyperparametersPrefix = "hyperparameters.";
 
     /// <summary>What MassTransit's JSON options let through: trailing commas and comments.</summary>
     private static readonly JsonDocumentOptions ReadLikeTheDeserializer = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
-    private const string HyperparametersPrefix = "hyperparameters.";
 
     /// <summary>
     /// The message's property for a field named as in the gRPC API: <c>spec.label_column</c> is <c>labelColumn</c>,
@@ -145,9 +145,8 @@ internal static partial class SubmissionFields
     private static bool IsObject(Type type) =>
         type.IsClass && type != typeof(string) && DictionaryValueType(type) is null && ElementType(type) is null;
 
-    private static string Describe(Type? type)
+    private static string Describe(Type type)
     {
-        if (type is null) return "another kind of value";
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (type == typeof(string)) return "a string";
         if (type == typeof(bool)) return "true or false";

@@ -43,7 +43,7 @@ internal sealed record SubmissionPublisher(string? TenantId, string Name)
         if (TenantId is null) return string.IsNullOrEmpty(claimed) ? Tenant.Default : Tenant.Validate(claimed, "tenant_id");
         if (!string.IsNullOrEmpty(claimed) && !string.Equals(claimed, TenantId, StringComparison.Ordinal))
             throw new InvalidArgumentException("tenant_id",
-                $"'{EchoedText.Shorten(claimed)}' is not the tenant of the publisher ({Name} publishes for '{TenantId}'); leave tenantId out or write '{TenantId}'");
+                $"'{EchoedText.Shorten(claimed)}' is not the publisher's tenant: {Name} stands for '{TenantId}'; leave tenantId out or write '{TenantId}'");
         return TenantId;
     }
 }
@@ -70,7 +70,7 @@ public sealed class SubmissionPublishers(IOptionsMonitor<SubmissionOptions> opti
         if (!delivery.ThroughBroker) return SubmissionPublisher.InProcess;
         var current = options.CurrentValue;
         if (!string.IsNullOrEmpty(current.TrustedTenant))
-            return new(current.TrustedTenant, $"the single tenant of this deployment ({SubmissionOptions.Section}:{nameof(SubmissionOptions.TrustedTenant)})");
+            return new(current.TrustedTenant, $"this single-tenant deployment ({SubmissionOptions.Section}:{nameof(SubmissionOptions.TrustedTenant)})");
         if (string.IsNullOrEmpty(delivery.UserId))
             throw new UnidentifiedSubmissionException(
                 "the message has no user_id property: publish with user_id set to your RabbitMQ user name (the broker checks it), see docs/messaging.md");

@@ -101,6 +101,7 @@ public sealed class SubmitTrainingJobConsumerDefinition : ConsumerDefinition<Sub
     {
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
         endpointConfigurator.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        endpointConfigurator.ConfigureReceive(receive => receive.UseFilter(new SubmitterAddressesIgnoredFilter()));
         // Setting the error pipe replaces MassTransit's default, so the default's two filters follow ours.
         var rejectUnreadable = new UnreadableSubmissionFilter(context.GetRequiredService<SubmissionPublishers>(),
             context.GetRequiredService<TimeProvider>(), context.GetRequiredService<ILoggerFactory>().CreateLogger<UnreadableSubmissionFilter>());

@@ -2,6 +2,7 @@ using System.Runtime.Serialization;
 using System.Text.Json;
 using MassTransit;
 using Platform.Contracts;
+using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Tenancy;
 
 namespace Platform.Scheduler.Messaging;
@@ -52,7 +53,7 @@ internal sealed class UnreadableSubmissionFilter(SubmissionPublishers publishers
             // In-process only: the body names the tenant, when it names a valid one.
             return publisher.TenantId ?? (string.IsNullOrEmpty(claimedTenant) ? Tenant.Default : Tenant.Validate(claimedTenant));
         }
-        catch (Exception ex) when (ex is UnidentifiedSubmissionException or ServiceDefaults.Errors.InvalidArgumentException)
+        catch (Exception ex) when (ex is UnidentifiedSubmissionException or InvalidArgumentException)
         {
             logger.LogWarning("Refused unreadable message-queue submission (message id {MessageId}): {Reason}",
                 EchoedText.ShortenOrNull(delivery.MessageId), ex.Message);

@@ -210,6 +210,31 @@ public sealed class AmqpSubmissionTests(PlatformServers servers) : IAsyncLifetim
         Assert.Equal(0L, await CountJobsAsync());
     }
 
+    [Fact]
+    public async Task A_submitter_cannot_send_the_schedulers_faults_to_another_tenants_queue()
+    {
+        var dataset = _server.ModelStore.AddPenguins("acme");
+        var elsewhere = new Dictionary<string, object?>
+        {
+            ["MT-Fault-Address"] = $"queue:{_beta.RejectionQueue}",
+            ["MT-Response-Address"] = $"queue:{_beta.RejectionQueue}",
+        };
+
+        // A consumer fault (no user_id) and a receive fault (unreadable), each asking for its fault to go to beta.
+        await _acme.PublishAsync(Submission("fault-1", dataset.Id), p =>
+        {
+            p.ClearUserId();
+            p.Headers = new Dictionary<string, object?>(elsewhere);
+        });
+        await _acme.PublishAsync("{\"requestId\": \"fault-2\", \"seed\": \"seven\"}", p => p.Headers = new Dictionary<string, object?>(elsewhere));
+        Assert.NotNull(await NextErrorAsync());
+        Assert.NotNull(await NextErrorAsync());
+
+        // Faults are sent (and confirmed) before a message is moved to _error.
+        Assert.Null(await _beta.NextRejectionAsync(TimeSpan.Zero));
+        Assert.Equal(0L, await CountJobsAsync());
+    }
+
     private static string Submission(string requestId, string datasetId, string? tenantId = null) => JsonSerializer.Serialize(new
     {
         requestId,
