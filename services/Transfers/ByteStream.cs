@@ -6,8 +6,8 @@ namespace Platform.Transfers;
 
 /// <summary>
 /// The wire contract of the model store's byte stream: plain HTTP/1.1 routes that move artifact and data set bytes
-/// next to the gRPC API (which keeps the metadata, the checks and the errors). Lives with the protos because it is
-/// part of the public API every client (CLI, worker, benchmarks) shares. See docs/registry.md, "Byte stream".
+/// next to the gRPC API (which keeps the metadata, the checks and the errors). Part of the public API that every client
+/// (CLI, worker, benchmarks) shares, like the protos. See docs/registry.md, "Byte stream".
 /// </summary>
 public static class ByteStream
 {
