@@ -32,6 +32,9 @@ public static class ByteStream
     /// </summary>
     public const int BufferBytes = 1024 * 1024;
 
+    /// <summary>One staged upload, to delete it (DELETE) when the registration that was to use it is not going to.</summary>
+    public static string UploadPath(string uploadId) => $"{UploadsPath}/{Uri.EscapeDataString(uploadId)}";
+
     /// <summary>An artifact's bytes: <c>GET /v1/models/{reference}/artifacts/{kind}</c>, reference as in <c>ResolveModel</c>.</summary>
     public static string ArtifactPath(string reference, string kind) =>
         $"/v1/models/{Uri.EscapeDataString(reference)}/artifacts/{Uri.EscapeDataString(kind)}";
@@ -148,6 +151,19 @@ public sealed class ByteStreamClient(HttpClient http, string? tenant)
         await EnsureSuccessAsync(response, cancellationToken);
         return await response.Content.ReadFromJsonAsync<StagedUpload>(cancellationToken)
                ?? throw new InvalidDataException("the upload's response is empty");
+    }
+
+    /// <summary>
+    /// Deletes bytes this client staged and will not register after all (a registration that failed): a staged upload
+    /// is used once, and one never used only expires later.
+    /// </summary>
+    /// <exception cref="ByteStreamException">The server refused (NotFound: already used, expired or never staged).</exception>
+    public async Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, ByteStream.UploadPath(uploadId));
+        AddTenant(request);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
     }
 
     private void AddTenant(HttpRequestMessage request)

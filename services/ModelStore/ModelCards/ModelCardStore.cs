@@ -49,12 +49,12 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
             return new ServedModelCard(version, Merge(RecordedModelCard.Write(version), version.Version, fields), [], fields, "");
         }
         if (artifact.SizeBytes > MaxBundleBytes)
-            throw new FailedPreconditionException($"The model card of '{name}' is {artifact.SizeBytes} bytes, more than the {MaxBundleBytes} the store serves.");
+            throw new FailedPreconditionException($"The model card of {Echo.Quote(name)} is {artifact.SizeBytes} bytes, more than the {MaxBundleBytes} the store serves.");
         var bytes = await ReadVerifiedAsync(artifact.Sha256, name, cancellationToken);
 
         using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
         var markdownEntry = zip.GetEntry(ModelCardBundle.MarkdownEntry)
-            ?? throw new DataLossException($"The model card of '{name}' has no {ModelCardBundle.MarkdownEntry}.");
+            ?? throw new DataLossException($"The model card of {Echo.Quote(name)} has no {ModelCardBundle.MarkdownEntry}.");
         string markdown;
         using (var reader = new StreamReader(markdownEntry.Open(), new UTF8Encoding(false)))
             markdown = await reader.ReadToEndAsync(cancellationToken);
@@ -127,7 +127,7 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
     private async Task<byte[]> ReadVerifiedAsync(string sha256, string name, CancellationToken cancellationToken)
     {
         using var copy = new MemoryStream();
-        await foreach (var chunk in blobs.ReadAsync(sha256, $"model card of '{name}'", cancellationToken))
+        await foreach (var chunk in blobs.ReadAsync(sha256, $"model card of {Echo.Quote(name)}", cancellationToken))
             copy.Write(chunk.Span);
         return copy.ToArray();
     }

@@ -49,6 +49,7 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             FailedPreconditionException => StatusCode.FailedPrecondition,
             DataLossException => StatusCode.DataLoss,
             AlreadyExistsException => StatusCode.AlreadyExists,
+            ResourceExhaustedException => StatusCode.ResourceExhausted,
             OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
             _ => StatusCode.Internal,
         };
