@@ -593,6 +593,10 @@ public static class TrainingRun
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var column in data.Columns)
         {
+            // Refused at upload since the rule exists; a data set stored before it fails here, for good, instead of
+            // deep inside ML.NET (which trims or loses such names) on every attempt.
+            if (ColumnNameRule.Problem(column.Name) is { } problem)
+                throw new TrainingDataException(column.Name, $"Column {Echo.Quote(column.Name)} {problem}; upload the data set again with the column renamed.");
             if (!seen.Add(column.Name))
                 throw new TrainingDataException(column.Name, $"Column {Echo.Quote(column.Name)} appears more than once in the data set.");
             if (ReservedColumns.IsReserved(column.Name))

@@ -106,16 +106,16 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
     {
         var merged = ModelCardBundle.Fill(markdown, ModelCardBundle.VersionField, version.ToString(CultureInfo.InvariantCulture));
         if (fields is null) return merged;
-        var written = $"\n\n_Written by {fields.UpdatedBy}, {fields.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC._";
+        var written = $"\n\n_Written by {ModelCardMarkdown.Escape(fields.UpdatedBy)}, {fields.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC._";
         if (fields.IntendedUse.Length > 0)
-            merged = ModelCardBundle.Fill(merged, ModelCardBundle.IntendedUseField, fields.IntendedUse + written);
+            merged = ModelCardBundle.Fill(merged, ModelCardBundle.IntendedUseField, ModelCardMarkdown.WithoutHtml(fields.IntendedUse) + written);
         if (fields.Limitations.Length > 0)
-            merged = ModelCardBundle.Fill(merged, ModelCardBundle.LimitationsField, fields.Limitations + written);
+            merged = ModelCardBundle.Fill(merged, ModelCardBundle.LimitationsField, ModelCardMarkdown.WithoutHtml(fields.Limitations) + written);
         if (fields.Privacy.Length > 0)
         {
             // Bundles written before privacy notes existed have no marker: Privacy is their last section, so the
             // notes go at the end, where the marker would be.
-            var notes = fields.Privacy + written;
+            var notes = ModelCardMarkdown.WithoutHtml(fields.Privacy) + written;
             merged = merged.Contains(ModelCardBundle.StartMarker(ModelCardBundle.PrivacyField), StringComparison.Ordinal)
                 ? ModelCardBundle.Fill(merged, ModelCardBundle.PrivacyField, notes)
                 : merged.TrimEnd('\n') + "\n\n" + ModelCardBundle.Field(ModelCardBundle.PrivacyField, notes) + "\n";
