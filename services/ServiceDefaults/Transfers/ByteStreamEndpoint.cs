@@ -13,7 +13,7 @@ namespace Platform.ServiceDefaults.Transfers;
 /// <summary>
 /// The byte stream's own listener: plain HTTP/1.1 on <c>Platform:Ports:Transfers</c> (default 8082; 0 lets the system
 /// pick a free port). A separate port because Kestrel cannot serve HTTP/1.1 and cleartext HTTP/2 (gRPC) on one
-/// port, and HTTP/1.1 is what moves bulk bytes cheaply on .NET (docs/registry.md, "Transport ceilings").
+/// port, and HTTP/1.1 is what moves bulk bytes cheaply on .NET (docs/registry.md, "Performance").
 /// </summary>
 public sealed class ByteStreamListener
 {
