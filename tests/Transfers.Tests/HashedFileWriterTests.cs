@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Platform.Testing;
 
 namespace Platform.Transfers.Tests;
 
@@ -72,34 +73,5 @@ public sealed class HashedFileWriterTests : IDisposable
 
         Assert.InRange(read, AlignedBuffer.Bytes + 11, bytes.Length - 1);
         Assert.Equal(AlignedBuffer.Bytes, file.Length); // the piece past the limit is not written
-    }
-
-    /// <summary>Reads hand out at most 7,001 bytes each, as a socket hands out what has arrived.</summary>
-    private sealed class TrickleStream(byte[] bytes) : Stream
-    {
-        private int _position;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var count = Math.Min(Math.Min(buffer.Length, 7001), bytes.Length - _position);
-            bytes.AsSpan(_position, count).CopyTo(buffer);
-            _position += count;
-            return count;
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            ValueTask.FromResult(Read(buffer.Span));
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => bytes.Length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

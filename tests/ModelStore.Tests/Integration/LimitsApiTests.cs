@@ -26,13 +26,6 @@ public sealed class LimitsApiTests(PlatformServers servers) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private async Task AssertNothingStoredAsync()
-    {
-        Assert.Equal((0, 0, 0, 0), await _host.CountRowsAsync());
-        Assert.Equal(0, _host.BlobFileCount);
-        Assert.Equal(0, _host.TempFileCount);
-    }
-
     [Fact]
     public async Task A_message_over_the_grpc_limit_is_resource_exhausted_naming_the_limit_unary_and_streamed()
     {
@@ -47,7 +40,7 @@ public sealed class LimitsApiTests(PlatformServers servers) : IAsyncLifetime
             Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
             Assert.Equal("Platform:Grpc:MaxMessageBytes: a message is larger than this service accepts (2097152 bytes); nothing was stored", error.Status.Detail);
         }
-        await AssertNothingStoredAsync();
+        await _host.AssertNothingStoredAsync();
     }
 
     [Fact]
@@ -62,7 +55,7 @@ public sealed class LimitsApiTests(PlatformServers servers) : IAsyncLifetime
         Assert.Equal("ModelStore:Datasets:MaxBytes: the data set is larger than this store accepts (100000 bytes); nothing was stored", large.Status.Detail);
         Assert.Equal(StatusCode.InvalidArgument, wide.StatusCode);
         Assert.Contains("more than 50 columns, the most a data set may have (ModelStore:Datasets:MaxColumns = 50)", wide.Status.Detail, StringComparison.Ordinal);
-        await AssertNothingStoredAsync();
+        await _host.AssertNothingStoredAsync();
     }
 
     /// <summary>Issue 15, defect 4: a name with a trailing space was accepted and then failed every training attempt.</summary>
@@ -77,7 +70,7 @@ public sealed class LimitsApiTests(PlatformServers servers) : IAsyncLifetime
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains(expected, error.Status.Detail, StringComparison.Ordinal);
-        await AssertNothingStoredAsync();
+        await _host.AssertNothingStoredAsync();
     }
 
     /// <summary>Issue 15, defect 7: a 10 KB value came back whole in the error.</summary>

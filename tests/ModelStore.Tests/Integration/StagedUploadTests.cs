@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Grpc.Core;
 using Platform.Models.V1;
 using Platform.Testing;
@@ -42,32 +40,14 @@ public sealed class StagedUploadTests(PlatformServers servers) : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    private async Task<HttpResponseMessage> PostAsync(byte[] bytes, string tenant, bool declareLength = true)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ByteStream.UploadsPath)
-        {
-            Content = declareLength ? new ByteArrayContent(bytes) : new StreamContent(new MemoryStream(bytes)),
-        };
-        request.Headers.TransferEncodingChunked = !declareLength;
-        request.Headers.Add(ByteStream.TenantHeader, tenant);
-        request.Headers.TryAddWithoutValidation(ByteStream.DigestHeader, ByteStream.FormatDigest(Sha256(bytes)));
-        return await _http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> PostAsync(byte[] bytes, string tenant, bool declareLength = true) =>
+        ByteStreamRequests.PostAsync(_http, declareLength ? new ByteArrayContent(bytes) : new StreamContent(new MemoryStream(bytes)),
+            ByteStream.FormatDigest(Sha256(bytes)), tenant, chunked: !declareLength);
 
-    private async Task<StagedUpload> StageAsync(byte[] bytes, string tenant = "acme")
-    {
-        using var response = await PostAsync(bytes, tenant);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<StagedUpload>())!;
-    }
+    private Task<StagedUpload> StageAsync(byte[] bytes, string tenant = "acme") => ByteStreamRequests.StageAsync(_http, bytes, tenant);
 
-    private static async Task<(HttpStatusCode Status, string Title, string Detail, string? Field)> ProblemAsync(HttpResponseMessage response)
-    {
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        var root = json.RootElement;
-        return (response.StatusCode, root.GetProperty("title").GetString()!, root.GetProperty("detail").GetString()!,
-            root.TryGetProperty("field", out var field) ? field.GetString() : null);
-    }
+    private static Task<(HttpStatusCode Status, string Title, string Detail, string? Field)> ProblemAsync(HttpResponseMessage response) =>
+        ByteStreamRequests.ProblemAsync(response);
 
     private static UploadModelVersionRequest StagedArtifact(StagedUpload staged) => new()
     {
