@@ -42,10 +42,13 @@ public static class ServiceDefaultsExtensions
         // Kestrel reads sockets one pool block at a time: 64 KiB blocks instead of 4 KiB (registered after Kestrel's own).
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>, TransportBlockPoolFactory>();
 
+        var maxMessageBytes = builder.Configuration.GetValue(GrpcMessageLimit.Key, GrpcTransfer.MaxMessageBytes);
+        builder.Services.AddSingleton(new GrpcMessageLimit(maxMessageBytes));
+        builder.Services.AddTransient<IStartupFilter, GrpcMessageLimit.StartupFilter>();
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
-            grpc.MaxReceiveMessageSize = GrpcTransfer.MaxMessageBytes;
+            grpc.MaxReceiveMessageSize = maxMessageBytes;
         });
         builder.Services.AddGrpcHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
         builder.Services.AddSingleton(TimeProvider.System);

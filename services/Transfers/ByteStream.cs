@@ -6,8 +6,8 @@ namespace Platform.Transfers;
 
 /// <summary>
 /// The wire contract of the model store's byte stream: plain HTTP/1.1 routes that move artifact and data set bytes
-/// next to the gRPC API (which keeps the metadata, the checks and the errors). Lives with the protos because it is
-/// part of the public API every client (CLI, worker, benchmarks) shares. See docs/registry.md, "Byte stream".
+/// next to the gRPC API (which keeps the metadata, the checks and the errors). Part of the public API that every client
+/// (CLI, worker, benchmarks) shares, like the protos. See docs/registry.md, "Byte stream".
 /// </summary>
 public static class ByteStream
 {
@@ -31,6 +31,9 @@ public static class ByteStream
     /// side reads, hashes and writes in <see cref="AlignedBuffer.Bytes"/> pieces.)
     /// </summary>
     public const int BufferBytes = 1024 * 1024;
+
+    /// <summary>One staged upload, to delete it (DELETE) when the registration that was to use it is not going to.</summary>
+    public static string UploadPath(string uploadId) => $"{UploadsPath}/{Uri.EscapeDataString(uploadId)}";
 
     /// <summary>An artifact's bytes: <c>GET /v1/models/{reference}/artifacts/{kind}</c>, reference as in <c>ResolveModel</c>.</summary>
     public static string ArtifactPath(string reference, string kind) =>
@@ -148,6 +151,19 @@ public sealed class ByteStreamClient(HttpClient http, string? tenant)
         await EnsureSuccessAsync(response, cancellationToken);
         return await response.Content.ReadFromJsonAsync<StagedUpload>(cancellationToken)
                ?? throw new InvalidDataException("the upload's response is empty");
+    }
+
+    /// <summary>
+    /// Deletes bytes this client staged and will not register after all (a registration that failed): a staged upload
+    /// is used once, and one never used only expires later.
+    /// </summary>
+    /// <exception cref="ByteStreamException">The server refused (NotFound: already used, expired or never staged).</exception>
+    public async Task DeleteUploadAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, ByteStream.UploadPath(uploadId));
+        AddTenant(request);
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
     }
 
     private void AddTenant(HttpRequestMessage request)
