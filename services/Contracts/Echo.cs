@@ -21,6 +21,12 @@ public static class Echo
     /// <summary>A value as echoed: control characters escaped, at most <see cref="MaxValueLength"/> characters kept.</summary>
     public static string Value(string? value) => Cut(value ?? "", MaxValueLength, escape: true);
 
+    /// <summary><see cref="Value(string)"/> with a tighter limit, for an id echoed in a field of its own.</summary>
+    public static string Value(string? value, int maxLength) => Cut(value ?? "", Math.Min(maxLength, MaxValueLength), escape: true);
+
+    /// <summary><see cref="Value(string, int)"/>, or <c>null</c> for <c>null</c> (an optional id).</summary>
+    public static string? ValueOrNull(string? value, int maxLength = MaxValueLength) => value is null ? null : Value(value, maxLength);
+
     /// <summary><see cref="Value"/> in single quotes, as messages quote what the caller sent: <c>'penguins'</c>.</summary>
     public static string Quote(string? value) => $"'{Value(value)}'";
 

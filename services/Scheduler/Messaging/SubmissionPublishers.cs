@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Platform.Contracts;
 using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Tenancy;
 
@@ -43,7 +44,7 @@ internal sealed record SubmissionPublisher(string? TenantId, string Name)
         if (TenantId is null) return string.IsNullOrEmpty(claimed) ? Tenant.Default : Tenant.Validate(claimed, "tenant_id");
         if (!string.IsNullOrEmpty(claimed) && !string.Equals(claimed, TenantId, StringComparison.Ordinal))
             throw new InvalidArgumentException("tenant_id",
-                $"'{EchoedText.Shorten(claimed)}' is not the publisher's tenant: {Name} stands for '{TenantId}'; leave tenantId out or write '{TenantId}'");
+                $"'{Echo.Value(claimed)}' is not the publisher's tenant: {Name} stands for '{TenantId}'; leave tenantId out or write '{TenantId}'");
         return TenantId;
     }
 }
@@ -78,18 +79,6 @@ public sealed class SubmissionPublishers(IOptionsMonitor<SubmissionOptions> opti
         return current.Publishers.TryGetValue(user, out var tenant)
             ? new(tenant, $"RabbitMQ user '{user}'")
             : throw new UnidentifiedSubmissionException(
-                $"RabbitMQ user '{EchoedText.Shorten(user)}' publishes for no tenant ({SubmissionOptions.Section}:{nameof(SubmissionOptions.Publishers)} does not list it)");
+                $"RabbitMQ user '{Echo.Value(user)}' publishes for no tenant ({SubmissionOptions.Section}:{nameof(SubmissionOptions.Publishers)} does not list it)");
     }
-}
-
-/// <summary>Values from a message echoed back in a rejection or log line are cut short: a sender controls their length.</summary>
-internal static class EchoedText
-{
-    /// <summary>Longest echoed value (request ids are at most 128 characters when valid).</summary>
-    public const int MaxLength = 128;
-
-    public static string Shorten(string text, int maxLength = MaxLength) =>
-        text.Length <= maxLength ? text : string.Concat(text.AsSpan(0, maxLength - 1), "…");
-
-    public static string? ShortenOrNull(string? text, int maxLength = MaxLength) => text is null ? null : Shorten(text, maxLength);
 }

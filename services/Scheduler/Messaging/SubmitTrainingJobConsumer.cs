@@ -32,7 +32,7 @@ public sealed class SubmitTrainingJobConsumer(
         catch (UnidentifiedSubmissionException ex)
         {
             logger.LogWarning("Refused message-queue submission {RequestId} (message id {MessageId}): {Reason}",
-                EchoedText.ShortenOrNull(message.RequestId), EchoedText.ShortenOrNull(delivery.MessageId), ex.Message);
+                Echo.ValueOrNull(message.RequestId), Echo.ValueOrNull(delivery.MessageId), ex.Message);
             throw;
         }
 

@@ -11,8 +11,8 @@ namespace Platform.Scheduler.Messaging;
 /// </summary>
 internal static class TrainingJobRejections
 {
-    /// <summary>Longest reason sent: it may quote values from the message.</summary>
-    private const int MaxReasonLength = 1000;
+    /// <summary>Longest id echoed (a valid request id has at most 128 characters).</summary>
+    private const int MaxIdLength = 128;
 
     /// <summary>Durable topic exchange, declared by the first send (and by deploy/rabbitmq/provision-tenant.sh).</summary>
     private static readonly Uri Destination = new($"exchange:{TrainingJobRejected.ExchangeName}?type=topic");
@@ -23,12 +23,12 @@ internal static class TrainingJobRejections
         ArgumentNullException.ThrowIfNull(delivery);
         return new TrainingJobRejected
         {
-            RequestId = EchoedText.ShortenOrNull(requestId),
+            RequestId = Echo.ValueOrNull(requestId, MaxIdLength),
             TenantId = tenantId,
-            SubmissionMessageId = EchoedText.ShortenOrNull(delivery.MessageId),
-            SubmissionCorrelationId = EchoedText.ShortenOrNull(delivery.CorrelationId),
-            Field = EchoedText.Shorten(field),
-            Reason = EchoedText.Shorten(reason, MaxReasonLength),
+            SubmissionMessageId = Echo.ValueOrNull(delivery.MessageId, MaxIdLength),
+            SubmissionCorrelationId = Echo.ValueOrNull(delivery.CorrelationId, MaxIdLength),
+            Field = Echo.Value(field),
+            Reason = Echo.Message(reason),
             At = at,
         };
     }

@@ -56,7 +56,7 @@ internal sealed class UnreadableSubmissionFilter(SubmissionPublishers publishers
         catch (Exception ex) when (ex is UnidentifiedSubmissionException or InvalidArgumentException)
         {
             logger.LogWarning("Refused unreadable message-queue submission (message id {MessageId}): {Reason}",
-                EchoedText.ShortenOrNull(delivery.MessageId), ex.Message);
+                Echo.ValueOrNull(delivery.MessageId), ex.Message);
             return null;
         }
     }
