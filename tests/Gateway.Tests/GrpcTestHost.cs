@@ -24,7 +24,7 @@ internal static class GrpcTestHost
     }
 
     /// <summary>The gateway host exactly as its Program.cs composes it, pointed at the given backends.</summary>
-    public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore)
+    public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore, IDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -35,6 +35,7 @@ internal static class GrpcTestHost
             ["Services:Scheduler"] = scheduler.ToString(),
             ["Services:ModelStore"] = modelStore.ToString(),
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
         builder.AddGateway();
         var app = builder.Build();
