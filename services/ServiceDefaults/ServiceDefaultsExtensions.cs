@@ -61,18 +61,22 @@ public static class ServiceDefaultsExtensions
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics.AddMeter("Platform.*", "MassTransit"))
+            .WithMetrics(metrics => metrics.AddMeter("Platform.*", "MassTransit").AddPrometheusExporter())
             .WithTracing(tracing => tracing.AddSource("Platform.*", "MassTransit"));
         return builder;
     }
 
-    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> and the gRPC health service.</summary>
+    /// <summary>
+    /// Maps <c>/health/live</c>, <c>/health/ready</c>, the gRPC health service, and <c>/metrics</c> (Prometheus) on the
+    /// health port only, so that the metrics never answer on a port clients reach.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready");
         app.MapGrpcHealthChecksService();
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{app.Configuration.GetValue("Platform:Ports:Http", 8081)}");
         return app;
     }
 

@@ -39,15 +39,16 @@ internal static class GrpcTestHost
         builder.AddServiceDefaults();
         builder.AddGateway();
         var app = builder.Build();
+        app.MapDefaultEndpoints();
         app.MapGateway();
         await app.StartAsync();
         return app;
     }
 
     /// <summary>The address a started host actually listens on.</summary>
-    public static Uri AddressOf(WebApplication app)
-    {
-        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
-        return new Uri(addresses.Addresses.Single());
-    }
+    public static Uri AddressOf(WebApplication app) => AddressesOf(app).Single();
+
+    /// <summary>Every address a started host listens on.</summary>
+    public static IEnumerable<Uri> AddressesOf(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Select(a => new Uri(a));
 }
