@@ -328,6 +328,29 @@ public sealed class ChartTests : IDisposable
     }
 
     [Fact]
+    public async Task The_notes_say_how_to_create_the_Secrets_and_run_the_first_job()
+    {
+        var notes = (await Helm.NotesAsync([])).EnsureSuccess("helm template NOTES.txt").Output;
+
+        Assert.Contains("kubectl -n ml create secret generic demo-platform-database", notes);
+        Assert.Contains("kubectl -n ml create secret generic demo-platform-rabbitmq", notes);
+        Assert.Contains("port-forward service/demo-platform-gateway 8080:8080 8082:8082", notes);
+        Assert.Contains("export PLATFORM_GATEWAY=http://localhost:8080", notes);
+        Assert.Contains("jobs submit --dataset <id> --task multiclass --label Species --trainer lightgbm --watch", notes);
+    }
+
+    [Fact]
+    public async Task The_notes_follow_the_full_value_file()
+    {
+        var notes = (await Helm.NotesAsync([FullValues])).EnsureSuccess("helm template NOTES.txt").Output;
+
+        Assert.DoesNotContain("create secret", notes);
+        Assert.Contains("export PLATFORM_GATEWAY=https://ml.example.com", notes);
+        Assert.Contains("Workers scale with KEDA between 0 and 8", notes);
+        Assert.Contains("The services create and migrate their databases at start-up", notes);
+    }
+
+    [Fact]
     public async Task The_chart_README_documents_every_value()
     {
         var readme = await File.ReadAllTextAsync(Path.Combine(Repository.Chart, "README.md"));

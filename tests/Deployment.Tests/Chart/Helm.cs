@@ -18,6 +18,37 @@ internal static class Helm
         return await Processes.RunAsync(await Binary.Value, arguments);
     }
 
+    /// <summary>
+    /// NOTES.txt rendered with these values. `helm install --dry-run` needs a cluster, so a copy of the chart renders it
+    /// through a template (Helm parses every template's output as YAML: the notes become a block scalar).
+    /// </summary>
+    public static async Task<ProcessResult> NotesAsync(IEnumerable<string> valueFiles, string release = "demo", string ns = "ml")
+    {
+        var copy = Directory.CreateTempSubdirectory("platform-chart-").FullName;
+        try
+        {
+            var chart = Path.Combine(copy, "platform");
+            foreach (var file in Directory.EnumerateFiles(Repository.Chart, "*", SearchOption.AllDirectories))
+            {
+                var target = Path.Combine(chart, Path.GetRelativePath(Repository.Chart, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+            File.Move(Path.Combine(chart, "templates", "NOTES.txt"), Path.Combine(chart, "notes.txt"));
+            await File.WriteAllTextAsync(Path.Combine(chart, "templates", "notes.yaml"), "notes: |-\n{{ tpl (.Files.Get \"notes.txt\") . | indent 2 }}\n");
+            var arguments = new List<string> { "template", release, chart, "--namespace", ns, "--show-only", "templates/notes.yaml" };
+            foreach (var file in valueFiles) arguments.AddRange(["--values", file]);
+            var result = await Processes.RunAsync(await Binary.Value, arguments);
+            var notes = result.Output.Split('\n').SkipWhile(l => !l.StartsWith("notes:", StringComparison.Ordinal)).Skip(1)
+                .Select(l => l.StartsWith("  ", StringComparison.Ordinal) ? l[2..] : l);
+            return result with { Output = string.Join('\n', notes) };
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
     /// <summary>`helm lint --strict` of the chart with these values.</summary>
     public static async Task<ProcessResult> LintAsync(IEnumerable<string> valueFiles)
     {
