@@ -379,9 +379,16 @@ spec:
             {{- with .env }}{{ with include . $ | trim }}
             {{- . | nindent 12 }}
             {{- end }}{{ end }}
+            {{- with .root.Values.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
             {{- with $values.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
+          {{- with .root.Values.extraEnvFrom }}
+          envFrom:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
           {{- include "platform.probes" . | nindent 10 }}
           resources:
             {{- toYaml $values.resources | nindent 12 }}

@@ -193,9 +193,10 @@ internal static partial class ChartRules
                 ReportContainer("/tmp must be an emptyDir mount (the root filesystem is read-only)");
             foreach (var duplicate in (c.Env ?? []).GroupBy(e => e.Name).Where(g => g.Count() > 1))
                 ReportContainer($"env {duplicate.Key} set twice");
-            foreach (var reference in (c.Env ?? []).Select(e => e.ValueFrom?.SecretKeyRef).OfType<V1SecretKeySelector>())
-                if (!external.Contains(reference.Name) && !manifests.Of<V1Secret>().Any(s => s.Manifest.Name == reference.Name))
-                    ReportContainer($"env reads Secret {reference.Name}, which is neither rendered nor expected to exist");
+            var secrets = (c.Env ?? []).Select(e => e.ValueFrom?.SecretKeyRef?.Name).Concat((c.EnvFrom ?? []).Select(e => e.SecretRef?.Name)).OfType<string>();
+            foreach (var secret in secrets)
+                if (!external.Contains(secret) && !manifests.Of<V1Secret>().Any(s => s.Manifest.Name == secret))
+                    ReportContainer($"env reads Secret {secret}, which is neither rendered nor expected to exist");
             if (!service || !Services.TryGetValue(c.Name, out var transfers)) continue;
             var ports = (c.Ports ?? []).ToDictionary(p => p.Name ?? "", p => p.ContainerPort);
             if (ports.GetValueOrDefault("grpc") != 8080 || ports.GetValueOrDefault("http") != 8081)

@@ -115,6 +115,25 @@ public sealed class ChartTests : IDisposable
     }
 
     [Fact]
+    public async Task Settings_from_Secrets_reach_every_service()
+    {
+        var manifests = await RenderAsync("""
+            extraEnv: [{name: Platform__Shared, valueFrom: {secretKeyRef: {name: platform-internal, key: credential}}}]
+            extraEnvFrom: [{secretRef: {name: platform-auth}}]
+            worker: {extraEnv: [{name: Logging__LogLevel__Default, value: Debug}]}
+            """, external: ["platform-internal", "platform-auth"]);
+
+        foreach (var (m, deployment) in manifests.Of<V1Deployment>())
+        {
+            var container = deployment.Spec.Template.Spec.Containers.Single();
+            Assert.Contains(container.Env, e => e.Name == "Platform__Shared" && e.ValueFrom.SecretKeyRef.Name == "platform-internal");
+            Assert.Equal("platform-auth", container.EnvFrom.Single().SecretRef.Name);
+            Assert.Equal(m.Name == "demo-platform-worker", container.Env.Any(e => e.Name == "Logging__LogLevel__Default"));
+        }
+        Assert.All(ChartRules.AllContainers(manifests.Get<V1Job>("demo-platform-migrations").Spec.Template.Spec), c => Assert.Null(c.EnvFrom));
+    }
+
+    [Fact]
     public async Task Migrations_can_be_turned_off()
     {
         var manifests = await RenderAsync("migrations: {enabled: false}");
