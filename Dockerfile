@@ -29,6 +29,10 @@ USER root
 RUN if [ "$SERVICE" = Worker ] && ! ldconfig -p | grep -q libgomp.so.1; then \
       apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*; \
     fi
+# The model store's blob folder: an image folder the app user owns, so a volume mounted on it (docker compose's
+# named volume, Docker copies the owner) is writable; on Kubernetes the chart's fsGroup does the same.
+RUN if [ "$SERVICE" = ModelStore ]; then mkdir -p /data/blobs && chown -R "$APP_UID:$APP_UID" /data; fi
+ENV BlobStore__Root=/data/blobs
 WORKDIR /app
 COPY --from=build /app .
 # The service binds its own ports: gRPC (HTTP/2) 8080, health (HTTP/1.1) 8081, and on the model store and the gateway
