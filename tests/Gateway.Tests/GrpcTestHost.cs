@@ -23,8 +23,15 @@ internal static class GrpcTestHost
         return app;
     }
 
-    /// <summary>The gateway host exactly as its Program.cs composes it, pointed at the given backends.</summary>
-    public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore)
+    /// <summary>The service credential the gateway under test sends its backends.</summary>
+    public const string ServiceToken = "gateway-test-service-token-0123456789abcdef";
+
+    /// <summary>
+    /// The gateway host exactly as its Program.cs composes it, pointed at the given backends, with its own SQLite
+    /// database (keys, audit log). Open mode unless <paramref name="settings"/> say otherwise: callers without a key
+    /// act as the local administrator, so forwarding tests need no keys.
+    /// </summary>
+    public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -34,7 +41,13 @@ internal static class GrpcTestHost
             ["Platform:Ports:Http"] = "0", // No health listener needed here.
             ["Services:Scheduler"] = scheduler.ToString(),
             ["Services:ModelStore"] = modelStore.ToString(),
+            ["Database:Provider"] = "Sqlite",
+            ["Database:CreateOnStartup"] = "true",
+            ["ConnectionStrings:Gateway"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"gateway-test-{Guid.NewGuid():N}.db")}",
+            ["Authentication:ServiceToken"] = ServiceToken,
+            ["Authentication:Open"] = "true",
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
         builder.AddGateway();
         var app = builder.Build();

@@ -29,3 +29,9 @@ public sealed class DataLossException(string message) : PlatformException(messag
 
 /// <summary>The thing being created exists already.</summary>
 public sealed class AlreadyExistsException(string message) : PlatformException(message);
+
+/// <summary>The caller is known but may not do this (a missing scope, another tenant without <c>admin</c>).</summary>
+public sealed class PermissionDeniedException(string message) : PlatformException(message);
+
+/// <summary>A limit was reached (a rate, a count of concurrent streams); the message names the limit.</summary>
+public sealed class ResourceExhaustedException(string message) : PlatformException(message);
