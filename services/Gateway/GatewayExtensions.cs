@@ -23,7 +23,7 @@ public static class GatewayExtensions
 {
     /// <summary>
     /// Registers the gateway's database (<c>ConnectionStrings:Gateway</c>: API keys and the audit log), authentication
-    /// and the access policy (<c>Authentication</c> section), the gRPC clients of the backends (<c>Services:Scheduler</c>,
+    /// and the access policy (<c>Authentication</c> section), the per-caller limits (<c>RateLimits</c>), the gRPC clients of the backends (<c>Services:Scheduler</c>,
     /// <c>Services:ModelStore</c>) and, when <c>Services:ModelStoreTransfers</c> is set, the relay of the store's byte
     /// stream on the transfers port.
     /// </summary>
@@ -32,6 +32,7 @@ public static class GatewayExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddPlatformDatabase<GatewayDbContext>("Gateway");
         builder.AddGatewayAuthentication();
+        RateLimits.Add(builder);
         builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddScoped<ApiKeyStore>();
         builder.Services.AddScoped<AuditLog>();
@@ -59,6 +60,8 @@ public static class GatewayExtensions
     public static WebApplication MapGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // After authentication and the access check (which the host runs first), so limits count per caller.
+        app.UseRateLimiter();
         var listener = app.Services.GetRequiredService<PlatformListeners>().Grpc;
         app.MapGrpcService<DatasetForwarder>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);
         app.MapGrpcService<JobForwarder>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);

@@ -13,7 +13,7 @@ namespace Platform.Gateway.Tests;
 /// The real gateway with authentication required (not open), API keys in its SQLite database and JWTs of a test
 /// identity provider (an RSA key made here), in front of the fake backends.
 /// </summary>
-public sealed class SecuredGateway : IAsyncLifetime
+public class SecuredGateway : IAsyncLifetime
 {
     public const string Issuer = "https://idp.test";
     public const string Audience = "ml-platform";
@@ -29,7 +29,7 @@ public sealed class SecuredGateway : IAsyncLifetime
     public Uri Address { get; private set; } = null!;
     public IServiceProvider Services => _gateway!.Services;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         _scheduler = await GrpcTestHost.StartBackendAsync(services => services.AddSingleton(SchedulerLog), app => app.MapGrpcService<FakeScheduler>());
         _modelStore = await GrpcTestHost.StartBackendAsync(services => services.AddSingleton(ModelStoreLog), app =>
@@ -47,9 +47,12 @@ public sealed class SecuredGateway : IAsyncLifetime
                 ["Authentication:Jwt:TenantClaim"] = "org",
                 ["Authentication:Jwt:ScopeClaim"] = "scp",
                 ["Authentication:ApiKeys:CacheSeconds"] = "0",
-            });
+            }.Concat(Settings).ToDictionary());
         Address = GrpcTestHost.AddressOf(_gateway);
     }
+
+    /// <summary>More configuration for a variant of this gateway.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
     /// <summary>A key made as the host command makes one.</summary>
     public async Task<string> CreateKeyAsync(string tenant, params string[] scopes)
@@ -107,7 +110,7 @@ public sealed class SecuredGateway : IAsyncLifetime
 
     public static Metadata Tenant(string tenant) => new() { { "x-tenant-id", tenant } };
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         foreach (var channel in _channels) channel.Dispose();
         foreach (var app in new[] { _gateway, _scheduler, _modelStore })

@@ -73,6 +73,20 @@ internal sealed class AuditInterceptor(AuditLog audit) : Interceptor
         return audit.RecordAsync(Caller.Of(context), context.Method, resource, outcome.ToString(), ClientAddress(http));
     }
 
+    /// <summary>A byte-stream response's status as the gRPC status name the same outcome has (the problem titles use them too).</summary>
+    public static string Outcome(int httpStatus) => httpStatus switch
+    {
+        >= 200 and < 300 => nameof(StatusCode.OK),
+        400 => nameof(StatusCode.InvalidArgument),
+        401 => nameof(StatusCode.Unauthenticated),
+        403 => nameof(StatusCode.PermissionDenied),
+        404 => nameof(StatusCode.NotFound),
+        409 => nameof(StatusCode.FailedPrecondition),
+        413 or 429 => nameof(StatusCode.ResourceExhausted),
+        422 => nameof(StatusCode.DataLoss),
+        _ => $"HTTP {httpStatus}",
+    };
+
     /// <summary>The client's address as the gateway's socket saw it.</summary>
     public static string ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 

@@ -105,41 +105,43 @@ public sealed class AccessRequirement : IAuthorizationRequirement
 /// </summary>
 internal sealed class AccessHandler : AuthorizationHandler<AccessRequirement>
 {
-    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, AccessRequirement requirement)
+    protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, AccessRequirement requirement)
     {
         if (context.Resource is not HttpContext http || Caller.Of(http) is not { } caller)
-            return Task.CompletedTask; // unauthenticated: the policy's authenticated-user requirement challenges
+            return; // unauthenticated: the policy's authenticated-user requirement challenges
         var action = AccessTable.ActionOf(http.GetEndpoint());
         if (action is null || !AccessTable.Rules.TryGetValue(action, out var rule))
         {
             context.Fail(new AuthorizationFailureReason(this, "this call is not part of the public API"));
-            return Task.CompletedTask;
+            return;
         }
-        if (!caller.Scopes.Contains(rule.Scope))
+        if (Refusal(caller, rule) is { } reason)
         {
-            context.Fail(new AuthorizationFailureReason(this,
-                $"this call needs the scope '{rule.Scope}'; the caller has {(caller.Scopes.Count == 0 ? "none" : string.Join(", ", caller.Scopes.Order()))}"));
-            return Task.CompletedTask;
-        }
-        if (caller.ActsForAnotherTenant)
-        {
-            if (!caller.Scopes.Contains(Scopes.Admin))
-            {
-                context.Fail(new AuthorizationFailureReason(this,
-                    $"{Tenant.Header}: the caller belongs to tenant '{caller.HomeTenant}'; acting for another tenant needs the scope '{Scopes.Admin}'"));
-                return Task.CompletedTask;
-            }
-            try
-            {
-                Tenant.Validate(caller.Tenant);
-            }
-            catch (ServiceDefaults.Errors.InvalidArgumentException ex)
-            {
-                context.Fail(new AuthorizationFailureReason(this, ex.Message));
-                return Task.CompletedTask;
-            }
+            context.Fail(new AuthorizationFailureReason(this, reason));
+            // A known caller trying to change what it may not is worth an audit row (unauthenticated noise is not).
+            if (rule.ChangesState)
+                await http.RequestServices.GetRequiredService<Audit.AuditLog>().RecordAsync(
+                    caller, action, "", nameof(global::Grpc.Core.StatusCode.PermissionDenied), Audit.AuditInterceptor.ClientAddress(http));
+            return;
         }
         context.Succeed(requirement);
-        return Task.CompletedTask;
+    }
+
+    private static string? Refusal(Caller caller, AccessRule rule)
+    {
+        if (!caller.Scopes.Contains(rule.Scope))
+            return $"this call needs the scope '{rule.Scope}'; the caller has {(caller.Scopes.Count == 0 ? "none" : string.Join(", ", caller.Scopes.Order()))}";
+        if (!caller.ActsForAnotherTenant) return null;
+        if (!caller.Scopes.Contains(Scopes.Admin))
+            return $"{Tenant.Header}: the caller belongs to tenant '{caller.HomeTenant}'; acting for another tenant needs the scope '{Scopes.Admin}'";
+        try
+        {
+            Tenant.Validate(caller.Tenant);
+            return null;
+        }
+        catch (ServiceDefaults.Errors.InvalidArgumentException ex)
+        {
+            return ex.Message;
+        }
     }
 }

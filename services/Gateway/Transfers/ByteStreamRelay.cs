@@ -56,10 +56,14 @@ public static class ByteStreamRelay
 
         var transformer = new CallerTransformer(app.Services.GetRequiredService<IOptions<ServiceCredentialOptions>>().Value.ServiceToken!);
 
-        async Task<IResult> RelayAsync(HttpContext http, IHttpForwarder forwarder)
+        async Task<IResult> RelayAsync(HttpContext http, IHttpForwarder forwarder, Audit.AuditLog audit)
         {
             var error = await forwarder.SendAsync(http, destination, client, config, transformer);
-            if (error != ForwarderError.None && !http.Response.HasStarted)
+            var unreachable = error != ForwarderError.None && !http.Response.HasStarted;
+            if (AccessTable.Rules.TryGetValue(AccessTable.ActionOf(http.GetEndpoint())!, out var rule) && rule.ChangesState)
+                await audit.RecordAsync(Caller.Of(http)!, AccessTable.ActionOf(http.GetEndpoint())!, $"{http.Request.ContentLength} bytes",
+                    unreachable ? "Unavailable" : Audit.AuditInterceptor.Outcome(http.Response.StatusCode), Audit.AuditInterceptor.ClientAddress(http));
+            if (unreachable)
                 return Results.Problem(detail: $"the model store's byte stream could not be reached ({error})",
                     statusCode: StatusCodes.Status502BadGateway, title: "Unavailable");
             return Results.Empty;
