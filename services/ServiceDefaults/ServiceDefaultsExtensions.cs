@@ -62,6 +62,9 @@ public static class ServiceDefaultsExtensions
         {
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
             grpc.MaxReceiveMessageSize = GrpcTransfer.MaxMessageBytes;
+            // No catch-all endpoint for services a host does not serve: such a call matches nothing, so the host's
+            // fallback policy answers it (fail closed, the same on every port) instead of an endpoint that answers anyone.
+            grpc.IgnoreUnknownServices = true;
         });
         builder.Services.AddGrpcHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -175,9 +178,8 @@ public static class ServiceDefaultsExtensions
                 ?? throw new InvalidOperationException($"Services:{name} is not set (environment variable Services__{name}).");
             options.Address = new Uri(address);
         }).ConfigurePrimaryHttpMessageHandler(() => GrpcTransfer.CreateClientHandler())
-        .AddHttpMessageHandler(services => ServiceCredential.Handler(
-            services.GetRequiredService<IOptions<ServiceCredentialOptions>>().Value.ServiceToken
-            ?? throw new InvalidOperationException(ServiceCredential.MissingMessage)))
+        .AddHttpMessageHandler(() => ServiceCredential.Handler(
+            builder.Configuration[ServiceCredential.TokenKey] ?? throw new InvalidOperationException(ServiceCredential.MissingMessage)))
         .ConfigureChannel(channel =>
         {
             channel.MaxReceiveMessageSize = GrpcTransfer.MaxMessageBytes;

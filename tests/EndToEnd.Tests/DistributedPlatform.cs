@@ -83,6 +83,16 @@ public sealed class DistributedPlatform : IAsyncLifetime
             ["Services__ModelStoreTransfers"] = store.TransfersAddress.ToString(),
         });
         GatewayAddress = gateway.GrpcAddress;
+        RememberSecret(AdminKey);
+        RememberSecret(InternalCaller.Token);
+        // The test servers' passwords are short words ("guest"), so long ones are looked for alone and every one in
+        // the user:password@ form a URI with credentials would show.
+        foreach (var connection in new[] { schedulerDb, storeDb, gatewayDb, rabbit })
+        {
+            if (Password(connection) is not { Length: > 0 } password) continue;
+            if (password.Length >= 12) RememberSecret(password);
+            if (Uri.TryCreate(connection, UriKind.Absolute, out var uri)) RememberSecret(uri.UserInfo + "@");
+        }
         Gateway = PublicCaller.Channel(gateway.GrpcAddress, AdminKey);
         GatewayTransfers = gateway.TransfersAddress;
     }
@@ -91,6 +101,25 @@ public sealed class DistributedPlatform : IAsyncLifetime
     public static readonly string[] AllScopes =
         ["datasets:read", "datasets:write", "jobs:submit", "jobs:read", "models:read", "models:write", "models:approve", "data:erase", "admin"];
 
+    private readonly List<string> _secrets = [];
+
+    /// <summary>A key, token or password that must never appear in any service's log (checked when the platform stops).</summary>
+    public void RememberSecret(string secret)
+    {
+        lock (_secrets) _secrets.Add(secret);
+    }
+
+    /// <summary>
+    /// The secrets (<see cref="RememberSecret"/>, the admin key, the service credential, the servers' passwords) that the
+    /// services' logs contain: none, if nothing leaked.
+    /// </summary>
+    public IReadOnlyList<string> LeakedSecrets()
+    {
+        var logs = Logs();
+        lock (_secrets)
+            return _secrets.Where(secret => logs.Contains(secret, StringComparison.Ordinal)).Select(secret => secret[..Math.Min(12, secret.Length)] + "…").ToList();
+    }
+
     /// <summary>Everything the services printed, for a failing assertion's message.</summary>
     public string Logs() => string.Join("\n", _processes.Select(p => $"--- {p.Name} ---\n{p.Output}"));
 
@@ -98,8 +127,21 @@ public sealed class DistributedPlatform : IAsyncLifetime
     {
         Gateway?.Dispose();
         foreach (var process in Enumerable.Reverse(_processes)) await process.DisposeAsync();
+        // Acceptance: a scan of every log of the whole run (whatever the tests did) finds no key, token or password.
+        var leaked = _processes.Count > 0 ? LeakedSecrets() : [];
         await _servers.DisposeAsync();
         if (Directory.Exists(_blobRoot)) Directory.Delete(_blobRoot, recursive: true);
+        if (leaked.Count > 0)
+            throw new InvalidOperationException($"The services' logs contain secrets: {string.Join(", ", leaked)}");
+    }
+
+    /// <summary>The password in a PostgreSQL connection string or an amqp:// URI, if any.</summary>
+    private static string? Password(string connection)
+    {
+        if (Uri.TryCreate(connection, UriKind.Absolute, out var uri) && uri.UserInfo.Split(':', 2) is [_, var secret]) return Uri.UnescapeDataString(secret);
+        return connection.Split(';').Select(part => part.Split('=', 2)).FirstOrDefault(kv => kv[0].Trim().Equals("Password", StringComparison.OrdinalIgnoreCase)) is [_, var value]
+            ? value
+            : null;
     }
 
     private async Task<ServiceProcess> Start(string service, Dictionary<string, string> environment)

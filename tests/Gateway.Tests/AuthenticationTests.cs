@@ -242,3 +242,28 @@ public sealed class AuthenticationTests(SecuredGateway gateway) : IClassFixture<
         Assert.Equal(before, (await admin.ListApiKeysAsync(new ListApiKeysRequest { IncludeRevoked = true, PageSize = 500 })).Keys.Count);
     }
 }
+
+/// <summary>Internal services at the gateway, for a caller with a valid key.</summary>
+public sealed class InternalClosureTests(SecuredGateway gateway) : IClassFixture<SecuredGateway>
+{
+    [Fact]
+    public async Task The_internal_registry_is_closed_to_a_caller_with_a_valid_key()
+    {
+        var key = await gateway.CreateKeyAsync("acme", "models:write", "models:read");
+        using var call = new Platform.Registry.V1.ModelRegistry.ModelRegistryClient(gateway.Channel(key)).RegisterModelVersion();
+        try
+        {
+            await call.RequestStream.WriteAsync(new Platform.Registry.V1.RegisterModelVersionRequest { Version = new ModelVersion { ModelName = "x" } });
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException)
+        {
+        }
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        var maintenance = await Assert.ThrowsAsync<RpcException>(() => new Platform.Registry.V1.RegistryMaintenance.RegistryMaintenanceClient(gateway.Channel(key))
+            .RunMaintenanceAsync(new Platform.Registry.V1.RunMaintenanceRequest()).ResponseAsync);
+
+        Assert.Equal((StatusCode.PermissionDenied, "this call is not part of the public API"), (error.StatusCode, error.Status.Detail));
+        Assert.Equal((StatusCode.PermissionDenied, "this call is not part of the public API"), (maintenance.StatusCode, maintenance.Status.Detail));
+    }
+}

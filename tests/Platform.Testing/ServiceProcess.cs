@@ -176,7 +176,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new TimeoutException($"{Name} was not ready after {timeout}:\n{Output}");
     }
 
-    private static int FreePort()
+    /// <summary>A port nothing listens on now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
