@@ -67,6 +67,9 @@ public static class StandaloneDefaults
             // Only this process's own parts call each other: a secret that lives as long as the process.
             ["Authentication:ServiceToken"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["Authentication:Open"] = jwtConfigured ? "false" : "true",
+            // One user on one machine: no per-key limits unless configured (benchmarks drive it hard on purpose).
+            ["RateLimits:RequestsPerSecond"] = "0",
+            ["RateLimits:ConcurrentStreams"] = "0",
         };
         // Index 0 is the lowest priority: appsettings, environment variables and the command line all win.
         configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });

@@ -1,6 +1,5 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Platform.ServiceDefaults.Persistence;
 
 namespace Platform.Gateway.Data;
 
@@ -14,31 +13,15 @@ public sealed class GatewayDbContext(DbContextOptions<GatewayDbContext> options)
     public DbSet<ApiKeyRecord> ApiKeys => Set<ApiKeyRecord>();
     public DbSet<AuditEventRecord> AuditEvents => Set<AuditEventRecord>();
 
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
-    {
-        ArgumentNullException.ThrowIfNull(configurationBuilder);
-        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcDateTimeConverter>();
-    }
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.StoreTimesAsUtc();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(GatewayDbContext).Assembly);
-        foreach (var entity in modelBuilder.Model.GetEntityTypes())
-        {
-            foreach (var property in entity.GetProperties())
-                property.SetColumnName(JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name));
-            foreach (var key in entity.GetKeys())
-                key.SetName(JsonNamingPolicy.SnakeCaseLower.ConvertName(key.GetDefaultName()!));
-            foreach (var index in entity.GetIndexes())
-                index.SetDatabaseName(JsonNamingPolicy.SnakeCaseLower.ConvertName(index.GetDefaultDatabaseName()!));
-        }
+        modelBuilder.UseSnakeCaseNames();
     }
-
-    /// <summary>Stores a <see cref="DateTimeOffset"/> as a UTC <see cref="DateTime"/>; reads it back as UTC.</summary>
-    private sealed class UtcDateTimeConverter() : ValueConverter<DateTimeOffset, DateTime>(
-        value => value.UtcDateTime,
-        value => new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc)));
 }
 
 /// <summary>An API key as stored: its lookup id and a hash of the whole key, never the key itself.</summary>
