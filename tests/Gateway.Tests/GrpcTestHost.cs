@@ -23,6 +23,14 @@ internal static class GrpcTestHost
         return app;
     }
 
+    /// <summary>One folder for the gateways' SQLite files of this test run, removed when the run ends.</summary>
+    private static readonly Lazy<string> Databases = new(() =>
+    {
+        var folder = Directory.CreateTempSubdirectory("gateway-tests-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
+        return folder;
+    });
+
     /// <summary>The service credential the gateway under test sends its backends.</summary>
     public const string ServiceToken = "gateway-test-service-token-0123456789abcdef";
 
@@ -34,6 +42,7 @@ internal static class GrpcTestHost
     public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder();
+        var database = Path.Combine(Databases.Value, $"{Guid.NewGuid():N}.db");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Platform:BindAddress"] = "127.0.0.1",
@@ -43,7 +52,7 @@ internal static class GrpcTestHost
             ["Services:ModelStore"] = modelStore.ToString(),
             ["Database:Provider"] = "Sqlite",
             ["Database:CreateOnStartup"] = "true",
-            ["ConnectionStrings:Gateway"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"gateway-test-{Guid.NewGuid():N}.db")}",
+            ["ConnectionStrings:Gateway"] = $"Data Source={database}",
             ["Authentication:ServiceToken"] = ServiceToken,
             ["Authentication:Open"] = "true",
         });
