@@ -449,6 +449,9 @@ public sealed class ChartTests : IDisposable
         Assert.Contains("port-forward service/demo-platform-gateway 8080:8080 8082:8082", notes);
         Assert.Contains("export PLATFORM_GATEWAY=http://localhost:8080", notes);
         Assert.Contains("jobs submit --dataset <id> --task multiclass --label Species --trainer lightgbm --watch", notes);
+        // In the order a user types them: the CLI makes the tenant's key only once it knows the gateway's address.
+        Assert.True(notes.IndexOf("export PLATFORM_GATEWAY=", StringComparison.Ordinal) < notes.IndexOf("keys create acme-ml", StringComparison.Ordinal),
+            "the notes create a key with the CLI before they say where the gateway is");
     }
 
     [Fact]
