@@ -129,6 +129,7 @@ public static class DispatchBenchmarks
                 ["Messaging__Transport"] = "RabbitMq",
                 ["ConnectionStrings__RabbitMq"] = vhost,
                 ["Logging__LogLevel__Platform"] = "Warning",
+                [InternalCaller.EnvironmentSetting.Key] = InternalCaller.EnvironmentSetting.Value,
             };
             var storeEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__ModelStore"] = storeDb, ["BlobStore__Root"] = blobs };
             var schedulerEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__Scheduler"] = schedulerDb };
@@ -141,8 +142,9 @@ public static class DispatchBenchmarks
             var trace = new DispatchTrace();
             using var worker = await StandInWorker.StartAsync(vhost, capacity: InFlight * 2, trace);
 
-            using var storeChannel = GrpcChannel.ForAddress(store.GrpcAddress);
-            using var schedulerChannel = GrpcChannel.ForAddress(scheduler.GrpcAddress);
+            // Straight to the backends, as the gateway calls them: with the service credential.
+            using var storeChannel = InternalCaller.Channel(store.GrpcAddress);
+            using var schedulerChannel = InternalCaller.Channel(scheduler.GrpcAddress);
             var client = new JobService.JobServiceClient(schedulerChannel);
             var dataset = await UploadAsync(new DatasetService.DatasetServiceClient(storeChannel), TinyCsv(50));
 

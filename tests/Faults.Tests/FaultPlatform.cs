@@ -68,6 +68,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
             ["Database__Provider"] = "Postgres",
             ["Messaging__Transport"] = "RabbitMq",
             ["ConnectionStrings__RabbitMq"] = rabbit,
+            [InternalCaller.EnvironmentSetting.Key] = InternalCaller.EnvironmentSetting.Value,
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
             ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
@@ -109,8 +110,9 @@ public sealed partial class FaultPlatform : IAsyncDisposable
             }
             for (var i = 1; i <= workers; i++) await platform.StartWorkerAsync($"worker-{i}");
 
-            platform._storeChannel = GrpcChannel.ForAddress(platform.Store.GrpcAddress);
-            platform._schedulerChannel = GrpcChannel.ForAddress(platform.Schedulers[0].GrpcAddress);
+            // The suite calls the backends directly, as the gateway does: with the service credential.
+            platform._storeChannel = InternalCaller.Channel(platform.Store.GrpcAddress);
+            platform._schedulerChannel = InternalCaller.Channel(platform.Schedulers[0].GrpcAddress);
             platform.Jobs = new JobService.JobServiceClient(platform._schedulerChannel);
             platform.Models = new ModelService.ModelServiceClient(platform._storeChannel);
             platform.Datasets = new DatasetService.DatasetServiceClient(platform._storeChannel);
