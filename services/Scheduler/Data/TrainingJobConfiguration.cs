@@ -58,6 +58,7 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
         builder.Property(j => j.DispatchedAt).HasColumnName("dispatched_at");
         builder.Property(j => j.LastSequence).HasColumnName("last_sequence");
         builder.Property(j => j.LastReportAt).HasColumnName("last_report_at");
+        builder.Property(j => j.LastEventAt).HasColumnName("last_event_at");
         builder.Property(j => j.NotBefore).HasColumnName("not_before");
         builder.Property(j => j.LeaseExpiresAt).HasColumnName("lease_expires_at");
         builder.Property(j => j.DeadlineAt).HasColumnName("deadline_at");

@@ -116,6 +116,10 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
 
+                    b.Property<DateTime?>("LastEventAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_event_at");
+
                     b.Property<DateTime?>("LastReportAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_report_at");
