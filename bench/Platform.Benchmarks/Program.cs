@@ -17,6 +17,7 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(RegistryBenchmarks), RegistryBenchmarks.RunAsync),
     (nameof(DatasetProfileBenchmark), () => DatasetProfileBenchmark.RunAsync(datasets)),
     (nameof(DispatchBenchmarks), DispatchBenchmarks.RunAsync),
+    (nameof(WatchBenchmark), WatchBenchmark.RunAsync),
 ];
 
 var results = new List<BenchmarkResult>();

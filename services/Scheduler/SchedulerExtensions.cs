@@ -15,7 +15,7 @@ public static class SchedulerExtensions
     /// <summary>
     /// Registers the job store (<c>ConnectionStrings:Scheduler</c>), the model-store client used to validate
     /// data sets (<c>Services:ModelStore</c>), job submission and dispatch, the supervisor (leases, deadlines,
-    /// dispatch passes) and the watch notifier. Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>).
+    /// dispatch passes) and the feed every <c>WatchJob</c> stream reads. Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>).
     /// </summary>
     public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
     {
@@ -59,7 +59,7 @@ public static class SchedulerExtensions
     /// </summary>
     internal static IServiceCollection AddSchedulerCore(this IServiceCollection services)
     {
-        services.AddSingleton<JobWatchNotifier>();
+        services.AddSingleton<JobWatchFeed>();
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<JobQueueSnapshot>();
         services.AddSingleton<PendingReasons>();

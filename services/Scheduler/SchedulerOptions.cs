@@ -31,10 +31,11 @@ public sealed class SchedulerOptions
     public SchedulerLimits Limits { get; set; } = new();
 
     /// <summary>
-    /// How often a <c>WatchJob</c> stream re-reads the job when no in-process signal came
-    /// (<c>Scheduler:WatchPollInterval</c>): events consumed by another scheduler replica only show up this way.
+    /// How often the <see cref="Jobs.JobWatchFeed"/> re-reads every watched job although no notification came
+    /// (<c>Scheduler:WatchPollInterval</c>): one query for all of them, which finds a change another replica made while
+    /// this one was not listening (PostgreSQL restarting), or on SQLite, where replicas cannot notify each other.
     /// </summary>
-    public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// How long a data set found at the model store is taken as found by further submissions for the same tenant

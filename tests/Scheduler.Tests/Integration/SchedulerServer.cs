@@ -32,12 +32,15 @@ public sealed class SchedulerServer : IAsyncDisposable
         _app = app;
         AmqpUri = amqpUri;
         DatabaseConnectionString = databaseConnectionString;
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        _channel = GrpcChannel.ForAddress(address);
+        Address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
+        _channel = GrpcChannel.ForAddress(Address);
         Jobs = new JobService.JobServiceClient(_channel);
     }
 
     public JobService.JobServiceClient Jobs { get; }
+
+    /// <summary>The gRPC address, for clients of the test's own (for example with several HTTP/2 connections).</summary>
+    public Uri Address { get; }
 
     public FakeModelStore ModelStore => _app.Services.GetRequiredService<FakeModelStore>();
 
