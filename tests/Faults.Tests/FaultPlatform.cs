@@ -6,14 +6,18 @@ using Grpc.Net.Client;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
 using Platform.Models.V1;
+using Platform.Transfers;
 
 namespace Platform.Faults.Tests;
 
 /// <summary>
-/// The platform a fault test runs: the model store, one or more schedulers and named workers, each its own
-/// <c>dotnet Platform.X.dll</c> process, on a fresh database pair, virtual host and blob folder of the suite's
-/// dedicated servers. Leases and backoff are short so that faults resolve in seconds; logs are single-line with
-/// UTC timestamps so a test can read when a worker did something.
+/// The platform a fault test runs: the model store, one or more schedulers, named workers and, when asked, the gateway,
+/// each its own <c>dotnet Platform.X.dll</c> process, on a fresh database pair, virtual host and blob folder of the
+/// suite's dedicated servers. With the gateway, the test's own calls (<see cref="Jobs"/>, <see cref="Models"/>,
+/// <see cref="Datasets"/>, <see cref="DownloadModelAsync"/>) go through it, as a user's would. A killed scheduler or
+/// model store comes back on the same ports (<see cref="KillSchedulerAsync"/>, <see cref="KillStoreAsync"/>). Leases and
+/// backoff are short so that faults resolve in seconds; logs are single-line with UTC timestamps so a test can read when
+/// a worker did something.
 /// </summary>
 public sealed partial class FaultPlatform : IAsyncDisposable
 {
@@ -21,11 +25,14 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     private readonly List<ServiceProcess> _processes = [];
     private readonly Dictionary<string, string> _common;
     private readonly Dictionary<string, string> _workerSettings;
+    private readonly bool _byteStream;
+    private readonly List<DateTimeOffset> _kills = [];
     private GrpcChannel _storeChannel = null!;
     private GrpcChannel _schedulerChannel = null!;
+    private HttpClient? _transfers;
 
     private FaultPlatform(string schedulerDatabase, string storeDatabase, string rabbitMq, string blobRoot,
-        Dictionary<string, string> common, Dictionary<string, string> workerSettings)
+        Dictionary<string, string> common, Dictionary<string, string> workerSettings, bool byteStream)
     {
         SchedulerDatabase = schedulerDatabase;
         StoreDatabase = storeDatabase;
@@ -33,6 +40,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
         BlobRoot = blobRoot;
         _common = common;
         _workerSettings = workerSettings;
+        _byteStream = byteStream;
     }
 
     public string SchedulerDatabase { get; }
@@ -44,6 +52,12 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     public List<ServiceProcess> Schedulers { get; } = [];
     /// <summary>The workers started so far by name, dead ones included.</summary>
     public Dictionary<string, ServiceProcess> Workers { get; } = [];
+    /// <summary>The gateway, when the platform was started with one.</summary>
+    public ServiceProcess? Gateway { get; private set; }
+    /// <summary>When a worker or the model store was killed (SIGKILL): what may explain files left in the store's temp folder.</summary>
+    public IReadOnlyList<DateTimeOffset> Kills => _kills;
+    /// <summary>How many times a scheduler was killed and started again.</summary>
+    public int SchedulerKills { get; private set; }
     public JobService.JobServiceClient Jobs { get; private set; } = null!;
     public ModelService.ModelServiceClient Models { get; private set; } = null!;
     public DatasetService.DatasetServiceClient Datasets { get; private set; } = null!;
@@ -55,8 +69,14 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     /// <param name="schedulers">Scheduler replicas.</param>
     /// <param name="scheduler">Scheduler settings over the defaults (environment-variable names).</param>
     /// <param name="worker">Worker settings over the defaults.</param>
+    /// <param name="gateway">Start the gateway (relaying the store's byte stream too) and send the test's calls through it.</param>
+    /// <param name="byteStream">
+    /// Every other worker (the first, third, …) moves data sets and artifacts over the store's byte stream, the others
+    /// over gRPC, so that both paths run.
+    /// </param>
     public static async Task<FaultPlatform> StartAsync(FaultServers servers, string name, int workers = 2, int schedulers = 1,
-        IReadOnlyDictionary<string, string>? scheduler = null, IReadOnlyDictionary<string, string>? worker = null)
+        IReadOnlyDictionary<string, string>? scheduler = null, IReadOnlyDictionary<string, string>? worker = null, bool gateway = false,
+        bool byteStream = false)
     {
         ArgumentNullException.ThrowIfNull(servers);
         var schedulerDb = await servers.Servers.CreateDatabaseAsync($"{name}_scheduler");
@@ -79,7 +99,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
             ["Worker__ShutdownGrace"] = "00:00:01",
         };
         foreach (var (key, value) in worker ?? new Dictionary<string, string>()) workerSettings[key] = value;
-        var platform = new FaultPlatform(schedulerDb, storeDb, rabbit, blobs, common, workerSettings);
+        var platform = new FaultPlatform(schedulerDb, storeDb, rabbit, blobs, common, workerSettings, byteStream);
         try
         {
             var storeEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__ModelStore"] = storeDb, ["BlobStore__Root"] = blobs };
@@ -106,9 +126,20 @@ public sealed partial class FaultPlatform : IAsyncDisposable
                 platform.Schedulers.Add(replica);
             }
             for (var i = 1; i <= workers; i++) await platform.StartWorkerAsync($"worker-{i}");
+            if (gateway)
+            {
+                platform.Gateway = await ServiceProcess.StartAsync("Gateway", new Dictionary<string, string>(common)
+                {
+                    ["Services__Scheduler"] = platform.Schedulers[0].GrpcAddress.ToString(),
+                    ["Services__ModelStore"] = platform.Store.GrpcAddress.ToString(),
+                    ["Services__ModelStoreTransfers"] = platform.Store.TransfersAddress.ToString(),
+                });
+                platform._processes.Add(platform.Gateway);
+                platform._transfers = new HttpClient { BaseAddress = platform.Gateway.TransfersAddress, Timeout = CallTimeout };
+            }
 
-            platform._storeChannel = GrpcChannel.ForAddress(platform.Store.GrpcAddress);
-            platform._schedulerChannel = GrpcChannel.ForAddress(platform.Schedulers[0].GrpcAddress);
+            platform._storeChannel = GrpcChannel.ForAddress(platform.Gateway?.GrpcAddress ?? platform.Store.GrpcAddress);
+            platform._schedulerChannel = GrpcChannel.ForAddress(platform.Gateway?.GrpcAddress ?? platform.Schedulers[0].GrpcAddress);
             platform.Jobs = new JobService.JobServiceClient(platform._schedulerChannel);
             platform.Models = new ModelService.ModelServiceClient(platform._storeChannel);
             platform.Datasets = new DatasetService.DatasetServiceClient(platform._storeChannel);
@@ -121,15 +152,96 @@ public sealed partial class FaultPlatform : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a worker process with the platform's worker settings.</summary>
+    /// <summary>Starts a worker process with the platform's worker settings (and, every other one, the store's byte stream).</summary>
     public async Task<ServiceProcess> StartWorkerAsync(string name)
     {
         var env = new Dictionary<string, string>(_common) { ["Services__ModelStore"] = Store.GrpcAddress.ToString(), ["Worker__Name"] = name };
+        if (_byteStream && Workers.Count % 2 == 0) env["Services__ModelStoreTransfers"] = Store.TransfersAddress.ToString();
         foreach (var (key, value) in _workerSettings) env[key] = value;
         var worker = await ServiceProcess.StartAsync("Worker", env);
         _processes.Add(worker);
         Workers[name] = worker;
         return worker;
+    }
+
+    /// <summary>Kills a worker (or the store) at once (SIGKILL), recording when (<see cref="Kills"/>).</summary>
+    public void Kill(ServiceProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        lock (_kills) _kills.Add(DateTimeOffset.UtcNow);
+        process.Kill();
+    }
+
+    /// <summary>Kills the model store (SIGKILL) and starts it again on the same ports, as a restarted pod would be.</summary>
+    public async Task KillStoreAsync()
+    {
+        Kill(Store);
+        await Store.WaitForExitAsync(CancellationToken.None);
+        Store = await Store.StartAgainAsync();
+        _processes.Add(Store);
+    }
+
+    /// <summary>Kills a scheduler replica (SIGKILL) and starts it again on the same ports.</summary>
+    public async Task KillSchedulerAsync(int replica = 0)
+    {
+        var scheduler = Schedulers[replica];
+        scheduler.Kill();
+        await scheduler.WaitForExitAsync(CancellationToken.None);
+        Schedulers[replica] = await scheduler.StartAgainAsync();
+        _processes.Add(Schedulers[replica]);
+        SchedulerKills++;
+    }
+
+    /// <summary>
+    /// Waits until a worker has staged an artifact for a registration (a new <c>.staged</c> file in the store's temp folder,
+    /// looked for every 5 ms): a registration is under way. False when none came within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<bool> WaitForStagedUploadAsync(TimeSpan timeout)
+    {
+        var temp = Path.Combine(BlobRoot, "tmp");
+        var before = Directory.Exists(temp) ? Directory.GetFiles(temp, "*.staged").ToHashSet() : [];
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            if (Directory.Exists(temp) && Directory.EnumerateFiles(temp, "*.staged").Any(f => !before.Contains(f))) return true;
+            await Task.Delay(5);
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Downloads a version's <c>model</c> artifact over the gateway's byte stream (the client checks the bytes against the
+    /// SHA-256 the store sends) and returns the SHA-256 of the bytes received.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes do not match the SHA-256 or the length the store announced.</exception>
+    public async Task<string> DownloadModelAsync(string model, int version, CancellationToken cancellationToken)
+    {
+        var client = new ByteStreamClient(_transfers ?? throw new InvalidOperationException("the platform runs without a gateway"), "default");
+        var file = Path.Combine(Path.GetTempPath(), $"faults-download-{Guid.NewGuid():N}");
+        try
+        {
+            return (await client.DownloadAsync(ByteStream.ArtifactPath($"{model}:{version}", "model"), file, cancellationToken)).Sha256;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Downloads a data set over the gateway's byte stream and returns the SHA-256 of the bytes received.</summary>
+    /// <exception cref="InvalidDataException">The bytes do not match the SHA-256 or the length the store announced.</exception>
+    public async Task<string> DownloadDatasetAsync(string datasetId, CancellationToken cancellationToken)
+    {
+        var client = new ByteStreamClient(_transfers ?? throw new InvalidOperationException("the platform runs without a gateway"), "default");
+        var file = Path.Combine(Path.GetTempPath(), $"faults-download-{Guid.NewGuid():N}");
+        try
+        {
+            return (await client.DownloadAsync(ByteStream.DatasetPath(datasetId), file, cancellationToken)).Sha256;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>The worker whose log names the job (the one that ran an attempt of it last, if several did).</summary>
@@ -208,7 +320,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     {
         try
         {
-            return await HistoryCheck.AssertAsync(SchedulerDatabase, StoreDatabase, BlobRoot, submitted);
+            return await HistoryCheck.AssertAsync(SchedulerDatabase, StoreDatabase, BlobRoot, submitted, Kills);
         }
         catch (Xunit.Sdk.XunitException e)
         {
@@ -236,6 +348,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _transfers?.Dispose();
         _storeChannel?.Dispose();
         _schedulerChannel?.Dispose();
         foreach (var process in Enumerable.Reverse(_processes)) await process.DisposeAsync();
