@@ -18,6 +18,7 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(DatasetProfileBenchmark), () => DatasetProfileBenchmark.RunAsync(datasets)),
     (nameof(DispatchBenchmarks), DispatchBenchmarks.RunAsync),
     (nameof(WatchBenchmark), WatchBenchmark.RunAsync),
+    (nameof(TrainingCostBenchmark), () => TrainingCostBenchmark.RunAsync(datasets)),
 ];
 
 var results = new List<BenchmarkResult>();

@@ -30,6 +30,7 @@ public static class SchedulerExtensions
                 "Scheduler:MaxAttempts must be at least 1, Scheduler:RetryBackoff not negative and at most Scheduler:MaxRetryBackoff.")
             .Validate(o => o.Limits.PerTenant >= 0 && o.Limits.Tenants.Values.All(l => l >= 0) && o.Limits.Queues.Values.All(l => l >= 0),
                 "Scheduler:Limits must not be negative (0 means no limit).")
+            .Validate(o => o.MaxRunSeconds.IsValid, "Scheduler:MaxRunSeconds must not be negative (0 means none).")
             .ValidateOnStart();
         builder.Services.AddSchedulerCore();
         builder.Services.AddSingleton<JobSupervisor>();

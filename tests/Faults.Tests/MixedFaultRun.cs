@@ -88,10 +88,12 @@ public sealed class MixedFaultRun(FaultServers servers, ITestOutputHelper output
             Assert.True(sha256 == job.Result.ModelSha256,
                 $"job {job.Id} reports model SHA-256 {job.Result.ModelSha256}, the gateway's byte stream served {job.Result.ModelName} v{job.Result.ModelVersion} as {sha256}");
         }
-        output.WriteLine($"{report}; {succeeded.Count} models downloaded through the gateway and checked; faults: {string.Join(", ", faults)} " +
+        output.WriteLine($"{report}; {poison.Count} poison jobs; {succeeded.Count} models downloaded through the gateway and checked; faults: {string.Join(", ", faults)} " +
             $"({platform.SchedulerKills} scheduler kills, {platform.Kills.Count} worker or store kills); data set read {reads.Succeeded} times through " +
             $"the gateway's byte stream ({reads.Refused} refused or cut off during faults); delivered twice: " +
             string.Join(", ", duplicator.Doubled.Select(d => $"{d.Value} {d.Key}")));
+        foreach (var job in jobs.Where(j => j.State is JobState.Failed or JobState.TimedOut && !poison.Contains(j.Id)))
+            output.WriteLine($"job {job.Id} ended {job.State} at attempt {job.Attempt}: {job.FailureReason}");
         Assert.All(jobs.Where(j => poison.Contains(j.Id)), job => Assert.Equal(JobState.Failed, job.State));
         // Cancelled or (rarely) out of attempts under the faults; but most jobs must still have trained.
         Assert.True(succeeded.Count >= count / 2, $"only {succeeded.Count} of {count} jobs succeeded; seed {seed}\n{platform.Logs()}");

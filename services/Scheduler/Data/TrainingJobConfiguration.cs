@@ -44,6 +44,7 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
 
         builder.Property(j => j.DatasetSha256).HasColumnName("dataset_sha256").HasMaxLength(64);
         builder.Property(j => j.RerunOf).HasColumnName("rerun_of");
+        builder.Property(j => j.EstimatedRunSeconds).HasColumnName("estimated_run_seconds");
 
         builder.Property(j => j.State).HasColumnName("state").HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.Attempt).HasColumnName("attempt");

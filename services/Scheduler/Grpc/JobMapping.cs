@@ -36,6 +36,7 @@ internal static class JobMapping
             Attempt = job.Attempt,
             RerunOf = job.RerunOf?.ToString() ?? "",
             DatasetSha256 = job.DatasetSha256 ?? "",
+            EstimatedRunSeconds = job.EstimatedRunSeconds ?? 0,
         };
         if (job.Result is { } result)
         {

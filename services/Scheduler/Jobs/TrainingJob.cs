@@ -24,8 +24,9 @@ public sealed class TrainingJob
     }
 
     private TrainingJob(Guid id, string tenantId, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at,
-        string? datasetSha256, Guid? rerunOf)
+        string? datasetSha256, Guid? rerunOf, double? estimatedRunSeconds)
     {
+        EstimatedRunSeconds = estimatedRunSeconds;
         Id = id;
         TenantId = tenantId;
         RequestId = requestId;
@@ -61,6 +62,11 @@ public sealed class TrainingJob
     public string? DatasetSha256 { get; private set; }
     /// <summary>The job whose spec this one re-runs; null for an ordinary submission.</summary>
     public Guid? RerunOf { get; private set; }
+    /// <summary>
+    /// How long one attempt will probably run, estimated at submission from the data set's size and the hyperparameters
+    /// (<see cref="Platform.Training.Catalogue.TrainingCost"/>); null for jobs submitted before it was recorded.
+    /// </summary>
+    public double? EstimatedRunSeconds { get; private set; }
     public JobState State { get; private set; }
     /// <summary>Which attempt is current (1 for the first); worker reports for other attempts are ignored (fencing).</summary>
     public int Attempt { get; private set; }
@@ -117,21 +123,21 @@ public sealed class TrainingJob
 
     /// <summary>A new job, queued for its first attempt.</summary>
     public static TrainingJob Submit(Guid id, string tenantId, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at,
-        string? datasetSha256 = null)
+        string? datasetSha256 = null, double? estimatedRunSeconds = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var job = new TrainingJob(id, tenantId, requestId, spec, source, at, datasetSha256, rerunOf: null);
+        var job = new TrainingJob(id, tenantId, requestId, spec, source, at, datasetSha256, rerunOf: null, estimatedRunSeconds);
         job.Append($"queued ({source})", at);
         return job;
     }
 
     /// <summary>A new job with <paramref name="original"/>'s spec (priority and queue possibly changed), queued for its first attempt.</summary>
     public static TrainingJob Rerun(Guid id, TrainingJob original, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at,
-        string datasetSha256)
+        string datasetSha256, double? estimatedRunSeconds = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(spec);
-        var job = new TrainingJob(id, original.TenantId, requestId, spec, source, at, datasetSha256, original.Id);
+        var job = new TrainingJob(id, original.TenantId, requestId, spec, source, at, datasetSha256, original.Id, estimatedRunSeconds);
         job.Append($"queued ({source}): re-run of job {original.Id}", at);
         return job;
     }

@@ -104,6 +104,10 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("dispatched_at");
 
+                    b.Property<double?>("EstimatedRunSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("estimated_run_seconds");
+
                     b.Property<int>("FailedAttempts")
                         .HasColumnType("integer")
                         .HasColumnName("failed_attempts");
