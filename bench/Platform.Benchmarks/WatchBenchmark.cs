@@ -31,46 +31,29 @@ public static class WatchBenchmark
         var watchers = int.TryParse(Environment.GetEnvironmentVariable("PLATFORM_BENCH_WATCHERS"), CultureInfo.InvariantCulture, out var n) ? n : 1000;
         await using var servers = new PlatformServers();
         await servers.InitializeAsync();
-        var schedulerDb = await servers.CreateDatabaseAsync("watch_bench_scheduler");
-        var storeDb = await servers.CreateDatabaseAsync("watch_bench_store");
-        var vhost = await servers.CreateVirtualHostAsync("watch-bench");
-        var blobs = Directory.CreateTempSubdirectory("watch-bench-blobs").FullName;
         try
         {
-            var common = new Dictionary<string, string>
-            {
-                ["Database__Provider"] = "Postgres",
-                ["Messaging__Transport"] = "RabbitMq",
-                ["ConnectionStrings__RabbitMq"] = vhost,
-                ["Logging__LogLevel__Platform"] = "Warning",
-            };
-            var storeEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__ModelStore"] = storeDb, ["BlobStore__Root"] = blobs };
-            var schedulerEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__Scheduler"] = schedulerDb };
-            await ServiceProcess.RunToCompletionAsync("ModelStore", "migrate", storeEnv);
-            await ServiceProcess.RunToCompletionAsync("Scheduler", "migrate", schedulerEnv);
-            await using var store = await ServiceProcess.StartAsync("ModelStore", storeEnv);
-            schedulerEnv["Services__ModelStore"] = store.GrpcAddress.ToString();
-            await using var scheduler = await ServiceProcess.StartAsync("Scheduler", schedulerEnv);
-
-            using var storeChannel = GrpcChannel.ForAddress(store.GrpcAddress);
+            await using var platform = await SchedulerProcesses.StartAsync(servers, "watch_bench");
+            var (schedulerDb, scheduler) = (platform.SchedulerDatabase, platform.Scheduler);
+            using var storeChannel = GrpcChannel.ForAddress(platform.Store.GrpcAddress);
             // Kestrel serves 100 streams per HTTP/2 connection; the client opens as many connections as it needs.
             using var channel = GrpcChannel.ForAddress(scheduler.GrpcAddress, new GrpcChannelOptions
             {
                 HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
             });
             var client = new JobService.JobServiceClient(channel);
-            var dataset = await UploadAsync(new DatasetService.DatasetServiceClient(storeChannel));
+            var dataset = await DispatchBenchmarks.UploadAsync(new DatasetService.DatasetServiceClient(storeChannel), DispatchBenchmarks.TinyCsv(50));
 
             Console.WriteLine($"watchers ({Mode}): {watchers} queued jobs, then a stream on each, then each cancelled");
             var jobs = new string[watchers];
             await Parallel.ForAsync(0, watchers, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-                jobs[i] = (await client.SubmitJobAsync(new SubmitJobRequest { Spec = Job(dataset.Id) }, cancellationToken: ct)).Id);
+                jobs[i] = (await client.SubmitJobAsync(new SubmitJobRequest { Spec = DispatchBenchmarks.TrivialJob(dataset.Id) }, cancellationToken: ct)).Id);
             // Settled: what the scheduler holds with the jobs and no stream.
             await Task.Delay(TimeSpan.FromSeconds(3));
-            var baselineConnections = await ConnectionsAsync(schedulerDb);
+            var baselineConnections = await ConnectionSampler.CountAsync(schedulerDb);
             var baselineMemory = ResidentMegabytes(scheduler.ProcessId);
 
-            await using var sampler = ConnectionPeak.Start(schedulerDb);
+            await using var sampler = ConnectionSampler.Start(schedulerDb);
             var opened = Enumerable.Range(0, watchers).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
             var cancelledAt = new long[watchers];
             var streams = Enumerable.Range(0, watchers).Select(i => Task.Run(() => WatchAsync(client, jobs[i], opened[i]))).ToArray();
@@ -90,7 +73,7 @@ public static class WatchBenchmark
             var wrong = ended.Count(e => e.State != JobState.Cancelled);
             if (wrong > 0) throw new InvalidOperationException($"{wrong} of {watchers} streams did not end Cancelled");
             var delays = ended.Select((e, i) => Math.Max(0, Stopwatch.GetElapsedTime(cancelledAt[i], e.EndedAt).TotalMilliseconds)).Order().ToArray();
-            var (p50, p99) = (Quantile(delays, 0.5), Quantile(delays, 0.99));
+            var (p50, p99) = (DispatchBenchmarks.Quantile(delays, 0.5), DispatchBenchmarks.Quantile(delays, 0.99));
 
             Console.WriteLine($"  {watchers} streams open after {openSeconds:0.0} s; scheduler PostgreSQL connections at most {peak} " +
                               $"(without streams {baselineConnections}); resident memory {memory:0} MB (without streams {baselineMemory:0} MB); " +
@@ -107,7 +90,6 @@ public static class WatchBenchmark
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            Directory.Delete(blobs, recursive: true);
         }
     }
 
@@ -123,75 +105,10 @@ public static class WatchBenchmark
         return (state, Stopwatch.GetTimestamp());
     }
 
-    private static JobSpec Job(string datasetId) => new()
-    {
-        DatasetId = datasetId, Task = TrainingTask.Regression, LabelColumn = "y", Trainer = "lightgbm",
-        Hyperparameters = { ["number_of_iterations"] = "2" },
-    };
-
-    private static async Task<Dataset> UploadAsync(DatasetService.DatasetServiceClient datasets)
-    {
-        var csv = "x,y\n" + string.Concat(Enumerable.Range(0, 50).Select(i => $"{i},{i * 2}\n"));
-        using var call = datasets.UploadDataset();
-        await call.RequestStream.WriteAsync(new UploadDatasetRequest { Header = new UploadDatasetHeader { Name = "watch.csv", Format = DatasetFormat.Csv } });
-        await call.RequestStream.WriteAsync(new UploadDatasetRequest { Chunk = Google.Protobuf.ByteString.CopyFromUtf8(csv) });
-        await call.RequestStream.CompleteAsync();
-        return await call.ResponseAsync;
-    }
-
-    /// <summary>Sessions on the database now (<c>pg_stat_activity</c>, idle pooled ones included).</summary>
-    internal static async Task<int> ConnectionsAsync(string connectionString)
-    {
-        var database = new NpgsqlConnectionStringBuilder(connectionString).Database;
-        var admin = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
-        await using var connection = new NpgsqlConnection(admin.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select count(*) from pg_stat_activity where datname = @database", connection);
-        command.Parameters.AddWithValue("database", database!);
-        return (int)(long)(await command.ExecuteScalarAsync())!;
-    }
-
     /// <summary>VmRSS of a process, in MB.</summary>
     private static double ResidentMegabytes(int pid)
     {
         var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
-
-    private static double Quantile(double[] sorted, double q) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-
-    /// <summary>The most sessions on a database seen at once, sampled every 50 ms until stopped.</summary>
-    private sealed class ConnectionPeak : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task<int> _sampling;
-
-        private ConnectionPeak(string connectionString) => _sampling = SampleAsync(connectionString, _stop.Token);
-
-        public static ConnectionPeak Start(string connectionString) => new(connectionString);
-
-        public async Task<int> StopAsync()
-        {
-            await _stop.CancelAsync();
-            return await _sampling;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _sampling.ContinueWith(_ => { }, TaskScheduler.Default);
-            _stop.Dispose();
-        }
-
-        private static async Task<int> SampleAsync(string connectionString, CancellationToken stop)
-        {
-            var peak = 0;
-            while (!stop.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, await ConnectionsAsync(connectionString));
-                await Task.Delay(50, CancellationToken.None);
-            }
-            return peak;
-        }
     }
 }

@@ -274,6 +274,29 @@ public sealed partial class FaultPlatform : IAsyncDisposable
         RetryAsync(() => Jobs.CancelJobAsync(new CancelJobRequest { JobId = jobId, Reason = "fault test" },
             deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
 
+    /// <summary>
+    /// Follows the job with <c>WatchJob</c> to its end, watching again (from the job as it is then) whenever the stream
+    /// breaks while a server restarts; returns the last update, which must be the job's terminal state.
+    /// </summary>
+    public async Task<JobUpdate> WatchToEndAsync(string jobId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var call = Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cancellationToken);
+                JobUpdate? last = null;
+                while (await call.ResponseStream.MoveNext(cancellationToken)) last = call.ResponseStream.Current;
+                if (last is not null) return last;
+            }
+            catch (RpcException e) when (attempt < 200 && e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled)
+            {
+                // The scheduler (or the gateway's connection to it) went away: watch again.
+            }
+            await Task.Delay(500, cancellationToken);
+        }
+    }
+
     /// <summary>Polls a job until <paramref name="condition"/> holds; fails with the logs if it ends first.</summary>
     public async Task<Job> WaitForAsync(string jobId, Func<Job, bool> condition, CancellationToken cancellationToken)
     {

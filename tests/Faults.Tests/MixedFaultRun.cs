@@ -50,6 +50,7 @@ public sealed class MixedFaultRun(FaultServers servers, ITestOutputHelper output
         var submitted = new List<string>();
         var poison = new HashSet<string>();
         var cancels = new List<Task>();
+        var watches = new List<Task<JobUpdate>>();
         var nextWorker = platform.Workers.Count + 1;
         for (var i = 0; i < count; i++)
         {
@@ -62,6 +63,8 @@ public sealed class MixedFaultRun(FaultServers servers, ITestOutputHelper output
             if (random.NextDouble() < 0.1) // the client retries its submission: the same job comes back
                 Assert.Equal(job.Id, (await platform.SubmitAsync(spec, $"mixed-{i}", timeout.Token)).Id);
             submitted.Add(job.Id);
+            // Every fourth job is also followed by a watch stream, through the gateway, across the faults.
+            if (i % 4 == 0) watches.Add(platform.WatchToEndAsync(job.Id, timeout.Token));
             if (isPoison) poison.Add(job.Id);
             else if (random.NextDouble() < 0.1)
             {
@@ -77,6 +80,10 @@ public sealed class MixedFaultRun(FaultServers servers, ITestOutputHelper output
         await Task.WhenAll(cancels);
 
         var jobs = await platform.WaitForEndAsync(submitted, timeout.Token);
+        // Each watch stream ended with its job's terminal state, as GetJob has it.
+        var ended = jobs.ToDictionary(j => j.Id);
+        foreach (var watched in await Task.WhenAll(watches))
+            Assert.Equal(ended[watched.Job.Id].State, watched.Job.State);
         await readers.CancelAsync();
         var reads = await reading;
         var report = await platform.CheckHistoryAsync(submitted);
@@ -88,7 +95,7 @@ public sealed class MixedFaultRun(FaultServers servers, ITestOutputHelper output
             Assert.True(sha256 == job.Result.ModelSha256,
                 $"job {job.Id} reports model SHA-256 {job.Result.ModelSha256}, the gateway's byte stream served {job.Result.ModelName} v{job.Result.ModelVersion} as {sha256}");
         }
-        output.WriteLine($"{report}; {poison.Count} poison jobs; {succeeded.Count} models downloaded through the gateway and checked; faults: {string.Join(", ", faults)} " +
+        output.WriteLine($"{report}; {poison.Count} poison jobs; {watches.Count} jobs watched to their end; {succeeded.Count} models downloaded through the gateway and checked; faults: {string.Join(", ", faults)} " +
             $"({platform.SchedulerKills} scheduler kills, {platform.Kills.Count} worker or store kills); data set read {reads.Succeeded} times through " +
             $"the gateway's byte stream ({reads.Refused} refused or cut off during faults); delivered twice: " +
             string.Join(", ", duplicator.Doubled.Select(d => $"{d.Value} {d.Key}")));

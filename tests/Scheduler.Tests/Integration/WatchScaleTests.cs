@@ -2,7 +2,6 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Platform.Contracts;
 using Platform.Jobs.V1;
 
@@ -98,50 +97,5 @@ public sealed class WatchScaleTests(PlatformServers servers, Xunit.Abstractions.
             first.TrySetResult();
         }
         return last ?? throw new RpcException(new Status(StatusCode.Internal, $"the stream of job {jobId} ended without an update"));
-    }
-}
-
-/// <summary>
-/// Samples, every 50 ms from its own connection to the server's <c>postgres</c> database, how many sessions
-/// <c>pg_stat_activity</c> shows on a database (idle pooled connections included), and keeps the peak.
-/// </summary>
-public sealed class ConnectionSampler : IAsyncDisposable
-{
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task<int> _sampling;
-
-    private ConnectionSampler(string connectionString) => _sampling = SampleAsync(connectionString, _stop.Token);
-
-    public static ConnectionSampler Start(string connectionString) => new(connectionString);
-
-    /// <summary>Stops sampling; returns the most sessions seen at once.</summary>
-    public async Task<int> StopAsync()
-    {
-        await _stop.CancelAsync();
-        return await _sampling;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        await _sampling.ContinueWith(_ => { }, TaskScheduler.Default);
-        _stop.Dispose();
-    }
-
-    private static async Task<int> SampleAsync(string connectionString, CancellationToken stop)
-    {
-        var database = new NpgsqlConnectionStringBuilder(connectionString).Database;
-        var admin = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
-        await using var connection = new NpgsqlConnection(admin.ConnectionString);
-        await connection.OpenAsync(CancellationToken.None);
-        await using var command = new NpgsqlCommand("select count(*) from pg_stat_activity where datname = @database", connection);
-        command.Parameters.AddWithValue("database", database!);
-        var peak = 0;
-        while (!stop.IsCancellationRequested)
-        {
-            peak = Math.Max(peak, (int)(long)(await command.ExecuteScalarAsync(CancellationToken.None))!);
-            await Task.Delay(50, CancellationToken.None);
-        }
-        return peak;
     }
 }
