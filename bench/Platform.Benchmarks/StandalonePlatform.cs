@@ -34,12 +34,14 @@ public sealed class StandalonePlatform : IAsyncDisposable
     /// <summary>The host's process id: its peak memory is the worker's (and the rest of the platform's).</summary>
     public int ProcessId => _host.ProcessId;
 
-    public static async Task<StandalonePlatform> StartAsync()
+    /// <param name="environment">Settings of the host's process over the defaults (environment-variable names).</param>
+    public static async Task<StandalonePlatform> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("platform-bench").FullName;
         try
         {
-            var host = await ServiceProcess.StartAsync("Standalone", new Dictionary<string, string> { ["Platform__DataDirectory"] = dataDirectory });
+            var settings = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["Platform__DataDirectory"] = dataDirectory };
+            var host = await ServiceProcess.StartAsync("Standalone", settings);
             return new StandalonePlatform(dataDirectory, host);
         }
         catch
