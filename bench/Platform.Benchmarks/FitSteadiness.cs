@@ -22,6 +22,9 @@ public static class FitSteadiness
             Console.WriteLine("fit steadiness: skipped (set PLATFORM_BENCH_FIT_VARIANTS; needs flights-200k.csv)");
             return [];
         }
+        // Hyperparameters of the worker's job (name=value,…); raw ML.NET keeps the defaults.
+        var hyperparameters = (Environment.GetEnvironmentVariable("PLATFORM_BENCH_FIT_HYPERPARAMETERS") ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
         var rounds = int.TryParse(Environment.GetEnvironmentVariable("PLATFORM_BENCH_FIT_RUNS"), CultureInfo.InvariantCulture, out var r) ? r : 11;
         var platforms = new List<(string Name, StandalonePlatform Platform, string DatasetId)>();
         try
@@ -48,7 +51,9 @@ public static class FitSteadiness
                 if (round > 0) fits["raw ML.NET"].Add(raw.Steps.Single(s => s.Step == "fit").Elapsed.TotalSeconds);
                 foreach (var (name, platform, datasetId) in platforms)
                 {
-                    await platform.TrainAsync(new JobSpec { DatasetId = datasetId, Task = TrainingTask.Regression, LabelColumn = "delay", Trainer = "lightgbm", Seed = 42 });
+                    var spec = new JobSpec { DatasetId = datasetId, Task = TrainingTask.Regression, LabelColumn = "delay", Trainer = "lightgbm", Seed = 42 };
+                    foreach (var (parameter, value) in hyperparameters) spec.Hyperparameters[parameter] = value;
+                    await platform.TrainAsync(spec);
                     var fit = TrainingOverhead.WorkerFit(platform.LastWorkerSteps()) ?? double.NaN;
                     line += $", {name} {fit:0.000} s";
                     if (round > 0) fits[name].Add(fit);
