@@ -44,7 +44,8 @@ public static class WatchBenchmark
             var client = new JobService.JobServiceClient(channel);
             var dataset = await DispatchBenchmarks.UploadAsync(new DatasetService.DatasetServiceClient(storeChannel), DispatchBenchmarks.TinyCsv(50));
 
-            Console.WriteLine($"watchers ({Mode}): {watchers} queued jobs, then a stream on each, then each cancelled");
+            var loadBefore = TrainingOverhead.LoadAverage();
+            Console.WriteLine($"watchers ({Mode}): {watchers} queued jobs, then a stream on each, then each cancelled; load average {loadBefore}");
             var jobs = new string[watchers];
             await Parallel.ForAsync(0, watchers, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
                 jobs[i] = (await client.SubmitJobAsync(new SubmitJobRequest { Spec = DispatchBenchmarks.TrivialJob(dataset.Id) }, cancellationToken: ct)).Id);
@@ -78,7 +79,7 @@ public static class WatchBenchmark
             Console.WriteLine($"  {watchers} streams open after {openSeconds:0.0} s; scheduler PostgreSQL connections at most {peak} " +
                               $"(without streams {baselineConnections}); resident memory {memory:0} MB (without streams {baselineMemory:0} MB); " +
                               $"Cancelled reached each stream {p50:0} ms (p50) / {p99:0} ms (p99) after CancelJob returned");
-            var data = $"{watchers} concurrent WatchJob streams, one per queued job, each job then cancelled; baseline: the same scheduler before the streams";
+            var data = $"{watchers} concurrent WatchJob streams, one per queued job, each job then cancelled; baseline: the same scheduler before the streams; load average {loadBefore} before, {TrainingOverhead.LoadAverage()} after";
             return
             [
                 new("scheduler.watchers.connections", peak, "connections", baselineConnections, peak / (double)Math.Max(1, baselineConnections), "<= 20", data, Mode),
