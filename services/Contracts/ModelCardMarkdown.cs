@@ -69,18 +69,78 @@ public sealed class ModelCardMarkdown
 
     public override string ToString() => _text.ToString();
 
-    /// <summary>Inline code that stays inside one table cell.</summary>
+    /// <summary>
+    /// Inline code that stays inside one table cell and shows the text as it is: fenced by one backtick more than its
+    /// longest run of backticks (padded with a space where it starts or ends with one), <c>|</c> escaped for the table,
+    /// line breaks shown as spaces. Markdown and HTML inside a code span are never interpreted (CommonMark), so an
+    /// identifier or value from the data shows literally.
+    /// </summary>
     public static string Code(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return "`" + text.Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal) + "`";
+        var content = OneLine(text).Replace("|", "\\|", StringComparison.Ordinal);
+        var longest = 0;
+        for (int i = 0, run = 0; i < content.Length; i++)
+        {
+            run = content[i] == '`' ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+        var fence = new string('`', longest + 1);
+        var pad = content.StartsWith('`') || content.EndsWith('`') ? " " : "";
+        return fence + pad + content + pad + fence;
     }
 
-    /// <summary>Plain text that stays inside one table cell.</summary>
+    /// <summary>
+    /// Plain text that shows as written and stays inside one table cell or list item: <c>&amp;</c>, <c>&lt;</c> and
+    /// <c>&gt;</c> become HTML entities (so no raw HTML such as <c>&lt;img onerror=…&gt;</c> reaches a renderer), Markdown's
+    /// inline punctuation is backslash-escaped (<c>\ ` * _ [ ] ( ) ! | ~</c>, and <c>#</c>, <c>+</c>, <c>-</c>, <c>=</c> or a
+    /// number and a dot where the text starts, which would begin a heading or a list), and line breaks become spaces.
+    /// Entities and escapes render as the characters they stand for, so the reader sees the value unchanged.
+    /// </summary>
     public static string Escape(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", "", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+        var line = OneLine(text);
+        var escaped = new StringBuilder(line.Length + 16);
+        foreach (var c in line)
+        {
+            switch (c)
+            {
+                case '&': escaped.Append("&amp;"); break;
+                case '<': escaped.Append("&lt;"); break;
+                case '>': escaped.Append("&gt;"); break;
+                case '\\' or '`' or '*' or '_' or '[' or ']' or '(' or ')' or '!' or '|' or '~':
+                    escaped.Append('\\').Append(c);
+                    break;
+                default: escaped.Append(c); break;
+            }
+        }
+        if (escaped.Length > 0 && escaped[0] is '#' or '+' or '-' or '=')
+            escaped.Insert(0, '\\');
+        else if (LeadingOrderedMarker(escaped) is { } dot)
+            escaped.Insert(dot, '\\');
+        return escaped.ToString();
+    }
+
+    /// <summary>
+    /// Markdown that people wrote (intended use, limitations, privacy notes): kept as Markdown, but raw HTML is shown as
+    /// text (<c>&lt;</c> becomes <c>&amp;lt;</c>), so a card never carries markup a renderer would run.
+    /// </summary>
+    public static string WithoutHtml(string markdown)
+    {
+        ArgumentNullException.ThrowIfNull(markdown);
+        return markdown.Replace("<", "&lt;", StringComparison.Ordinal);
+    }
+
+    private static string OneLine(string text) =>
+        text.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ');
+
+    /// <summary>Where "1." or "1)" would start an ordered list item: the index of the dot or parenthesis, else null.</summary>
+    private static int? LeadingOrderedMarker(StringBuilder text)
+    {
+        var i = 0;
+        while (i < text.Length && i < 9 && char.IsAsciiDigit(text[i])) i++;
+        return i > 0 && i < text.Length && text[i] is '.' or ')' ? i : null;
     }
 
     public static string Number(double value) => double.IsNaN(value) ? "NaN" : value.ToString("0.####", CultureInfo.InvariantCulture);

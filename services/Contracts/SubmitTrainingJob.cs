@@ -12,7 +12,10 @@ public sealed record SubmitTrainingJob
 
     /// <summary>Client-chosen id: makes the submission idempotent and lets the client find its job.</summary>
     public string? RequestId { get; init; }
-    /// <summary>Tenant that owns the job; the default tenant when absent.</summary>
+    /// <summary>
+    /// Tenant that owns the job. Over RabbitMQ the tenant is the publisher's (its RabbitMQ user, checked through the
+    /// <c>user_id</c> property); this may be left out, and when given must name that same tenant.
+    /// </summary>
     public string? TenantId { get; init; }
     public string? DatasetId { get; init; }
     /// <summary>"binary_classification", "multiclass_classification", "regression" or "clustering".</summary>
@@ -35,5 +38,28 @@ public sealed record SubmitTrainingJob
     public EvaluationOptions? Evaluation { get; init; }
 }
 
-/// <summary>A message-queue submission was invalid: no job was created. Published so the submitter can learn why.</summary>
-public sealed record TrainingJobRejected(string? RequestId, string? TenantId, string Field, string Reason, DateTimeOffset At);
+/// <summary>
+/// A message-queue submission was invalid: no job was created. Sent so the submitter can learn why, to the topic
+/// exchange <see cref="ExchangeName"/> with the submitter's tenant as routing key, which RabbitMQ's topic
+/// permissions let only that tenant read (docs/messaging.md).
+/// </summary>
+public sealed record TrainingJobRejected
+{
+    /// <summary>The topic exchange rejections are sent to; the routing key is the tenant id.</summary>
+    public const string ExchangeName = "platform.training-job-rejected";
+
+    /// <summary>The submission's <c>requestId</c>, as sent (shortened when long); null when absent or unreadable.</summary>
+    public string? RequestId { get; init; }
+    /// <summary>The submitter's tenant: the one its RabbitMQ user stands for, never merely what the body claimed.</summary>
+    public required string TenantId { get; init; }
+    /// <summary>The AMQP <c>message_id</c> property of the rejected submission (shortened when long), if it had one.</summary>
+    public string? SubmissionMessageId { get; init; }
+    /// <summary>The AMQP <c>correlation_id</c> property of the rejected submission (shortened when long), if it had one.</summary>
+    public string? SubmissionCorrelationId { get; init; }
+    /// <summary>The offending JSON property of the submission (<c>labelColumn</c>, <c>hyperparameters.learning_rate</c>), or <c>body</c>.</summary>
+    public required string Field { get; init; }
+    /// <summary>A sentence for humans, starting with <see cref="Field"/>.</summary>
+    public required string Reason { get; init; }
+    /// <summary>When the scheduler rejected it.</summary>
+    public DateTimeOffset At { get; init; }
+}

@@ -40,6 +40,13 @@ public static class ModelStoreExtensions
         builder.Services.AddOptions<ModelStoreOptions>()
             .BindConfiguration("ModelStore")
             .Validate(options => options.MaxArtifactBytes > 0, "ModelStore:MaxArtifactBytes must be positive.")
+            .Validate(options => options.Uploads.MaxStagedBytesPerTenant > 0 && options.Uploads.MaxStagedPerTenant > 0 && options.Uploads.MaxStagedBytes > 0,
+                "ModelStore:Uploads: MaxStagedBytesPerTenant, MaxStagedPerTenant and MaxStagedBytes must be positive.")
+            .Validate(options => options.Datasets.MaxBytes > 0 && options.Datasets.MaxRows > 0
+                                 && options.Datasets.MaxColumns is > 0 and <= Datasets.Profiling.ProfileBudget.ColumnsCeiling
+                                 && options.Datasets.ProfileMemoryBytes >= options.Datasets.MaxColumns * Datasets.Profiling.ProfileBudget.MinBytesPerColumn,
+                $"ModelStore:Datasets: MaxBytes and MaxRows must be positive, MaxColumns 1 to {Datasets.Profiling.ProfileBudget.ColumnsCeiling}, " +
+                $"ProfileMemoryBytes at least MaxColumns × {Datasets.Profiling.ProfileBudget.MinBytesPerColumn}.")
             .Validate(options => options.Outbox.BatchSize > 0 && options.Outbox.PollInterval > TimeSpan.Zero
                                  && options.Outbox.PublishTimeout > TimeSpan.Zero && options.Outbox.MaxRetryDelay > TimeSpan.Zero,
                 "ModelStore:Outbox: BatchSize, PollInterval, PublishTimeout and MaxRetryDelay must be positive.")

@@ -1,4 +1,5 @@
 using Platform.ServiceDefaults.Errors;
+using Platform.Contracts;
 
 namespace Platform.ModelStore;
 
@@ -17,9 +18,9 @@ internal static class NameRules
         if (value.Length > maxLength)
             throw new InvalidArgumentException(field, $"is longer than {maxLength} characters");
         if (value.Contains('/') || value.Contains('\\'))
-            throw new InvalidArgumentException(field, $"'{value}' must not contain '/' or '\\'");
+            throw new InvalidArgumentException(field, $"{Echo.Quote(value)} must not contain '/' or '\\'");
         if (value.Contains("..", StringComparison.Ordinal))
-            throw new InvalidArgumentException(field, $"'{value}' must not contain '..'");
+            throw new InvalidArgumentException(field, $"{Echo.Quote(value)} must not contain '..'");
         if (value.Any(char.IsControl))
             throw new InvalidArgumentException(field, "must not contain control characters");
         return value;
@@ -31,7 +32,7 @@ internal static class NameRules
         if (string.IsNullOrEmpty(value)) return null;
         var lower = value.ToLowerInvariant();
         if (!Blobs.BlobStore.IsSha256(lower))
-            throw new InvalidArgumentException(field, $"'{value}' is not a SHA-256 (64 hex digits)");
+            throw new InvalidArgumentException(field, $"{Echo.Quote(value)} is not a SHA-256 (64 hex digits)");
         return lower;
     }
 

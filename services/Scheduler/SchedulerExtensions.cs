@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Datasets.V1;
 using Platform.Scheduler.Data;
@@ -15,7 +16,8 @@ public static class SchedulerExtensions
     /// <summary>
     /// Registers the job store (<c>ConnectionStrings:Scheduler</c>), the model-store client used to validate
     /// data sets (<c>Services:ModelStore</c>), job submission and dispatch, the supervisor (leases, deadlines,
-    /// dispatch passes) and the feed every <c>WatchJob</c> stream reads. Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>).
+    /// dispatch passes) and the feed every <c>WatchJob</c> stream reads. Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>);
+    /// who may submit over the message queue: <c>Messaging:Submission</c> (<see cref="SubmissionOptions"/>).
     /// </summary>
     public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
     {
@@ -32,6 +34,7 @@ public static class SchedulerExtensions
                 "Scheduler:Limits must not be negative (0 means no limit).")
             .Validate(o => o.MaxRunSeconds.IsValid, "Scheduler:MaxRunSeconds must not be negative (0 means none).")
             .ValidateOnStart();
+        builder.Services.AddOptions<SubmissionOptions>().BindConfiguration(SubmissionOptions.Section).ValidateOnStart();
         builder.Services.AddSchedulerCore();
         builder.Services.AddSingleton<JobSupervisor>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<JobSupervisor>());
@@ -70,6 +73,8 @@ public static class SchedulerExtensions
         services.AddScoped<JobSubmission>();
         services.AddScoped<JobDispatcher>();
         services.AddScoped<JobTracker>();
+        services.AddSingleton<IValidateOptions<SubmissionOptions>, SubmissionOptionsValidation>();
+        services.AddSingleton<SubmissionPublishers>();
         return services;
     }
 

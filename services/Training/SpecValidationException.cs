@@ -10,7 +10,7 @@ namespace Platform.Training;
 public sealed class SpecValidationException : Exception
 {
     public SpecValidationException(string field, string reason)
-        : base($"{field}: {reason}")
+        : base(Platform.Contracts.Echo.Message($"{field}: {reason}"))
     {
         Field = field;
         Reason = reason;

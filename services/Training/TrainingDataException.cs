@@ -8,14 +8,14 @@ namespace Platform.Training;
 public sealed class TrainingDataException : Exception
 {
     public TrainingDataException(string? column, string message)
-        : base(message)
+        : base(Platform.Contracts.Echo.Message(message))
     {
         Column = column;
     }
 
     /// <summary>The same, with the reader's own error (a corrupt file, for instance) as the inner exception.</summary>
     public TrainingDataException(string? column, string message, Exception innerException)
-        : base(message, innerException)
+        : base(Platform.Contracts.Echo.Message(message), innerException)
     {
         Column = column;
     }

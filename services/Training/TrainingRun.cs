@@ -9,6 +9,7 @@ using Platform.Training.Evaluation;
 using Platform.Training.ModelCards;
 using Platform.Training.Pipeline;
 using Platform.Training.Preparation;
+using Platform.Contracts;
 
 namespace Platform.Training;
 
@@ -346,7 +347,7 @@ public static class TrainingRun
                 var rows = checked((int)(dropRow.Length > 0 ? Count(usable) : labelledRows));
                 if (rows == 0)
                     throw new TrainingDataException(dropRow[0].Name,
-                        $"Every row misses a value in a drop_row column ({string.Join(", ", dropRow.Select(c => $"'{c.Name}'"))}): nothing is left to train on.");
+                        $"Every row misses a value in a drop_row column ({string.Join(", ", dropRow.Select(c => $"{Echo.Quote(c.Name)}"))}): nothing is left to train on.");
                 var classOfRow = _label is not null && spec.Task != TrainingTask.Regression ? _label.ClassIndexes(usable, cancellationToken) : null;
                 var strata = plan.Stratified ? classOfRow : null;
                 var folds = _evaluation.CrossValidates ? DataSplit.Folds(rows, strata, _evaluation.Folds, spec.Seed) : null;
@@ -468,9 +469,9 @@ public static class TrainingRun
             for (var i = 0; i < features.Length; i++)
             {
                 if (presence.Present[i] > 0) continue;
-                var rows = _label is null ? $"any of the {labelledRows} rows" : $"any of the {labelledRows} rows with a value in '{_label.Source.Name}'";
+                var rows = _label is null ? $"any of the {labelledRows} rows" : $"any of the {labelledRows} rows with a value in {Echo.Quote(_label.Source.Name)}";
                 throw new TrainingDataException(features[i].Name,
-                    $"Column '{features[i].Name}' has no value in {rows}: a feature that is always missing cannot be learned from; exclude it (preparation.exclude_columns).");
+                    $"Column {Echo.Quote(features[i].Name)} has no value in {rows}: a feature that is always missing cannot be learned from; exclude it (preparation.exclude_columns).");
             }
         }
 
@@ -490,11 +491,11 @@ public static class TrainingRun
                 (evaluate[row] ? evaluatedClasses : trainingClasses).Add(classOfRow[row]);
             if (trainingClasses.Count < 2)
                 throw new TrainingDataException(labelName,
-                    $"The training rows{where} hold a single class of '{labelName}' ('{_label!.Classes[trainingClasses.Min]}'); use more data{(_evaluation.CrossValidates ? "" : " or another seed")}.");
+                    $"The training rows{where} hold a single class of {Echo.Quote(labelName)} ({Echo.Quote(_label!.Classes[trainingClasses.Min])}); use more data{(_evaluation.CrossValidates ? "" : " or another seed")}.");
             // AUC needs both classes among the rows it is computed on.
             if (spec.Task == TrainingTask.BinaryClassification && evaluatedClasses.Count < 2)
                 throw new TrainingDataException(labelName,
-                    $"The {(_evaluation.CrossValidates ? "evaluated" : "holdout")} rows{where} hold a single class of '{labelName}' ('{_label!.Classes[evaluatedClasses.Min]}'); " +
+                    $"The {(_evaluation.CrossValidates ? "evaluated" : "holdout")} rows{where} hold a single class of {Echo.Quote(labelName)} ({Echo.Quote(_label!.Classes[evaluatedClasses.Min])}); " +
                     (_evaluation.CrossValidates
                         ? $"each class needs at least {_evaluation.Folds} rows (one per fold) in a stratified split."
                         : "use more data or a larger holdout fraction."));
@@ -511,7 +512,7 @@ public static class TrainingRun
         private string Describe(SplitRows split)
         {
             var text = $"{split.Total} rows";
-            if (_label is not null && split.Total > split.Labelled) text += $", {split.Total - split.Labelled} without a value in '{_label.Source.Name}' dropped";
+            if (_label is not null && split.Total > split.Labelled) text += $", {split.Total - split.Labelled} without a value in {Echo.Quote(_label.Source.Name)} dropped";
             if (split.Labelled > split.Rows) text += $", {split.Labelled - split.Rows} missing a drop_row column dropped";
             return text + (split.Folds is null
                 ? $"; {split.HeldOut!.Count(h => !h)} for training, {split.HeldOut!.Count(h => h)} held out"
@@ -592,10 +593,14 @@ public static class TrainingRun
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var column in data.Columns)
         {
+            // Refused at upload since the rule exists; a data set stored before it fails here, for good, instead of
+            // deep inside ML.NET (which trims or loses such names) on every attempt.
+            if (ColumnNameRule.Problem(column.Name) is { } problem)
+                throw new TrainingDataException(column.Name, $"Column {Echo.Quote(column.Name)} {problem}; upload the data set again with the column renamed.");
             if (!seen.Add(column.Name))
-                throw new TrainingDataException(column.Name, $"Column '{column.Name}' appears more than once in the data set.");
+                throw new TrainingDataException(column.Name, $"Column {Echo.Quote(column.Name)} appears more than once in the data set.");
             if (ReservedColumns.IsReserved(column.Name))
-                throw new TrainingDataException(column.Name, $"Column name '{column.Name}' is reserved for the training pipeline; rename the column.");
+                throw new TrainingDataException(column.Name, $"Column name {Echo.Quote(column.Name)} is reserved for the training pipeline; rename the column.");
         }
     }
 }

@@ -2,6 +2,7 @@ using Platform.Training.Catalogue;
 using Platform.Training.Data;
 using Platform.Training.Evaluation;
 using Platform.Training.Preparation;
+using Platform.Contracts;
 
 namespace Platform.Training;
 
@@ -62,13 +63,13 @@ public sealed record TrainingSpec
             {
                 var nearly = columns.FirstOrDefault(c => string.Equals(c.Name, LabelColumn, StringComparison.OrdinalIgnoreCase));
                 throw new SpecValidationException("label_column",
-                    $"'{LabelColumn}' is not a column of the data set{(nearly is null ? "" : $" (did you mean '{nearly.Name}'?)")}; its columns are {string.Join(", ", columns.Take(20).Select(c => $"'{c.Name}'"))}");
+                    $"{Echo.Quote(LabelColumn)} is not a column of the data set{(nearly is null ? "" : $" (did you mean {Echo.Quote(nearly.Name)}?)")}; its columns are {string.Join(", ", columns.Take(20).Select(c => $"{Echo.Quote(c.Name)}"))}");
             }
             if (label.Kind == ColumnKind.Date)
-                throw new SpecValidationException("label_column", $"'{LabelColumn}' is a date column; a date cannot be a label");
+                throw new SpecValidationException("label_column", $"{Echo.Quote(LabelColumn)} is a date column; a date cannot be a label");
             if (Task == TrainingTask.Regression && label.Kind != ColumnKind.Numeric)
                 throw new SpecValidationException("label_column",
-                    $"'{LabelColumn}' is {label.Kind.ToString().ToLowerInvariant()}; regression needs a numeric label");
+                    $"{Echo.Quote(LabelColumn)} is {label.Kind.ToString().ToLowerInvariant()}; regression needs a numeric label");
         }
         else if (Task.RequiresLabel())
         {

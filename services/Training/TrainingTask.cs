@@ -1,3 +1,5 @@
+using Platform.Contracts;
+
 namespace Platform.Training;
 
 /// <summary>What a training job learns.</summary>
@@ -55,7 +57,7 @@ public static class TrainingTasks
     public static TrainingTask Parse(string? wireName) => TryParse(wireName, out var task)
         ? task
         : throw new SpecValidationException("task",
-            $"'{wireName}' is not a training task; expected one of {string.Join(", ", All.Select(t => t.ToWireName()))}");
+            $"{Echo.Quote(wireName)} is not a training task; expected one of {string.Join(", ", All.Select(t => t.ToWireName()))}");
 
     /// <summary>Whether the task predicts classes (binary or multiclass classification).</summary>
     public static bool IsClassification(this TrainingTask task) =>

@@ -111,6 +111,8 @@ public sealed partial class FaultPlatform : IAsyncDisposable
                 ["Scheduler__RetryBackoff"] = "00:00:01",
                 ["Scheduler__MaxRetryBackoff"] = "00:00:04",
                 ["Scheduler__MaxAttempts"] = "6",
+                // One tenant on the suite's own broker: its raw AMQP submissions carry no user_id (docs/messaging.md).
+                ["Messaging__Submission__TrustedTenant"] = "default",
             };
             foreach (var (key, value) in scheduler ?? new Dictionary<string, string>()) schedulerEnv[key] = value;
             await ServiceProcess.RunToCompletionAsync("ModelStore", "migrate", storeEnv);

@@ -1,3 +1,4 @@
+using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
 using Platform.Jobs.V1;
@@ -39,7 +40,7 @@ public sealed class SubmitTrainingJobConsumerTests : IAsyncLifetime
         Assert.Equal(3, job.Spec.Seed);
         Assert.Equal(0.2, job.Spec.HoldoutFraction);
         Assert.Equal(Guid.Parse(job.Id), Assert.Single(_host.PublishedOf<TrainModel>()).JobId);
-        Assert.Empty(_host.PublishedOf<TrainingJobRejected>());
+        Assert.Empty(Rejections());
     }
 
     [Fact]
@@ -83,35 +84,60 @@ public sealed class SubmitTrainingJobConsumerTests : IAsyncLifetime
 
     private static readonly Dictionary<string, (Func<SubmitTrainingJob, SubmitTrainingJob> Spoil, string Field)> InvalidMessages = new()
     {
-        ["unknown trainer"] = (m => m with { Trainer = "deep_magic" }, "spec.trainer"),
-        ["unknown data set"] = (m => m with { DatasetId = Guid.NewGuid().ToString() }, "spec.dataset_id"),
-        ["malformed data set id"] = (m => m with { DatasetId = "penguins.csv" }, "spec.dataset_id"),
-        ["unknown task"] = (m => m with { Task = "telepathy" }, "spec.task"),
-        ["missing label column"] = (m => m with { LabelColumn = null }, "spec.label_column"),
+        ["unknown trainer"] = (m => m with { Trainer = "deep_magic" }, "trainer"),
+        ["unknown data set"] = (m => m with { DatasetId = Guid.NewGuid().ToString() }, "datasetId"),
+        ["malformed data set id"] = (m => m with { DatasetId = "penguins.csv" }, "datasetId"),
+        ["unknown task"] = (m => m with { Task = "telepathy" }, "task"),
+        ["missing label column"] = (m => m with { LabelColumn = null }, "labelColumn"),
         ["hyperparameter of the wrong type"] = (m => m with { Hyperparameters = new() { ["number_of_iterations"] = "lots" } },
-            "spec.hyperparameters.number_of_iterations"),
-        ["holdout out of range"] = (m => m with { HoldoutFraction = 0.9 }, "spec.holdout_fraction"),
-        ["malformed tenant"] = (m => m with { TenantId = "ACME Inc" }, "tenant_id"),
-        ["unknown missing-value policy"] = (m => m with { Preparation = new PreparationSpec { MissingValues = "average" } }, "spec.preparation.missing_values"),
+            "hyperparameters.number_of_iterations"),
+        ["holdout out of range"] = (m => m with { HoldoutFraction = 0.9 }, "holdoutFraction"),
+        ["malformed tenant"] = (m => m with { TenantId = "ACME Inc" }, "tenantId"),
+        ["unknown missing-value policy"] = (m => m with { Preparation = new PreparationSpec { MissingValues = "average" } }, "preparation.missingValues"),
         ["excluding an unknown column"] = (m => m with { Preparation = new PreparationSpec { ExcludeColumns = ["beak_colour"] } },
-            "spec.preparation.exclude_columns[0]"),
+            "preparation.excludeColumns[0]"),
+        ["a column prepared twice"] = (m => m with
+        {
+            Preparation = new PreparationSpec { Columns = [new() { Name = "bill_length_mm" }, new() { Name = "bill_length_mm", MissingValues = "mean" }] },
+        }, "preparation.columns[1].name"),
     };
 
     [Theory]
     [MemberData(nameof(Invalid))]
-    public async Task An_invalid_message_creates_nothing_and_is_answered_with_a_rejection_naming_the_field(string name)
+    public async Task An_invalid_message_creates_nothing_and_is_answered_with_a_rejection_naming_the_json_property(string name)
     {
         var (spoil, field) = InvalidMessages[name];
 
         await _host.DeliverAsync(spoil(Valid()));
 
-        var rejected = Assert.Single(_host.PublishedOf<TrainingJobRejected>());
+        var rejected = Assert.Single(Rejections());
         Assert.Equal(field, rejected.Field);
         Assert.Equal("order-17", rejected.RequestId);
-        Assert.Contains(field, rejected.Reason, StringComparison.Ordinal);
+        Assert.StartsWith(field + ": ", rejected.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("spec.", rejected.Reason, StringComparison.Ordinal);
         Assert.Equal(0, await _host.QueryAsync(db => db.TrainingJobs.CountAsync()));
         Assert.Empty(_host.PublishedOf<TrainModel>());
         // Acknowledged, not faulted: an invalid message must not go round again.
         Assert.False(await _host.Harness.Consumed.Any<SubmitTrainingJob>(m => m.Exception is not null));
     }
+
+    [Fact]
+    public async Task A_rejection_goes_to_the_tenants_routing_key_of_the_rejection_exchange_with_long_values_shortened()
+    {
+        await _host.DeliverAsync(Valid() with { RequestId = new string('r', 500) });
+        await _host.DeliverAsync(Valid() with { RequestId = "order-18", Trainer = new string('t', 5000) });
+
+        var sent = _host.Harness.Sent.Select<TrainingJobRejected>().ToList();
+        Assert.Equal(2, sent.Count);
+        Assert.All(sent, s => Assert.Equal("acme", s.Context.RoutingKey()));
+        Assert.All(sent, s => Assert.EndsWith(TrainingJobRejected.ExchangeName, s.Context.DestinationAddress!.AbsolutePath, StringComparison.Ordinal));
+        var (longRequestId, longTrainer) = (sent[0].Context.Message, sent[1].Context.Message);
+        Assert.Equal("requestId", longRequestId.Field);
+        Assert.Equal(new string('r', 128) + "… (372 more characters)", longRequestId.RequestId);
+        Assert.Equal("trainer", longTrainer.Field);
+        Assert.True(longTrainer.Reason.Length <= 1000, $"reason of {longTrainer.Reason.Length} characters");
+        Assert.Contains("(4800 more characters)", longTrainer.Reason, StringComparison.Ordinal);
+    }
+
+    private List<TrainingJobRejected> Rejections() => [.. _host.Harness.Sent.Select<TrainingJobRejected>().Select(m => m.Context.Message)];
 }

@@ -53,7 +53,8 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("| column | type | missing | missing share | distinct |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| `Beak Length (mm)` | numeric | 2 | 0.6 % | 164 |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| `Sex` | categorical | 10 | 2.9 % | 3 |", card.Markdown, StringComparison.Ordinal);
-        Assert.Contains("Warnings:\n\n- column `Sex` has 2.9% missing values\n", card.Markdown, StringComparison.Ordinal);
+        // Warnings are plain text (they quote column names): shown as written, so their backticks are escaped.
+        Assert.Contains("Warnings:\n\n- column \\`Sex\\` has 2.9% missing values\n", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("imbalance ratio): 2.2353.", card.Markdown, StringComparison.Ordinal);
         var counts = subject.Result.Evaluation.ConfusionMatrix!.Counts;
         Assert.Contains($"| Adelie | {string.Join(" | ", counts[0])} |", card.Markdown, StringComparison.Ordinal);
@@ -170,6 +171,29 @@ public sealed partial class ModelCardTests : IDisposable
         var filled = ModelCardBundle.Fill(markdown, ModelCardBundle.LimitationsField, "Only for Antarctic penguins.");
 
         Assert.Equal("a " + ModelCardBundle.Field(ModelCardBundle.LimitationsField, "Only for Antarctic penguins.") + " b " + ModelCardBundle.Field(ModelCardBundle.VersionField, "?"), filled);
+    }
+
+    /// <summary>
+    /// Issue 15, defect 3: label values went into card.md as they came, so a class named
+    /// <c>&lt;img src=x onerror=alert(1)&gt;</c> was raw HTML in every renderer that allows it. Values are now escaped
+    /// (HTML entities, Markdown punctuation) and render as the text they are.
+    /// </summary>
+    [Fact]
+    public async Task Label_values_in_the_card_are_escaped_so_no_html_or_markdown_runs()
+    {
+        const string Html = "<img src=x onerror=alert(1)>";
+        const string Markdown = "**bold** [link](http://x)";
+        var data = SampleData.Write(_temp.Path, "labels.csv",
+            [new("x", Platform.Training.Data.ColumnKind.Numeric), new("label", Platform.Training.Data.ColumnKind.Categorical)],
+            Enumerable.Range(0, 80).Select(i => $"{i % 7}.5,\"{(i % 2 == 0 ? Html : Markdown)}\""));
+        var spec = new TrainingSpec { Task = TrainingTask.BinaryClassification, LabelColumn = "label", Trainer = "fast_tree", Seed = Seed };
+
+        var card = ModelCardWriter.Build(await Subject(data, spec));
+
+        Assert.DoesNotContain("<img", card.Markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("**bold**", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| &lt;img src=x onerror=alert\\(1\\)&gt; |", card.Markdown, StringComparison.Ordinal);
+        Assert.Contains("| \\*\\*bold\\*\\* \\[link\\]\\(http://x\\) |", card.Markdown, StringComparison.Ordinal);
     }
 
     private async Task<ModelCardSubject> Subject(CsvDataset data, TrainingSpec spec)

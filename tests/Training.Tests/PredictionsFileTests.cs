@@ -142,6 +142,76 @@ public sealed class PredictionsFileTests : IDisposable
         return (ml, model, rows, [.. Enumerable.Range(0, 150).Select(i => i % 5 != 2)]);
     }
 
+    /// <summary>
+    /// Issue 15, defect 3: cells that a spreadsheet would run as a formula (OWASP's CSV injection: a leading <c>=</c>,
+    /// <c>+</c>, <c>-</c>, <c>@</c>, tab or carriage return) were written as they came. They are now written as text
+    /// with a leading <c>'</c> (so is a value that starts with <c>'</c>, to keep the rule reversible), while plain
+    /// numbers such as <c>-1.5</c> stay numbers; dropping the one leading <c>'</c> gives every value back.
+    /// </summary>
+    [Fact]
+    public async Task Cells_a_spreadsheet_would_run_as_formulas_are_neutralised_reversibly_and_numbers_stay_numbers()
+    {
+        string[] notes = ["=HYPERLINK(\"http://x\",\"y\")", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "'quoted", "-1.5", "+3", "-2e-5", "plain", "a=b"];
+        const int rows = 96;
+        var note = Enumerable.Range(0, rows).Select(i => notes[i % notes.Length]).ToArray();
+        var label = Enumerable.Range(0, rows).Select(i => i % 2 == 0 ? "=1+1" : "@yes").ToArray();
+        var x = Enumerable.Range(0, rows).Select(i => (i % 2 == 0 ? -1f : 1f) * (1 + i % 5)).ToArray();
+        string Quoted(string text) => "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        var data = SampleData.Write(_temp.Path, "formulas.csv",
+            [new("-note", ColumnKind.Categorical), new("x", ColumnKind.Numeric), new("label", ColumnKind.Categorical)],
+            Enumerable.Range(0, rows).Select(i => string.Join(",", Quoted(note[i]), Number(x[i]), Quoted(label[i]))));
+
+        var result = await TrainingRun.ExecuteAsync(data, new TrainingSpec
+        {
+            Task = TrainingTask.BinaryClassification, LabelColumn = "label", Trainer = "fast_tree", Seed = Seed,
+            Preparation = new DataPreparation { ExcludeColumns = ["-note"] },
+        }, _temp.File("run"));
+
+        var table = ReadCsv(await File.ReadAllTextAsync(result.Predictions.Path));
+        Assert.Equal(["'-note", "x", "label", "predicted_label"], table[0][..4]);
+        Assert.True(table.Count > 10);
+        foreach (var row in table.Skip(1))
+        {
+            // Text cells: neutralised exactly when they would start a formula, and the value comes back without the '.
+            foreach (var cell in new[] { row[0], row[2], row[3] })
+            {
+                var value = cell.StartsWith('\'') ? cell[1..] : cell;
+                Assert.Contains(value, notes.Concat(label));
+                var formula = value.Length > 0 && "=+-@\t\r'".Contains(value[0], StringComparison.Ordinal)
+                              && !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+                Assert.Equal(formula, cell.StartsWith('\''));
+            }
+            // Numbers, negative ones included, are written as numbers.
+            Assert.False(row[1].StartsWith('\''), row[1]);
+        }
+        Assert.Contains(table.Skip(1), row => row[0] == "-1.5");
+        Assert.Contains(table.Skip(1), row => row[0] == "'=HYPERLINK(\"http://x\",\"y\")");
+    }
+
+    /// <summary>An RFC 4180 reader, as a spreadsheet's import reads the file.</summary>
+    private static List<string[]> ReadCsv(string text)
+    {
+        var rows = new List<string[]>();
+        var row = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c != '"') field.Append(c);
+                else if (i + 1 < text.Length && text[i + 1] == '"') field.Append(text[++i]);
+                else quoted = false;
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { row.Add(field.ToString()); field.Clear(); }
+            else if (c == '\n') { row.Add(field.ToString()); field.Clear(); rows.Add([.. row]); row.Clear(); }
+            else field.Append(c);
+        }
+        return rows;
+    }
+
     private static string Number(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>RFC 4180: quoted (quotes doubled) when it holds a comma, quote or line break, or starts or ends with white space.</summary>

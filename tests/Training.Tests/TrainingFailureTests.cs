@@ -17,6 +17,26 @@ public sealed class TrainingFailureTests : IDisposable
         Assert.Contains("'species' is not a column of the data set (did you mean 'Species'?)", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue 15, defect 4: a data set stored with a column name that ends in a space (accepted at upload before the
+    /// column-name rule) failed every attempt inside ML.NET ("Could not find prefetch column 'b '"), and the worker
+    /// retried it as transient. The name now fails as a data error, which the worker reports as permanent.
+    /// </summary>
+    [Theory]
+    [InlineData("b ")]
+    [InlineData(" b")]
+    [InlineData("b\nc")]
+    public async Task A_column_name_that_breaks_the_naming_rule_is_a_data_error_naming_it(string name)
+    {
+        var header = $"a,\"{name}\",y";
+        var data = SampleData.Write(_temp.Path, "names.csv", [new("a", ColumnKind.Numeric), new(name, ColumnKind.Numeric), new("y", ColumnKind.Categorical)],
+            Enumerable.Range(0, 40).Select(i => $"{i},{i % 3},{(i % 2 == 0 ? "yes" : "no")}"), header);
+
+        var error = await Assert.ThrowsAsync<TrainingDataException>(() => Run(data, TrainingTask.BinaryClassification, "y"));
+
+        Assert.Equal(name, error.Column);
+    }
+
     [Fact]
     public async Task A_label_missing_in_every_row_is_a_data_error()
     {

@@ -7,12 +7,14 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Platform.Datasets.V1;
 using Platform.Models.V1;
 using Platform.Registry.V1;
+using Platform.Transfers;
 
 namespace Platform.Worker.Tests;
 
@@ -24,14 +26,18 @@ internal sealed class FakeModelStore : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private FakeModelStore(WebApplication app, State state, Uri address)
+    private FakeModelStore(WebApplication app, State state, Uri address, Uri transfers)
     {
         _app = app;
         Data = state;
         Address = address;
+        TransfersAddress = transfers;
     }
 
     public Uri Address { get; }
+
+    /// <summary>The byte stream (HTTP/1.1): data set downloads, staged uploads and their deletion, as the real store serves them.</summary>
+    public Uri TransfersAddress { get; }
 
     public State Data { get; }
 
@@ -39,16 +45,49 @@ internal sealed class FakeModelStore : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        ListenOptions? grpc = null, http1 = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0, listen => (grpc = listen).Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, 0, listen => (http1 = listen).Protocols = HttpProtocols.Http1);
+        });
         builder.Services.AddGrpc();
         var state = new State();
         builder.Services.AddSingleton(state);
         var app = builder.Build();
         app.MapGrpcService<Datasets>();
         app.MapGrpcService<Registry>();
+        MapByteStream(app, state);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new FakeModelStore(app, state, new Uri(address));
+        return new FakeModelStore(app, state, new Uri($"http://127.0.0.1:{grpc!.IPEndPoint!.Port}"), new Uri($"http://127.0.0.1:{http1!.IPEndPoint!.Port}"));
+    }
+
+    private static void MapByteStream(WebApplication app, State state)
+    {
+        static string Tenant(HttpContext http) => http.Request.Headers[ByteStream.TenantHeader].FirstOrDefault() ?? "default";
+        app.MapGet("/v1/datasets/{id}/content", (string id, HttpContext http) =>
+        {
+            if (!state.Datasets.TryGetValue((Tenant(http), id), out var found))
+                return Results.Problem(detail: $"dataset '{id}' was not found", statusCode: 404, title: "NotFound");
+            http.Response.Headers[ByteStream.DigestHeader] = ByteStream.FormatDigest(found.Dataset.Sha256);
+            return Results.Bytes(found.Bytes, "application/octet-stream");
+        });
+        app.MapPost("/v1/uploads", async (HttpContext http) =>
+        {
+            using var body = new MemoryStream();
+            await http.Request.Body.CopyToAsync(body);
+            var bytes = body.ToArray();
+            var staged = new StagedUpload(Guid.NewGuid().ToString("N"), Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length);
+            state.Staged[(Tenant(http), staged.UploadId)] = bytes;
+            return Results.Json(staged, statusCode: 201);
+        });
+        app.MapDelete("/v1/uploads/{id}", (string id, HttpContext http) =>
+        {
+            state.DeletedUploads.Enqueue(id);
+            return state.Staged.TryRemove((Tenant(http), id), out _)
+                ? Results.NoContent()
+                : Results.Problem(detail: $"upload '{id}' was not found", statusCode: 404, title: "NotFound");
+        });
     }
 
     public async ValueTask DisposeAsync()
@@ -76,6 +115,15 @@ internal sealed class FakeModelStore : IAsyncDisposable
 
         /// <summary>When set, RegisterModelVersion fails with this status after reading the whole stream.</summary>
         public StatusCode? FailRegistrationWith { get; set; }
+
+        /// <summary>When set, RegisterModelVersion answers with a version whose model holds this SHA-256 (someone else's bytes).</summary>
+        public string? AnswerWithModelSha256 { get; set; }
+
+        /// <summary>Bytes staged over the byte stream and not yet used or deleted.</summary>
+        public ConcurrentDictionary<(string Tenant, string UploadId), byte[]> Staged { get; } = new();
+
+        /// <summary>Upload ids a client asked to delete.</summary>
+        public ConcurrentQueue<string> DeletedUploads { get; } = new();
 
         public Dataset Add(string tenant, string name, byte[] bytes, params (string Name, ColumnType Type)[] columns)
         {
@@ -140,7 +188,11 @@ internal sealed class FakeModelStore : IAsyncDisposable
                         version = message.Version;
                         break;
                     case RegisterModelVersionRequest.ContentOneofCase.Artifact:
-                        artifacts.Add((message.Artifact, new MemoryStream()));
+                        var received = new MemoryStream();
+                        if (message.Artifact.UploadId.Length > 0
+                            && state.Staged.TryRemove((context.RequestHeaders.GetValue("x-tenant-id") ?? "default", message.Artifact.UploadId), out var bytes))
+                            received.Write(bytes);
+                        artifacts.Add((message.Artifact, received));
                         break;
                     default:
                         message.Chunk.WriteTo(artifacts[^1].Item2);
@@ -153,6 +205,8 @@ internal sealed class FakeModelStore : IAsyncDisposable
             var registered = version!.Clone();
             registered.Version = state.Registrations.Count + 1;
             registered.Artifacts.AddRange(artifacts.Select(a => a.Item1));
+            if (state.AnswerWithModelSha256 is { } other)
+                registered.Artifacts.Single(a => a.Kind == "model").Sha256 = other;
             state.Registrations.Enqueue(new Registration(
                 context.RequestHeaders.GetValue("x-tenant-id") ?? "default", registered, [.. artifacts.Select(a => (a.Item1, a.Item2.ToArray()))]));
             return registered;

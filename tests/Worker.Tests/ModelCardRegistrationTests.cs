@@ -50,7 +50,7 @@ public sealed class ModelCardRegistrationTests : IAsyncLifetime
         Assert.Contains("| `Species` | categorical | 0 | 0.0 % | 3 |", markdown, StringComparison.Ordinal);
         Assert.Contains("| `Body Mass (g)` | numeric | 2 | 0.6 % | 94 |", markdown, StringComparison.Ordinal);
         Assert.Contains("| `Comment` | text | 86 | 25.0 % | ≈ 20500 |", markdown, StringComparison.Ordinal);
-        Assert.Contains("- column `Island` is constant (every value is x)", markdown, StringComparison.Ordinal);
+        Assert.Contains("- column \\`Island\\` is constant \\(every value is x\\)", markdown, StringComparison.Ordinal);
         Assert.Contains("imbalance ratio): 2.5.", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("could not be read", markdown, StringComparison.Ordinal);
     }

@@ -48,7 +48,9 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
 
     public string Scratch { get; }
 
-    public static async Task<WorkerUnderTest> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="settings">More configuration.</param>
+    /// <param name="byteStream">Point the worker at the fake store's byte stream too (<c>Services:ModelStoreTransfers</c>).</param>
+    public static async Task<WorkerUnderTest> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, bool byteStream = false)
     {
         var store = await FakeModelStore.StartAsync();
         var scratch = Directory.CreateTempSubdirectory("platform-worker-tests-").FullName;
@@ -59,6 +61,7 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
             ["Services:ModelStore"] = store.Address.ToString(),
             ["Worker:ScratchDirectory"] = scratch,
             ["Worker:Name"] = WorkerName,
+            ["Services:ModelStoreTransfers"] = byteStream ? store.TransfersAddress.ToString() : null,
         });
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero)));

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Grpc;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Blobs;
 
@@ -51,13 +52,55 @@ public sealed partial class BlobStore
     /// Staged bytes nobody takes are deleted by the maintenance pass after its grace period, like any temp file.
     /// </summary>
     /// <returns>The upload id and the bytes' SHA-256.</returns>
-    public async Task<(Guid UploadId, string Sha256)> StageAsync(BlobUpload upload, string owner, CancellationToken cancellationToken)
+    /// <exception cref="ResourceExhaustedException">Staging these bytes would pass a quota of <paramref name="quota"/>; nothing is kept.</exception>
+    public async Task<(Guid UploadId, string Sha256)> StageAsync(
+        BlobUpload upload, string owner, UploadOptions quota, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
         var id = Guid.NewGuid();
         var sha256 = await upload.CompleteAsync(cancellationToken);
-        await upload.StageAsync(StagedPath(owner, id, sha256), cancellationToken);
+        // Checked and staged under one lock, so two uploads at once cannot both fit in what only one may take.
+        lock (_staging)
+        {
+            CheckStagingQuota(owner, upload.Length, quota);
+            upload.MoveToStaged(StagedPath(owner, id, sha256));
+        }
         return (id, sha256);
+    }
+
+    private readonly Lock _staging = new();
+
+    /// <summary>
+    /// Refuses staging <paramref name="bytes"/> more for <paramref name="owner"/> when that would pass a quota: called
+    /// before an upload's body is read (with its declared length) and again, under the staging lock, before it is staged.
+    /// </summary>
+    /// <exception cref="ResourceExhaustedException">A quota would be passed; the message names it and its value.</exception>
+    public void CheckStagingQuota(string owner, long bytes, UploadOptions quota)
+    {
+        ArgumentNullException.ThrowIfNull(quota);
+        var prefix = $"{ValidOwner(owner)}.";
+        long ownerBytes = 0, totalBytes = 0;
+        var ownerCount = 0;
+        foreach (var file in new DirectoryInfo(TempFolder).EnumerateFiles($"*{StagedSuffix}"))
+        {
+            long length;
+            try { length = file.Length; }
+            catch (FileNotFoundException) { continue; } // taken or swept meanwhile
+            totalBytes += length;
+            if (!file.Name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            ownerBytes += length;
+            ownerCount++;
+        }
+        const string Advice = "staged uploads are used by the registration that names them, or deleted when they expire; nothing was stored";
+        if (ownerCount + 1 > quota.MaxStagedPerTenant)
+            throw new ResourceExhaustedException("ModelStore:Uploads:MaxStagedPerTenant",
+                $"tenant {Echo.Quote(owner)} has {ownerCount} staged uploads, the most it may have at once ({quota.MaxStagedPerTenant}); {Advice}");
+        if (ownerBytes + bytes > quota.MaxStagedBytesPerTenant)
+            throw new ResourceExhaustedException("ModelStore:Uploads:MaxStagedBytesPerTenant",
+                $"tenant {Echo.Quote(owner)} has {ownerBytes} bytes staged; {bytes} more would pass its quota of {quota.MaxStagedBytesPerTenant} bytes; {Advice}");
+        if (totalBytes + bytes > quota.MaxStagedBytes)
+            throw new ResourceExhaustedException("ModelStore:Uploads:MaxStagedBytes",
+                $"{totalBytes} bytes are staged by all tenants; {bytes} more would pass the store's quota of {quota.MaxStagedBytes} bytes; {Advice}");
     }
 
     /// <summary>
@@ -89,7 +132,7 @@ public sealed partial class BlobStore
 
     private static string ValidOwner(string owner) => OwnerPattern().IsMatch(owner)
         ? owner
-        : throw new ArgumentException($"'{owner}' is not a tenant id.", nameof(owner));
+        : throw new ArgumentException($"{Echo.Quote(owner)} is not a tenant id.", nameof(owner));
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex OwnerPattern();
@@ -169,7 +212,7 @@ public sealed partial class BlobStore
     public string PathOf(string sha256)
     {
         if (!IsSha256(sha256))
-            throw new ArgumentException($"'{sha256}' is not a lower-case hex SHA-256.", nameof(sha256));
+            throw new ArgumentException($"{Echo.Quote(sha256)} is not a lower-case hex SHA-256.", nameof(sha256));
         return Path.Combine(_blobRoot, sha256[..2], sha256);
     }
 

@@ -108,13 +108,12 @@ public sealed class BlobUpload : IAsyncDisposable
     }
 
     /// <summary>
-    /// Completes the upload and keeps its file at <paramref name="stagedPath"/> (in the temp folder) for a later
-    /// registration instead of deleting it when disposed; the maintenance pass deletes it if it stays unused.
+    /// Keeps the completed upload's file at <paramref name="stagedPath"/> (in the temp folder) for a later registration
+    /// instead of deleting it when disposed; the maintenance pass deletes it if it stays unused.
     /// </summary>
-    internal async Task StageAsync(string stagedPath, CancellationToken cancellationToken)
+    internal void MoveToStaged(string stagedPath)
     {
-        if (_committed) throw new InvalidOperationException("The upload is already committed.");
-        await CompleteAsync(cancellationToken);
+        if (_sha256 is null || _committed) throw new InvalidOperationException("Only a completed, uncommitted upload can be staged.");
         File.Move(_tempPath, stagedPath, overwrite: false);
         _tempPath = stagedPath;
         _committed = true;

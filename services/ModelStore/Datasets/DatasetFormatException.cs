@@ -10,7 +10,7 @@ public sealed class DatasetFormatException : Exception
     /// <param name="message">What is wrong and where, for the user.</param>
     /// <param name="row">Data row (from 1, the header not counted), or null for the header or the file as a whole.</param>
     /// <param name="line">Physical line (from 1) where the offending record starts; null for Parquet.</param>
-    public DatasetFormatException(string message, long? row, long? line) : base(message)
+    public DatasetFormatException(string message, long? row, long? line) : base(Platform.Contracts.Echo.Message(message))
     {
         Row = row;
         Line = line;

@@ -1,12 +1,16 @@
 using System.Text;
 using Platform.ModelStore.Datasets.Profiling;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Datasets;
 
 /// <summary>
 /// Reads a CSV or TSV file as it streams past, chunk by chunk, validates it and profiles every column
 /// (<see cref="ColumnProfiler"/>). It holds no more than one field prefix and one chunk of text at a time, plus
-/// each column's bounded-size summaries, so a file of any size is checked in bounded memory.
+/// each column's summaries within its share of <see cref="DatasetLimits.ProfileMemoryBytes"/>, so a file of any size
+/// and width is checked in bounded memory. More columns than <see cref="DatasetLimits.MaxColumns"/> are refused while
+/// the header is read, before any profile exists; more rows than <see cref="DatasetLimits.MaxRows"/> at the first one
+/// past the limit.
 /// </summary>
 /// <remarks>
 /// CSV is RFC 4180: comma separated, a header row, fields optionally quoted with <c>"</c> (inside
@@ -20,9 +24,6 @@ namespace Platform.ModelStore.Datasets;
 /// </remarks>
 public sealed class DelimitedTextScanner : IDatasetScanner
 {
-    /// <summary>Most columns a data set may have.</summary>
-    public const int MaxColumns = 10_000;
-
     /// <summary>Longest column name, in characters; also how much of a value is kept for profiling.</summary>
     public const int MaxColumnNameLength = 1_000;
 
@@ -33,8 +34,11 @@ public sealed class DelimitedTextScanner : IDatasetScanner
     private readonly Decoder _decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetDecoder();
     private readonly char[] _text = new char[16 * 1024];
     private readonly char[] _value = new char[MaxColumnNameLength];
-    private readonly List<ColumnProfiler> _columns = [];
+    private readonly DatasetLimits _limits;
+    // The header's names as they are read; the profilers start once the header ends and their number is known.
+    private readonly List<string> _names = [];
     private readonly Dictionary<string, int> _columnIndex = new(StringComparer.Ordinal);
+    private List<ColumnProfiler> _columns = [];
 
     private State _state = State.FieldStart;
     private bool _inHeader = true;
@@ -51,17 +55,21 @@ public sealed class DelimitedTextScanner : IDatasetScanner
     private long _rowCount;
 
     /// <summary>A CSV (RFC 4180) scanner.</summary>
-    public static DelimitedTextScanner Csv(IReadOnlyDictionary<string, DatasetColumnType>? overrides = null) => new(',', quoting: true, "CSV", overrides);
+    public static DelimitedTextScanner Csv(IReadOnlyDictionary<string, DatasetColumnType>? overrides = null, DatasetLimits? limits = null) =>
+        new(',', quoting: true, "CSV", overrides, limits);
 
     /// <summary>A TSV scanner: tab separated, no quoting.</summary>
-    public static DelimitedTextScanner Tsv(IReadOnlyDictionary<string, DatasetColumnType>? overrides = null) => new('\t', quoting: false, "TSV", overrides);
+    public static DelimitedTextScanner Tsv(IReadOnlyDictionary<string, DatasetColumnType>? overrides = null, DatasetLimits? limits = null) =>
+        new('\t', quoting: false, "TSV", overrides, limits);
 
-    private DelimitedTextScanner(char separator, bool quoting, string formatName, IReadOnlyDictionary<string, DatasetColumnType>? overrides)
+    private DelimitedTextScanner(
+        char separator, bool quoting, string formatName, IReadOnlyDictionary<string, DatasetColumnType>? overrides, DatasetLimits? limits)
     {
         _separator = separator;
         _quoting = quoting;
         _formatName = formatName;
         _overrides = overrides ?? new Dictionary<string, DatasetColumnType>();
+        _limits = limits ?? new DatasetLimits();
     }
 
     private enum State
@@ -262,7 +270,7 @@ public sealed class DelimitedTextScanner : IDatasetScanner
                     }
                     else
                     {
-                        throw Error($"{Where()}: unexpected character '{c}' after a closing quote (a quote inside a quoted field is written \"\")");
+                        throw Error($"{Where()}: unexpected character {Echo.Quote(c)} after a closing quote (a quote inside a quoted field is written \"\")");
                     }
                     break;
             }
@@ -303,17 +311,15 @@ public sealed class DelimitedTextScanner : IDatasetScanner
     private void AddColumn(ReadOnlySpan<char> value)
     {
         var number = _fieldIndex + 1;
+        if (_names.Count == _limits.MaxColumns)
+            throw Error($"the header (line {_recordLine}) has more than {_limits.MaxColumns} columns, the most a data set may have " +
+                        $"(ModelStore:Datasets:MaxColumns = {_limits.MaxColumns})");
         if (_valueTruncated)
             throw Error($"the header (line {_recordLine}): column {number} has a name longer than {MaxColumnNameLength} characters");
-        if (value.IsWhiteSpace())
-            throw Error($"the header (line {_recordLine}): column {number} has an empty name");
-        if (_columns.Count == MaxColumns)
-            throw Error($"the header (line {_recordLine}) has more than {MaxColumns} columns");
-
-        var name = value.ToString();
+        var name = ColumnNames.Validate(value, number, _recordLine);
         if (!_columnIndex.TryAdd(name, _fieldIndex))
-            throw Error($"the header (line {_recordLine}): column {number} '{name}' has the same name as column {_columnIndex[name] + 1}");
-        _columns.Add(new ColumnProfiler(name, ColumnSource.Text));
+            throw Error($"the header (line {_recordLine}): column {number} {Echo.Quote(name)} has the same name as column {_columnIndex[name] + 1}");
+        _names.Add(name);
     }
 
     private void EndRecord()
@@ -321,7 +327,9 @@ public sealed class DelimitedTextScanner : IDatasetScanner
         if (_inHeader)
         {
             _inHeader = false;
-            ProfileAssembler.CheckOverrideNames(_columns.Select(c => c.Name), _overrides);
+            ProfileAssembler.CheckOverrideNames(_names, _overrides);
+            var budget = ProfileBudget.For(_limits.ProfileMemoryBytes, _names.Count);
+            _columns = _names.Select(name => new ColumnProfiler(name, ColumnSource.Text, budget)).ToList();
         }
         else
         {
@@ -330,6 +338,9 @@ public sealed class DelimitedTextScanner : IDatasetScanner
                 throw Error($"row {_rowCount + 1} (line {_recordLine}) has {_fieldIndex} field{(_fieldIndex == 1 ? "" : "s")}, " +
                             $"the header has {_columns.Count}");
             }
+            if (_rowCount == _limits.MaxRows)
+                throw Error($"row {_rowCount + 1} (line {_recordLine}) is past the most rows a data set may have " +
+                            $"(ModelStore:Datasets:MaxRows = {_limits.MaxRows})");
             _rowCount++;
         }
         _fieldIndex = 0;
@@ -339,7 +350,7 @@ public sealed class DelimitedTextScanner : IDatasetScanner
     {
         var column = _inHeader || _fieldIndex >= _columns.Count
             ? $"field {_fieldIndex + 1}"
-            : $"column '{_columns[_fieldIndex].Name}'";
+            : $"column {Echo.Quote(_columns[_fieldIndex].Name)}";
         return _inHeader
             ? $"the header (line {_recordLine}), {column}"
             : $"row {_rowCount + 1} (line {_recordLine}), {column}";

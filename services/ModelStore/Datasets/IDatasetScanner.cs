@@ -30,12 +30,13 @@ public enum DatasetFileFormat
 /// <summary>Picks the scanner for a format.</summary>
 public static class DatasetScanners
 {
-    /// <summary>A fresh scanner for one upload.</summary>
-    public static IDatasetScanner For(DatasetFileFormat format, IReadOnlyDictionary<string, DatasetColumnType> overrides) => format switch
+    /// <summary>A fresh scanner for one upload, within <paramref name="limits"/> (the defaults when null).</summary>
+    public static IDatasetScanner For(
+        DatasetFileFormat format, IReadOnlyDictionary<string, DatasetColumnType> overrides, DatasetLimits? limits = null) => format switch
     {
-        DatasetFileFormat.Csv => DelimitedTextScanner.Csv(overrides),
-        DatasetFileFormat.Tsv => DelimitedTextScanner.Tsv(overrides),
-        DatasetFileFormat.Parquet => new ParquetScanner(overrides),
+        DatasetFileFormat.Csv => DelimitedTextScanner.Csv(overrides, limits),
+        DatasetFileFormat.Tsv => DelimitedTextScanner.Tsv(overrides, limits),
+        DatasetFileFormat.Parquet => new ParquetScanner(overrides, limits),
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 }

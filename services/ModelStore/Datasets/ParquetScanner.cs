@@ -2,6 +2,7 @@ using System.Buffers;
 using Parquet;
 using Parquet.Schema;
 using Platform.ModelStore.Datasets.Profiling;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Datasets;
 
@@ -16,9 +17,10 @@ namespace Platform.ModelStore.Datasets;
 /// Nested columns (lists, maps, structs) and binary, time-of-day, interval and UUID columns are rejected. A file that
 /// the reader cannot decode is rejected as corrupt, naming the row group and column when the failure is in the data.
 /// </remarks>
-public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType>? overrides = null) : IDatasetScanner
+public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType>? overrides = null, DatasetLimits? limits = null) : IDatasetScanner
 {
     private readonly IReadOnlyDictionary<string, DatasetColumnType> _overrides = overrides ?? new Dictionary<string, DatasetColumnType>();
+    private readonly DatasetLimits _limits = limits ?? new DatasetLimits();
     private long _byteCount;
 
     /// <inheritdoc />
@@ -43,9 +45,14 @@ public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType
 
         await using (reader)
         {
-            var fields = Columns(reader.Schema);
+            var fields = Columns(reader.Schema, _limits.MaxColumns);
             ProfileAssembler.CheckOverrideNames(fields.Select(f => f.Field.Name), _overrides);
-            var profilers = fields.Select(f => new ColumnProfiler(f.Field.Name, f.Source)).ToList();
+            var totalRows = Enumerable.Range(0, reader.RowGroupCount).Sum(g => reader.RowGroups[g].RowCount);
+            if (totalRows > _limits.MaxRows)
+                throw new DatasetFormatException(
+                    $"dataset has {totalRows} rows, more than a data set may have (ModelStore:Datasets:MaxRows = {_limits.MaxRows})", row: null, line: null);
+            var budget = ProfileBudget.For(_limits.ProfileMemoryBytes, Math.Max(1, fields.Count));
+            var profilers = fields.Select(f => new ColumnProfiler(f.Field.Name, f.Source, budget)).ToList();
 
             long rows = 0;
             for (var group = 0; group < reader.RowGroupCount; group++)
@@ -60,7 +67,7 @@ public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType
                     }
                     catch (Exception ex) when (ex is not (OperationCanceledException or DatasetFormatException))
                     {
-                        throw Corrupt($"row group {group + 1} (rows {rows + 1} to {rows + count}), column '{fields[i].Field.Name}' cannot be read ({ex.Message})");
+                        throw Corrupt($"row group {group + 1} (rows {rows + 1} to {rows + count}), column {Echo.Quote(fields[i].Field.Name)} cannot be read ({ex.Message})");
                     }
                 }
                 rows += count;
@@ -74,26 +81,27 @@ public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType
     private static DatasetFormatException Corrupt(string detail) =>
         new($"dataset is not a valid Parquet file: {detail}", row: null, line: null);
 
-    private static List<(DataField Field, ColumnSource Source)> Columns(ParquetSchema schema)
+    private static List<(DataField Field, ColumnSource Source)> Columns(ParquetSchema schema, int maxColumns)
     {
+        if (schema.Fields.Count > maxColumns)
+            throw new DatasetFormatException(
+                $"the schema has {schema.Fields.Count} columns, more than a data set may have (ModelStore:Datasets:MaxColumns = {maxColumns})",
+                row: null, line: null);
         var columns = new List<(DataField, ColumnSource)>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         var number = 0;
         foreach (var field in schema.Fields)
         {
             number++;
-            if (string.IsNullOrWhiteSpace(field.Name))
-                throw new DatasetFormatException($"the schema: column {number} has an empty name", row: null, line: null);
+            ColumnNames.Validate(field.Name, number, line: null);
             if (!names.Add(field.Name))
-                throw new DatasetFormatException($"the schema: column {number} '{field.Name}' has the same name as an earlier column", row: null, line: null);
+                throw new DatasetFormatException($"the schema: column {number} {Echo.Quote(field.Name)} has the same name as an earlier column", row: null, line: null);
             if (field is not DataField data || data.IsArray || data.MaxRepetitionLevel > 0)
                 throw new DatasetFormatException(
-                    $"the schema: column '{field.Name}' is a nested {field.SchemaType.ToString().ToLowerInvariant()} column; only flat columns are supported",
+                    $"the schema: column {Echo.Quote(field.Name)} is a nested {field.SchemaType.ToString().ToLowerInvariant()} column; only flat columns are supported",
                     row: null, line: null);
             columns.Add((data, SourceOf(data)));
         }
-        if (columns.Count > DelimitedTextScanner.MaxColumns)
-            throw new DatasetFormatException($"the schema has more than {DelimitedTextScanner.MaxColumns} columns", row: null, line: null);
         return columns;
     }
 
@@ -108,7 +116,7 @@ public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType
             || type == typeof(float) || type == typeof(double) || type == typeof(decimal) || type == typeof(Half))
             return ColumnSource.ParquetNumber;
         throw new DatasetFormatException(
-            $"the schema: column '{field.Name}' has the Parquet type {type.Name}, which is not supported " +
+            $"the schema: column {Echo.Quote(field.Name)} has the Parquet type {type.Name}, which is not supported " +
             "(numbers, booleans, strings, dates and timestamps are)", row: null, line: null);
     }
 

@@ -3,6 +3,7 @@ using Platform.Datasets.V1;
 using Platform.ModelStore.Datasets.Profiling;
 using Platform.ModelStore.Grpc;
 using Platform.ServiceDefaults.Errors;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Datasets;
 
@@ -50,7 +51,7 @@ public static class ProfileReport
         if (!string.IsNullOrEmpty(label))
         {
             var column = stored.Columns.FirstOrDefault(c => c.Name == label)
-                         ?? throw new InvalidArgumentException("label", $"'{label}' is not a column of data set '{datasetId}'");
+                         ?? throw new InvalidArgumentException("label", $"{Echo.Quote(label)} is not a column of data set {Echo.Quote(datasetId)}");
             var (profile, warnings) = Label(column, stored.RowCount);
             result.Label = profile;
             for (var i = 0; i < warnings.Count; i++) result.Warnings.Insert(i, warnings[i]);

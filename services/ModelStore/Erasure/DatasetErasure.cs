@@ -4,6 +4,7 @@ using Platform.ModelStore.Data;
 using Platform.ModelStore.Events;
 using Platform.ModelStore.Models;
 using Platform.ServiceDefaults.Errors;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Erasure;
 
@@ -47,7 +48,7 @@ public sealed class DatasetErasure(
                 var names = trained.OrderBy(v => v.ModelName, StringComparer.Ordinal).ThenBy(v => v.Version)
                     .Take(10).Select(v => $"{v.ModelName}:{v.Version}");
                 throw new FailedPreconditionException(
-                    $"{trained.Count} model version(s) were trained on data set '{datasetId}' ({string.Join(", ", names)}{(trained.Count > 10 ? ", …" : "")}); erase with cascade to delete them too");
+                    $"{trained.Count} model version(s) were trained on data set {Echo.Quote(datasetId)} ({string.Join(", ", names)}{(trained.Count > 10 ? ", …" : "")}); erase with cascade to delete them too");
             }
 
             var hashes = new List<string> { dataset.Sha256 };

@@ -44,7 +44,7 @@ public sealed class RegistryOutbox(OutboxSignal signal, TimeProvider time)
         ArgumentNullException.ThrowIfNull(row);
         var type = MessageTypes.TryGetValue(row.MessageType, out var known)
             ? known
-            : throw new InvalidOperationException($"Outbox message {row.MessageId} has the unknown type '{row.MessageType}'.");
+            : throw new InvalidOperationException($"Outbox message {row.MessageId} has the unknown type {Echo.Quote(row.MessageType)}.");
         var message = JsonSerializer.Deserialize(row.Payload, type, JsonText.Options)
                       ?? throw new InvalidOperationException($"Outbox message {row.MessageId} has an empty payload.");
         return (message, type);

@@ -4,6 +4,7 @@ using Platform.ModelStore.Blobs;
 using Platform.ModelStore.Models;
 using Platform.Models.V1;
 using Platform.ServiceDefaults.Errors;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Grpc;
 
@@ -20,6 +21,63 @@ internal static class ArtifactStream
 
     /// <summary>One message of the stream after the first: the start of an artifact, some bytes, or neither.</summary>
     public readonly record struct Part(Artifact? Artifact, ByteString? Chunk);
+
+    /// <summary>How long a refused request's remaining messages are read for the staged uploads they name.</summary>
+    private static readonly TimeSpan UseUpTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Checks the version (<paramref name="check"/>, which reads the first message already taken from
+    /// <paramref name="requests"/>), receives the artifacts and registers the version: the one path of a registration
+    /// and an upload. A staged upload the request names is used once whatever the outcome: its bytes become part of the
+    /// version, or are deleted when the request is refused, even when the refusal comes before its artifact message was
+    /// read (the rest of the request is read for the upload ids it names).
+    /// </summary>
+    public static async Task<RegistrationResult> RegisterAsync<T>(
+        IAsyncStreamReader<T> requests, Func<T, Part> partOf, Func<ModelVersionRegistration> check, ModelVersionCatalog catalog,
+        BlobStore blobs, string tenantId, long maxArtifactBytes, CancellationToken cancellationToken)
+    {
+        var artifacts = new List<ReceivedArtifact>();
+        try
+        {
+            var registration = check();
+            await ReceiveAsync(requests, partOf, blobs, tenantId, maxArtifactBytes, artifacts, cancellationToken);
+            // Every artifact checked: from here on the client going away must not leave half a version, so
+            // cancellation no longer applies.
+            return await catalog.RegisterAsync(tenantId, registration, artifacts, CancellationToken.None);
+        }
+        catch (PlatformException)
+        {
+            await UseUpStagedAsync(requests, partOf, blobs, tenantId, cancellationToken);
+            throw;
+        }
+        finally
+        {
+            await DiscardAsync(artifacts);
+        }
+    }
+
+    /// <summary>Reads what is left of a refused request and deletes every staged upload it names.</summary>
+    private static async Task UseUpStagedAsync<T>(
+        IAsyncStreamReader<T> requests, Func<T, Part> partOf, BlobStore blobs, string tenantId, CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(UseUpTimeout);
+        try
+        {
+            while (await requests.MoveNext(bounded.Token))
+            {
+                if (partOf(requests.Current).Artifact is { UploadId.Length: > 0 } artifact
+                    && Guid.TryParse(artifact.UploadId, out var id)
+                    && blobs.TakeStaged(tenantId, id) is { } staged)
+                    await staged.DisposeAsync();
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or RpcException or InvalidOperationException)
+        {
+            // The client went away or stopped sending: what it named so far is deleted, the rest expires with the
+            // staged-upload lifetime.
+        }
+    }
 
     /// <summary>
     /// Reads the rest of <paramref name="requests"/> into <paramref name="received"/> (one entry per artifact, so the
@@ -42,7 +100,7 @@ internal static class ArtifactStream
                 if (current is not null) await VerifyAsync(current, cancellationToken);
                 var declaration = ArtifactDeclaration.From(artifact, maxArtifactBytes);
                 if (received.Any(a => a.Declaration.Kind == declaration.Kind))
-                    throw new InvalidArgumentException("artifact.kind", $"'{declaration.Kind}' is sent twice");
+                    throw new InvalidArgumentException("artifact.kind", $"{Echo.Quote(declaration.Kind)} is sent twice");
                 if (received.Count == MaxArtifacts)
                     throw new InvalidArgumentException("artifact", $"a version has at most {MaxArtifacts} artifacts");
                 staged = !string.IsNullOrEmpty(artifact.UploadId);
@@ -58,11 +116,11 @@ internal static class ArtifactStream
                     throw new InvalidArgumentException("chunk", "bytes must follow an artifact message");
                 if (staged)
                     throw new InvalidArgumentException("chunk",
-                        $"artifact '{current.Declaration.Kind}' names an upload_id, so no bytes may follow it");
+                        $"artifact {Echo.Quote(current.Declaration.Kind)} names an upload_id, so no bytes may follow it");
                 // Stop at the first byte past the declared size instead of storing an unbounded stream.
                 if (current.Upload.Length + chunk.Length > current.Declaration.SizeBytes)
                     throw new DataLossException(
-                        $"artifact '{current.Declaration.Kind}': more bytes arrived than the declared size_bytes {current.Declaration.SizeBytes}; nothing was registered");
+                        $"artifact {Echo.Quote(current.Declaration.Kind)}: more bytes arrived than the declared size_bytes {current.Declaration.SizeBytes}; nothing was registered");
                 await current.Upload.WriteAsync(chunk.Memory, cancellationToken);
             }
             else
@@ -81,16 +139,16 @@ internal static class ArtifactStream
         var sha256 = await artifact.Upload.CompleteAsync(cancellationToken);
         if (artifact.Upload.Length != declared.SizeBytes)
             throw new DataLossException(
-                $"artifact '{declared.Kind}': {artifact.Upload.Length} bytes arrived, size_bytes says {declared.SizeBytes}; nothing was registered");
+                $"artifact {Echo.Quote(declared.Kind)}: {artifact.Upload.Length} bytes arrived, size_bytes says {declared.SizeBytes}; nothing was registered");
         if (sha256 != declared.Sha256)
             throw new DataLossException(
-                $"artifact '{declared.Kind}': the bytes hash to {sha256}, sha256 says {declared.Sha256}; nothing was registered");
+                $"artifact {Echo.Quote(declared.Kind)}: the bytes hash to {sha256}, sha256 says {declared.Sha256}; nothing was registered");
     }
 
     private static BlobUpload TakeStaged(BlobStore blobs, string tenantId, string uploadId)
     {
         if (!Guid.TryParse(uploadId, out var id))
-            throw new InvalidArgumentException("artifact.upload_id", $"'{uploadId}' is not an upload id");
+            throw new InvalidArgumentException("artifact.upload_id", $"{Echo.Quote(uploadId)} is not an upload id");
         return blobs.TakeStaged(tenantId, id) ?? throw new NotFoundException("upload", uploadId);
     }
 

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Platform.Datasets.V1;
 using Platform.ModelStore.Blobs;
 using Platform.ModelStore.Data;
@@ -8,6 +9,7 @@ using Platform.ModelStore.Datasets;
 using Platform.ModelStore.Datasets.Profiling;
 using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Tenancy;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Grpc;
 
@@ -18,7 +20,7 @@ namespace Platform.ModelStore.Grpc;
 /// leaves no row, no blob and no temp file. Everything is scoped by the caller's tenant.
 /// </summary>
 public sealed class DatasetGrpcService(
-    ModelStoreDbContext db, BlobStore blobs, TimeProvider time, ILogger<DatasetGrpcService> logger)
+    ModelStoreDbContext db, BlobStore blobs, TimeProvider time, IOptions<ModelStoreOptions> options, ILogger<DatasetGrpcService> logger)
     : DatasetService.DatasetServiceBase
 {
     /// <summary>Longest data set name.</summary>
@@ -41,7 +43,8 @@ public sealed class DatasetGrpcService(
         var overrides = ParseColumnTypes(header.ColumnTypes);
         var expectedSha256 = NameRules.ValidateOptionalSha256(header.Sha256, "header.sha256");
 
-        var scanner = DatasetScanners.For(format, overrides);
+        var limits = options.Value.Datasets;
+        var scanner = DatasetScanners.For(format, overrides, limits);
         await using var upload = blobs.StartUpload();
         DatasetScan scan;
         string sha256;
@@ -53,6 +56,10 @@ public sealed class DatasetGrpcService(
                 if (message.ContentCase != UploadDatasetRequest.ContentOneofCase.Chunk)
                     throw new InvalidArgumentException("header", "only the first message of an upload may be a header");
                 var bytes = message.Chunk.Memory;
+                // Stop at the first chunk past the limit instead of storing an unbounded stream.
+                if (upload.Length + bytes.Length > limits.MaxBytes)
+                    throw new ResourceExhaustedException("ModelStore:Datasets:MaxBytes",
+                        $"the data set is larger than this store accepts ({limits.MaxBytes} bytes); nothing was stored");
                 scanner.Append(bytes.Span);
                 await upload.WriteAsync(bytes, cancellationToken);
             }
@@ -149,7 +156,7 @@ public sealed class DatasetGrpcService(
         // Reading observes the call's cancellation; the server's writer ends with the call by itself. Chunks are
         // wrapped, not copied: the writer has serialized a message when WriteAsync completes, and only then does the
         // blob store reuse its buffer.
-        await foreach (var chunk in blobs.ReadAsync(record.Sha256, $"dataset '{record.Id}'", context.CancellationToken))
+        await foreach (var chunk in blobs.ReadAsync(record.Sha256, $"dataset {Echo.Quote(record.Id)}", context.CancellationToken))
             await responseStream.WriteAsync(new DataChunk { Data = UnsafeByteOperations.UnsafeWrap(chunk) });
     }
 
@@ -173,8 +180,10 @@ public sealed class DatasetGrpcService(
     private async Task<StoredProfile> BackfillProfileAsync(DatasetRecord record, CancellationToken cancellationToken)
     {
         var format = Enum.Parse<DatasetFileFormat>(record.Format, ignoreCase: true);
-        var scanner = DatasetScanners.For(format, record.Columns.ToDictionary(c => c.Name, c => c.Type, StringComparer.Ordinal));
-        await foreach (var chunk in blobs.ReadAsync(record.Sha256, $"dataset '{record.Id}'", cancellationToken))
+        // No limits on a stored data set: it was accepted under the limits of its day.
+        var scanner = DatasetScanners.For(format, record.Columns.ToDictionary(c => c.Name, c => c.Type, StringComparer.Ordinal),
+            new DatasetLimits { MaxBytes = long.MaxValue, MaxRows = long.MaxValue, MaxColumns = Datasets.Profiling.ProfileBudget.ColumnsCeiling });
+        await foreach (var chunk in blobs.ReadAsync(record.Sha256, $"dataset {Echo.Quote(record.Id)}", cancellationToken))
             scanner.Append(chunk.Span);
         var scan = await scanner.CompleteAsync(() => blobs.OpenRead(record.Sha256), cancellationToken);
         try
@@ -211,7 +220,7 @@ public sealed class DatasetGrpcService(
                 ColumnType.Boolean => DatasetColumnType.Boolean,
                 ColumnType.Text => DatasetColumnType.Text,
                 ColumnType.Date => DatasetColumnType.Date,
-                _ => throw new InvalidArgumentException("header.column_types", $"column '{column}': {type} is not a column type"),
+                _ => throw new InvalidArgumentException("header.column_types", $"column {Echo.Quote(column)}: {type} is not a column type"),
             };
         }
         return result;
@@ -222,7 +231,7 @@ public sealed class DatasetGrpcService(
         ModelStoreDbContext db, string tenantId, string datasetId, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(datasetId, out var id))
-            throw new InvalidArgumentException("dataset_id", $"'{datasetId}' is not a data set id");
+            throw new InvalidArgumentException("dataset_id", $"{Echo.Quote(datasetId)} is not a data set id");
         // Another tenant's data set is reported exactly like one that does not exist.
         return await db.Datasets.AsNoTracking()
                    .SingleOrDefaultAsync(d => d.TenantId == tenantId && d.Id == id, cancellationToken)

@@ -11,6 +11,7 @@ using Platform.ModelStore.Models;
 using Platform.Models.V1;
 using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Tenancy;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Grpc;
 
@@ -117,7 +118,7 @@ public sealed class ModelGrpcService(
 
         // The first message says what is coming (and its SHA-256), even for an empty file.
         var first = new ArtifactChunk { Artifact = artifact.ToProto() };
-        var owner = $"artifact '{kind}' of model version '{version.Model!.Name}:{version.Version}'";
+        var owner = $"artifact {Echo.Quote(kind)} of model version '{version.Model!.Name}:{version.Version}'";
         await foreach (var chunk in blobs.ReadAsync(artifact.Sha256, owner, cancellationToken))
         {
             var message = first ?? new ArtifactChunk();
@@ -191,25 +192,16 @@ public sealed class ModelGrpcService(
         if (!await requestStream.MoveNext(cancellationToken)
             || requestStream.Current.ContentCase != UploadModelVersionRequest.ContentOneofCase.Version)
             throw new InvalidArgumentException("version", "the first message of an upload must be the version (model name, task, …)");
-        var registration = ModelVersionRegistration.FromUpload(requestStream.Current.Version);
-
-        var artifacts = new List<ReceivedArtifact>();
-        try
-        {
-            await ArtifactStream.ReceiveAsync(requestStream, UploadPart, blobs, tenantId, options.Value.MaxArtifactBytes, artifacts, cancellationToken);
-            var result = await catalog.RegisterAsync(tenantId, registration, artifacts, CancellationToken.None);
-            if (result.Created)
-                logger.LogInformation("Uploaded {Model} version {Version} for tenant {TenantId} ({Artifacts} artifacts)",
-                    registration.ModelName, result.Version.Version, tenantId, artifacts.Count);
-            else
-                logger.LogInformation("Upload to {Model} for tenant {TenantId} has the bytes of version {Version}; returning it",
-                    registration.ModelName, tenantId, result.Version.Version);
-            return result.Version.ToProto();
-        }
-        finally
-        {
-            await ArtifactStream.DiscardAsync(artifacts);
-        }
+        var version = requestStream.Current.Version;
+        var result = await ArtifactStream.RegisterAsync(requestStream, UploadPart, () => ModelVersionRegistration.FromUpload(version),
+            catalog, blobs, tenantId, options.Value.MaxArtifactBytes, cancellationToken);
+        if (result.Created)
+            logger.LogInformation("Uploaded {Model} version {Version} for tenant {TenantId} ({Artifacts} artifacts)",
+                version.ModelName, result.Version.Version, tenantId, result.Version.Artifacts.Count);
+        else
+            logger.LogInformation("Upload to {Model} for tenant {TenantId} has the bytes of version {Version}; returning it",
+                version.ModelName, tenantId, result.Version.Version);
+        return result.Version.ToProto();
     }
 
     /// <inheritdoc />
@@ -222,7 +214,7 @@ public sealed class ModelGrpcService(
             t => Models.Tags.ValidateKey(t.Key, "set"), t => Models.Tags.ValidateValue(t.Value, $"set[{t.Key}]"), StringComparer.Ordinal);
         var remove = request.Remove.Select(k => Models.Tags.ValidateKey(k, "remove")).ToHashSet(StringComparer.Ordinal);
         if (set.Keys.FirstOrDefault(remove.Contains) is { } both)
-            throw new InvalidArgumentException("remove", $"'{both}' is both set and removed");
+            throw new InvalidArgumentException("remove", $"{Echo.Quote(both)} is both set and removed");
         var record = await catalog.SetTagsAsync(Tenant.From(context), name, version, set, remove, context.CancellationToken);
         return record.ToProto();
     }
@@ -254,7 +246,7 @@ public sealed class ModelGrpcService(
         if (!string.IsNullOrEmpty(request.VersionId))
             versionId = Guid.TryParse(request.VersionId, out var id)
                 ? id
-                : throw new InvalidArgumentException("version_id", $"'{request.VersionId}' is not a version id");
+                : throw new InvalidArgumentException("version_id", $"{Echo.Quote(request.VersionId)} is not a version id");
         var actor = Actors.Validate(request.Actor);
         var state = await aliases.SetAsync(Tenant.From(context), name, alias, request.Version, versionId, actor, context.CancellationToken);
         if (state.PreviousVersion != state.Version)
@@ -353,7 +345,7 @@ public sealed class ModelGrpcService(
         if (alias == AliasNames.Latest)
             return catalog.GetVersionAsync(tenantId, name, 0, cancellationToken);
         if (!AliasNames.IsWellFormed(alias))
-            throw new InvalidArgumentException("alias", $"'{alias}' is not a valid alias (1-{AliasNames.MaxLength} of a-z, 0-9, '-' or '_', starting with a letter)");
+            throw new InvalidArgumentException("alias", $"{Echo.Quote(alias)} is not a valid alias (1-{AliasNames.MaxLength} of a-z, 0-9, '-' or '_', starting with a letter)");
         return catalog.GetVersionByAliasAsync(tenantId, name, alias, cancellationToken);
     }
 
@@ -361,7 +353,7 @@ public sealed class ModelGrpcService(
         version >= 1 ? version : throw new InvalidArgumentException(field, $"{version} is not a version number (1 or more)");
 
     private static Guid DatasetId(string value, string field = "dataset_id") =>
-        Guid.TryParse(value, out var id) ? id : throw new InvalidArgumentException(field, $"'{value}' is not a data set id");
+        Guid.TryParse(value, out var id) ? id : throw new InvalidArgumentException(field, $"{Echo.Quote(value)} is not a data set id");
 
     private static MetricRange MetricRange(MetricFilter filter, string field)
     {

@@ -12,7 +12,9 @@ namespace Platform.ModelStore.Grpc;
 /// <summary>
 /// The internal <c>ModelRegistry</c> that workers call. Each artifact streams to a temp file while being hashed;
 /// only when every artifact matches its declared SHA-256 and size are the blobs moved into the store and the
-/// version committed. A mismatch, a malformed stream or a call cut short leaves nothing behind.
+/// version committed. A mismatch, a malformed stream or a call cut short leaves nothing behind. A job registers one
+/// model: a retry with the same model bytes gets the version registered first, other bytes are refused
+/// (<see cref="ModelVersionCatalog.RegisterAsync"/>).
 /// </summary>
 public sealed class ModelRegistryGrpcService(
     ModelVersionCatalog catalog, BlobStore blobs, IOptions<ModelStoreOptions> options, ILogger<ModelRegistryGrpcService> logger)
@@ -29,33 +31,17 @@ public sealed class ModelRegistryGrpcService(
         if (!await requestStream.MoveNext(cancellationToken)
             || requestStream.Current.ContentCase != RegisterModelVersionRequest.ContentOneofCase.Version)
             throw new InvalidArgumentException("version", "the first message of a registration must be the version");
-        var registration = ModelVersionRegistration.FromJob(requestStream.Current.Version);
-
-        if (await catalog.FindByJobAsync(tenantId, registration.JobId!, cancellationToken) is { } registered)
-        {
-            // A retry of a job that registered already. Reading the rest lets the sender finish writing
-            // normally; the bytes are not needed.
-            while (await requestStream.MoveNext(cancellationToken)) { }
-            logger.LogInformation("Job {JobId} of tenant {TenantId} registered {Model} version {Version} before; returning it",
-                registration.JobId, tenantId, registration.ModelName, registered.Version);
-            return registered.ToProto();
-        }
-
-        var artifacts = new List<ReceivedArtifact>();
-        try
-        {
-            await ArtifactStream.ReceiveAsync(requestStream, Part, blobs, tenantId, options.Value.MaxArtifactBytes, artifacts, cancellationToken);
-            // Every artifact checked: from here on the client going away must not leave half a version, so
-            // cancellation no longer applies.
-            var result = await catalog.RegisterAsync(tenantId, registration, artifacts, CancellationToken.None);
+        var version = requestStream.Current.Version;
+        var result = await ArtifactStream.RegisterAsync(requestStream, Part, () => ModelVersionRegistration.FromJob(version),
+            catalog, blobs, tenantId, options.Value.MaxArtifactBytes, cancellationToken);
+        var registered = result.Version;
+        if (result.Created)
             logger.LogInformation("Registered {Model} version {Version} for job {JobId} of tenant {TenantId} ({Artifacts} artifacts)",
-                registration.ModelName, result.Version.Version, registration.JobId, tenantId, artifacts.Count);
-            return result.Version.ToProto();
-        }
-        finally
-        {
-            await ArtifactStream.DiscardAsync(artifacts);
-        }
+                registered.Model!.Name, registered.Version, registered.JobId, tenantId, registered.Artifacts.Count);
+        else
+            logger.LogInformation("Job {JobId} of tenant {TenantId} registered {Model} version {Version} before, with the same model bytes; returning it",
+                registered.JobId, tenantId, registered.Model!.Name, registered.Version);
+        return registered.ToProto();
     }
 
     private static ArtifactStream.Part Part(RegisterModelVersionRequest message) => message.ContentCase switch

@@ -49,12 +49,12 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
             return new ServedModelCard(version, Merge(RecordedModelCard.Write(version), version.Version, fields), [], fields, "");
         }
         if (artifact.SizeBytes > MaxBundleBytes)
-            throw new FailedPreconditionException($"The model card of '{name}' is {artifact.SizeBytes} bytes, more than the {MaxBundleBytes} the store serves.");
+            throw new FailedPreconditionException($"The model card of {Echo.Quote(name)} is {artifact.SizeBytes} bytes, more than the {MaxBundleBytes} the store serves.");
         var bytes = await ReadVerifiedAsync(artifact.Sha256, name, cancellationToken);
 
         using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
         var markdownEntry = zip.GetEntry(ModelCardBundle.MarkdownEntry)
-            ?? throw new DataLossException($"The model card of '{name}' has no {ModelCardBundle.MarkdownEntry}.");
+            ?? throw new DataLossException($"The model card of {Echo.Quote(name)} has no {ModelCardBundle.MarkdownEntry}.");
         string markdown;
         using (var reader = new StreamReader(markdownEntry.Open(), new UTF8Encoding(false)))
             markdown = await reader.ReadToEndAsync(cancellationToken);
@@ -106,16 +106,16 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
     {
         var merged = ModelCardBundle.Fill(markdown, ModelCardBundle.VersionField, version.ToString(CultureInfo.InvariantCulture));
         if (fields is null) return merged;
-        var written = $"\n\n_Written by {fields.UpdatedBy}, {fields.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC._";
+        var written = $"\n\n_Written by {ModelCardMarkdown.Escape(fields.UpdatedBy)}, {fields.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC._";
         if (fields.IntendedUse.Length > 0)
-            merged = ModelCardBundle.Fill(merged, ModelCardBundle.IntendedUseField, fields.IntendedUse + written);
+            merged = ModelCardBundle.Fill(merged, ModelCardBundle.IntendedUseField, ModelCardMarkdown.WithoutHtml(fields.IntendedUse) + written);
         if (fields.Limitations.Length > 0)
-            merged = ModelCardBundle.Fill(merged, ModelCardBundle.LimitationsField, fields.Limitations + written);
+            merged = ModelCardBundle.Fill(merged, ModelCardBundle.LimitationsField, ModelCardMarkdown.WithoutHtml(fields.Limitations) + written);
         if (fields.Privacy.Length > 0)
         {
             // Bundles written before privacy notes existed have no marker: Privacy is their last section, so the
             // notes go at the end, where the marker would be.
-            var notes = fields.Privacy + written;
+            var notes = ModelCardMarkdown.WithoutHtml(fields.Privacy) + written;
             merged = merged.Contains(ModelCardBundle.StartMarker(ModelCardBundle.PrivacyField), StringComparison.Ordinal)
                 ? ModelCardBundle.Fill(merged, ModelCardBundle.PrivacyField, notes)
                 : merged.TrimEnd('\n') + "\n\n" + ModelCardBundle.Field(ModelCardBundle.PrivacyField, notes) + "\n";
@@ -127,7 +127,7 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
     private async Task<byte[]> ReadVerifiedAsync(string sha256, string name, CancellationToken cancellationToken)
     {
         using var copy = new MemoryStream();
-        await foreach (var chunk in blobs.ReadAsync(sha256, $"model card of '{name}'", cancellationToken))
+        await foreach (var chunk in blobs.ReadAsync(sha256, $"model card of {Echo.Quote(name)}", cancellationToken))
             copy.Write(chunk.Span);
         return copy.ToArray();
     }

@@ -120,9 +120,9 @@ public sealed class ModelAliases(ModelStoreDbContext db, ModelVersionCatalog cat
                    ?? throw new NotFoundException("model version", id.ToString());
         if (byId.ModelId != model.Id)
             throw new InvalidArgumentException("version_id",
-                $"'{id}' is version {byId.Model!.Name}:{byId.Version}, not a version of model '{model.Name}': an alias points at a version of its own model");
+                $"{Echo.Quote(id)} is version {byId.Model!.Name}:{byId.Version}, not a version of model {Echo.Quote(model.Name)}: an alias points at a version of its own model");
         if (version != 0 && version != byId.Version)
-            throw new InvalidArgumentException("version_id", $"'{id}' is version {byId.Version}, but version says {version}");
+            throw new InvalidArgumentException("version_id", $"{Echo.Quote(id)} is version {byId.Version}, but version says {version}");
         return byId;
     }
 }

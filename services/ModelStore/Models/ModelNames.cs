@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Platform.ServiceDefaults.Errors;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Models;
 
@@ -17,7 +18,7 @@ public static partial class ModelNames
             throw new InvalidArgumentException(field, "is required");
         if (name.Length > MaxLength || !NamePattern().IsMatch(name) || name.Contains("..", StringComparison.Ordinal))
             throw new InvalidArgumentException(field,
-                $"'{name}' is not a valid model name (1-{MaxLength} letters, digits, '-', '_' or '.', without '..')");
+                $"{Echo.Quote(name)} is not a valid model name (1-{MaxLength} letters, digits, '-', '_' or '.', without '..')");
         return name;
     }
 

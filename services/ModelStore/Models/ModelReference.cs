@@ -1,5 +1,6 @@
 using System.Globalization;
 using Platform.ServiceDefaults.Errors;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Models;
 
@@ -68,5 +69,5 @@ public sealed record ModelReference(string ModelName, int? Version, string? Alia
     }
 
     private static InvalidArgumentException Invalid(string reference, string field) =>
-        new(field, $"'{reference}' is not a model reference (\"name\", \"name:version\" or \"name@alias\", optionally prefixed \"{Prefix}\")");
+        new(field, $"{Echo.Quote(reference)} is not a model reference (\"name\", \"name:version\" or \"name@alias\", optionally prefixed \"{Prefix}\")");
 }

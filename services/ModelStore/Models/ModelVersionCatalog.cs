@@ -33,9 +33,11 @@ public sealed class ModelVersionCatalog(ModelStoreDbContext db, RegistryOutbox o
     /// Records a new version of <see cref="ModelVersionRegistration.ModelName"/> with the next number (1, 2, 3… per
     /// model): moves the artifacts' checked bytes into the blob store, then commits the rows and the
     /// <see cref="ModelVersionRegistered"/> event in one transaction. Nothing is written when the job has registered a
-    /// version before, or when an upload's "model" bytes are already a version of the model: that version is returned.
+    /// version with the same "model" bytes before (a retried registration), or when an upload's "model" bytes are already
+    /// a version of the model: that version is returned.
     /// </summary>
     /// <exception cref="NotFoundException">An upload names a data set the tenant does not have.</exception>
+    /// <exception cref="AlreadyExistsException">The job registered a version whose model has other bytes: a job registers one model.</exception>
     /// <exception cref="FailedPreconditionException">The data set was erased.</exception>
     public async Task<RegistrationResult> RegisterAsync(
         string tenantId, ModelVersionRegistration registration, IReadOnlyList<ReceivedArtifact> artifacts,
@@ -53,7 +55,7 @@ public sealed class ModelVersionCatalog(ModelStoreDbContext db, RegistryOutbox o
         {
             db.ChangeTracker.Clear();
             if (registration.JobId is { } jobId && await FindByJobAsync(tenantId, jobId, ct) is { } registered)
-                return new RegistrationResult(registered, false);
+                return SameModel(registered, jobId, modelSha256);
 
             var model = await GetOrAddModelAsync(tenantId, registration.ModelName, ct);
             var now = Now();
@@ -65,7 +67,7 @@ public sealed class ModelVersionCatalog(ModelStoreDbContext db, RegistryOutbox o
                 await DatasetLocks.AcquireSharedAsync(db, datasetId, ct);
                 if (await db.DatasetErasures.AnyAsync(e => e.TenantId == tenantId && e.DatasetId == datasetId, ct))
                     throw new FailedPreconditionException(
-                        $"data set '{datasetId}' was erased (data-subject erasure); a model trained on it cannot be registered");
+                        $"data set {Echo.Quote(datasetId)} was erased (data-subject erasure); a model trained on it cannot be registered");
             }
 
             // Allocating the number: the increment locks the model row (PostgreSQL; SQLite locks the whole database)
@@ -116,7 +118,7 @@ public sealed class ModelVersionCatalog(ModelStoreDbContext db, RegistryOutbox o
                 await transaction.RollbackAsync(ct);
                 db.ChangeTracker.Clear();
                 if (await FindByJobAsync(tenantId, registration.JobId, ct) is { } winner)
-                    return new RegistrationResult(winner, false);
+                    return SameModel(winner, registration.JobId, modelSha256);
                 throw;
             }
             // Detached before the model (read without tracking) is attached for mapping, so no later save sees it as new.
@@ -126,6 +128,19 @@ public sealed class ModelVersionCatalog(ModelStoreDbContext db, RegistryOutbox o
         }, cancellationToken);
         if (result.Created) outbox.Committed();
         return result;
+    }
+
+    /// <summary>
+    /// The version a job registered before, returned for a retry of its registration only when it holds the same model
+    /// bytes: a job's version is what the job trained, never what a later caller sent under its id.
+    /// </summary>
+    private static RegistrationResult SameModel(ModelVersionRecord registered, string jobId, string modelSha256)
+    {
+        var registeredSha256 = registered.Artifacts.SingleOrDefault(a => a.Kind == ArtifactDeclaration.ModelKind)?.Sha256;
+        if (registeredSha256 == modelSha256) return new RegistrationResult(registered, false);
+        throw new AlreadyExistsException(
+            $"training job {Echo.Quote(jobId)} registered {registered.Model!.Name}:{registered.Version} with model sha256 {registeredSha256 ?? "(none)"}; " +
+            $"this registration's model has sha256 {modelSha256}, so it is refused (a job registers one model) and nothing was stored");
     }
 
     /// <summary>
@@ -341,7 +356,7 @@ public sealed class ModelVersionCatalog(ModelStoreDbContext db, RegistryOutbox o
                       ?? throw new NotFoundException("dataset", datasetId.ToString());
         if (registration.DatasetSha256 is { } declared && declared != dataset.Sha256)
             throw new InvalidArgumentException("version.dataset_sha256",
-                $"'{declared}' is not the SHA-256 of data set '{datasetId}' ({dataset.Sha256})");
+                $"{Echo.Quote(declared)} is not the SHA-256 of data set {Echo.Quote(datasetId)} ({dataset.Sha256})");
         return registration with { DatasetSha256 = dataset.Sha256 };
     }
 
@@ -420,7 +435,7 @@ public sealed class ModelVersionCatalog(ModelStoreDbContext db, RegistryOutbox o
             db.ChangeTracker.Clear();
             return await db.Models.AsNoTracking()
                 .SingleOrDefaultAsync(m => m.TenantId == tenantId && m.Name == name, cancellationToken)
-                ?? throw new InvalidOperationException($"Model '{name}' could neither be added nor found.");
+                ?? throw new InvalidOperationException($"Model {Echo.Quote(name)} could neither be added nor found.");
         }
         finally
         {

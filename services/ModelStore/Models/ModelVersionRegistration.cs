@@ -3,6 +3,7 @@ using Platform.ModelStore.Data;
 using Platform.Models.V1;
 using Platform.ServiceDefaults.Errors;
 using ModelVersionSource = Platform.ModelStore.Data.ModelVersionSource;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Models;
 
@@ -63,7 +64,7 @@ public sealed record ModelVersionRegistration
         ArgumentNullException.ThrowIfNull(message);
         var jobId = Required(message.JobId, "version.job_id", MaxJobIdLength);
         if (!Guid.TryParse(message.DatasetId, out var datasetId))
-            throw new InvalidArgumentException("version.dataset_id", $"'{message.DatasetId}' is not a data set id");
+            throw new InvalidArgumentException("version.dataset_id", $"{Echo.Quote(message.DatasetId)} is not a data set id");
         var datasetSha256 = NameRules.ValidateSha256(message.DatasetSha256, "version.dataset_sha256");
         return Common(message, ModelVersionSource.TrainingJob,
             Required(message.Trainer, "version.trainer", 100),
@@ -93,7 +94,7 @@ public sealed record ModelVersionRegistration
         if (!string.IsNullOrEmpty(message.DatasetId))
         {
             if (!Guid.TryParse(message.DatasetId, out var id))
-                throw new InvalidArgumentException("version.dataset_id", $"'{message.DatasetId}' is not a data set id");
+                throw new InvalidArgumentException("version.dataset_id", $"{Echo.Quote(message.DatasetId)} is not a data set id");
             datasetId = id;
         }
         var datasetSha256 = NameRules.ValidateOptionalSha256(message.DatasetSha256, "version.dataset_sha256");
@@ -113,7 +114,7 @@ public sealed record ModelVersionRegistration
         var modelName = ModelNames.Validate(message.ModelName, "version.model_name");
         if (!Tasks.Contains(message.Task))
             throw new InvalidArgumentException("version.task",
-                $"'{message.Task}' is not a task (one of {string.Join(", ", Tasks)})");
+                $"{Echo.Quote(message.Task)} is not a task (one of {string.Join(", ", Tasks)})");
         if (message.Attempt < 0)
             throw new InvalidArgumentException("version.attempt", $"{message.Attempt} is negative");
         if (!double.IsFinite(message.TrainingSeconds) || message.TrainingSeconds < 0)
@@ -203,7 +204,7 @@ public sealed partial record ArtifactDeclaration(string Kind, string Sha256, lon
         ArgumentNullException.ThrowIfNull(message);
         if (!KindPattern().IsMatch(message.Kind))
             throw new InvalidArgumentException("artifact.kind",
-                $"'{message.Kind}' is not an artifact kind (1-{MaxKindLength} of a-z, 0-9, '-', '_', starting with a letter, e.g. \"model\")");
+                $"{Echo.Quote(message.Kind)} is not an artifact kind (1-{MaxKindLength} of a-z, 0-9, '-', '_', starting with a letter, e.g. \"model\")");
         var sha256 = NameRules.ValidateSha256(message.Sha256, "artifact.sha256");
         if (message.SizeBytes < 0)
             throw new InvalidArgumentException("artifact.size_bytes", $"{message.SizeBytes} is negative");

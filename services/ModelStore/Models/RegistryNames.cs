@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Platform.ServiceDefaults.Errors;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Models;
 
@@ -23,9 +24,9 @@ public static partial class AliasNames
             throw new InvalidArgumentException(field, "is required");
         if (!IsWellFormed(alias))
             throw new InvalidArgumentException(field,
-                $"'{alias}' is not a valid alias (1-{MaxLength} of a-z, 0-9, '-' or '_', starting with a letter, e.g. \"production\")");
+                $"{Echo.Quote(alias)} is not a valid alias (1-{MaxLength} of a-z, 0-9, '-' or '_', starting with a letter, e.g. \"production\")");
         if (alias == Latest)
-            throw new InvalidArgumentException(field, $"'{Latest}' is reserved: it always means the newest version");
+            throw new InvalidArgumentException(field, $"{Echo.Quote(Latest)} is reserved: it always means the newest version");
         return alias;
     }
 
@@ -73,7 +74,7 @@ public static partial class Tags
     {
         if (string.IsNullOrEmpty(key) || !KeyPattern().IsMatch(key))
             throw new InvalidArgumentException(field,
-                $"'{key}' is not a valid tag key (1-{MaxKeyLength} of letters, digits, '.', '_', '-', ':' or '/', starting with a letter or digit)");
+                $"{Echo.Quote(key)} is not a valid tag key (1-{MaxKeyLength} of letters, digits, '.', '_', '-', ':' or '/', starting with a letter or digit)");
         return key;
     }
 

@@ -8,6 +8,7 @@ using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Tenancy;
 using Platform.ServiceDefaults.Transfers;
 using Platform.Transfers;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Transfers;
 
@@ -23,6 +24,7 @@ namespace Platform.ModelStore.Transfers;
 /// <item><c>POST /v1/uploads</c>: bytes for an upload or registration, with their SHA-256 in <c>Repr-Digest</c>; hashed
 /// and written to a temp file as they arrive (<see cref="BlobUpload.ReceiveAsync"/>), flushed, checked, and staged under an upload id that an <c>artifact</c> message
 /// of <c>UploadModelVersion</c> / <c>RegisterModelVersion</c> then names instead of sending chunks.</item>
+/// <item><c>DELETE /v1/uploads/{id}</c>: a staged upload its sender will not register after all.</item>
 /// </list>
 /// </summary>
 public static class StoreByteStream
@@ -35,6 +37,7 @@ public static class StoreByteStream
         group.MapGet("/models/{reference}/artifacts/{kind}", DownloadArtifactAsync);
         group.MapGet("/datasets/{datasetId}/content", DownloadDatasetAsync);
         group.MapPost("/uploads", UploadAsync);
+        group.MapDelete("/uploads/{uploadId}", DeleteUpload);
         return app;
     }
 
@@ -44,21 +47,21 @@ public static class StoreByteStream
         var tenantId = Tenant.From(http);
         var parsed = ModelReference.Parse(reference);
         if (!ArtifactDeclaration.IsKind(kind))
-            throw new InvalidArgumentException("kind", $"'{kind}' is not an artifact kind (1-{ArtifactDeclaration.MaxKindLength} of a-z, 0-9, '-', '_', starting with a letter)");
+            throw new InvalidArgumentException("kind", $"{Echo.Quote(kind)} is not an artifact kind (1-{ArtifactDeclaration.MaxKindLength} of a-z, 0-9, '-', '_', starting with a letter)");
         var version = await catalog.ResolveAsync(tenantId, parsed, cancellationToken);
         var name = $"{version.Model!.Name}:{version.Version}";
         var artifact = version.Artifacts.SingleOrDefault(a => a.Kind == kind)
                        ?? throw new NotFoundException("artifact", $"{name}/{kind}");
         http.Response.Headers[ByteStream.ModelVersionHeader] = name;
         http.Response.Headers[ByteStream.ArtifactKindHeader] = kind;
-        return Bytes(http, blobs, artifact.Sha256, artifact.FileName, $"artifact '{kind}' of model version '{name}'");
+        return Bytes(http, blobs, artifact.Sha256, artifact.FileName, $"artifact {Echo.Quote(kind)} of model version {Echo.Quote(name)}");
     }
 
     private static async Task<IResult> DownloadDatasetAsync(
         string datasetId, HttpContext http, ModelStoreDbContext db, BlobStore blobs, CancellationToken cancellationToken)
     {
         var record = await DatasetGrpcService.FindAsync(db, Tenant.From(http), datasetId, cancellationToken);
-        return Bytes(http, blobs, record.Sha256, record.Name, $"dataset '{record.Id}'");
+        return Bytes(http, blobs, record.Sha256, record.Name, $"dataset {Echo.Quote(record.Id)}");
     }
 
     /// <summary>
@@ -134,6 +137,8 @@ public static class StoreByteStream
                            "is required: the SHA-256 of the body as sha-256=:<base64 of the 32 bytes>: (RFC 9530)");
         if (http.Request.ContentLength > limit)
             return TooLarge(http.Request.ContentLength.Value, limit);
+        // A declared length that cannot fit the quotas is refused before its bytes are read; StageAsync checks again.
+        blobs.CheckStagingQuota(tenantId, http.Request.ContentLength ?? 0, options.Value.Uploads);
 
         // Disposed without being staged (an error, a body cut off, a client gone), the temp file is deleted.
         await using var upload = blobs.StartUpload();
@@ -142,9 +147,19 @@ public static class StoreByteStream
         var sha256 = await upload.CompleteAsync(cancellationToken);
         if (sha256 != declared)
             throw new DataLossException($"{ByteStream.DigestHeader}: the bytes hash to sha256 {sha256}, the header says {declared}; nothing was stored");
-        var (uploadId, _) = await blobs.StageAsync(upload, tenantId, cancellationToken);
+        var (uploadId, _) = await blobs.StageAsync(upload, tenantId, options.Value.Uploads, cancellationToken);
         logger.LogInformation("Staged upload {UploadId} of tenant {TenantId}: {Bytes} bytes, sha256 {Sha256}", uploadId, tenantId, size, sha256);
         return Results.Json(new StagedUpload(uploadId.ToString("N"), sha256, size), statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>Deletes a staged upload of the caller's tenant that no registration will use (the worker's, after a failure).</summary>
+    private static async Task<IResult> DeleteUpload(string uploadId, HttpContext http, BlobStore blobs)
+    {
+        if (!Guid.TryParse(uploadId, out var id))
+            throw new InvalidArgumentException("uploadId", $"{Echo.Quote(uploadId)} is not an upload id");
+        var staged = blobs.TakeStaged(Tenant.From(http), id) ?? throw new NotFoundException("upload", uploadId);
+        await staged.DisposeAsync();
+        return Results.NoContent();
     }
 
     private static IResult TooLarge(long size, long limit) => ByteStreamProblems.TooLarge("ModelStore:MaxArtifactBytes",

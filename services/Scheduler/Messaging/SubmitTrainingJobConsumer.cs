@@ -9,20 +9,37 @@ namespace Platform.Scheduler.Messaging;
 
 /// <summary>
 /// The public message-queue submission (docs/messaging.md): a plain JSON <see cref="SubmitTrainingJob"/> from
-/// any AMQP client becomes a job exactly as <c>JobService.SubmitJob</c> would make it, with source "amqp".
-/// An invalid submission creates nothing; it is answered with <see cref="TrainingJobRejected"/> and acknowledged,
-/// never retried, because the same message would fail the same way forever.
+/// any AMQP client becomes a job exactly as <c>JobService.SubmitJob</c> would make it, with source "amqp", for the
+/// tenant of its publisher (<see cref="SubmissionPublishers"/>), never merely the one its body names.
+/// An invalid submission creates nothing; it is answered with <see cref="TrainingJobRejected"/> on the publisher's
+/// tenant's routing key and acknowledged, never retried, because the same message would fail the same way forever.
+/// A submission whose publisher cannot be vouched for creates nothing either and goes to the <c>_error</c> queue.
 /// </summary>
-public sealed class SubmitTrainingJobConsumer(JobSubmission submission, TimeProvider time, ILogger<SubmitTrainingJobConsumer> logger)
+public sealed class SubmitTrainingJobConsumer(
+    JobSubmission submission, SubmissionPublishers publishers, TimeProvider time, ILogger<SubmitTrainingJobConsumer> logger)
     : IConsumer<SubmitTrainingJob>
 {
     public async Task Consume(ConsumeContext<SubmitTrainingJob> context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var message = context.Message;
+        var delivery = SubmissionDelivery.Of(context);
+        SubmissionPublisher publisher;
         try
         {
-            var tenantId = string.IsNullOrEmpty(message.TenantId) ? Tenant.Default : Tenant.Validate(message.TenantId, "tenant_id");
+            publisher = publishers.Identify(delivery);
+        }
+        catch (UnidentifiedSubmissionException ex)
+        {
+            logger.LogWarning("Refused message-queue submission {RequestId} (message id {MessageId}): {Reason}",
+                Echo.ValueOrNull(message.RequestId), Echo.ValueOrNull(delivery.MessageId), ex.Message);
+            throw;
+        }
+
+        var tenantId = publisher.TenantId;
+        try
+        {
+            tenantId = publisher.TenantOf(message.TenantId);
             var job = await submission.SubmitAsync(new JobSubmissionRequest
             {
                 TenantId = tenantId,
@@ -47,20 +64,22 @@ public sealed class SubmitTrainingJobConsumer(JobSubmission submission, TimeProv
         }
         catch (InvalidArgumentException ex)
         {
-            await RejectAsync(context, ex.Field, ex.Message);
+            await RejectAsync(context, delivery, tenantId ?? Tenant.Default, ex.Field, ex.Message);
         }
         catch (NotFoundException ex)
         {
-            await RejectAsync(context, "spec.dataset_id", $"spec.dataset_id: {ex.Message}");
+            await RejectAsync(context, delivery, tenantId ?? Tenant.Default, "spec.dataset_id", $"spec.dataset_id: {ex.Message}");
         }
     }
 
-    private async Task RejectAsync(ConsumeContext<SubmitTrainingJob> context, string field, string reason)
+    /// <summary>Answers the publisher's tenant, naming the field as the message names it.</summary>
+    private async Task RejectAsync(ConsumeContext<SubmitTrainingJob> context, SubmissionDelivery delivery, string tenantId, string apiField, string apiReason)
     {
-        var message = context.Message;
+        var rejection = TrainingJobRejections.Create(tenantId, context.Message.RequestId, delivery,
+            SubmissionFields.FromApiField(apiField), SubmissionFields.FromApiReason(apiField, apiReason), time.GetUtcNow());
         logger.LogWarning("Rejected message-queue submission {RequestId} of tenant {TenantId}: {Reason}",
-            message.RequestId, message.TenantId, reason);
-        await context.Publish(new TrainingJobRejected(message.RequestId, message.TenantId, field, reason, time.GetUtcNow()));
+            rejection.RequestId, tenantId, rejection.Reason);
+        await TrainingJobRejections.SendAsync(context, rejection, context.CancellationToken);
     }
 }
 
@@ -82,16 +101,23 @@ public sealed class SubmitTrainingJobConsumerDefinition : ConsumerDefinition<Sub
     {
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
         endpointConfigurator.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        endpointConfigurator.ConfigureReceive(receive => receive.UseFilter(new SubmitterAddressesIgnoredFilter()));
         // Setting the error pipe replaces MassTransit's default, so the default's two filters follow ours.
-        var rejectUnreadable = new UnreadableSubmissionFilter(context.GetRequiredService<TimeProvider>(),
-            context.GetRequiredService<ILoggerFactory>().CreateLogger<UnreadableSubmissionFilter>());
+        var rejectUnreadable = new UnreadableSubmissionFilter(context.GetRequiredService<SubmissionPublishers>(),
+            context.GetRequiredService<TimeProvider>(), context.GetRequiredService<ILoggerFactory>().CreateLogger<UnreadableSubmissionFilter>());
         endpointConfigurator.ConfigureError(error =>
         {
             error.UseFilter(rejectUnreadable);
+            error.UseFilter(new ErrorCopyWithoutUserIdFilter());
             error.UseFilter(new GenerateFaultFilter());
             error.UseFilter(new ErrorTransportFilter());
         });
-        // Only what can pass: the model store or the database briefly unreachable. Invalid input is handled by the consumer.
-        endpointConfigurator.UseMessageRetry(retry => retry.Intervals(500, 2_000, 10_000));
+        // Only what can pass: the model store or the database briefly unreachable. Invalid input is handled by the consumer;
+        // a publisher nobody vouches for stays unknown however often it is asked.
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Ignore<UnidentifiedSubmissionException>();
+            retry.Intervals(500, 2_000, 10_000);
+        });
     }
 }

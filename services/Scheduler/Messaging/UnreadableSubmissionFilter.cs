@@ -2,40 +2,64 @@ using System.Runtime.Serialization;
 using System.Text.Json;
 using MassTransit;
 using Platform.Contracts;
+using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Tenancy;
 
 namespace Platform.Scheduler.Messaging;
 
 /// <summary>
 /// In the submission endpoint's error pipe: answers a message that could not be read as a
 /// <see cref="SubmitTrainingJob"/> (not JSON at all, or a number where text is expected) with a
-/// <see cref="TrainingJobRejected"/> naming the JSON path, so the submitter learns why. The message then goes on
-/// to the endpoint's <c>_error</c> queue as usual, where operators can inspect it. Other failures (the database
-/// unreachable after every retry) are not the submitter's fault and pass through untouched.
+/// <see cref="TrainingJobRejected"/> naming the JSON property, so the submitter learns why. Like every rejection it
+/// goes to the publisher's tenant, and only when the publisher is vouched for (<see cref="SubmissionPublishers"/>).
+/// The message then goes on to the endpoint's <c>_error</c> queue as usual, where operators can inspect it. Other
+/// failures (the database unreachable after every retry) are not the submitter's fault and pass through untouched.
 /// </summary>
-internal sealed class UnreadableSubmissionFilter(TimeProvider time, ILogger logger) : IFilter<ExceptionReceiveContext>
+internal sealed class UnreadableSubmissionFilter(SubmissionPublishers publishers, TimeProvider time, ILogger logger) : IFilter<ExceptionReceiveContext>
 {
     public async Task Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next)
     {
         if (FindJsonError(context.Exception) is { } error)
         {
-            var (requestId, tenantId) = ReadIdentity(context);
-            var field = error.Path is null or "$" ? "body" : error.Path.TrimStart('$', '.');
-            var reason = $"{field}: the message is not a valid submission ({error.Message})";
-            logger.LogWarning("Rejected unreadable message-queue submission {RequestId}: {Reason}", requestId, reason);
-            try
+            var delivery = SubmissionDelivery.Of(context);
+            var (requestId, claimedTenant) = ReadIdentity(context);
+            var (field, reason) = SubmissionFields.DescribeUnreadable(error, context.Body.GetBytes());
+            if (TenantToAnswer(delivery, claimedTenant) is { } tenantId)
             {
-                var endpoint = await context.PublishEndpointProvider.GetPublishSendEndpoint<TrainingJobRejected>();
-                await endpoint.Send(new TrainingJobRejected(requestId, tenantId, field, reason, time.GetUtcNow()), context.CancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Could not publish the rejection of submission {RequestId}", requestId);
+                var rejection = TrainingJobRejections.Create(tenantId, requestId, delivery, field, reason, time.GetUtcNow());
+                logger.LogWarning("Rejected unreadable message-queue submission {RequestId} of tenant {TenantId}: {Reason}",
+                    rejection.RequestId, tenantId, rejection.Reason);
+                try
+                {
+                    await TrainingJobRejections.SendAsync(context.SendEndpointProvider, rejection, context.CancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Could not send the rejection of submission {RequestId}", rejection.RequestId);
+                }
             }
         }
         await next.Send(context);
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("unreadableSubmission");
+
+    /// <summary>The tenant a rejection may go to; null when nobody vouches for the publisher (it is logged as refused instead).</summary>
+    private string? TenantToAnswer(SubmissionDelivery delivery, string? claimedTenant)
+    {
+        try
+        {
+            var publisher = publishers.Identify(delivery);
+            // In-process only: the body names the tenant, when it names a valid one.
+            return publisher.TenantId ?? (string.IsNullOrEmpty(claimedTenant) ? Tenant.Default : Tenant.Validate(claimedTenant));
+        }
+        catch (Exception ex) when (ex is UnidentifiedSubmissionException or InvalidArgumentException)
+        {
+            logger.LogWarning("Refused unreadable message-queue submission (message id {MessageId}): {Reason}",
+                Echo.ValueOrNull(delivery.MessageId), ex.Message);
+            return null;
+        }
+    }
 
     private static JsonException? FindJsonError(Exception? exception)
     {

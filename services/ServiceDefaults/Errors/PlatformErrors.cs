@@ -1,10 +1,14 @@
+using Platform.Contracts;
+
 namespace Platform.ServiceDefaults.Errors;
 
 /// <summary>
 /// Domain failures that cross the API boundary. <see cref="Grpc.ErrorMappingInterceptor"/> turns each
-/// into the matching gRPC status, so services throw these and never build RpcExceptions themselves.
+/// into the matching gRPC status, so services throw these and never build RpcExceptions themselves. The message is
+/// cut to <see cref="Echo.MaxMessageLength"/> characters (<see cref="Echo"/>): it goes back to the caller and into
+/// logs, and may hold what the caller sent.
 /// </summary>
-public abstract class PlatformException(string message, Exception? inner = null) : Exception(message, inner);
+public abstract class PlatformException(string message, Exception? inner = null) : Exception(Echo.Message(message), inner);
 
 /// <summary>The request is wrong; <paramref name="field"/> names the offending field (or column).</summary>
 public sealed class InvalidArgumentException(string field, string message)
@@ -15,7 +19,7 @@ public sealed class InvalidArgumentException(string field, string message)
 
 /// <summary>A named thing does not exist for the caller's tenant.</summary>
 public sealed class NotFoundException(string kind, string id)
-    : PlatformException($"{kind} '{id}' was not found")
+    : PlatformException($"{kind} {Echo.Quote(id)} was not found")
 {
     public string Kind { get; } = kind;
     public string Id { get; } = id;
@@ -29,3 +33,13 @@ public sealed class DataLossException(string message) : PlatformException(messag
 
 /// <summary>The thing being created exists already.</summary>
 public sealed class AlreadyExistsException(string message) : PlatformException(message);
+
+/// <summary>
+/// A configured limit or quota would be exceeded; <paramref name="limit"/> names it (its configuration key, such as
+/// <c>ModelStore:Uploads:MaxStagedBytesPerTenant</c>) and the message says its value.
+/// </summary>
+public sealed class ResourceExhaustedException(string limit, string message)
+    : PlatformException($"{limit}: {message}")
+{
+    public string Limit { get; } = limit;
+}

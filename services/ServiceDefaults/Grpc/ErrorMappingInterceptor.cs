@@ -6,7 +6,7 @@ using Platform.ServiceDefaults.Errors;
 namespace Platform.ServiceDefaults.Grpc;
 
 /// <summary>The one place where domain exceptions become gRPC statuses.</summary>
-public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger, GrpcMessageLimit? messageLimit = null) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -41,6 +41,10 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
 
     private RpcException? Map(Exception exception, ServerCallContext context)
     {
+        // A streamed message over the limit surfaces here; say which limit, as for unary calls (GrpcMessageLimit).
+        if (exception is RpcException { StatusCode: StatusCode.ResourceExhausted } tooLarge && messageLimit is not null
+            && tooLarge.Status.Detail == GrpcMessageLimit.GrpcText)
+            return new RpcException(new Status(StatusCode.ResourceExhausted, messageLimit.Message));
         var status = exception switch
         {
             RpcException => (StatusCode?)null,
@@ -49,6 +53,7 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             FailedPreconditionException => StatusCode.FailedPrecondition,
             DataLossException => StatusCode.DataLoss,
             AlreadyExistsException => StatusCode.AlreadyExists,
+            ResourceExhaustedException => StatusCode.ResourceExhausted,
             OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
             _ => StatusCode.Internal,
         };

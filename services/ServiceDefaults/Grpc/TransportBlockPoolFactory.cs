@@ -11,7 +11,7 @@ namespace Platform.ServiceDefaults.Grpc;
 /// <remarks>
 /// Kestrel reads a connection into its pipe one pool block at a time: with 4 KiB blocks a 1 GB upload is about 250,000
 /// socket reads, each with its own pipe and HTTP/2 frame bookkeeping. Measured on the 2-core build machine (loopback,
-/// 1 GB, no hashing or disk, docs/registry.md "Transport ceilings"), 64 KiB blocks cut the receiving server's CPU per GB
+/// 1 GB, no hashing or disk, docs/registry.md "Performance" and the commit log), 64 KiB blocks cut the receiving server's CPU per GB
 /// by about 3× for gRPC client streaming (3.5 → 1.0 s) and 6× for a raw HTTP/1.1 body (2.0 → 0.3 s). Blocks are pinned
 /// (on the pinned object heap, as Kestrel's are) and reused; a pool keeps at most <see cref="MaxRetainedBlocks"/> free
 /// blocks, so what it holds is bounded by the most it ever had in flight (a receiver buffers at most one HTTP/2 window

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
+using Platform.Contracts;
 using Platform.ServiceDefaults.Errors;
 
 namespace Platform.ServiceDefaults.Tenancy;
@@ -36,7 +37,7 @@ public static partial class Tenant
     {
         if (string.IsNullOrEmpty(tenantId) || !TenantPattern().IsMatch(tenantId))
             throw new InvalidArgumentException(field,
-                $"'{tenantId}' is not a valid tenant id (1-63 characters of a-z, 0-9 and '-', starting with a letter or digit)");
+                $"{Echo.Quote(tenantId)} is not a valid tenant id (1-63 characters of a-z, 0-9 and '-', starting with a letter or digit)");
         return tenantId;
     }
 

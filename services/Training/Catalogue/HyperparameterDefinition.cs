@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using Platform.Contracts;
 
 namespace Platform.Training.Catalogue;
 
@@ -60,17 +61,17 @@ public sealed record HyperparameterDefinition(
         {
             case HyperparameterType.Int:
                 if (!int.TryParse(trimmed, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
-                    throw new SpecValidationException(field, $"'{text}' is not an integer");
+                    throw new SpecValidationException(field, $"{Echo.Quote(text)} is not an integer");
                 CheckRange(field, integer, text);
                 return integer.ToString(CultureInfo.InvariantCulture);
             case HyperparameterType.Double:
                 if (!double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || !double.IsFinite(number))
-                    throw new SpecValidationException(field, $"'{text}' is not a number");
+                    throw new SpecValidationException(field, $"{Echo.Quote(text)} is not a number");
                 CheckRange(field, number, text);
                 return number.ToString("R", CultureInfo.InvariantCulture);
             default:
                 if (!bool.TryParse(trimmed, out var flag))
-                    throw new SpecValidationException(field, $"'{text}' is not a boolean; expected true or false");
+                    throw new SpecValidationException(field, $"{Echo.Quote(text)} is not a boolean; expected true or false");
                 return flag ? "true" : "false";
         }
     }

@@ -4,6 +4,7 @@ using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Trainers.LightGbm;
 using static Platform.Training.Catalogue.HyperparameterDefinition;
+using Platform.Contracts;
 
 namespace Platform.Training.Catalogue;
 
@@ -225,10 +226,10 @@ public static class TrainerCatalogue
     public static TrainerSettings Validate(TrainingTask task, string? trainer, IReadOnlyDictionary<string, string>? hyperparameters)
     {
         var definition = Find(trainer) ?? throw new SpecValidationException("trainer",
-            $"'{trainer}' is not a trainer; for {task.ToWireName()} use one of {string.Join(", ", List(task).Select(t => t.Name))}");
+            $"{Echo.Quote(trainer)} is not a trainer; for {task.ToWireName()} use one of {string.Join(", ", List(task).Select(t => t.Name))}");
         if (!definition.Supports(task))
             throw new SpecValidationException("trainer",
-                $"'{trainer}' does not train {task.ToWireName()}; use one of {string.Join(", ", List(task).Select(t => t.Name))}");
+                $"{Echo.Quote(trainer)} does not train {task.ToWireName()}; use one of {string.Join(", ", List(task).Select(t => t.Name))}");
 
         var given = hyperparameters ?? new Dictionary<string, string>();
         var declared = definition.Hyperparameters.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
@@ -236,7 +237,7 @@ public static class TrainerCatalogue
         var unknown = given.Keys.Where(name => !declared.Contains(name)).Order(StringComparer.Ordinal).FirstOrDefault();
         if (unknown is not null)
             throw new SpecValidationException($"hyperparameters.{unknown}",
-                $"'{definition.Name}' has no hyperparameter '{unknown}'; it accepts {string.Join(", ", definition.Hyperparameters.Select(h => h.Name))}");
+                $"{Echo.Quote(definition.Name)} has no hyperparameter {Echo.Quote(unknown)}; it accepts {string.Join(", ", definition.Hyperparameters.Select(h => h.Name))}");
 
         var resolved = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var parameter in definition.Hyperparameters)

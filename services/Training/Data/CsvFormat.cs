@@ -6,7 +6,7 @@ using Microsoft.ML.Data;
 namespace Platform.Training.Data;
 
 /// <summary>The one place that knows how the platform's CSV (and TSV) files are read and written.</summary>
-internal static class CsvFormat
+internal static partial class CsvFormat
 {
     public const char Separator = ',';
     public const char TabSeparator = '\t';
@@ -58,6 +58,19 @@ internal static class CsvFormat
         names.Add(field.ToString());
         return names;
     }
+
+    /// <summary>
+    /// Whether a text field would start a formula in a spreadsheet and so is written with a leading <c>'</c>
+    /// (OWASP, "CSV Injection"): it starts with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, a tab or a carriage return, or
+    /// with <c>'</c> itself (so that the rule can be undone). A field that is a plain decimal number (<c>-1.5</c>,
+    /// <c>+3</c>, <c>-2e-5</c>) is left alone: a spreadsheet reads it as that number, not as a formula. Undoing it: a text
+    /// field that starts with <c>'</c> had one added; drop it. Numbers written as numbers are never changed.
+    /// </summary>
+    public static bool StartsFormula(ReadOnlySpan<char> value) =>
+        value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or '\'' && !PlainNumber().IsMatch(value);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")]
+    private static partial System.Text.RegularExpressions.Regex PlainNumber();
 
     /// <summary>Whether a field must be quoted: it holds a separator, a quote or a line break, or starts or ends with white space (which a reader trims).</summary>
     public static bool NeedsQuotes(ReadOnlySpan<char> value) =>

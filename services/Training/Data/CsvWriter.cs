@@ -7,7 +7,8 @@ namespace Platform.Training.Data;
 /// <summary>
 /// Writes the platform's CSV (<see cref="CsvFormat"/>) straight to UTF-8 bytes: fields are encoded and numbers
 /// formatted into one buffer (no string per value), which is flushed to the stream when it fills. Fields are quoted
-/// where <see cref="CsvFormat.NeedsQuotes"/> says (RFC 4180, quotes doubled), numbers are <c>ToString("R", InvariantCulture)</c>'s
+/// where <see cref="CsvFormat.NeedsQuotes"/> says (RFC 4180, quotes doubled) and always when they are neutralised
+/// (<see cref="CsvFormat.StartsFormula"/>), numbers are <c>ToString("R", InvariantCulture)</c>'s
 /// text, the bytes UTF-8 without a BOM, rows ended by <c>\n</c>.
 /// </summary>
 internal sealed class CsvWriter(Stream output) : IDisposable
@@ -21,16 +22,22 @@ internal sealed class CsvWriter(Stream output) : IDisposable
     private int _used;
     private bool _fieldWritten;
 
-    /// <summary>One field, quoted when a reader would otherwise split or trim it; a separator goes before every field but a row's first.</summary>
+    /// <summary>
+    /// One text field, quoted when a reader would otherwise split or trim it, with a leading <c>'</c> when a spreadsheet
+    /// would take it for a formula (<see cref="CsvFormat.StartsFormula"/>); a separator goes before every field but a
+    /// row's first.
+    /// </summary>
     public void Field(ReadOnlySpan<char> value)
     {
         Separate();
-        if (!CsvFormat.NeedsQuotes(value))
+        var formula = CsvFormat.StartsFormula(value);
+        if (!formula && !CsvFormat.NeedsQuotes(value))
         {
             Encode(value);
             return;
         }
         Byte((byte)'"');
+        if (formula) Byte((byte)'\'');
         while (value.Length > 0)
         {
             var quote = value.IndexOf('"');

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Platform.Contracts;
 
 namespace Platform.Training.Data;
 
@@ -34,7 +35,7 @@ public static class DatasetReader
                 var header = CsvFormat.ReadHeader(file.Path, separator);
                 if (!header.SequenceEqual(file.Columns.Select(column => column.Name), StringComparer.Ordinal))
                     throw new TrainingDataException(null,
-                        $"The file's header ({string.Join(", ", header.Select(h => $"'{h}'"))}) does not match the data set's columns ({string.Join(", ", file.Columns.Select(c => $"'{c.Name}'"))}).");
+                        $"The file's header ({string.Join(", ", header.Select(h => $"{Echo.Quote(h)}"))}) does not match the data set's columns ({string.Join(", ", file.Columns.Select(c => $"{Echo.Quote(c.Name)}"))}).");
                 var loader = CsvFormat.CreateLoader(ml, file.Columns, separator);
                 return (loader.Load(file.Path), loader);
             default:

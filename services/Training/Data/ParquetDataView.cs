@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Parquet;
 using Parquet.Schema;
+using Platform.Contracts;
 
 namespace Platform.Training.Data;
 
@@ -55,7 +56,7 @@ public sealed class ParquetDataView : IDataView
             var names = fields.Select(f => f.Name).ToArray();
             if (!names.SequenceEqual(file.Columns.Select(c => c.Name), StringComparer.Ordinal))
                 throw new TrainingDataException(null,
-                    $"The columns of '{file.FileName}' ({string.Join(", ", names.Select(n => $"'{n}'"))}) do not match the data set's columns ({string.Join(", ", file.Columns.Select(c => $"'{c.Name}'"))}).");
+                    $"The columns of {Echo.Quote(file.FileName)} ({string.Join(", ", names.Select(n => $"{Echo.Quote(n)}"))}) do not match the data set's columns ({string.Join(", ", file.Columns.Select(c => $"{Echo.Quote(c.Name)}"))}).");
             var dataFields = new DataField[fields.Count];
             for (var i = 0; i < fields.Count; i++)
             {
@@ -99,12 +100,12 @@ public sealed class ParquetDataView : IDataView
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            throw new TrainingDataException(null, $"'{file.FileName}' is not a readable Parquet file: {exception.Message}", exception);
+            throw new TrainingDataException(null, $"{Echo.Quote(file.FileName)} is not a readable Parquet file: {exception.Message}", exception);
         }
     }
 
     private static TrainingDataException Unsupported(DatasetFile file, DatasetColumn column, string what) =>
-        new(column.Name, $"Column '{column.Name}' of '{file.FileName}' is {what}, which cannot be read as a {column.Kind.ToString().ToLowerInvariant()} column; " +
+        new(column.Name, $"Column {Echo.Quote(column.Name)} of {Echo.Quote(file.FileName)} is {what}, which cannot be read as a {column.Kind.ToString().ToLowerInvariant()} column; " +
             "supported Parquet types are booleans, integers, float, double, decimal, strings, dates and timestamps.");
 
     /// <summary>Reads one column of a row group into the values a cursor serves.</summary>
@@ -220,7 +221,7 @@ public sealed class ParquetDataView : IDataView
             {
                 if (string.IsNullOrEmpty(values[i])) result[i] = float.NaN;
                 else if (!float.TryParse(values[i], NumberStyles.Float, CultureInfo.InvariantCulture, out result[i]))
-                    throw new TrainingDataException(column.Name, $"Column '{column.Name}' of '{file.FileName}' is numeric, but holds '{values[i]}', which is not a number.");
+                    throw new TrainingDataException(column.Name, $"Column {Echo.Quote(column.Name)} of {Echo.Quote(file.FileName)} is numeric, but holds {Echo.Quote(values[i])}, which is not a number.");
             }
             return result;
         }
@@ -306,7 +307,7 @@ public sealed class ParquetDataView : IDataView
                 catch (Exception exception) when (exception is not (TrainingDataException or OperationCanceledException))
                 {
                     throw new TrainingDataException(column.Name,
-                        $"Column '{column.Name}' of '{file.FileName}' cannot be read in row group {_group + 1} of {_reader.RowGroupCount}: {exception.Message}", exception);
+                        $"Column {Echo.Quote(column.Name)} of {Echo.Quote(file.FileName)} cannot be read in row group {_group + 1} of {_reader.RowGroupCount}: {exception.Message}", exception);
                 }
             }
         }
@@ -314,7 +315,7 @@ public sealed class ParquetDataView : IDataView
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
             if (_decoders[column.Index] is null)
-                throw new InvalidOperationException($"Column '{column.Name}' was not requested from this cursor.");
+                throw new InvalidOperationException($"Column {Echo.Quote(column.Name)} was not requested from this cursor.");
             var index = column.Index;
             if (_view._file.Columns[index].Kind == ColumnKind.Numeric)
             {
@@ -329,7 +330,7 @@ public sealed class ParquetDataView : IDataView
             (ref DataViewRowId id) => id = new DataViewRowId((ulong)_position, 0);
 
         private static InvalidOperationException Mismatch<TValue>(DataViewSchema.Column column) =>
-            new($"Column '{column.Name}' is {column.Type}, not {typeof(TValue).Name}.");
+            new($"Column {Echo.Quote(column.Name)} is {column.Type}, not {typeof(TValue).Name}.");
 
         protected override void Dispose(bool disposing)
         {

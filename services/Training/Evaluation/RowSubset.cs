@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Platform.Contracts;
 
 namespace Platform.Training.Evaluation;
 
@@ -112,7 +113,7 @@ internal sealed class PermutedColumn<T>(IDataView source, DataViewSchema.Column 
             if (column.Index != permuted.Index)
                 return inner.GetGetter<TValue>(column);
             if (values is not TValue[] typed)
-                throw new InvalidOperationException($"Column '{column.Name}' holds {typeof(T).Name}, not {typeof(TValue).Name}.");
+                throw new InvalidOperationException($"Column {Echo.Quote(column.Name)} holds {typeof(T).Name}, not {typeof(TValue).Name}.");
             return (ref TValue value) => value = typed[permutation[inner.Position]];
         }
 

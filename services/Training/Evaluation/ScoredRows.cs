@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Platform.Contracts;
 
 namespace Platform.Training.Evaluation;
 
@@ -176,7 +177,7 @@ public sealed class ScoredRows : IDataView
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
             if (!_active[column.Index])
-                throw new InvalidOperationException($"Column '{column.Name}' was not asked for when the cursor was opened.");
+                throw new InvalidOperationException($"Column {Echo.Quote(column.Name)} was not asked for when the cursor was opened.");
             return _parent._columns[column.Index].Getter<TValue>(() => _row);
         }
 
@@ -206,7 +207,7 @@ public sealed class ScoredRows : IDataView
         public abstract ValueGetter<TValue> Getter<TValue>(Func<int> row);
 
         protected ValueGetter<TValue> Typed<T, TValue>(ValueGetter<T> getter) =>
-            getter as ValueGetter<TValue> ?? throw new InvalidOperationException($"Column '{Name}' holds {typeof(T).Name}, not {typeof(TValue).Name}.");
+            getter as ValueGetter<TValue> ?? throw new InvalidOperationException($"Column {Echo.Quote(Name)} holds {typeof(T).Name}, not {typeof(TValue).Name}.");
     }
 
     private sealed class Values<T>(string name, int rows) : Column(name)

@@ -264,7 +264,7 @@ public static class ModelCardWriter
         card.SubHeading("ROC curve");
         images.Add(new(RocImage, ModelCardCharts.Roc(RankingCurves.Roc(positive, scores), report.Metrics.GetValueOrDefault(MetricNames.Auc, double.NaN))));
         card.Image("ROC curve", RocImage);
-        card.Line($"Positive class {Code(positiveClass)}, ranked by {rows.ScoreSource}, over the {Invariant(rows.Count)} evaluated rows.");
+        card.Line($"Positive class {Escape(positiveClass)}, ranked by {rows.ScoreSource}, over the {Invariant(rows.Count)} evaluated rows.");
         card.SubHeading("Precision-recall curve");
         images.Add(new(PrecisionRecallImage, ModelCardCharts.PrecisionRecall(RankingCurves.PrecisionRecall(positive, scores),
             report.Metrics.GetValueOrDefault(MetricNames.PrAuc, double.NaN), RankingCurves.PositiveShare(positive))));

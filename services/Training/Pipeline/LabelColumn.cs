@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Platform.Training.Data;
+using Platform.Contracts;
 
 namespace Platform.Training.Pipeline;
 
@@ -74,7 +75,7 @@ internal sealed class LabelColumn
     {
         if (task == TrainingTask.Regression && column.Kind != ColumnKind.Numeric)
             throw new TrainingDataException(column.Name,
-                $"Label column '{column.Name}' is {column.Kind.ToString().ToLowerInvariant()}; regression needs a numeric label.");
+                $"Label column {Echo.Quote(column.Name)} is {column.Kind.ToString().ToLowerInvariant()}; regression needs a numeric label.");
 
         var label = data.Schema[column.Name];
         using var cursor = data.GetRowCursor([label, .. (alsoRead ?? []).Where(name => name != column.Name).Select(name => data.Schema[name])]);
@@ -159,7 +160,7 @@ internal sealed class LabelColumn
         {
             var meanings = raw.Select(v => bool.TryParse(v.Trim(), out var flag)
                 ? (Raw: v, Flag: flag)
-                : throw new TrainingDataException(column.Name, $"Label column '{column.Name}' is boolean but holds '{v}'; expected true or false.")).ToArray();
+                : throw new TrainingDataException(column.Name, $"Label column {Echo.Quote(column.Name)} is boolean but holds {Echo.Quote(v)}; expected true or false.")).ToArray();
             binaryClasses = [.. meanings.Select(m => m.Flag).Distinct().Order().Select(flag => flag ? "true" : "false")];
             CheckClasses(column, task, binaryClasses);
             positives = [.. meanings.Where(m => m.Flag).Select(m => m.Raw)];
@@ -224,22 +225,22 @@ internal sealed class LabelColumn
         if (rows == 0)
             throw new TrainingDataException(null, "The data set has no rows.");
         if (missing == rows)
-            throw new TrainingDataException(column.Name, $"Label column '{column.Name}' has no values: it is missing in all {rows} rows.");
+            throw new TrainingDataException(column.Name, $"Label column {Echo.Quote(column.Name)} has no values: it is missing in all {rows} rows.");
     }
 
     private static string[] CheckClasses(DatasetColumn column, TrainingTask task, string[] classes)
     {
         if (classes.Length < 2)
             throw new TrainingDataException(column.Name,
-                $"Label column '{column.Name}' has a single class ('{classes[0]}'); classification needs at least two.");
+                $"Label column {Echo.Quote(column.Name)} has a single class ({Echo.Quote(classes[0])}); classification needs at least two.");
         if (task == TrainingTask.BinaryClassification && classes.Length > 2)
             throw new TrainingDataException(column.Name,
-                $"Label column '{column.Name}' has {classes.Length} classes ({Preview(classes)}); binary classification needs exactly two (use multiclass_classification).");
+                $"Label column {Echo.Quote(column.Name)} has {classes.Length} classes ({Preview(classes)}); binary classification needs exactly two (use multiclass_classification).");
         return classes;
     }
 
     private static string Preview(string[] classes) =>
-        string.Join(", ", classes.Take(5).Select(c => $"'{c}'")) + (classes.Length > 5 ? ", ..." : "");
+        string.Join(", ", classes.Take(5).Select(c => $"{Echo.Quote(c)}")) + (classes.Length > 5 ? ", ..." : "");
 
     /// <summary>Round-trip text of a number, as the predictions CSV writes it.</summary>
     public static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Platform.Training.Data;
+using Platform.Contracts;
 
 namespace Platform.Training.Pipeline;
 
@@ -34,9 +35,9 @@ internal sealed partial class UnparsableNumbers : IDisposable
         (long Line, string Column)? first;
         lock (_lock) first = _first;
         if (first is not { } found) return;
-        var value = FieldAt(found.Line, found.Column) is { } text ? $" holds '{text}', which" : "'s value";
+        var value = FieldAt(found.Line, found.Column) is { } text ? $" holds {Echo.Quote(text)}, which" : "'s value";
         throw new TrainingDataException(found.Column,
-            $"Column '{found.Column}' is numeric, but line {found.Line} of the file{value} is not a number: " +
+            $"Column {Echo.Quote(found.Column)} is numeric, but line {found.Line} of the file{value} is not a number: " +
             "fix the value, or type the column as categorical or text when uploading the data set.");
     }
 

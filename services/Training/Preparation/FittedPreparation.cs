@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 using Platform.Training.Data;
 using Platform.Training.Pipeline;
+using Platform.Contracts;
 
 namespace Platform.Training.Preparation;
 
@@ -59,7 +60,7 @@ internal sealed class FittedPreparation
         }
         foreach (var s in statistics.Where(s => s.Present == 0))
             throw new TrainingDataException(s.Feature.Column.Name,
-                $"Column '{s.Feature.Column.Name}' has no value in {rows}; exclude it (preparation.exclude_columns) or use more data.");
+                $"Column {Echo.Quote(s.Feature.Column.Name)} has no value in {rows}; exclude it (preparation.exclude_columns) or use more data.");
         return new FittedPreparation(plan, [.. statistics.Select(s => s.Fitted())]);
     }
 

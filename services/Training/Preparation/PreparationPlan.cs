@@ -1,4 +1,5 @@
 using Platform.Training.Data;
+using Platform.Contracts;
 
 namespace Platform.Training.Preparation;
 
@@ -91,7 +92,7 @@ public sealed class PreparationPlan
         {
             if (included.Contains(spec.ExcludeColumns[i]))
                 throw new SpecValidationException($"preparation.exclude_columns[{i}]",
-                    $"'{spec.ExcludeColumns[i]}' is also in include_columns; a column is either a feature or not");
+                    $"{Echo.Quote(spec.ExcludeColumns[i])} is also in include_columns; a column is either a feature or not");
         }
         for (var i = 0; i < spec.IncludeColumns.Count; i++)
         {
@@ -109,19 +110,19 @@ public sealed class PreparationPlan
             var field = $"preparation.columns[{i}]";
             var column = Lookup(choice.Name, $"{field}.name", byName, columns);
             if (column.Name == labelColumn)
-                throw new SpecValidationException($"{field}.name", $"'{column.Name}' is the label column; preparation applies to feature columns");
+                throw new SpecValidationException($"{field}.name", $"{Echo.Quote(column.Name)} is the label column; preparation applies to feature columns");
             if (column.Kind == ColumnKind.Date)
                 throw new SpecValidationException($"{field}.name", DateNotFeature(column.Name));
             if (!IsFeature(column.Name))
                 throw new SpecValidationException($"{field}.name",
-                    $"'{column.Name}' is not a feature ({(excluded.Contains(column.Name) ? "it is in exclude_columns" : "it is not in include_columns")})");
+                    $"{Echo.Quote(column.Name)} is not a feature ({(excluded.Contains(column.Name) ? "it is in exclude_columns" : "it is not in include_columns")})");
             if (!choices.TryAdd(column.Name, (choice, i)))
-                throw new SpecValidationException($"{field}.name", $"'{column.Name}' is prepared twice (also at preparation.columns[{choices[column.Name].Index}])");
+                throw new SpecValidationException($"{field}.name", $"{Echo.Quote(column.Name)} is prepared twice (also at preparation.columns[{choices[column.Name].Index}])");
             if (choice.MissingValues is { } policy && !Applies(policy, column.Kind))
                 throw new SpecValidationException($"{field}.missing_values",
-                    $"{policy.ToWireName()} does not apply to '{column.Name}', a {column.Kind.ToString().ToLowerInvariant()} column; {Applicable(column.Kind)} do");
+                    $"{policy.ToWireName()} does not apply to {Echo.Quote(column.Name)}, a {column.Kind.ToString().ToLowerInvariant()} column; {Applicable(column.Kind)} do");
             if (choice.Encoding == ColumnEncoding.Text && column.Kind == ColumnKind.Numeric)
-                throw new SpecValidationException($"{field}.encoding", $"text does not apply to '{column.Name}', a numeric column; one_hot and hashing do");
+                throw new SpecValidationException($"{field}.encoding", $"text does not apply to {Echo.Quote(column.Name)}, a numeric column; one_hot and hashing do");
         }
 
         var features = new List<PlannedFeature>();
@@ -133,7 +134,7 @@ public sealed class PreparationPlan
         }
         if (features.Count == 0)
             throw new SpecValidationException("preparation",
-                $"leaves no feature columns: the data set's columns are {List(columns)}{(labelColumn is null ? "" : $", with '{labelColumn}' the label")}");
+                $"leaves no feature columns: the data set's columns are {List(columns)}{(labelColumn is null ? "" : $", with {Echo.Quote(labelColumn)} the label")}");
 
         var normalization = spec.Normalization ?? (normalizeByDefault ? FeatureNormalization.MinMax : FeatureNormalization.None);
         var others = columns.Where(c => c.Name != labelColumn && !IsFeature(c.Name)).Select(c => c.Name).ToArray();
@@ -141,7 +142,7 @@ public sealed class PreparationPlan
     }
 
     private static string DateNotFeature(string name) =>
-        $"'{name}' is a date column; dates are not features yet (they are kept in the predictions only): derive numeric columns such as month or weekday before uploading, or upload it as categorical";
+        $"{Echo.Quote(name)} is a date column; dates are not features yet (they are kept in the predictions only): derive numeric columns such as month or weekday before uploading, or upload it as categorical";
 
     /// <summary>Whether a policy can be used on a column of this kind.</summary>
     public static bool Applies(MissingValuePolicy policy, ColumnKind kind) => policy switch
@@ -190,9 +191,9 @@ public sealed class PreparationPlan
         {
             var column = Lookup(names[i], $"{field}[{i}]", byName, columns);
             if (rejectLabel && column.Name == labelColumn)
-                throw new SpecValidationException($"{field}[{i}]", $"'{column.Name}' is the label column; it is never a feature");
+                throw new SpecValidationException($"{field}[{i}]", $"{Echo.Quote(column.Name)} is the label column; it is never a feature");
             if (!set.Add(column.Name))
-                throw new SpecValidationException($"{field}[{i}]", $"'{column.Name}' is listed twice");
+                throw new SpecValidationException($"{field}[{i}]", $"{Echo.Quote(column.Name)} is listed twice");
         }
         return set;
     }
@@ -205,9 +206,9 @@ public sealed class PreparationPlan
             return column;
         var nearly = columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
         throw new SpecValidationException(field,
-            $"'{name}' is not a column of the data set{(nearly is null ? "" : $" (did you mean '{nearly.Name}'?)")}; its columns are {List(columns)}");
+            $"{Echo.Quote(name)} is not a column of the data set{(nearly is null ? "" : $" (did you mean {Echo.Quote(nearly.Name)}?)")}; its columns are {List(columns)}");
     }
 
     private static string List(IReadOnlyList<DatasetColumn> columns) =>
-        string.Join(", ", columns.Take(ListedColumns).Select(c => $"'{c.Name}'")) + (columns.Count > ListedColumns ? $", … ({columns.Count} in all)" : "");
+        string.Join(", ", columns.Take(ListedColumns).Select(c => $"{Echo.Quote(c.Name)}")) + (columns.Count > ListedColumns ? $", … ({columns.Count} in all)" : "");
 }

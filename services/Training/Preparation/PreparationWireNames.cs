@@ -1,3 +1,5 @@
+using Platform.Contracts;
+
 namespace Platform.Training.Preparation;
 
 /// <summary>
@@ -46,7 +48,7 @@ public static class PreparationWireNames
             if (string.IsNullOrEmpty(name)) return null;
             foreach (var (value, wireName) in names)
                 if (wireName == name) return value;
-            throw new SpecValidationException(field, $"'{name}' is not one of {string.Join(", ", names.Select(n => n.Name))}");
+            throw new SpecValidationException(field, $"{Echo.Quote(name)} is not one of {string.Join(", ", names.Select(n => n.Name))}");
         }
     }
 }

@@ -8,12 +8,14 @@ using Platform.ServiceDefaults.Grpc;
 using Platform.ServiceDefaults.Tenancy;
 using Platform.Training;
 using Platform.Training.Onnx;
+using Platform.Transfers;
 
 namespace Platform.Worker.ModelStore;
 
 /// <summary>Streams a finished run to the model store as a new model version.</summary>
 public sealed class ModelVersionRegistrar(
-    ModelRegistry.ModelRegistryClient registry, IOptions<WorkerOptions> options, TimeProvider time, ModelStoreByteStream? byteStream = null)
+    ModelRegistry.ModelRegistryClient registry, IOptions<WorkerOptions> options, TimeProvider time, ILogger<ModelVersionRegistrar> logger,
+    ModelStoreByteStream? byteStream = null)
 {
     /// <summary>Artifact kinds, as <c>ModelService.DownloadModelVersion</c> serves them.</summary>
     public const string ModelArtifact = "model";
@@ -33,8 +35,10 @@ public sealed class ModelVersionRegistrar(
     /// SHA-256 and size as computed while it was written) followed by its bytes in 1 MiB chunks
     /// (<see cref="GrpcTransfer.ChunkBytes"/>); or, with the store's byte stream configured, each artifact's bytes over
     /// HTTP/1.1 first and then headers naming them (<c>upload_id</c>).
-    /// The store registers a job once: a retried attempt gets the version registered first.
+    /// The store registers a job once: a retried attempt gets the version registered first, which must hold the model
+    /// this attempt uploaded. A registration that fails deletes what it staged.
     /// </summary>
+    /// <exception cref="RegisteredModelMismatchException">The store's version of the job holds other model bytes.</exception>
     /// <param name="onnx">The ONNX export: an extra artifact, or the reason there is none (recorded in <see cref="OnnxExportTag"/>).</param>
     /// <param name="progress">Receives the share of artifact bytes sent.</param>
     /// <param name="moreArtifacts">Artifacts written after the run (the model card), sent after the run's own.</param>
@@ -86,16 +90,39 @@ public sealed class ModelVersionRegistrar(
         // With the store's byte stream, every artifact's bytes go there first (staged under an upload id); the
         // registration below then names them instead of streaming chunks.
         var staged = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (byteStream?.For(job.TenantId) is { } transfers)
+        var transfers = byteStream?.For(job.TenantId);
+        try
         {
-            foreach (var (kind, file) in artifacts)
+            if (transfers is not null)
             {
-                staged[kind] = (await transfers.UploadAsync(file.Path, file.Sha256, cancellationToken)).UploadId;
-                sent += file.SizeBytes;
-                if (total > 0) progress((double)sent / total);
+                foreach (var (kind, file) in artifacts)
+                {
+                    staged[kind] = (await transfers.UploadAsync(file.Path, file.Sha256, cancellationToken)).UploadId;
+                    sent += file.SizeBytes;
+                    if (total > 0) progress((double)sent / total);
+                }
             }
+            var registered = await SendAsync(job, version, artifacts, staged, total, sent, progress, cancellationToken);
+            // The store answers with the job's version: it must hold the model this attempt trained, not bytes that
+            // someone else registered under the job's id.
+            var model = registered.Artifacts.SingleOrDefault(a => a.Kind == ModelArtifact)?.Sha256;
+            if (model != result.Model.Sha256)
+                throw new RegisteredModelMismatchException(
+                    $"the model store answered with {registered.ModelName}:{registered.Version}, whose model has sha256 {model ?? "(none)"}, " +
+                    $"but this attempt trained and uploaded sha256 {result.Model.Sha256}");
+            return registered;
         }
+        catch (Exception) when (staged.Count > 0)
+        {
+            await DeleteStagedAsync(transfers!, staged.Values);
+            throw;
+        }
+    }
 
+    private async Task<ModelVersion> SendAsync(
+        TrainModel job, ModelVersion version, (string Kind, TrainingArtifact File)[] artifacts, Dictionary<string, string> staged,
+        long total, long sent, Action<double> progress, CancellationToken cancellationToken)
+    {
         using var call = registry.RegisterModelVersion(Tenant.Headers(job.TenantId), cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new RegisterModelVersionRequest { Version = version }, cancellationToken);
         var buffer = new byte[GrpcTransfer.ChunkBytes];
@@ -126,8 +153,36 @@ public sealed class ModelVersionRegistrar(
         return await call;
     }
 
+    /// <summary>
+    /// A registration that failed deletes the bytes it staged: the store uses a staged upload once (a refused
+    /// registration that read its artifact messages deleted them already), and a registration cut short before that
+    /// would otherwise leave them until they expire. Best effort: what cannot be deleted now still expires.
+    /// </summary>
+    private async Task DeleteStagedAsync(ByteStreamClient transfers, IEnumerable<string> uploadIds)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        foreach (var uploadId in uploadIds)
+        {
+            try
+            {
+                await transfers.DeleteUploadAsync(uploadId, timeout.Token);
+            }
+            catch (Exception exception) when (exception is ByteStreamException or HttpRequestException or OperationCanceledException)
+            {
+                // NotFound: the store used it up already; otherwise it expires with the store's staged-upload lifetime.
+                logger.LogDebug("Staged upload {UploadId} not deleted: {Reason}", uploadId, exception.Message);
+            }
+        }
+    }
+
     /// <summary>The model store's longest tag value.</summary>
     private const int RegistryTagValueLimit = 256;
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 }
+
+/// <summary>
+/// The model store's version of the job holds a model with other bytes than the attempt uploaded: the job's result
+/// cannot be trusted, and training again would not change what the store holds. A permanent failure.
+/// </summary>
+public sealed class RegisteredModelMismatchException(string message) : Exception(message);

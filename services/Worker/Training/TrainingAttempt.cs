@@ -130,8 +130,9 @@ public sealed class TrainingAttempt(
     /// <summary>Failures that the same job would hit again on any worker.</summary>
     internal static bool IsPermanent(Exception exception) => exception switch
     {
-        TrainingDataException or SpecValidationException => true,
-        RpcException { StatusCode: StatusCode.NotFound or StatusCode.InvalidArgument } => true,
+        TrainingDataException or SpecValidationException or RegisteredModelMismatchException => true,
+        // AlreadyExists: the job's id holds a version with another model; registering again would be refused again.
+        RpcException { StatusCode: StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.AlreadyExists } => true,
         ByteStreamException { Title: nameof(StatusCode.NotFound) or nameof(StatusCode.InvalidArgument) } => true,
         _ => false,
     };
@@ -140,7 +141,7 @@ public sealed class TrainingAttempt(
     {
         RpcException rpc => string.Create(CultureInfo.InvariantCulture, $"Model store answered {rpc.StatusCode}: {rpc.Status.Detail}"),
         ByteStreamException bytes => $"Model store answered {bytes.Title}: {bytes.Detail}",
-        TrainingDataException or SpecValidationException => exception.Message,
+        TrainingDataException or SpecValidationException or RegisteredModelMismatchException => exception.Message,
         _ => $"{exception.GetType().Name}: {exception.Message}",
     };
 

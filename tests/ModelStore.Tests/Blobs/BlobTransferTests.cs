@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Platform.ModelStore.Blobs;
 using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Grpc;
+using Platform.Testing;
 using Platform.Transfers;
 
 namespace Platform.ModelStore.Tests.Blobs;
@@ -127,35 +128,6 @@ public sealed class BlobTransferTests : IDisposable
         }
 
         Assert.Empty(Directory.GetFiles(_store.TempFolder));
-    }
-
-    /// <summary>Reads hand out at most 7,001 bytes each, as a socket hands out what has arrived; optionally fails partway.</summary>
-    private sealed class TrickleStream(byte[] bytes, long failAfter = long.MaxValue) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_position >= failAfter) throw new IOException("the connection was reset");
-            var count = Math.Min(Math.Min(buffer.Length, 7001), bytes.Length - _position);
-            bytes.AsSpan(_position, count).CopyTo(buffer);
-            _position += count;
-            return count;
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            ValueTask.FromResult(Read(buffer.Span));
     }
 
     [Fact]

@@ -49,29 +49,13 @@ public sealed class ByteStreamApiTests(PlatformServers servers) : IAsyncLifetime
         return await _http.SendAsync(request);
     }
 
-    private async Task<HttpResponseMessage> PostAsync(HttpContent content, string? digest, string tenant = "acme", bool chunked = false)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, ByteStream.UploadsPath) { Content = content };
-        request.Headers.TransferEncodingChunked = chunked;
-        request.Headers.Add(ByteStream.TenantHeader, tenant);
-        if (digest is not null) request.Headers.TryAddWithoutValidation(ByteStream.DigestHeader, digest);
-        return await _http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> PostAsync(HttpContent content, string? digest, string tenant = "acme", bool chunked = false) =>
+        ByteStreamRequests.PostAsync(_http, content, digest, tenant, chunked);
 
-    private async Task<StagedUpload> StageAsync(byte[] bytes, string tenant = "acme")
-    {
-        using var response = await PostAsync(new ByteArrayContent(bytes), ByteStream.FormatDigest(Sha256(bytes)), tenant);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<StagedUpload>())!;
-    }
+    private Task<StagedUpload> StageAsync(byte[] bytes, string tenant = "acme") => ByteStreamRequests.StageAsync(_http, bytes, tenant);
 
-    private static async Task<(HttpStatusCode Status, string Title, string Detail, string? Field)> ProblemAsync(HttpResponseMessage response)
-    {
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        var root = json.RootElement;
-        return (response.StatusCode, root.GetProperty("title").GetString()!, root.GetProperty("detail").GetString()!,
-            root.TryGetProperty("field", out var field) ? field.GetString() : null);
-    }
+    private static Task<(HttpStatusCode Status, string Title, string Detail, string? Field)> ProblemAsync(HttpResponseMessage response) =>
+        ByteStreamRequests.ProblemAsync(response);
 
     private async Task AssertNothingStoredAsync()
     {

@@ -63,6 +63,33 @@ public sealed class ModelRegistryApiTests(PlatformServers servers) : IAsyncLifet
         Assert.Equal((0, 1, 1, 2), await _host.CountRowsAsync());
     }
 
+    /// <summary>
+    /// Issue 15, defect 9: a second registration under a job's id with other model bytes was kept as the job's version
+    /// (or, when the worker registered second, the worker was handed a version holding someone else's bytes).
+    /// </summary>
+    [Fact]
+    public async Task A_registration_for_a_job_whose_version_holds_other_model_bytes_is_refused_naming_both_digests()
+    {
+        var other = RandomBytes(4_000, seed: 7);
+        var first = await _host.RegisterAsync(Registration("penguins", "job-1", _model, _predictions));
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => _host.RegisterAsync(Registration("penguins", "job-1", other, _predictions)));
+        // Several at once, each with other bytes: every one refused.
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
+            await Assert.ThrowsAsync<RpcException>(() => _host.RegisterAsync(Registration("penguins", "job-1", RandomBytes(100, seed: 20 + i), _predictions))))));
+
+        Assert.Equal(StatusCode.AlreadyExists, refused.StatusCode);
+        Assert.Contains($"model sha256 {Sha256(_model)}", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains($"this registration's model has sha256 {Sha256(other)}", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.All(concurrent, e => Assert.Equal(StatusCode.AlreadyExists, e.StatusCode));
+        var (artifact, bytes) = await DownloadAsync(new DownloadModelVersionRequest { ModelName = "penguins" });
+        Assert.Equal(first.Artifacts.Single(a => a.Kind == "model"), artifact);
+        Assert.Equal(_model, bytes);
+        Assert.Equal((0, 1, 1, 2), await _host.CountRowsAsync());
+        Assert.Equal(2, _host.BlobFileCount);
+        Assert.Equal(0, _host.TempFileCount);
+    }
+
     [Fact]
     public async Task Concurrent_registrations_of_one_model_get_distinct_consecutive_versions()
     {

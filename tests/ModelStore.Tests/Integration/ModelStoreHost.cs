@@ -114,6 +114,14 @@ internal sealed class ModelStoreHost : IAsyncDisposable
 
     public int TempFileCount => Directory.GetFiles(Blobs.TempFolder).Length;
 
+    /// <summary>No row, no blob and no temp (or staged) file: what every refused request leaves.</summary>
+    public async Task AssertNothingStoredAsync()
+    {
+        Xunit.Assert.Equal((0, 0, 0, 0), await CountRowsAsync());
+        Xunit.Assert.Equal(0, BlobFileCount);
+        Xunit.Assert.Equal(0, TempFileCount);
+    }
+
     public Task<(int Datasets, int Models, int Versions, int Artifacts)> CountRowsAsync() =>
         QueryAsync(async db => (await db.Datasets.CountAsync(), await db.Models.CountAsync(m => m.LatestVersion > 0),
             await db.ModelVersions.CountAsync(), await db.Artifacts.CountAsync()));

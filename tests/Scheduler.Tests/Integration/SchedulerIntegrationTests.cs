@@ -7,7 +7,7 @@ using RabbitMQ.Client;
 
 namespace Platform.Scheduler.Tests.Integration;
 
-/// <summary>The scheduler on real PostgreSQL and RabbitMQ, driven as users drive it: gRPC and plain AMQP.</summary>
+/// <summary>The scheduler on real PostgreSQL and RabbitMQ, driven as users drive it over gRPC (plain AMQP: <see cref="AmqpSubmissionTests"/>).</summary>
 [Trait("Category", "Integration")]
 [Collection(nameof(ServersCollection))]
 public sealed class SchedulerIntegrationTests(PlatformServers servers) : IAsyncLifetime
@@ -41,85 +41,6 @@ public sealed class SchedulerIntegrationTests(PlatformServers servers) : IAsyncL
         var final = await _server.Jobs.GetJobAsync(new GetJobRequest { JobId = job.Id }, SchedulerServer.TenantHeaders("acme"));
         Assert.Equal(updates[^1].Job, final);
         Assert.Equal("grpc", final.Source);
-    }
-
-    [Theory]
-    [InlineData("application/json")]
-    [InlineData(null)]
-    public async Task A_raw_json_message_from_a_plain_amqp_client_becomes_a_job_that_succeeds(string? contentType)
-    {
-        var dataset = _server.ModelStore.AddPenguins("acme");
-        var requestId = $"amqp-{Guid.NewGuid():N}";
-        var body = $$"""
-            {
-              "requestId": "{{requestId}}",
-              "tenantId": "acme",
-              "datasetId": "{{dataset.Id}}",
-              "task": "multiclass_classification",
-              "labelColumn": "species",
-              "trainer": "lightgbm",
-              "hyperparameters": { "number_of_iterations": "50", "learning_rate": "0.05" },
-              "seed": 7,
-              "holdoutFraction": 0.25
-            }
-            """;
-
-        await PublishRawAsync(body, contentType);
-        var job = await _server.WaitForJobAsync(requestId, "acme", Patience);
-        var updates = await _server.WatchToEndAsync(job.Id, "acme", Patience);
-
-        Assert.Equal("amqp", job.Source);
-        Assert.Equal(dataset.Id, job.Spec.DatasetId);
-        Assert.Equal(TrainingTask.MulticlassClassification, job.Spec.Task);
-        Assert.Equal("50", job.Spec.Hyperparameters["number_of_iterations"]);
-        Assert.Equal(7, job.Spec.Seed);
-        Assert.Equal(0.25, job.Spec.HoldoutFraction);
-        Assert.Equal("penguins", job.Spec.ModelName);
-        Assert.Equal(JobState.Succeeded, updates[^1].Job.State);
-        Assert.Empty(_server.Rejections.Received);
-    }
-
-    [Fact]
-    public async Task An_invalid_raw_message_creates_no_job_and_yields_a_rejection()
-    {
-        var dataset = _server.ModelStore.AddPenguins();
-        var body = JsonSerializer.Serialize(new
-        {
-            requestId = "amqp-bad",
-            datasetId = dataset.Id,
-            task = "multiclass_classification",
-            labelColumn = "species",
-            trainer = "deep_magic",
-        });
-
-        await PublishRawAsync(body, "application/json");
-        var rejected = await EventuallyAsync(() => _server.Rejections.Received.FirstOrDefault());
-
-        Assert.Equal("amqp-bad", rejected.RequestId);
-        Assert.Equal("spec.trainer", rejected.Field);
-        Assert.Contains("deep_magic", rejected.Reason, StringComparison.Ordinal);
-        var jobs = await _server.Jobs.ListJobsAsync(new ListJobsRequest { RequestId = "amqp-bad" });
-        Assert.Empty(jobs.Jobs);
-        Assert.Empty(_server.Worker.Received);
-        Assert.Equal(0L, await CountRowsAsync("training_jobs"));
-    }
-
-    [Fact]
-    public async Task A_raw_message_with_a_value_of_the_wrong_json_type_yields_a_rejection_naming_it()
-    {
-        var dataset = _server.ModelStore.AddPenguins("acme");
-        var body = $$"""
-            {"requestId": "amqp-typed", "tenantId": "acme", "datasetId": "{{dataset.Id}}", "task": "regression",
-             "labelColumn": "body_mass_g", "trainer": "sdca", "seed": "seven"}
-            """;
-
-        await PublishRawAsync(body, "application/json");
-        var rejected = await EventuallyAsync(() => _server.Rejections.Received.FirstOrDefault());
-
-        Assert.Equal("amqp-typed", rejected.RequestId);
-        Assert.Equal("acme", rejected.TenantId);
-        Assert.Equal("seed", rejected.Field);
-        Assert.Equal(0L, await CountRowsAsync("training_jobs"));
     }
 
     [Fact]
@@ -176,17 +97,6 @@ public sealed class SchedulerIntegrationTests(PlatformServers servers) : IAsyncL
         var read = await _server.Jobs.GetJobAsync(new GetJobRequest { JobId = submitted[0] });
         read.Pending = null; // GetJob adds why a queued job waits
         Assert.Equal(answers[0], read);
-    }
-
-    /// <summary>Publishes to the public exchange exactly as a non-.NET system would: RabbitMQ.Client, no MassTransit.</summary>
-    private async Task PublishRawAsync(string json, string? contentType)
-    {
-        var factory = new ConnectionFactory { Uri = new Uri(_server.AmqpUri) };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(
-            publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = contentType, DeliveryMode = DeliveryModes.Persistent };
-        await channel.BasicPublishAsync("platform.submit-training-job", routingKey: "", mandatory: true, properties, Encoding.UTF8.GetBytes(json));
     }
 
     private async Task<long> CountRowsAsync(string table)

@@ -46,8 +46,6 @@ public sealed class SchedulerServer : IAsyncDisposable
 
     public FakeWorker.Log Worker => _app.Services.GetRequiredService<FakeWorker.Log>();
 
-    public RejectionInbox.Log Rejections => _app.Services.GetRequiredService<RejectionInbox.Log>();
-
     /// <summary>The virtual host's amqp:// URI, for plain AMQP clients.</summary>
     public string AmqpUri { get; }
 
@@ -84,17 +82,12 @@ public sealed class SchedulerServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults();
         builder.AddScheduler();
-        builder.AddMessaging(bus => bus.AddSchedulerConsumers(), bus =>
-        {
-            bus.AddConsumer<FakeWorker>();
-            bus.AddConsumer<RejectionInbox>();
-        });
+        builder.AddMessaging(bus => bus.AddSchedulerConsumers(), bus => bus.AddConsumer<FakeWorker>());
         builder.Services.AddSingleton<FakeModelStore>();
         builder.Services.AddSingleton<DatasetService.DatasetServiceClient>(provider => provider.GetRequiredService<FakeModelStore>());
         builder.Services.AddSingleton<FakeWorker.Log>();
         // After the bus, so the first heartbeat finds it started.
         builder.Services.AddHostedService<FakeWorker.Heartbeat>();
-        builder.Services.AddSingleton<RejectionInbox.Log>();
         // Queues and exchanges must exist before a test publishes with a plain AMQP client.
         builder.Services.Configure<MassTransitHostOptions>(options => options.WaitUntilStarted = true);
         configure?.Invoke(builder.Services);
@@ -189,20 +182,5 @@ public sealed class FakeWorker(FakeWorker.Log log) : IConsumer<TrainModel>
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
-    }
-}
-
-/// <summary>What a submitter listening for rejections would see.</summary>
-public sealed class RejectionInbox(RejectionInbox.Log log) : IConsumer<TrainingJobRejected>
-{
-    public Task Consume(ConsumeContext<TrainingJobRejected> context)
-    {
-        log.Received.Enqueue(context.Message);
-        return Task.CompletedTask;
-    }
-
-    public sealed class Log
-    {
-        public ConcurrentQueue<TrainingJobRejected> Received { get; } = new();
     }
 }

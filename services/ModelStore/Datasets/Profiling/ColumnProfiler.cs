@@ -1,4 +1,5 @@
 using System.Globalization;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Datasets.Profiling;
 
@@ -21,7 +22,8 @@ public enum ColumnSource
 /// Everything the profile needs to know about one column, gathered value by value in one pass and bounded memory:
 /// type evidence (with the first value that rules each type out, for error messages), missing count, exact counts of
 /// up to 10,000 distinct values (<see cref="ValueCounter{TKey}"/>) and a HyperLogLog estimate beyond, running mean and
-/// variance (Welford), min and max, quantiles (<see cref="QuantileSketch"/>), value lengths and date range.
+/// variance (Welford), min and max, quantiles (<see cref="QuantileSketch"/>), value lengths and date range; all of it
+/// within the column's share of the upload's profiling memory (<see cref="ProfileBudget"/>).
 /// </summary>
 /// <remarks>
 /// Type inference for text sources: NUMERIC when every non-missing value parses as a number; else BOOLEAN when every
@@ -71,13 +73,15 @@ public sealed class ColumnProfiler
     private double _min = double.PositiveInfinity;
     private double _max = double.NegativeInfinity;
     private bool _integral = true;
-    private QuantileSketch? _sketch = new();
+    private QuantileSketch? _sketch;
     private ValueCounter<double>? _numbers;
     private DistinctCounter? _numberDistinct;
 
     private readonly ValueCounter<string>? _texts;
     private readonly Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _textLookup;
-    private readonly DistinctCounter? _textDistinct;
+    // Distinct-count estimators, started only when their exact counter first drops values (most columns never do).
+    private DistinctCounter? _textDistinct;
+    private readonly ProfileBudget _budget;
     private long _totalLength;
     private long _withWhitespace;
 
@@ -87,24 +91,44 @@ public sealed class ColumnProfiler
 
     private readonly record struct Offender(long Row, long? Line, string Value);
 
-    /// <summary>Starts a column.</summary>
-    public ColumnProfiler(string name, ColumnSource source)
+    /// <summary>Starts a column with every summary at its full size (one column of a narrow data set).</summary>
+    public ColumnProfiler(string name, ColumnSource source) : this(name, source, ProfileBudget.Full)
     {
+    }
+
+    /// <summary>Starts a column whose summaries stay within <paramref name="budget"/>.</summary>
+    public ColumnProfiler(string name, ColumnSource source, ProfileBudget budget)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
         Name = name;
         _source = source;
+        _budget = budget;
         if (source is ColumnSource.Text or ColumnSource.ParquetString or ColumnSource.ParquetBoolean)
         {
-            _texts = new ValueCounter<string>(StringComparer.Ordinal);
+            _texts = new ValueCounter<string>(StringComparer.Ordinal, budget.TextCounterCapacity,
+                key => ProfileBudget.TextEntryOverhead + 2 * key.Length, budget.TextCounterWeight)
+            {
+                BeforeFirstPrune = keys => _textDistinct = Estimator(keys, key => DistinctCounter.Hash(key)),
+            };
             _textLookup = _texts.Table.GetAlternateLookup<ReadOnlySpan<char>>();
-            _textDistinct = new DistinctCounter();
         }
         if (source is ColumnSource.Text or ColumnSource.ParquetNumber or ColumnSource.ParquetDate)
         {
-            _numbers = new ValueCounter<double>();
-            _numberDistinct = new DistinctCounter();
+            _numbers = new ValueCounter<double>(capacity: budget.NumberCounterCapacity)
+            {
+                BeforeFirstPrune = keys => _numberDistinct = Estimator(keys, DistinctCounter.Hash),
+            };
         }
-        if (source is not (ColumnSource.Text or ColumnSource.ParquetString or ColumnSource.ParquetNumber))
-            _sketch = null;
+        if (source is ColumnSource.Text or ColumnSource.ParquetString or ColumnSource.ParquetNumber)
+            _sketch = new QuantileSketch(budget.QuantileCapacity);
+    }
+
+    /// <summary>A distinct-count estimator that has seen <paramref name="keys"/>: every distinct value so far.</summary>
+    private DistinctCounter Estimator<T>(IEnumerable<T> keys, Func<T, ulong> hash)
+    {
+        var estimator = new DistinctCounter(_budget.DistinctPrecision);
+        foreach (var key in keys) estimator.Add(hash(key));
+        return estimator;
     }
 
     /// <summary>The column's name.</summary>
@@ -236,10 +260,10 @@ public sealed class ColumnProfiler
             hash.AsSpan().CopyTo(buffer[(prefix + 2)..]);
             key = buffer;
         }
-        _textDistinct!.Add(DistinctCounter.Hash(key));
+        _textDistinct?.Add(DistinctCounter.Hash(key));
         ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_textLookup, key, out var existed);
         count++;
-        if (!existed) _texts.AfterInsert();
+        if (!existed) _texts.AfterInsert(ProfileBudget.TextEntryOverhead + 2 * key.Length);
     }
 
     private static bool TryParseDate(ReadOnlySpan<char> value, out DateTimeOffset date, out bool hasTime)
@@ -318,7 +342,7 @@ public sealed class ColumnProfiler
             (DatasetColumnType.Date, ColumnSource.ParquetDate) => true,
             (_, ColumnSource.Text or ColumnSource.ParquetString) => false,
             _ => throw new DatasetFormatException(
-                $"column '{Name}': column_types sets it to {Upper(wanted)}, but it is a Parquet {SourceName(_source)} column " +
+                $"column {Echo.Quote(Name)}: column_types sets it to {Upper(wanted)}, but it is a Parquet {SourceName(_source)} column " +
                 "(a typed Parquet column can only be set to CATEGORICAL or TEXT)", row: null, line: null),
         };
         if (fits) return;
@@ -331,7 +355,7 @@ public sealed class ColumnProfiler
         if (offender is not { } o) return;
         var where = o.Line is { } line ? $"row {o.Row} (line {line})" : $"row {o.Row}";
         throw new DatasetFormatException(
-            $"{where}, column '{Name}': '{o.Value}' {rule}, but column_types sets the column to {Upper(wanted)}",
+            $"{where}, column {Echo.Quote(Name)}: {Echo.Quote(o.Value)} {rule}, but column_types sets the column to {Upper(wanted)}",
             row: o.Row, line: o.Line);
     }
 

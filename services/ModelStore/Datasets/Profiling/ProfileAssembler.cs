@@ -1,4 +1,5 @@
 using Platform.ServiceDefaults.Errors;
+using Platform.Contracts;
 
 namespace Platform.ModelStore.Datasets.Profiling;
 
@@ -15,9 +16,9 @@ internal static class ProfileAssembler
         {
             if (!names.Contains(name))
             {
-                var known = string.Join(", ", names.Take(20).Select(n => $"'{n}'"));
+                var known = string.Join(", ", names.Take(20).Select(n => $"{Echo.Quote(n)}"));
                 throw new InvalidArgumentException("header.column_types",
-                    $"'{name}' is not a column of the file (its columns: {known}{(names.Count > 20 ? ", …" : "")})");
+                    $"{Echo.Quote(name)} is not a column of the file (its columns: {known}{(names.Count > 20 ? ", …" : "")})");
             }
         }
     }

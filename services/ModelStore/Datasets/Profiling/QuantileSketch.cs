@@ -1,8 +1,8 @@
 namespace Platform.ModelStore.Datasets.Profiling;
 
 /// <summary>
-/// Quantiles of a stream of numbers in bounded memory: a KLL sketch (Karnin, Lang and Liberty, 2016). Until
-/// <see cref="ExactCapacity"/> values have been seen it holds them all and answers exactly (quantiles by linear
+/// Quantiles of a stream of numbers in bounded memory: a KLL sketch (Karnin, Lang and Liberty, 2016). Until its
+/// capacity (at most <see cref="ExactCapacity"/>) values have been seen it holds them all and answers exactly (quantiles by linear
 /// interpolation between order statistics, as numpy's default); after that it keeps about 3 × that many values in
 /// levels of compactors, each value standing for 2^level inputs, and a quantile's rank is off by under 0.5%
 /// of the count. The compactors choose which half to keep with a fixed-seed generator, so the same input always
@@ -10,8 +10,18 @@ namespace Platform.ModelStore.Datasets.Profiling;
 /// </summary>
 public sealed class QuantileSketch
 {
-    /// <summary>Values held exactly before the first compaction (also the top level's capacity).</summary>
+    /// <summary>Values held exactly before the first compaction (also the top level's capacity), at most.</summary>
     public const int ExactCapacity = 8192;
+
+    /// <summary>A sketch that holds up to <paramref name="capacity"/> values exactly (a column's share of the profile's memory).</summary>
+    public QuantileSketch(int capacity = ExactCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, MinimumLevelCapacity);
+        _capacity = capacity;
+        _heldLimit = capacity;
+    }
+
+    private readonly int _capacity;
 
     private const double LevelShrink = 2.0 / 3.0;
     private const int MinimumLevelCapacity = 8;
@@ -19,7 +29,7 @@ public sealed class QuantileSketch
     private readonly List<List<double>> _levels = [new()];
     private readonly Random _coin = new(20261127);
     private int _held;
-    private int _heldLimit = ExactCapacity;
+    private int _heldLimit;
 
     /// <summary>Values seen.</summary>
     public long Count { get; private set; }
@@ -39,7 +49,7 @@ public sealed class QuantileSketch
     private int Capacity(int level)
     {
         var depth = _levels.Count - level - 1;
-        return Math.Max(MinimumLevelCapacity, (int)Math.Ceiling(ExactCapacity * Math.Pow(LevelShrink, depth)));
+        return Math.Max(MinimumLevelCapacity, (int)Math.Ceiling(_capacity * Math.Pow(LevelShrink, depth)));
     }
 
     private void Compress()
