@@ -125,8 +125,9 @@ public static class DispatchBenchmarks
         var trace = new DispatchTrace();
         using var worker = await StandInWorker.StartAsync(vhost, capacity: InFlight * 2, trace);
 
-        using var storeChannel = GrpcChannel.ForAddress(store.GrpcAddress);
-        using var schedulerChannel = GrpcChannel.ForAddress(scheduler.GrpcAddress);
+        // Straight to the backends, as the gateway calls them: with the service credential.
+        using var storeChannel = InternalCaller.Channel(store.GrpcAddress);
+        using var schedulerChannel = InternalCaller.Channel(scheduler.GrpcAddress);
         var client = new JobService.JobServiceClient(schedulerChannel);
         var dataset = await UploadAsync(new DatasetService.DatasetServiceClient(storeChannel), TinyCsv(50));
 

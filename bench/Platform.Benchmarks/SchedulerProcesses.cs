@@ -43,6 +43,7 @@ internal sealed class SchedulerProcesses : IAsyncDisposable
                 ["Messaging__Transport"] = "RabbitMq",
                 ["ConnectionStrings__RabbitMq"] = vhost,
                 ["Logging__LogLevel__Platform"] = "Warning",
+                [InternalCaller.EnvironmentSetting.Key] = InternalCaller.EnvironmentSetting.Value,
             };
             var storeEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__ModelStore"] = storeDb, ["BlobStore__Root"] = blobs };
             var schedulerEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__Scheduler"] = schedulerDb };

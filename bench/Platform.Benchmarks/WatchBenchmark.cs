@@ -35,12 +35,10 @@ public static class WatchBenchmark
         {
             await using var platform = await SchedulerProcesses.StartAsync(servers, "watch_bench");
             var (schedulerDb, scheduler) = (platform.SchedulerDatabase, platform.Scheduler);
-            using var storeChannel = GrpcChannel.ForAddress(platform.Store.GrpcAddress);
-            // Kestrel serves 100 streams per HTTP/2 connection; the client opens as many connections as it needs.
-            using var channel = GrpcChannel.ForAddress(scheduler.GrpcAddress, new GrpcChannelOptions
-            {
-                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
-            });
+            // Straight to the backends, with the service credential. Kestrel serves 100 streams per HTTP/2 connection; the
+            // client opens as many connections as it needs (InternalCaller's handler allows several).
+            using var storeChannel = InternalCaller.Channel(platform.Store.GrpcAddress);
+            using var channel = InternalCaller.Channel(scheduler.GrpcAddress);
             var client = new JobService.JobServiceClient(channel);
             var dataset = await DispatchBenchmarks.UploadAsync(new DatasetService.DatasetServiceClient(storeChannel), DispatchBenchmarks.TinyCsv(50));
 

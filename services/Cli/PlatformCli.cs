@@ -9,7 +9,7 @@ public sealed class PlatformCli
     private readonly Terminal _terminal;
 
     /// <param name="terminal">Where output and errors go.</param>
-    /// <param name="environment">Reads environment variables (PLATFORM_GATEWAY, PLATFORM_TENANT).</param>
+    /// <param name="environment">Reads environment variables (PLATFORM_GATEWAY, PLATFORM_API_KEY, PLATFORM_TENANT, PLATFORM_CONFIG, HOME).</param>
     public PlatformCli(Terminal terminal, Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(terminal);
@@ -21,12 +21,15 @@ public sealed class PlatformCli
             $"Exit codes: {ExitCodes.Success} success, {ExitCodes.Error} error, {ExitCodes.JobUnsuccessful} a watched job did not succeed.")
         {
             options.Gateway,
+            options.ApiKey,
             options.Tenant,
             options.Transfers,
             DatasetCommands.Create(runner),
             JobCommands.Create(runner),
             TrainerCommands.Create(runner),
             ModelCommands.Create(runner),
+            KeyCommands.Create(runner),
+            AuditCommands.Create(runner),
         };
     }
 

@@ -96,11 +96,11 @@ public static class SchedulerExtensions
         return bus;
     }
 
-    /// <summary>Maps <c>platform.jobs.v1.JobService</c>.</summary>
+    /// <summary>Maps <c>platform.jobs.v1.JobService</c> for internal callers (the gateway) only.</summary>
     public static WebApplication MapScheduler(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGrpcService<JobGrpcService>();
+        app.MapInternalGrpcService<JobGrpcService>();
         return app;
     }
 }

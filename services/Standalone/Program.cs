@@ -1,3 +1,4 @@
+using Platform.Gateway;
 using Platform.ModelStore;
 using Platform.Scheduler;
 using Platform.ServiceDefaults;
@@ -11,10 +12,12 @@ builder.AddServiceDefaults();
 builder.AddModelStore();
 builder.AddScheduler();
 builder.AddWorker();
+builder.AddGateway();
 builder.AddMessaging(bus => bus.AddSchedulerConsumers(), bus => bus.AddWorkerConsumers());
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapModelStore();
 app.MapScheduler();
+app.MapGateway();
 await app.RunPlatformAsync(args);

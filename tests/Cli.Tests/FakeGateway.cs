@@ -22,6 +22,7 @@ public sealed class GatewayLog
     public ConcurrentQueue<SubmitJobRequest> Submissions { get; } = new();
     public ConcurrentQueue<RerunJobRequest> Reruns { get; } = new();
     public ConcurrentQueue<string?> Tenants { get; } = new();
+    public ConcurrentQueue<string?> Authorizations { get; } = new();
     public ConcurrentQueue<UploadDatasetRequest> Uploads { get; } = new();
     public ConcurrentQueue<GetDatasetProfileRequest> ProfileRequests { get; } = new();
 }
@@ -70,6 +71,7 @@ public sealed class FakeJobs(GatewayLog log) : JobService.JobServiceBase
     {
         log.Submissions.Enqueue(request);
         log.Tenants.Enqueue(context.RequestHeaders.GetValue("x-tenant-id"));
+        log.Authorizations.Enqueue(context.RequestHeaders.GetValue("authorization"));
         return Task.FromResult(new Job { Id = Succeeding, Spec = request.Spec, State = JobState.Queued });
     }
 

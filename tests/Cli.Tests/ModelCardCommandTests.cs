@@ -94,13 +94,13 @@ public sealed class ModelCardCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Card_edit_sends_only_the_fields_given_with_the_actor()
+    public async Task Card_edit_sends_only_the_fields_given_and_no_actor_the_platform_records_the_caller()
     {
-        var run = await Run("models", "card-edit", "penguins:3", "--limitations", "Adults only.", "--actor", "ana@acme");
+        var run = await Run("models", "card-edit", "penguins:3", "--limitations", "Adults only.");
 
         Assert.Equal(0, run.ExitCode);
         var request = Assert.Single(Received.Updates);
-        Assert.Equal(("penguins:3", false, true, "Adults only.", false, "ana@acme"),
+        Assert.Equal(("penguins:3", false, true, "Adults only.", false, ""),
             (request.Reference, request.HasIntendedUse, request.HasLimitations, request.Limitations, request.HasPrivacy, request.Actor));
         Assert.Contains("Adults only.", run.Out, StringComparison.Ordinal);
     }
@@ -108,7 +108,7 @@ public sealed class ModelCardCommandTests : IAsyncLifetime
     [Fact]
     public async Task Card_edit_sends_privacy_notes()
     {
-        var run = await Run("models", "card-edit", "uploaded:1", "--privacy", "Reads `postcode`: personal data.", "--actor", "ana@acme");
+        var run = await Run("models", "card-edit", "uploaded:1", "--privacy", "Reads `postcode`: personal data.");
 
         Assert.Equal(0, run.ExitCode);
         var request = Assert.Single(Received.Updates);

@@ -22,6 +22,8 @@ namespace Platform.Faults.Tests;
 public sealed partial class FaultPlatform : IAsyncDisposable
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>The scopes of the suite's API key at the gateway: what its calls need.</summary>
+    private static readonly string[] GatewayScopes = ["datasets:read", "datasets:write", "jobs:submit", "jobs:read", "models:read", "models:write"];
     private readonly List<ServiceProcess> _processes = [];
     private readonly Dictionary<string, string> _common;
     private readonly Dictionary<string, string> _workerSettings;
@@ -88,6 +90,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
             ["Database__Provider"] = "Postgres",
             ["Messaging__Transport"] = "RabbitMq",
             ["ConnectionStrings__RabbitMq"] = rabbit,
+            [InternalCaller.EnvironmentSetting.Key] = InternalCaller.EnvironmentSetting.Value,
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
             ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
@@ -130,18 +133,33 @@ public sealed partial class FaultPlatform : IAsyncDisposable
             for (var i = 1; i <= workers; i++) await platform.StartWorkerAsync($"worker-{i}");
             if (gateway)
             {
-                platform.Gateway = await ServiceProcess.StartAsync("Gateway", new Dictionary<string, string>(common)
+                var gatewayEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__Gateway"] = await servers.Servers.CreateDatabaseAsync($"{name}_gateway") };
+                await ServiceProcess.RunToCompletionAsync("Gateway", "migrate", gatewayEnv);
+                // The suite's key, made as an operator makes the first one (docs/security.md): tenant default, the scopes it uses.
+                var key = (await ServiceProcess.RunToCompletionAsync("Gateway",
+                    "keys create --tenant default --name faults " + string.Join(' ', GatewayScopes.Select(scope => "--scope " + scope)), gatewayEnv)).Trim();
+                platform.Gateway = await ServiceProcess.StartAsync("Gateway", new Dictionary<string, string>(gatewayEnv)
                 {
                     ["Services__Scheduler"] = platform.Schedulers[0].GrpcAddress.ToString(),
                     ["Services__ModelStore"] = platform.Store.GrpcAddress.ToString(),
                     ["Services__ModelStoreTransfers"] = platform.Store.TransfersAddress.ToString(),
+                    // The suite's one key carries every user's traffic (watch streams, byte-stream reads): not rate limited here.
+                    ["RateLimits__RequestsPerSecond"] = "10000",
+                    ["RateLimits__Burst"] = "10000",
+                    ["RateLimits__ConcurrentStreams"] = "1000",
                 });
                 platform._processes.Add(platform.Gateway);
-                platform._transfers = new HttpClient { BaseAddress = platform.Gateway.TransfersAddress, Timeout = CallTimeout };
+                platform._transfers = PublicCaller.HttpClient(platform.Gateway.TransfersAddress, key);
+                platform._transfers.Timeout = CallTimeout;
+                platform._storeChannel = PublicCaller.Channel(platform.Gateway.GrpcAddress, key);
+                platform._schedulerChannel = PublicCaller.Channel(platform.Gateway.GrpcAddress, key);
             }
-
-            platform._storeChannel = GrpcChannel.ForAddress(platform.Gateway?.GrpcAddress ?? platform.Store.GrpcAddress);
-            platform._schedulerChannel = GrpcChannel.ForAddress(platform.Gateway?.GrpcAddress ?? platform.Schedulers[0].GrpcAddress);
+            else
+            {
+                // The suite calls the backends directly, as the gateway does: with the service credential.
+                platform._storeChannel = InternalCaller.Channel(platform.Store.GrpcAddress);
+                platform._schedulerChannel = InternalCaller.Channel(platform.Schedulers[0].GrpcAddress);
+            }
             platform.Jobs = new JobService.JobServiceClient(platform._schedulerChannel);
             platform.Models = new ModelService.ModelServiceClient(platform._storeChannel);
             platform.Datasets = new DatasetService.DatasetServiceClient(platform._storeChannel);

@@ -57,8 +57,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         return dir?.FullName ?? throw new InvalidOperationException("Platform.sln not found above the test folder.");
     }
 
-    /// <summary>Runs <c>dotnet Platform.{service}.dll {args}</c> to completion (for example <c>migrate</c>).</summary>
-    public static async Task RunToCompletionAsync(string service, string args, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Runs <c>dotnet Platform.{service}.dll {args}</c> to completion (for example <c>migrate</c>, or the gateway's
+    /// <c>keys create …</c>) and returns what it printed on standard output.
+    /// </summary>
+    public static async Task<string> RunToCompletionAsync(string service, string args, IReadOnlyDictionary<string, string> environment)
     {
         using var process = Process.Start(StartInfo(service, args, environment))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -67,6 +70,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{service} {args} exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
+        return await stdout;
     }
 
     /// <summary>Starts the service on free ports and waits until <c>/health/ready</c> answers 200.</summary>
@@ -94,6 +98,13 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["Platform__Ports__Transfers"] = transfersPort.ToString(CultureInfo.InvariantCulture),
             ["Platform__BindAddress"] = "127.0.0.1",
         };
+        if (service == "Standalone")
+        {
+            // Its backends' loopback-only ports, free ones too, so several standalone hosts can run at once.
+            env["Platform__Ports__Internal"] = FreePort().ToString(CultureInfo.InvariantCulture);
+            env["Platform__Ports__InternalTransfers"] = FreePort().ToString(CultureInfo.InvariantCulture);
+            foreach (var (key, value) in environment) env[key] = value;
+        }
         var process = Process.Start(StartInfo(service, "", env))!;
         var started = new ServiceProcess(service, process, grpcPort, httpPort, transfersPort, environment);
         process.OutputDataReceived += (_, e) => started.Append(e.Data);
@@ -178,7 +189,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new TimeoutException($"{Name} was not ready after {timeout}:\n{Output}");
     }
 
-    private static int FreePort()
+    /// <summary>A port nothing listens on now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

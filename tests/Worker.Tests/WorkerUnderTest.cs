@@ -59,6 +59,7 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Services:ModelStore"] = store.Address.ToString(),
+            ["Authentication:ServiceToken"] = "worker-test-service-token-0123456789abcdef",
             ["Worker:ScratchDirectory"] = scratch,
             ["Worker:Name"] = WorkerName,
             ["Services:ModelStoreTransfers"] = byteStream ? store.TransfersAddress.ToString() : null,

@@ -123,18 +123,14 @@ public static class ModelCommands
         var intendedUse = new Option<string?>("--intended-use") { Description = "What the model is for (Markdown); \"\" clears it", HelpName = "text" };
         var limitations = new Option<string?>("--limitations") { Description = "Where the model should not be trusted (Markdown); \"\" clears it", HelpName = "text" };
         var privacy = new Option<string?>("--privacy") { Description = "Privacy notes: personal or sensitive inputs, columns left out (Markdown); \"\" clears it", HelpName = "text" };
-        var actor = new Option<string>("--actor")
-        {
-            Description = "Who writes it (recorded as given; default: your user name)",
-            DefaultValueFactory = _ => Environment.UserName,
-        };
+        // No --actor: the platform records the authenticated caller (the API key's name) as the writer.
         var command = new Command("card-edit", "Write the intended use, limitations and privacy notes of a version's model card")
         {
-            reference, intendedUse, limitations, privacy, actor,
+            reference, intendedUse, limitations, privacy,
         };
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
         {
-            var request = new UpdateModelCardRequest { Reference = parse.GetRequiredValue(reference), Actor = parse.GetRequiredValue(actor) };
+            var request = new UpdateModelCardRequest { Reference = parse.GetRequiredValue(reference) };
             if (parse.GetValue(intendedUse) is { } use) request.IntendedUse = use;
             if (parse.GetValue(limitations) is { } limits) request.Limitations = limits;
             if (parse.GetValue(privacy) is { } notes) request.Privacy = notes;

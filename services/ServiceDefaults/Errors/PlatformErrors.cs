@@ -43,3 +43,6 @@ public sealed class ResourceExhaustedException(string limit, string message)
 {
     public string Limit { get; } = limit;
 }
+
+/// <summary>The caller is known but may not do this (a missing scope, another tenant without <c>admin</c>).</summary>
+public sealed class PermissionDeniedException(string message) : PlatformException(message);

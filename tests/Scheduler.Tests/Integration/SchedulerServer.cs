@@ -13,6 +13,7 @@ using Platform.Datasets.V1;
 using Platform.Jobs.V1;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Messaging;
+using Platform.Testing;
 
 namespace Platform.Scheduler.Tests.Integration;
 
@@ -33,7 +34,8 @@ public sealed class SchedulerServer : IAsyncDisposable
         AmqpUri = amqpUri;
         DatabaseConnectionString = databaseConnectionString;
         Address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
-        _channel = GrpcChannel.ForAddress(Address);
+        // The gateway's way in: the service credential (and the tenant header, which the tests set per call).
+        _channel = InternalCaller.Channel(Address);
         Jobs = new JobService.JobServiceClient(_channel);
     }
 
@@ -78,6 +80,7 @@ public sealed class SchedulerServer : IAsyncDisposable
             ["ConnectionStrings:RabbitMq"] = virtualHost,
             // Never called: the fake below replaces the client.
             ["Services:ModelStore"] = "http://127.0.0.1:9",
+            [ServiceDefaults.Security.ServiceCredential.TokenKey] = InternalCaller.Token,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults();

@@ -38,11 +38,9 @@ public sealed class WatchScaleTests(PlatformServers servers, Xunit.Abstractions.
         // Each job ends its own way: succeeded, failed for good or cancelled.
         JobState Expected(int i) => (i % 3) switch { 0 => JobState.Succeeded, 1 => JobState.Failed, _ => JobState.Cancelled };
 
-        // Kestrel serves 100 streams per HTTP/2 connection; a client with more streams opens more connections.
-        using var channel = GrpcChannel.ForAddress(_server.Address, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
-        });
+        // Kestrel serves 100 streams per HTTP/2 connection; a client with more streams opens more connections
+        // (InternalCaller's handler allows several).
+        using var channel = InternalCaller.Channel(_server.Address);
         var client = new JobService.JobServiceClient(channel);
         var firstUpdates = Enumerable.Range(0, Watchers).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         var streams = Enumerable.Range(0, Watchers).Select(i => Task.Run(() => WatchAsync(client, jobs[i], firstUpdates[i], timeout.Token))).ToArray();

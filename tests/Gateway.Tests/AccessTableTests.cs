@@ -1,0 +1,67 @@
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Routing;
+using Platform.Admin.V1;
+using Platform.Datasets.V1;
+using Platform.Gateway.Security;
+using Platform.Jobs.V1;
+using Platform.Models.V1;
+using Platform.Registry.V1;
+using Platform.Transfers;
+
+namespace Platform.Gateway.Tests;
+
+/// <summary>
+/// The access table against the protos: every public method has a scope, nothing else is in it, and what the gateway
+/// maps is exactly the table. A method added to a public service without a rule fails here (and is refused at run time).
+/// </summary>
+public sealed class AccessTableTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    private static readonly Google.Protobuf.Reflection.ServiceDescriptor[] Public =
+        [DatasetService.Descriptor, JobService.Descriptor, ModelService.Descriptor, AdminService.Descriptor];
+
+    private static readonly Google.Protobuf.Reflection.ServiceDescriptor[] Internal =
+        [ModelRegistry.Descriptor, RegistryMaintenance.Descriptor];
+
+    private static IEnumerable<string> Methods(IEnumerable<Google.Protobuf.Reflection.ServiceDescriptor> services) =>
+        services.SelectMany(service => service.Methods.Select(method => AccessTable.Grpc(service.FullName, method.Name)));
+
+    private static readonly string[] ByteStreamRoutes =
+        [AccessTable.Http("GET", ByteStream.Routes.Artifact), AccessTable.Http("GET", ByteStream.Routes.Dataset), AccessTable.Http("POST", ByteStream.Routes.Upload),
+         AccessTable.Http("DELETE", ByteStream.Routes.StagedUpload)];
+
+    [Fact]
+    public void Every_public_method_and_byte_stream_route_has_a_known_scope_and_nothing_else_is_in_the_table()
+    {
+        var expected = Methods(Public).Concat(ByteStreamRoutes).Order().ToList();
+
+        Assert.Equal(expected, AccessTable.Rules.Keys.Order());
+        Assert.All(AccessTable.Rules.Values, rule => Assert.True(Scopes.IsKnown(rule.Scope), rule.Scope));
+    }
+
+    [Fact]
+    public void No_internal_method_is_in_the_table()
+    {
+        Assert.All(Methods(Internal), method => Assert.False(AccessTable.Rules.ContainsKey(method), method));
+    }
+
+    [Fact]
+    public void Every_method_that_changes_state_needs_more_than_a_read_scope()
+    {
+        Assert.All(AccessTable.Rules.Where(rule => rule.Value.ChangesState),
+            rule => Assert.DoesNotContain(":read", rule.Value.Scope, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_gateway_maps_every_public_method_behind_the_access_policy_and_no_internal_one()
+    {
+        var endpoints = fixture.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .Where(e => e.Metadata.GetMetadata<GrpcMethodMetadata>() is { } grpc && grpc.Method.Name != "" && !grpc.Method.FullName.Contains("grpc.health", StringComparison.Ordinal)
+                        && !grpc.Method.FullName.Contains("{unimplemented", StringComparison.Ordinal))
+            .ToList();
+        var mapped = endpoints.Select(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()!.Method.FullName).Distinct().Order();
+
+        Assert.Equal(Methods(Public).Order(), mapped);
+        Assert.All(endpoints, e => Assert.Contains(e.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>(),
+            data => data.Policy == AccessRequirement.Policy));
+    }
+}
