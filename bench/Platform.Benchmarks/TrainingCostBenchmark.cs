@@ -14,9 +14,10 @@ namespace Platform.Benchmarks;
 /// estimate"): trains every trainer of each task on the sample data sets (iris, penguins, the spam sample, flights-200k
 /// cut to 20,000 rows and whole) with its default hyperparameters and with a heavier setting, in this process
 /// (<see cref="TrainingRun"/>, as the worker runs it), and compares the measured run time with the estimate made from the
-/// data set's shape and the hyperparameters alone. Prints each run, the ratio estimate ÷ measured, and per trainer the
-/// seconds per operation that would have made the median ratio 1 (how the constants in <see cref="TrainingCost"/> were
-/// set). Figures: the median ratio and the share of runs estimated within a factor of 2 and of 4.
+/// data set's shape and the hyperparameters alone. Each setting runs up to three times and the fastest counts, so that
+/// the machine's other work weighs less. Prints each run, the ratio estimate ÷ measured, and per trainer the factor on
+/// its seconds per operation that would have made its median fit ratio 1 (how the constants in <see cref="TrainingCost"/>
+/// were set). Figures: the median ratio and the share of runs estimated within a factor of 2 and of 4.
 /// </summary>
 public static class TrainingCostBenchmark
 {
@@ -57,11 +58,23 @@ public static class TrainingCostBenchmark
             var runs = new List<(string Trainer, double EstimatedFit, double MeasuredFit, double Ratio)>();
             foreach (var data in sets)
             {
-                foreach (var trainer in TrainerCatalogue.List(data.Task))
+                // GAM's thousands of rounds over a text vocabulary take many minutes: not measured on text.
+                foreach (var trainer in TrainerCatalogue.List(data.Task).Where(t => !(t.Name == "gam" && data.Columns.Any(c => c.Kind == ColumnKind.Text))))
                 {
                     foreach (var hyperparameters in Settings(trainer.Name, data))
                     {
-                        var (estimate, measured, fit) = await MeasureAsync(data, trainer.Name, hyperparameters, scratch);
+                        TrainingCostEstimate estimate;
+                        double measured, fit;
+                        try
+                        {
+                            (estimate, measured, fit) = await MeasureAsync(data, trainer.Name, hyperparameters, scratch);
+                        }
+                        catch (InvalidOperationException e)
+                        {
+                            // A trainer the data does not suit (Poisson regression on negative delays).
+                            Console.WriteLine($"  {data.Name,-13} {trainer.Name,-24} not measured: {e.Message}");
+                            continue;
+                        }
                         var ratio = estimate.RunSeconds / measured;
                         runs.Add((trainer.Name, estimate.FitSeconds, fit, ratio));
                         var described = hyperparameters.Count == 0 ? "(defaults)" : string.Join(" ", hyperparameters.Select(p => $"{p.Key}={p.Value}"));
@@ -110,8 +123,8 @@ public static class TrainingCostBenchmark
             "kmeans" => new() { ["number_of_clusters"] = "20" },
             _ => null,
         };
-        // The big data set only with the defaults: the heavier settings on it would take minutes each.
-        if (heavier is not null && !data.Name.EndsWith("200k", StringComparison.Ordinal)) yield return heavier;
+        // The big data set and the text only with the defaults: the heavier settings on them would take minutes each.
+        if (heavier is not null && !data.Name.EndsWith("200k", StringComparison.Ordinal) && data.Name != "spam-sample") yield return heavier;
     }
 
     private static async Task<(TrainingCostEstimate Estimate, double Measured, double Fit)> MeasureAsync(
@@ -126,11 +139,16 @@ public static class TrainingCostBenchmark
             features.Count(c => c.Kind is ColumnKind.Categorical or ColumnKind.Date),
             features.Count(c => c.Kind == ColumnKind.Text));
         var estimate = TrainingCost.Estimate(settings, shape, spec.Evaluation, spec.HoldoutFraction);
-        var output = Path.Combine(scratch, Guid.NewGuid().ToString("N"));
-        var clock = Stopwatch.StartNew();
-        var result = await TrainingRun.ExecuteAsync(new DatasetFile(data.Path, data.Columns, DatasetFormat.Csv), spec, output);
-        var measured = clock.Elapsed.TotalSeconds;
-        Directory.Delete(output, recursive: true);
-        return (estimate, measured, result.Timings.Training.TotalSeconds);
+        var (measured, fit) = (double.MaxValue, double.MaxValue);
+        var spent = Stopwatch.StartNew();
+        for (var run = 0; run < 3 && (run == 0 || spent.Elapsed < TimeSpan.FromSeconds(20)); run++)
+        {
+            var output = Path.Combine(scratch, Guid.NewGuid().ToString("N"));
+            var clock = Stopwatch.StartNew();
+            var result = await TrainingRun.ExecuteAsync(new DatasetFile(data.Path, data.Columns, DatasetFormat.Csv), spec, output);
+            (measured, fit) = (Math.Min(measured, clock.Elapsed.TotalSeconds), Math.Min(fit, result.Timings.Training.TotalSeconds));
+            Directory.Delete(output, recursive: true);
+        }
+        return (estimate, measured, fit);
     }
 }

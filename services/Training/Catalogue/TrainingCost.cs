@@ -15,13 +15,15 @@ public sealed record TrainingCostEstimate(double Seconds, double RunSeconds, dou
 /// <summary>
 /// How long an attempt will probably run, from the data set's size and the resolved hyperparameters alone, before
 /// anything has run (docs/training.md, "Cost estimate"). Each trainer's work is counted in the operations that dominate
-/// it (a boosted tree: every row and feature once per round plus every leaf's histogram of bins; a linear learner:
-/// rows × features per pass; k-means: rows × features × clusters per iteration), times seconds per operation measured
-/// per trainer on the sample data sets (<c>make bench ARGS="--filter TrainingCost"</c>), plus the worker's own steps and
-/// a cost per cell read, evaluated and written. Coarse by design: what is not known at submission is assumed
-/// (<see cref="AssumedClasses"/> classes, <see cref="CategoricalWidth"/> one-hot features per categorical column,
-/// <see cref="TextWidth"/> features per text column, convergence after <see cref="ConvergedPasses"/> passes where a learner
-/// stops early), so the estimate tells a minute from an hour, not 40 s from 50 s.
+/// it, times seconds per operation measured per trainer on the sample data sets (<c>make bench ARGS="--filter
+/// TrainingCost"</c>), plus a cost per fit, per cell read, evaluated and written, and the worker's own steps. A boosted
+/// tree reads every row's values once per round and scans every feature's histogram once per leaf; a linear learner reads
+/// every row's values once per pass; k-means once per iteration and cluster. A row's values are its numbers, one per
+/// categorical column (one-hot) and <see cref="TextValuesPerRow"/> per text column; the features a tree scans are its
+/// numbers (up to 255 bins each), <see cref="CategoricalWidth"/> per categorical column and a vocabulary per text column
+/// (two bins each). Coarse by design: what is not known at submission is assumed (<see cref="AssumedClasses"/> classes,
+/// the widths above, convergence after <see cref="ConvergedPasses"/> passes where a learner stops early), so the estimate
+/// tells a minute from an hour, not 40 s from 50 s.
 /// </summary>
 public static class TrainingCost
 {
@@ -31,13 +33,13 @@ public static class TrainingCost
     /// <summary>Features one categorical column is assumed to become (one-hot over its distinct values).</summary>
     public const int CategoricalWidth = 8;
 
-    /// <summary>Features one text column is assumed to become (words, bigrams, character trigrams present in a row).</summary>
-    public const int TextWidth = 200;
+    /// <summary>Values a text column is assumed to give each row (words, bigrams, character trigrams present).</summary>
+    public const int TextValuesPerRow = 1000;
 
     /// <summary>Passes after which the learners that stop on a tolerance (SDCA, L-BFGS, k-means) are assumed to have converged.</summary>
     public const int ConvergedPasses = 30;
 
-    /// <summary>Bins of a feature's histogram in LightGBM and FastTree (their default).</summary>
+    /// <summary>Most bins of a numeric feature's histogram in LightGBM and FastTree (their default).</summary>
     private const int HistogramBins = 255;
 
     /// <summary>The worker's steps around the training run: download, model card, ONNX export, registration (seconds).</summary>
@@ -46,13 +48,22 @@ public static class TrainingCost
     /// <summary>Reading, preparing, scoring and writing one cell (row × column), seconds.</summary>
     private const double SecondsPerCell = 2e-7;
 
+    /// <summary>What one fit costs whatever its size: building the pipeline, the trainer's set-up, saving the model (seconds).</summary>
+    private const double SecondsPerFit = 0.1;
+
+    /// <summary>What one split of a boosted tree costs beyond its histograms (bookkeeping, the threads meeting), seconds.</summary>
+    private const double SecondsPerSplit = 5e-5;
+
+    /// <summary>Featurising one text cell (words, bigrams, character trigrams) on each pass over it, seconds.</summary>
+    private const double SecondsPerTextCell = 5e-4;
+
     /// <summary>Seconds per counted operation, per trainer (measured; see the class summary).</summary>
     private static readonly Dictionary<string, double> SecondsPerOperation = new(StringComparer.Ordinal)
     {
         ["lightgbm"] = 4e-9,
-        ["fast_tree"] = 8e-9,
-        ["fast_forest"] = 8e-9,
-        ["gam"] = 4e-9,
+        ["fast_tree"] = 1.5e-8,
+        ["fast_forest"] = 1.5e-8,
+        ["gam"] = 8e-9,
         ["sdca_logistic"] = 1e-8,
         ["sdca_maximum_entropy"] = 1e-8,
         ["sdca_regression"] = 1e-8,
@@ -72,7 +83,6 @@ public static class TrainingCost
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(evaluation);
         var rows = Math.Max(1, shape.Rows);
-        var features = Math.Max(1, shape.NumericColumns + CategoricalWidth * shape.CategoricalColumns + TextWidth * shape.TextColumns);
         var columns = shape.NumericColumns + shape.CategoricalColumns + shape.TextColumns + 1;
 
         double fitSeconds;
@@ -82,50 +92,72 @@ public static class TrainingCost
         {
             // One fit per fold on the others' rows, then the model saved, fitted on every row.
             fits = evaluation.Folds + 1;
-            fitSeconds = evaluation.Folds * Fit(settings, rows * (evaluation.Folds - 1) / evaluation.Folds, features) + Fit(settings, rows, features);
+            fitSeconds = evaluation.Folds * Fit(settings, shape, rows * (evaluation.Folds - 1) / evaluation.Folds) + Fit(settings, shape, rows);
             evaluated = rows;
         }
         else
         {
             fits = 1;
             var holdout = (long)Math.Round(rows * holdoutFraction);
-            fitSeconds = Fit(settings, rows - holdout, features);
+            fitSeconds = Fit(settings, shape, rows - holdout);
             evaluated = holdout;
         }
         // Read and prepared once per fit, every evaluated row scored, and the predictions written.
-        var cells = (double)rows * columns * (fits + 1) + evaluated * columns;
-        if (evaluation.FeatureImportance) cells += (double)evaluated * columns * columns * evaluation.PermutationCount;
-        var run = cells * SecondsPerCell + fitSeconds;
+        var passes = (double)rows * (fits + 1) + evaluated;
+        if (evaluation.FeatureImportance) passes += (double)evaluated * columns * evaluation.PermutationCount;
+        var run = passes * (columns * SecondsPerCell + shape.TextColumns * SecondsPerTextCell) + fitSeconds;
         return new TrainingCostEstimate(WorkerSeconds + run, run, fitSeconds, fits);
     }
 
-    /// <summary>Seconds of one fit on <paramref name="rows"/> rows of <paramref name="features"/> features.</summary>
-    private static double Fit(TrainerSettings settings, long rows, int features)
+    /// <summary>Seconds of one fit on <paramref name="rows"/> rows of data of <paramref name="shape"/>.</summary>
+    private static double Fit(TrainerSettings settings, DataShape shape, long rows)
     {
+        rows = Math.Max(1, rows);
         var classes = settings.Task == TrainingTask.MulticlassClassification ? AssumedClasses : 1;
-        double rowFeatures = (double)Math.Max(1, rows) * features;
-        var operations = settings.Trainer.Name switch
+        var vocabulary = Math.Min(50.0 * rows, 100_000);
+        // What one pass reads: every row's values (a sparse learner reads a text column's words, a dense one its vocabulary).
+        var values = (double)rows * (shape.NumericColumns + shape.CategoricalColumns + (double)TextValuesPerRow * shape.TextColumns);
+        var denseValues = (double)rows * (shape.NumericColumns + CategoricalWidth * shape.CategoricalColumns + vocabulary * shape.TextColumns);
+        // What a tree scans per split: every feature's histogram (numbers: up to 255 bins; one-hot and text features: two).
+        var histograms = shape.NumericColumns * (double)Math.Min(HistogramBins, rows) + 2 * (CategoricalWidth * shape.CategoricalColumns + vocabulary * shape.TextColumns);
+        double operations, splits = 0;
+        switch (settings.Trainer.Name)
         {
-            "lightgbm" => Rounds(settings.GetInt("number_of_iterations")) * classes
-                          * (rowFeatures + Leaves(settings, rows, "number_of_leaves") * features * HistogramBins),
-            "fast_tree" => Rounds(settings.GetInt("number_of_trees")) * classes
-                           * (rowFeatures + Leaves(settings, rows, "number_of_leaves") * features * HistogramBins),
-            "fast_forest" => Rounds(settings.GetInt("number_of_trees"))
-                             * (rowFeatures * settings.GetDouble("bagging_example_fraction")
-                                + Leaves(settings, rows, "number_of_leaves") * features * settings.GetDouble("feature_fraction") * HistogramBins),
-            // One-feature trees over every feature each round; the bins of a feature are at most its distinct values.
-            "gam" => Rounds(settings.GetInt("number_of_iterations"))
-                     * (rowFeatures + (double)features * Math.Min(settings.GetInt("maximum_bin_count_per_feature"), Math.Max(1, rows))),
-            "sdca_logistic" or "sdca_maximum_entropy" or "sdca_regression" =>
-                Converged(settings.GetInt("maximum_number_of_iterations")) * rowFeatures * classes,
-            "lbfgs_logistic" or "lbfgs_maximum_entropy" or "lbfgs_poisson" =>
-                Converged(settings.GetInt("maximum_number_of_iterations")) * rowFeatures * classes,
-            "averaged_perceptron" or "linear_svm" or "online_gradient_descent" =>
-                Rounds(settings.GetInt("number_of_iterations")) * rowFeatures * classes,
-            "kmeans" => Converged(settings.GetInt("maximum_number_of_iterations")) * rowFeatures * settings.GetInt("number_of_clusters"),
-            _ => rowFeatures,
-        };
-        return operations * SecondsPerOperation.GetValueOrDefault(settings.Trainer.Name, 1e-8);
+            case "lightgbm":
+                // LightGBM stops splitting where no split gains: on small data its trees stay far below their leaf limit.
+                var trees = Rounds(settings.GetInt("number_of_iterations")) * classes;
+                splits = trees * Leaves(settings, rows / 10, "number_of_leaves");
+                operations = trees * values + splits * histograms;
+                break;
+            case "fast_tree":
+                trees = Rounds(settings.GetInt("number_of_trees")) * classes;
+                splits = trees * Leaves(settings, rows, "number_of_leaves");
+                operations = trees * denseValues + splits * histograms;
+                break;
+            case "fast_forest":
+                trees = Rounds(settings.GetInt("number_of_trees"));
+                splits = trees * Leaves(settings, rows, "number_of_leaves");
+                operations = trees * denseValues * settings.GetDouble("bagging_example_fraction") + splits * histograms * settings.GetDouble("feature_fraction");
+                break;
+            case "gam":
+                // One-feature trees over every feature each round; a feature's bins are at most its distinct values.
+                operations = Rounds(settings.GetInt("number_of_iterations"))
+                             * (values + histograms * Math.Min(settings.GetInt("maximum_bin_count_per_feature"), rows) / HistogramBins);
+                break;
+            case "sdca_logistic" or "sdca_maximum_entropy" or "sdca_regression" or "lbfgs_logistic" or "lbfgs_maximum_entropy" or "lbfgs_poisson":
+                operations = Converged(settings.GetInt("maximum_number_of_iterations")) * values * classes;
+                break;
+            case "averaged_perceptron" or "linear_svm" or "online_gradient_descent":
+                operations = Rounds(settings.GetInt("number_of_iterations")) * values * classes;
+                break;
+            case "kmeans":
+                operations = Converged(settings.GetInt("maximum_number_of_iterations")) * values * settings.GetInt("number_of_clusters");
+                break;
+            default:
+                operations = values;
+                break;
+        }
+        return SecondsPerFit + operations * SecondsPerOperation.GetValueOrDefault(settings.Trainer.Name, 1e-8) + splits * SecondsPerSplit;
     }
 
     private static double Rounds(int rounds) => Math.Max(1, rounds);
