@@ -39,7 +39,9 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
 
         using var response = await http.GetAsync(new Uri(api, "/metrics"));
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        // Not served: the gateway's fallback policy closes every path it does not map (403, docs/security.md).
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.DoesNotContain("# TYPE", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     public async Task DisposeAsync()
