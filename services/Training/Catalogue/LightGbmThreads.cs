@@ -8,8 +8,6 @@ namespace Platform.Training.Catalogue;
 /// core during a fit (the worker's heartbeat and reports, the garbage collector, a standalone host's scheduler and store,
 /// another process), a spinning thread fights it for the core and every barrier waits for a descheduled thread: the same
 /// fit then takes twice as long, or on a loaded machine ten times. Sleeping at a barrier instead costs microseconds.
-/// OpenMP also counts every core of the machine, where <see cref="Environment.ProcessorCount"/> honours a container's
-/// CPU limit.
 /// </summary>
 internal static class LightGbmThreads
 {
@@ -17,9 +15,6 @@ internal static class LightGbmThreads
     public const string WaitPolicyVariable = "OMP_WAIT_POLICY";
 
     private static readonly Lazy<bool> Configured = new(ConfigureWaitPolicy);
-
-    /// <summary>Threads one fit uses: the cores this process may use.</summary>
-    public static int Count => Environment.ProcessorCount;
 
     /// <summary>
     /// Makes OpenMP's threads wait passively, unless the environment already says how (<see cref="WaitPolicyVariable"/>).

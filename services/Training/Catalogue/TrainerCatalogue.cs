@@ -282,10 +282,9 @@ public static class TrainerCatalogue
         };
         options.Seed = c.Seed;
         // LightGBM's deterministic mode gives the same trees whatever the number of threads
-        // (it asks for a fixed histogram layout to go with it), so it may use every core the process may use.
+        // (it asks for a fixed histogram layout to go with it), so it may use every core.
         options.Deterministic = true;
         options.ForceColumnWise = true;
-        options.NumberOfThreads = LightGbmThreads.Count;
         LightGbmThreads.WaitPassively();
     }
 
