@@ -15,10 +15,13 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServiceProcess(string name, Process process, int grpcPort, int httpPort, int transfersPort)
+    private readonly IReadOnlyDictionary<string, string> _environment;
+
+    private ServiceProcess(string name, Process process, int grpcPort, int httpPort, int transfersPort, IReadOnlyDictionary<string, string> environment)
     {
         Name = name;
         _process = process;
+        _environment = environment;
         GrpcPort = grpcPort;
         HttpPort = httpPort;
         TransfersPort = transfersPort;
@@ -71,11 +74,21 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the service on free ports and waits until <c>/health/ready</c> answers 200.</summary>
-    public static async Task<ServiceProcess> StartAsync(string service, IReadOnlyDictionary<string, string> environment)
+    public static Task<ServiceProcess> StartAsync(string service, IReadOnlyDictionary<string, string> environment) =>
+        StartAsync(service, environment, FreePort(), FreePort(), FreePort());
+
+    /// <summary>
+    /// Starts the same service again, with the same settings on the same ports (so its clients find it where it was), once
+    /// this process has ended (for example after <see cref="Kill"/>), and waits until it is ready.
+    /// </summary>
+    public Task<ServiceProcess> StartAgainAsync()
     {
-        var grpcPort = FreePort();
-        var httpPort = FreePort();
-        var transfersPort = FreePort();
+        if (!_process.HasExited) throw new InvalidOperationException($"{Name} (process {_process.Id}) is still running");
+        return StartAsync(Name, _environment, GrpcPort, HttpPort, TransfersPort);
+    }
+
+    private static async Task<ServiceProcess> StartAsync(string service, IReadOnlyDictionary<string, string> environment, int grpcPort, int httpPort, int transfersPort)
+    {
         var env = new Dictionary<string, string>(environment)
         {
             ["Platform__Ports__Grpc"] = grpcPort.ToString(CultureInfo.InvariantCulture),
@@ -93,7 +106,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             foreach (var (key, value) in environment) env[key] = value;
         }
         var process = Process.Start(StartInfo(service, "", env))!;
-        var started = new ServiceProcess(service, process, grpcPort, httpPort, transfersPort);
+        var started = new ServiceProcess(service, process, grpcPort, httpPort, transfersPort, environment);
         process.OutputDataReceived += (_, e) => started.Append(e.Data);
         process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.BeginOutputReadLine();

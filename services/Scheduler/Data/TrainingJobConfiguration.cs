@@ -44,6 +44,7 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
 
         builder.Property(j => j.DatasetSha256).HasColumnName("dataset_sha256").HasMaxLength(64);
         builder.Property(j => j.RerunOf).HasColumnName("rerun_of");
+        builder.Property(j => j.EstimatedRunSeconds).HasColumnName("estimated_run_seconds");
 
         builder.Property(j => j.State).HasColumnName("state").HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.Attempt).HasColumnName("attempt");
@@ -58,6 +59,7 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
         builder.Property(j => j.DispatchedAt).HasColumnName("dispatched_at");
         builder.Property(j => j.LastSequence).HasColumnName("last_sequence");
         builder.Property(j => j.LastReportAt).HasColumnName("last_report_at");
+        builder.Property(j => j.LastEventAt).HasColumnName("last_event_at");
         builder.Property(j => j.NotBefore).HasColumnName("not_before");
         builder.Property(j => j.LeaseExpiresAt).HasColumnName("lease_expires_at");
         builder.Property(j => j.DeadlineAt).HasColumnName("deadline_at");

@@ -26,8 +26,9 @@ internal static class JobMapping
             State = job.State.ToProto(),
             Progress = job.Progress,
             Stage = job.Stage,
-            // While queued for a retry, the last failure shows in pending.reason; failure_reason is the final word.
-            FailureReason = job.State.IsTerminal() ? job.FailureReason ?? "" : "",
+            // While queued for a retry, the last failure shows in pending.reason; failure_reason is the final word, and a
+            // job that succeeded has none (rows stored before Succeed cleared it may still hold an earlier attempt's).
+            FailureReason = job.State.IsTerminal() && job.State != JobState.Succeeded ? job.FailureReason ?? "" : "",
             CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt),
             StartedAt = job.StartedAt is { } started ? Timestamp.FromDateTimeOffset(started) : null,
             FinishedAt = job.FinishedAt is { } finished ? Timestamp.FromDateTimeOffset(finished) : null,
@@ -35,6 +36,7 @@ internal static class JobMapping
             Attempt = job.Attempt,
             RerunOf = job.RerunOf?.ToString() ?? "",
             DatasetSha256 = job.DatasetSha256 ?? "",
+            EstimatedRunSeconds = job.EstimatedRunSeconds ?? 0,
         };
         if (job.Result is { } result)
         {

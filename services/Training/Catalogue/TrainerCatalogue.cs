@@ -285,6 +285,7 @@ public static class TrainerCatalogue
         // (it asks for a fixed histogram layout to go with it), so it may use every core.
         options.Deterministic = true;
         options.ForceColumnWise = true;
+        LightGbmThreads.WaitPassively();
     }
 
     private static TOptions FastTree<TOptions>(TrainerBuildContext c, TOptions options) where TOptions : BoostedTreeOptions

@@ -33,13 +33,16 @@ public sealed class SchedulerServer : IAsyncDisposable
         _app = app;
         AmqpUri = amqpUri;
         DatabaseConnectionString = databaseConnectionString;
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        Address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
         // The gateway's way in: the service credential (and the tenant header, which the tests set per call).
-        _channel = InternalCaller.Channel(new Uri(address));
+        _channel = InternalCaller.Channel(Address);
         Jobs = new JobService.JobServiceClient(_channel);
     }
 
     public JobService.JobServiceClient Jobs { get; }
+
+    /// <summary>The gRPC address, for clients of the test's own (for example with several HTTP/2 connections).</summary>
+    public Uri Address { get; }
 
     public FakeModelStore ModelStore => _app.Services.GetRequiredService<FakeModelStore>();
 

@@ -104,6 +104,10 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("dispatched_at");
 
+                    b.Property<double?>("EstimatedRunSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("estimated_run_seconds");
+
                     b.Property<int>("FailedAttempts")
                         .HasColumnType("integer")
                         .HasColumnName("failed_attempts");
@@ -115,6 +119,10 @@ namespace Platform.Scheduler.Data.Migrations
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
+
+                    b.Property<DateTime?>("LastEventAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_event_at");
 
                     b.Property<DateTime?>("LastReportAt")
                         .HasColumnType("timestamp with time zone")
