@@ -25,6 +25,9 @@ public sealed class GatewayApiKeyDirectory(
     ApiKeyDirectory.ApiKeyDirectoryClient gateway, ApiKeyLookupCache cache, TimeProvider time, IConfiguration configuration,
     ILogger<GatewayApiKeyDirectory> logger) : IApiKeyDirectory
 {
+    /// <summary>How long one lookup may take before the key is refused as Unavailable.</summary>
+    public static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(15);
+
     private TimeSpan Fresh => TimeSpan.FromSeconds(configuration.GetValue("Authentication:ApiKeys:CacheSeconds", 10));
 
     private TimeSpan Stale => TimeSpan.FromSeconds(configuration.GetValue("Authentication:ApiKeys:StaleSeconds", 60));
@@ -52,13 +55,16 @@ public sealed class GatewayApiKeyDirectory(
                     id, ex.StatusCode, (now - known.At).TotalSeconds);
                 return known.Entry;
             }
+            logger.LogWarning("The gateway did not answer for API key {KeyId} ({Status}: {Detail})", id, ex.StatusCode, ex.Status.Detail);
             throw new UnavailableException("the API key cannot be checked now (the gateway does not answer); retry", ex);
         }
     }
 
     private async Task<ApiKeyLookup> LookUpAsync(string id)
     {
-        var reply = await gateway.FindApiKeyAsync(new FindApiKeyRequest { Id = id }, deadline: time.GetUtcNow().UtcDateTime.AddSeconds(5));
+        // Generous: a gateway's first lookup (a cold database connection on a busy node) can take seconds; a caller
+        // waiting that long once is better than one refused.
+        var reply = await gateway.FindApiKeyAsync(new FindApiKeyRequest { Id = id }, deadline: time.GetUtcNow().UtcDateTime.Add(LookupTimeout));
         var entry = reply.Found
             ? new ApiKeyEntry(reply.Id, reply.Name, reply.TenantId, [.. reply.Scopes], reply.SecretHash,
                 reply.ExpiresAt?.ToDateTimeOffset(), reply.RevokedAt?.ToDateTimeOffset())
