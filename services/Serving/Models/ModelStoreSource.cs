@@ -71,6 +71,7 @@ internal sealed class ModelStoreSource(
             [.. version.PreparationSteps.Select(step => (step.Kind, (IReadOnlyList<string>)[.. step.Columns]))],
             task == TrainingTask.BinaryClassification ? await BinaryClassesAsync(tenant, version, identity, cancellationToken) : null);
 
+        Directory.CreateDirectory(options.Value.ScratchDirectory);
         var path = Path.Combine(options.Value.ScratchDirectory, $"serving-{Guid.NewGuid():N}.zip");
         try
         {
