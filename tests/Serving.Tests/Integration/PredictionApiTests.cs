@@ -99,6 +99,33 @@ public sealed class PredictionApiTests(ServingPlatform platform) : IClassFixture
     }
 
     [Fact]
+    public async Task A_prediction_stream_answers_each_request_in_order_and_ends_with_the_status_of_a_bad_one()
+    {
+        var client = new PredictionService.PredictionServiceClient(platform.Serving(platform.PredictKey));
+        var pinned = $"penguins:{platform.Version1.Version}";
+        var bad = Rows.Penguin();
+        bad.Fields.Remove("Island");
+        using var call = client.PredictStream();
+
+        var answers = new List<PredictResponse>();
+        foreach (var id in new[] { "first", "second" })
+        {
+            var request = Request(pinned, Rows.Penguin());
+            request.RequestId = id;
+            await call.RequestStream.WriteAsync(request);
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            answers.Add(call.ResponseStream.Current);
+        }
+        await call.RequestStream.WriteAsync(Request(pinned, bad));
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
+
+        Assert.Equal(["first", "second"], answers.Select(a => a.RequestId));
+        Assert.All(answers, a => Assert.Equal(platform.Version1.Version, a.Version));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("Island", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_input_is_refused_naming_the_field_and_the_service_keeps_serving()
     {
         var client = new PredictionService.PredictionServiceClient(platform.Serving(platform.PredictKey));
