@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: the platform end to end on embedded defaults, no servers needed.
-# Starts the standalone host (all four services in one process: SQLite, in-memory bus, local blob folder; open on
+# Starts the standalone host (every service in one process: SQLite, in-memory bus, local blob folder; open on
 # 127.0.0.1, so no key is needed) in a fresh data directory, then, as a user would with the CLI: uploads the penguins data set, submits a multiclass job,
-# watches it to the end, shows the registered model version and downloads it. Exits 0 only if the job succeeded.
+# watches it to the end, shows the registered model version, downloads it and predicts with it through the serving
+# API. Exits 0 only if the job succeeded and the prediction came back.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -72,5 +73,13 @@ platformctl models versions penguins
 
 step "downloading the model"
 platformctl models download penguins -o "$data_dir/penguins.zip"
+
+step "predicting a penguin's species with the model through the serving API (HTTP/JSON, as curl can)"
+prediction="$(curl -fsS --http2-prior-knowledge -X POST "http://127.0.0.1:$grpc_port/v1/models/penguins:predict" \
+  -H 'content-type: application/json' \
+  -d '{"rows":[{"Island":"Biscoe","Beak Length (mm)":46.5,"Beak Depth (mm)":14.8,"Flipper Length (mm)":217,"Body Mass (g)":5200,"Sex":"FEMALE"}]}')" \
+  || { echo "demo: the serving API did not answer; platform log:" >&2; tail -n 50 "$log" >&2; exit 1; }
+echo "$prediction"
+grep -q '"label"' <<<"$prediction" || { echo "demo: the answer has no predicted label" >&2; exit 1; }
 
 step "done: the platform trained, evaluated, registered and served a model end to end"

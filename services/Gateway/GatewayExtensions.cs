@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Authentication;
+using Platform.Authentication.ApiKeys;
 using Platform.Datasets.V1;
 using Platform.Gateway.ApiKeys;
 using Platform.Gateway.Audit;
@@ -31,11 +34,14 @@ public static class GatewayExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddPlatformDatabase<GatewayDbContext>("Gateway");
-        builder.AddGatewayAuthentication();
+        builder.AddPublicAuthentication();
         RateLimits.Add(builder);
         builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddScoped<ApiKeyStore>();
+        // The gateway owns the keys: it looks them up in its database, also for a serving service in the same host.
+        builder.Services.Replace(ServiceDescriptor.Scoped<IApiKeyDirectory>(services => services.GetRequiredService<ApiKeyStore>()));
         builder.Services.AddScoped<AuditLog>();
+        builder.Services.AddScoped<IRefusedCallLog>(services => services.GetRequiredService<AuditLog>());
         builder.Services.AddSingleton<IHostCommand, KeysCommand>();
         // Only the gateway's own services are audited (in standalone the backends share the host).
         builder.Services.AddGrpc()
@@ -52,7 +58,8 @@ public static class GatewayExtensions
 
     /// <summary>
     /// Maps the public API on the public gRPC listener, every call behind the access policy: DatasetService,
-    /// JobService, ModelService and AdminService. The model store's internal ModelRegistry and RegistryMaintenance are
+    /// JobService, ModelService and AdminService; and the internal ApiKeyDirectory (service credential only) through
+    /// which the serving service checks API keys. The model store's internal ModelRegistry and RegistryMaintenance are
     /// deliberately not exposed: only workers register model versions. The byte stream's routes are relayed to the
     /// store (<c>ByteStreamRelay</c>); staged bytes only become a version through <c>ModelService.UploadModelVersion</c>,
     /// so the relay exposes nothing the public API does not.
@@ -67,6 +74,8 @@ public static class GatewayExtensions
         app.MapGrpcService<JobForwarder>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);
         app.MapGrpcService<ModelForwarder>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);
         app.MapGrpcService<AdminGrpcService>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);
+        // For the serving service, which checks API keys by asking the gateway: the service credential only.
+        app.MapInternalGrpcService<ApiKeyDirectoryGrpcService>();
         app.MapByteStreamRelay();
         return app;
     }

@@ -55,13 +55,18 @@ public static class StandaloneDefaults
             ["ConnectionStrings:Scheduler"] = $"Data Source={Path.Combine(dataDirectory, "scheduler.db")}",
             ["ConnectionStrings:ModelStore"] = $"Data Source={Path.Combine(dataDirectory, "model-store.db")}",
             ["ConnectionStrings:Gateway"] = $"Data Source={Path.Combine(dataDirectory, "gateway.db")}",
+            ["ConnectionStrings:Serving"] = $"Data Source={Path.Combine(dataDirectory, "serving.db")}",
             ["Messaging:Transport"] = "InMemory",
             ["BlobStore:Root"] = Path.Combine(dataDirectory, "blobs"),
             ["Worker:ScratchDirectory"] = Path.Combine(dataDirectory, "scratch"),
+            ["Serving:ScratchDirectory"] = Path.Combine(dataDirectory, "scratch"),
             // The gateway, the scheduler and the worker reach the backends as in a cluster, over gRPC, here on this
             // process's internal port.
             ["Services:Scheduler"] = internalAddress,
             ["Services:ModelStore"] = internalAddress,
+            // The serving service is public like the gateway, on the same port; it reads API keys from the gateway's
+            // database directly in this process (the gateway's registration wins), so this address is only a default.
+            ["Services:Gateway"] = internalAddress,
             // The worker and the gateway's relay move bytes over the store's byte stream, on the internal transfers port.
             ["Services:ModelStoreTransfers"] = Loopback(configuration.GetValue("Platform:Ports:InternalTransfers", InternalTransfersPort)),
             // Only this process's own parts call each other: a secret that lives as long as the process.

@@ -1,11 +1,12 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Routing;
 using Platform.Admin.V1;
+using Platform.Authentication;
 using Platform.Datasets.V1;
-using Platform.Gateway.Security;
 using Platform.Jobs.V1;
 using Platform.Models.V1;
 using Platform.Registry.V1;
+using Platform.Serving.V1;
 using Platform.Transfers;
 
 namespace Platform.Gateway.Tests;
@@ -16,11 +17,15 @@ namespace Platform.Gateway.Tests;
 /// </summary>
 public sealed class AccessTableTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor[] Public =
+    /// <summary>The public services the gateway serves.</summary>
+    private static readonly Google.Protobuf.Reflection.ServiceDescriptor[] GatewayPublic =
         [DatasetService.Descriptor, JobService.Descriptor, ModelService.Descriptor, AdminService.Descriptor];
 
+    /// <summary>Every public service: the gateway's and the serving service's.</summary>
+    private static readonly Google.Protobuf.Reflection.ServiceDescriptor[] Public = [.. GatewayPublic, PredictionService.Descriptor];
+
     private static readonly Google.Protobuf.Reflection.ServiceDescriptor[] Internal =
-        [ModelRegistry.Descriptor, RegistryMaintenance.Descriptor];
+        [ModelRegistry.Descriptor, RegistryMaintenance.Descriptor, ApiKeyDirectory.Descriptor];
 
     private static IEnumerable<string> Methods(IEnumerable<Google.Protobuf.Reflection.ServiceDescriptor> services) =>
         services.SelectMany(service => service.Methods.Select(method => AccessTable.Grpc(service.FullName, method.Name)));
@@ -58,10 +63,18 @@ public sealed class AccessTableTests(GatewayFixture fixture) : IClassFixture<Gat
             .Where(e => e.Metadata.GetMetadata<GrpcMethodMetadata>() is { } grpc && grpc.Method.Name != "" && !grpc.Method.FullName.Contains("grpc.health", StringComparison.Ordinal)
                         && !grpc.Method.FullName.Contains("{unimplemented", StringComparison.Ordinal))
             .ToList();
-        var mapped = endpoints.Select(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()!.Method.FullName).Distinct().Order();
+        var directory = Methods([ApiKeyDirectory.Descriptor]).ToHashSet();
+        var (internalEndpoints, publicEndpoints) = (endpoints.Where(IsDirectory).ToList(), endpoints.Where(e => !IsDirectory(e)).ToList());
+        var mapped = publicEndpoints.Select(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()!.Method.FullName).Distinct().Order();
 
-        Assert.Equal(Methods(Public).Order(), mapped);
-        Assert.All(endpoints, e => Assert.Contains(e.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>(),
+        Assert.Equal(Methods(GatewayPublic).Order(), mapped);
+        Assert.All(publicEndpoints, e => Assert.Contains(e.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>(),
             data => data.Policy == AccessRequirement.Policy));
+        // The one internal service the gateway serves (for the serving service's key checks): the service credential only.
+        Assert.Equal(directory.Order(), internalEndpoints.Select(e => e.Metadata.GetMetadata<GrpcMethodMetadata>()!.Method.FullName).Distinct().Order());
+        Assert.All(internalEndpoints, e => Assert.Contains(e.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>(),
+            data => data.Policy == Platform.ServiceDefaults.Security.ServiceCredential.Policy));
+
+        bool IsDirectory(Microsoft.AspNetCore.Http.Endpoint e) => directory.Contains(e.Metadata.GetMetadata<GrpcMethodMetadata>()!.Method.FullName);
     }
 }

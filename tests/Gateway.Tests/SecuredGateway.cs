@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Platform.Authentication.ApiKeys;
 using Platform.Gateway.ApiKeys;
 using Platform.Gateway.Data;
 

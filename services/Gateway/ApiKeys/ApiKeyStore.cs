@@ -1,7 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
+using Platform.Authentication;
+using Platform.Authentication.ApiKeys;
 using Platform.Gateway.Data;
-using Platform.Gateway.Security;
 using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Tenancy;
 
@@ -12,7 +13,7 @@ namespace Platform.Gateway.ApiKeys;
 /// Lookups are cached for <c>Authentication:ApiKeys:CacheSeconds</c> (default 10) so a busy key costs no query per
 /// call; a revocation takes effect at once on the gateway that made it and within that time on the others.
 /// </summary>
-public sealed class ApiKeyStore(GatewayDbContext db, ApiKeyCache keyCache, TimeProvider time, IConfiguration configuration)
+public sealed class ApiKeyStore(GatewayDbContext db, ApiKeyCache keyCache, TimeProvider time, IConfiguration configuration) : IApiKeyDirectory
 {
     /// <summary>Longest key name.</summary>
     public const int MaxNameLength = 100;
@@ -81,6 +82,17 @@ public sealed class ApiKeyStore(GatewayDbContext db, ApiKeyCache keyCache, TimeP
         if (CacheDuration > TimeSpan.Zero)
             keyCache.Entries.Set(id, record, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheDuration, Size = 1 });
         return record;
+    }
+
+    /// <summary>The record of a key id for authentication (cached as <see cref="FindAsync"/> is); null when there is none.</summary>
+    async Task<ApiKeyEntry?> IApiKeyDirectory.FindAsync(string id, CancellationToken cancellationToken) =>
+        await FindAsync(id, cancellationToken) is { } record ? Entry(record) : null;
+
+    /// <summary>What authentication needs to know of a key: never the key, only its hash.</summary>
+    public static ApiKeyEntry Entry(ApiKeyRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new ApiKeyEntry(record.Id, record.Name, record.TenantId, record.ScopeList, record.SecretHash, record.ExpiresAt, record.RevokedAt);
     }
 
     /// <summary>The current time, truncated to the microseconds PostgreSQL keeps (page tokens compare it).</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Platform.Authentication;
 using Platform.ServiceDefaults.Hosting;
 using Platform.ServiceDefaults.Persistence;
 

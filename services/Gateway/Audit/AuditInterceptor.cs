@@ -4,7 +4,7 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Platform.Gateway.Security;
+using Platform.Authentication;
 using Platform.ServiceDefaults.Grpc;
 
 namespace Platform.Gateway.Audit;

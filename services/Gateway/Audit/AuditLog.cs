@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Platform.Authentication;
 using Platform.Gateway.Data;
-using Platform.Gateway.Security;
 
 namespace Platform.Gateway.Audit;
 
@@ -9,8 +9,12 @@ namespace Platform.Gateway.Audit;
 /// who, for which tenant, what, on which resource, when, from where and the outcome. It records names and ids only:
 /// never request contents, data, keys or tokens. Kept in the gateway's database; read with <c>ListAuditEvents</c>.
 /// </summary>
-public sealed class AuditLog(GatewayDbContext db, TimeProvider time, ILogger<AuditLog> logger)
+public sealed class AuditLog(GatewayDbContext db, TimeProvider time, ILogger<AuditLog> logger) : IRefusedCallLog
 {
+    /// <summary>A known caller's refused attempt to change state: recorded as PermissionDenied.</summary>
+    Task IRefusedCallLog.RecordAsync(Caller caller, string action, HttpContext http) =>
+        RecordAsync(caller, action, "", nameof(global::Grpc.Core.StatusCode.PermissionDenied), AuditInterceptor.ClientAddress(http));
+
     /// <summary>Records one event; a failure to write it is logged and does not fail the call that was made.</summary>
     public async Task RecordAsync(Caller caller, string action, string resource, string outcome, string clientAddress)
     {

@@ -3,10 +3,10 @@ using System.Text;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Platform.Admin.V1;
+using Platform.Authentication;
 using Platform.Gateway.ApiKeys;
 using Platform.Gateway.Audit;
 using Platform.Gateway.Data;
-using Platform.Gateway.Security;
 using Platform.ServiceDefaults.Errors;
 
 namespace Platform.Gateway.Grpc;

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
-using Platform.Gateway.Security;
+using Platform.Authentication;
 
 namespace Platform.Gateway.Grpc;
 

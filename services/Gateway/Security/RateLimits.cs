@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Microsoft.AspNetCore.RateLimiting;
+using Platform.Authentication;
 using Platform.ServiceDefaults.Errors;
 
 namespace Platform.Gateway.Security;

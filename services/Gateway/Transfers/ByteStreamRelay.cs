@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Options;
-using Platform.Gateway.Security;
+using Platform.Authentication;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Security;
 using Platform.ServiceDefaults.Tenancy;

@@ -30,6 +30,7 @@ public static class CallRejection
             StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
             StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
             StatusCode.NotFound => StatusCodes.Status404NotFound,
+            StatusCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
             _ => StatusCodes.Status400BadRequest,
         };
         return Results.Problem(detail: message, statusCode: code, title: status.ToString()).ExecuteAsync(http);

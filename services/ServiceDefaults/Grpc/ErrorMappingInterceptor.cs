@@ -73,6 +73,7 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             AlreadyExistsException => StatusCode.AlreadyExists,
             PermissionDeniedException => StatusCode.PermissionDenied,
             ResourceExhaustedException => StatusCode.ResourceExhausted,
+            UnavailableException => StatusCode.Unavailable,
             OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
             _ => StatusCode.Internal,
         };

@@ -23,7 +23,8 @@ internal sealed class AccessDeniedResponses : IAuthorizationMiddlewareResultHand
         }
         if (authorizeResult.Challenged)
         {
-            await CallRejection.WriteAsync(context, StatusCode.Unauthenticated, await ChallengeMessageAsync(context, policy));
+            var challenge = await ChallengeAsync(context, policy);
+            await CallRejection.WriteAsync(context, challenge.Status, challenge.Message);
             return;
         }
         var reasons = authorizeResult.AuthorizationFailure?.FailureReasons.Select(reason => reason.Message).ToList() ?? [];
@@ -34,16 +35,18 @@ internal sealed class AccessDeniedResponses : IAuthorizationMiddlewareResultHand
         await CallRejection.WriteAsync(context, StatusCode.PermissionDenied, message);
     }
 
-    private static async Task<string> ChallengeMessageAsync(HttpContext context, AuthorizationPolicy policy)
+    private static async Task<(StatusCode Status, string Message)> ChallengeAsync(HttpContext context, AuthorizationPolicy policy)
     {
         foreach (var scheme in policy.AuthenticationSchemes)
         {
             // Authentication results are kept for the request: this reads the result the policy saw.
             var result = await context.AuthenticateAsync(scheme);
-            if (result.Failure is { } failure) return failure.Message;
+            // A credential that could not be checked (the service that knows it does not answer) is not a bad one.
+            if (result.Failure is UnavailableException unavailable) return (StatusCode.Unavailable, unavailable.Message);
+            if (result.Failure is { } failure) return (StatusCode.Unauthenticated, failure.Message);
         }
-        return policy.AuthenticationSchemes.Contains(ServiceCredential.Scheme)
+        return (StatusCode.Unauthenticated, policy.AuthenticationSchemes.Contains(ServiceCredential.Scheme)
             ? $"only the platform's own services may call this (no {ServiceCredential.Header})"
-            : "no credential: send `authorization: Bearer <API key or token>`";
+            : "no credential: send `authorization: Bearer <API key or token>`");
     }
 }

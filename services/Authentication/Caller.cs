@@ -1,8 +1,9 @@
 using System.Security.Claims;
 using Grpc.Core;
+using Microsoft.AspNetCore.Http;
 using Platform.ServiceDefaults.Tenancy;
 
-namespace Platform.Gateway.Security;
+namespace Platform.Authentication;
 
 /// <summary>
 /// The authenticated caller of a public call, as every credential (API key, token, open standalone mode) describes it

@@ -1,20 +1,25 @@
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Platform.Admin.V1;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
 using Platform.Models.V1;
 using Platform.ServiceDefaults.Tenancy;
+using Platform.Serving.V1;
 using Platform.Transfers;
 
-namespace Platform.Gateway.Security;
+namespace Platform.Authentication;
 
 /// <summary>What one public call needs: a scope, and whether it changes state (then it is audited).</summary>
 public sealed record AccessRule(string Scope, bool ChangesState);
 
 /// <summary>
-/// Every public gRPC method and byte-stream route, and the scope it needs: the one table of who may do what. The
-/// gateway's access check (<see cref="AccessHandler"/>) reads it for every call; a call that is not in it is refused
+/// Every public gRPC method and byte-stream route, and the scope it needs: the one table of who may do what, whichever
+/// host serves the call (the gateway, or the serving service that clients call directly for predictions). The access
+/// check (<see cref="AccessHandler"/>) reads it for every call; a call that is not in it is refused
 /// (fail closed), so a method added to a proto stays closed until it is added here. A test derives the methods from
 /// the proto descriptors and checks that each is here.
 /// </summary>
@@ -24,6 +29,7 @@ public static class AccessTable
     private static readonly string Jobs = JobService.Descriptor.FullName;
     private static readonly string Models = ModelService.Descriptor.FullName;
     private static readonly string Admin = AdminService.Descriptor.FullName;
+    private static readonly string Predictions = PredictionService.Descriptor.FullName;
 
     /// <summary>By action: <c>/package.Service/Method</c> for gRPC, <c>VERB /route/template</c> for the byte stream.</summary>
     public static IReadOnlyDictionary<string, AccessRule> Rules { get; } = new Dictionary<string, AccessRule>(StringComparer.Ordinal)
@@ -67,6 +73,12 @@ public static class AccessTable
         [Grpc(Admin, "ListApiKeys")] = Reads(Scopes.Admin),
         [Grpc(Admin, "ListAuditEvents")] = Reads(Scopes.Admin),
 
+        // Served by the serving service. Outcomes are a data feed like the predictions they answer, not a change of the
+        // platform's state: not audited (an audit row per outcome would flood the log).
+        [Grpc(Predictions, "Predict")] = Reads(Scopes.ModelsPredict),
+        [Grpc(Predictions, "PredictStream")] = Reads(Scopes.ModelsPredict),
+        [Grpc(Predictions, "ReportOutcome")] = Reads(Scopes.ModelsPredict),
+
         [Http("GET", ByteStream.Routes.Artifact)] = Reads(Scopes.ModelsRead),
         [Http("GET", ByteStream.Routes.Dataset)] = Reads(Scopes.DatasetsRead),
         [Http("POST", ByteStream.Routes.Upload)] = Changes(Scopes.ModelsWrite),
@@ -91,6 +103,13 @@ public static class AccessTable
     private static AccessRule Reads(string scope) => new(scope, ChangesState: false);
 
     private static AccessRule Changes(string scope) => new(scope, ChangesState: true);
+}
+
+/// <summary>Where a host records a known caller's refused attempt to change state (the gateway: its audit log).</summary>
+public interface IRefusedCallLog
+{
+    /// <summary>Records that <paramref name="caller"/> was refused <paramref name="action"/>.</summary>
+    Task RecordAsync(Caller caller, string action, HttpContext http);
 }
 
 /// <summary>The public API's authorization requirement: the call is in <see cref="AccessTable"/> and the caller may make it.</summary>
@@ -120,9 +139,8 @@ internal sealed class AccessHandler : AuthorizationHandler<AccessRequirement>
         {
             context.Fail(new AuthorizationFailureReason(this, reason));
             // A known caller trying to change what it may not is worth an audit row (unauthenticated noise is not).
-            if (rule.ChangesState)
-                await http.RequestServices.GetRequiredService<Audit.AuditLog>().RecordAsync(
-                    caller, action, "", nameof(global::Grpc.Core.StatusCode.PermissionDenied), Audit.AuditInterceptor.ClientAddress(http));
+            if (rule.ChangesState && http.RequestServices.GetService<IRefusedCallLog>() is { } log)
+                await log.RecordAsync(caller, action, http);
             return;
         }
         context.Succeed(requirement);

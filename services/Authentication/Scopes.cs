@@ -1,4 +1,4 @@
-namespace Platform.Gateway.Security;
+namespace Platform.Authentication;
 
 /// <summary>
 /// What a caller may do. An API key or token carries a set of these; every public call needs one
@@ -14,12 +14,14 @@ public static class Scopes
     public const string ModelsRead = "models:read";
     public const string ModelsWrite = "models:write";
     public const string ModelsApprove = "models:approve";
+    /// <summary>Predictions from served models and their outcomes (the serving service).</summary>
+    public const string ModelsPredict = "models:predict";
     public const string DataErase = "data:erase";
     public const string Admin = "admin";
 
     /// <summary>Every scope, in the order the docs list them.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [DatasetsRead, DatasetsWrite, JobsSubmit, JobsRead, ModelsRead, ModelsWrite, ModelsApprove, DataErase, Admin];
+        [DatasetsRead, DatasetsWrite, JobsSubmit, JobsRead, ModelsRead, ModelsWrite, ModelsApprove, ModelsPredict, DataErase, Admin];
 
     /// <summary>Whether <paramref name="scope"/> is one of <see cref="All"/>.</summary>
     public static bool IsKnown(string scope) => All.Contains(scope, StringComparer.Ordinal);

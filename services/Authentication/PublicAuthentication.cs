@@ -6,12 +6,21 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
-using Platform.Gateway.ApiKeys;
+using Platform.Admin.V1;
+using Platform.Authentication.ApiKeys;
+using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Tenancy;
 
-namespace Platform.Gateway.Security;
+namespace Platform.Authentication;
 
 /// <summary>
 /// Who may call the public API, set up with ASP.NET Core authentication: API keys (<c>authorization: Bearer plk_…</c>,
@@ -19,9 +28,11 @@ namespace Platform.Gateway.Security;
 /// <c>Authentication:Jwt</c> is configured (<see cref="JwtSettings"/>), and, only in open mode
 /// (<c>Authentication:Open</c>, the standalone default, refused on any address but loopback), a local caller with every
 /// scope for tenant <c>default</c> when a request brings no credential. The public policy then applies
-/// <see cref="AccessTable"/> to every call.
+/// <see cref="AccessTable"/> to every call. Every host that serves part of the public API (the gateway, the serving
+/// service, the standalone host that runs both) sets it up here, once; where API keys are looked up is the host's
+/// choice (<see cref="IApiKeyDirectory"/>: the gateway's database, or <see cref="AddApiKeysFromGateway"/>).
 /// </summary>
-public static class GatewayAuthentication
+public static class PublicAuthentication
 {
     /// <summary>The scheme of the public API: picks API key, token or open mode by what the request carries.</summary>
     public const string Scheme = "Platform";
@@ -35,10 +46,14 @@ public static class GatewayAuthentication
     /// <summary>The configuration key of open mode.</summary>
     public const string OpenKey = "Authentication:Open";
 
-    /// <summary>Registers the schemes, the public policy (also the fallback: whatever is not mapped is closed) and the start-up report.</summary>
-    public static WebApplicationBuilder AddGatewayAuthentication(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Registers the schemes, the public policy (also the fallback: whatever is not mapped is closed) and the start-up
+    /// report; a second call (a host composing several public services) changes nothing.
+    /// </summary>
+    public static WebApplicationBuilder AddPublicAuthentication(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        if (!builder.Host.Properties.TryAdd(typeof(PublicAuthentication), true)) return builder;
         var jwt = builder.Configuration.GetSection(JwtSettings.Section).Get<JwtSettings>() ?? new JwtSettings();
         jwt.Validate();
         var open = builder.Configuration.GetValue(OpenKey, false);
@@ -72,6 +87,21 @@ public static class GatewayAuthentication
         builder.Services.AddSingleton<IAuthorizationHandler, AccessHandler>();
         builder.Services.AddHostedService(services => new AuthenticationReport(
             open, jwt, services.GetRequiredService<ILogger<AuthenticationReport>>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// API keys checked by asking the gateway, which owns them (<see cref="GatewayApiKeyDirectory"/>, over its internal
+    /// API at <c>Services:Gateway</c>, with the service credential). A host that also runs the gateway looks them up in
+    /// the gateway's database instead: the gateway's registration replaces this one, in whichever order they run.
+    /// </summary>
+    public static WebApplicationBuilder AddApiKeysFromGateway(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<ApiKeyLookupCache>();
+        builder.Services.TryAddScoped<IApiKeyDirectory, GatewayApiKeyDirectory>();
+        if (builder.Services.All(service => service.ServiceType != typeof(ApiKeyDirectory.ApiKeyDirectoryClient)))
+            builder.AddPlatformGrpcClient<ApiKeyDirectory.ApiKeyDirectoryClient>("Gateway");
         return builder;
     }
 
@@ -109,11 +139,11 @@ internal sealed class LocalAuthenticationHandler(IOptionsMonitor<AuthenticationS
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private static readonly ClaimsPrincipal Local =
-        Caller.Principal("local", Tenant.Default, Scopes.All, "local", "local", GatewayAuthentication.LocalScheme);
+        Caller.Principal("local", Tenant.Default, Scopes.All, "local", "local", PublicAuthentication.LocalScheme);
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync() =>
         Task.FromResult(Context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address)
-            ? AuthenticateResult.Success(new AuthenticationTicket(Local, GatewayAuthentication.LocalScheme))
+            ? AuthenticateResult.Success(new AuthenticationTicket(Local, PublicAuthentication.LocalScheme))
             : AuthenticateResult.NoResult());
 }
 
@@ -200,7 +230,7 @@ public sealed class JwtSettings
                     .Where(Scopes.IsKnown);
                 var name = claims.FindFirst(NameClaim)?.Value ?? "unknown";
                 var issuer = claims.FindFirst("iss")?.Value ?? "";
-                context.Principal = Caller.Principal(name, tenant!, scopes, "jwt", $"jwt:{issuer}:{name}", GatewayAuthentication.JwtScheme);
+                context.Principal = Caller.Principal(name, tenant!, scopes, "jwt", $"jwt:{issuer}:{name}", PublicAuthentication.JwtScheme);
                 return Task.CompletedTask;
             },
         };

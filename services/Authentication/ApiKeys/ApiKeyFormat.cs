@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Platform.Gateway.ApiKeys;
+namespace Platform.Authentication.ApiKeys;
 
 /// <summary>
 /// The shape of an API key: <c>plk_&lt;id&gt;_&lt;secret&gt;</c>, where the id (16 hex characters) finds the stored
