@@ -54,7 +54,9 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("| `Beak Length (mm)` | numeric | 2 | 0.6 % | 164 |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| `Sex` | categorical | 10 | 2.9 % | 3 |", card.Markdown, StringComparison.Ordinal);
         // Warnings are plain text (they quote column names): shown as written, so their backticks are escaped.
-        Assert.Contains("Warnings:\n\n- column \\`Sex\\` has 2.9% missing values\n", card.Markdown, StringComparison.Ordinal);
+        // Each warning says what the job did with its column: here Sex is a feature and Island was excluded.
+        Assert.Contains("Warnings, and what this job did with each column:\n\n- column \\`Sex\\` has 2.9% missing values — **used as a feature by this job**.\n" +
+            "- column \\`Island\\` alone predicts label \\`Species\\` almost perfectly — excluded by this job.\n", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("imbalance ratio): 2.2353.", card.Markdown, StringComparison.Ordinal);
         var counts = subject.Result.Evaluation.ConfusionMatrix!.Counts;
         Assert.Contains($"| Adelie | {string.Join(" | ", counts[0])} |", card.Markdown, StringComparison.Ordinal);
@@ -219,7 +221,11 @@ public sealed partial class ModelCardTests : IDisposable
     {
         Rows = 344,
         Columns = [new("Species", "categorical", 0, 0, 3), new("Beak Length (mm)", "numeric", 2, 2 / 344.0, 164), new("Sex", "categorical", 10, 10 / 344.0, 3)],
-        Warnings = ["column `Sex` has 2.9% missing values"],
+        Warnings =
+        [
+            new DataWarning("missing_values", "Sex", "column `Sex` has 2.9% missing values"),
+            new DataWarning("likely_leak", "Island", "column `Island` alone predicts label `Species` almost perfectly"),
+        ],
         LabelImbalance = 152 / 68.0,
     };
 

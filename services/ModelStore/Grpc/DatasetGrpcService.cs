@@ -170,7 +170,51 @@ public sealed class DatasetGrpcService(
             .Select(p => p.Profile)
             .SingleOrDefaultAsync(context.CancellationToken)
             ?? await BackfillProfileAsync(record, context.CancellationToken);
-        return ProfileReport.Build(record.Id, stored, request.Label);
+        if (!string.IsNullOrEmpty(request.Label) && stored.Columns.Any(c => c.Name == request.Label)
+            && stored.LabelAnalyses?.ContainsKey(request.Label) != true)
+            stored = await AnalyseLabelAsync(record, stored, request.Label, context.CancellationToken);
+        var sensitive = record.Columns.Where(c => c.Sensitive).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        return ProfileReport.Build(record.Id, stored, request.Label, sensitive);
+    }
+
+    /// <summary>
+    /// The first profile asked for with this label: read the data set once more to measure how each column alone
+    /// predicts it (<see cref="LabelAnalysisScan"/>), and store the result with the profile for every later request.
+    /// </summary>
+    private async Task<StoredProfile> AnalyseLabelAsync(DatasetRecord record, StoredProfile stored, string label, CancellationToken cancellationToken)
+    {
+        var format = Enum.Parse<DatasetFileFormat>(record.Format, ignoreCase: true);
+        var started = time.GetTimestamp();
+        var (analysis, skipped) = await LabelAnalysisScan.RunAsync(format, stored, label, options.Value.Datasets.ProfileMemoryBytes,
+            () => blobs.ReadAsync(record.Sha256, $"dataset {Echo.Quote(record.Id)}", cancellationToken),
+            () => blobs.OpenRead(record.Sha256), cancellationToken);
+        if (analysis is null)
+        {
+            logger.LogInformation("Data set {DatasetId}: no label analysis ({Reason})", record.Id, skipped);
+            return stored;
+        }
+        logger.LogInformation("Data set {DatasetId}: label analysis of {Columns} columns in {Seconds:0.000} s",
+            record.Id, analysis.Columns.Count, time.GetElapsedTime(started).TotalSeconds);
+        var analyses = new Dictionary<string, StoredLabelAnalysis>(stored.LabelAnalyses ?? new Dictionary<string, StoredLabelAnalysis>(), StringComparer.Ordinal)
+        {
+            [label] = analysis,
+        };
+        var updated = stored with { LabelAnalyses = analyses };
+        var row = await db.DatasetProfiles.SingleOrDefaultAsync(p => p.DatasetId == record.Id, cancellationToken);
+        if (row is not null)
+        {
+            // Last write wins: a concurrent analysis of another label may be lost here, and is then made again when next asked for.
+            row.Profile = updated;
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                db.ChangeTracker.Clear(); // the data set was erased meanwhile
+            }
+        }
+        return updated;
     }
 
     /// <summary>

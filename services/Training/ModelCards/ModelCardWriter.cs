@@ -113,7 +113,7 @@ public static class ModelCardWriter
                 card.Line($"Largest class over smallest (the stored profile's imbalance ratio): {Number(imbalance)}.");
             }
         }
-        DataProfileSection(card, subject.DataProfile);
+        DataProfileSection(card, subject.DataProfile, spec, plan);
 
         // Preparation
         card.Heading(ModelCardSections.Preparation);
@@ -217,9 +217,10 @@ public static class ModelCardWriter
 
     /// <summary>
     /// The stored profile in brief: rows, then per column its type, missing count and share and distinct count, then
-    /// the profile's warnings. Without the stored profile, the columns as the data set's record has them, and why.
+    /// the profile's warnings, each with what the job did with its column. Without the stored profile, the columns as the
+    /// data set's record has them, and why.
     /// </summary>
-    private static void DataProfileSection(ModelCardMarkdown card, DataProfile profile)
+    private static void DataProfileSection(ModelCardMarkdown card, DataProfile profile, TrainingSpec spec, TrainingPlan plan)
     {
         card.SubHeading(ModelCardSections.DataProfile);
         if (profile.Unavailable is { } reason)
@@ -246,9 +247,18 @@ public static class ModelCardWriter
             card.Line("Warnings: none.");
             return;
         }
-        card.Line("Warnings:");
+        card.Line("Warnings, and what this job did with each column:");
         card.Line();
-        foreach (var warning in profile.Warnings) card.Line("- " + ModelCardMarkdown.Escape(warning));
+        var features = plan.Preparation.Features.Select(f => f.Column.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var warning in profile.Warnings)
+        {
+            var treatment = warning.Column.Length == 0 ? ""
+                : warning.Column == spec.LabelColumn ? " — the label."
+                : features.Contains(warning.Column) ? " — **used as a feature by this job**."
+                : spec.Preparation.ExcludeColumns.Contains(warning.Column) ? " — excluded by this job."
+                : " — not a feature of this job.";
+            card.Line("- " + ModelCardMarkdown.Escape(warning.Message) + treatment);
+        }
     }
 
     private static void BinaryCurves(ModelCardMarkdown card, List<ModelCardImage> images, EvaluatedRows rows, TrainingResult result, EvaluationReport report)
