@@ -43,6 +43,8 @@ public sealed record PreparationSpec
     /// <summary>"none", "min_max" or "mean_variance"; null for the trainer's default.</summary>
     public string? Normalization { get; init; }
     public IReadOnlyList<ColumnPreparationSpec> Columns { get; init; } = [];
+    /// <summary>Columns marked sensitive on the data set that the job may train on; other sensitive columns are left out.</summary>
+    public IReadOnlyList<string> UseSensitiveColumns { get; init; } = [];
 }
 
 /// <summary>The preparation of one column: a missing-value policy and an encoding ("one_hot", "hashing" or "text").</summary>

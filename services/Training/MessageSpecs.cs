@@ -48,6 +48,7 @@ public static class MessageSpecs
                 MissingValues = PreparationWireNames.ParseMissingValuePolicy(column.MissingValues, $"preparation.columns[{i}].missing_values"),
                 Encoding = PreparationWireNames.ParseColumnEncoding(column.Encoding, $"preparation.columns[{i}].encoding"),
             })],
+            UseSensitiveColumns = spec.UseSensitiveColumns,
         };
 
     /// <summary>The evaluation a message describes; null gives a stratified holdout.</summary>

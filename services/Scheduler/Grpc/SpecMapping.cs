@@ -25,6 +25,7 @@ internal static class SpecMapping
             MissingValues = Name(c.MissingValues),
             Encoding = Name(c.Encoding),
         })],
+        UseSensitiveColumns = [.. proto.UseSensitiveColumns],
     };
 
     public static EvaluationOptions? FromProto(EvaluationSpec? proto) => proto is null ? null : new EvaluationOptions
@@ -47,6 +48,7 @@ internal static class SpecMapping
         };
         proto.IncludeColumns.Add(spec.IncludeColumns);
         proto.ExcludeColumns.Add(spec.ExcludeColumns);
+        proto.UseSensitiveColumns.Add(spec.UseSensitiveColumns);
         proto.Columns.Add(spec.Columns.Select(c => new ColumnPreparation
         {
             Name = c.Name,

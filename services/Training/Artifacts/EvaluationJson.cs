@@ -124,6 +124,7 @@ internal static class EvaluationJson
         json.WriteStartObject("preparation");
         if (preparation.IncludeColumns.Count > 0) Strings(json, "include_columns", preparation.IncludeColumns);
         if (preparation.ExcludeColumns.Count > 0) Strings(json, "exclude_columns", preparation.ExcludeColumns);
+        if (preparation.UseSensitiveColumns.Count > 0) Strings(json, "use_sensitive_columns", preparation.UseSensitiveColumns);
         if (preparation.MissingValues is { } missing) json.WriteString("missing_values", missing.ToWireName());
         if (preparation.CategoricalEncoding is { } encoding) json.WriteString("categorical_encoding", encoding.ToWireName());
         if (preparation.HashingThreshold is { } threshold) json.WriteNumber("hashing_threshold", threshold);

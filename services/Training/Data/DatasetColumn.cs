@@ -19,7 +19,13 @@ public enum ColumnKind
 }
 
 /// <summary>One column of a data set, in file order.</summary>
-public sealed record DatasetColumn(string Name, ColumnKind Kind);
+/// <param name="Name">As in the file.</param>
+/// <param name="Kind">How it is read.</param>
+/// <param name="Sensitive">
+/// Marked sensitive on the data set: not a feature unless the job opts in (<c>DataPreparation.UseSensitiveColumns</c>),
+/// and its values never appear in a message, a log or the model card.
+/// </param>
+public sealed record DatasetColumn(string Name, ColumnKind Kind, bool Sensitive = false);
 
 /// <summary>How a data set's file is laid out.</summary>
 public enum DatasetFormat

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using Platform.Contracts;
 using Platform.Training.Artifacts;
+using Platform.Training.Data;
 using Platform.Training.Evaluation;
 
 namespace Platform.Training.ModelCards;
@@ -194,21 +195,27 @@ public static class ModelCardWriter
         // Privacy
         card.Heading(ModelCardSections.Privacy);
         var excludedBySpec = spec.Preparation.ExcludeColumns.Where(c => plan.Preparation.ExcludedColumns.Contains(c)).ToArray();
-        var notIncluded = plan.Preparation.ExcludedColumns.Except(excludedBySpec).ToArray();
-        if (excludedBySpec.Length == 0 && notIncluded.Length == 0)
+        var withheld = plan.Preparation.SensitiveWithheld;
+        var dates = subject.Data.Columns.Where(c => c.Kind == ColumnKind.Date && plan.Preparation.ExcludedColumns.Contains(c.Name)).Select(c => c.Name).ToArray();
+        var notIncluded = plan.Preparation.ExcludedColumns.Except(excludedBySpec).Except(withheld).Except(dates).ToArray();
+        var sensitiveUsed = spec.Preparation.UseSensitiveColumns;
+        var notes = new List<string>();
+        if (excludedBySpec.Length > 0)
+            notes.Add($"Excluded from the features by the job (identifiers, sensitive columns): {string.Join(", ", excludedBySpec.Select(Code))}. " +
+                "The model never reads them; they stay in the data set and in the predictions file.");
+        if (withheld.Count > 0)
+            notes.Add($"Marked sensitive on the data set, so left out of training (the job did not opt in with `use_sensitive_columns`): {string.Join(", ", withheld.Select(Code))}.");
+        if (sensitiveUsed.Count > 0)
+            notes.Add($"**Marked sensitive on the data set and trained on**, because the job opted in (`use_sensitive_columns`): {string.Join(", ", sensitiveUsed.Select(Code))}.");
+        if (dates.Length > 0)
+            notes.Add($"Date columns, not read by the model: {string.Join(", ", dates.Select(Code))}.");
+        if (notIncluded.Length > 0)
+            notes.Add($"Not among the job's included columns, so not read by the model either: {string.Join(", ", notIncluded.Select(Code))}.");
+        if (notes.Count == 0) notes.Add("Every column of the data set other than the label is a feature: no column was kept out.");
+        for (var i = 0; i < notes.Count; i++)
         {
-            card.Line("Every column of the data set other than the label is a feature: no column was kept out.");
-        }
-        else
-        {
-            if (excludedBySpec.Length > 0)
-                card.Line($"Excluded from the features by the job (identifiers, sensitive columns): {string.Join(", ", excludedBySpec.Select(Code))}. " +
-                    "The model never reads them; they stay in the data set and in the predictions file.");
-            if (notIncluded.Length > 0)
-            {
-                if (excludedBySpec.Length > 0) card.Line();
-                card.Line($"Not among the job's included columns, so not read by the model either: {string.Join(", ", notIncluded.Select(Code))}.");
-            }
+            if (i > 0) card.Line();
+            card.Line(notes[i]);
         }
         card.Line();
         card.Line(ModelCardBundle.Field(ModelCardBundle.PrivacyField, ModelCardSections.NoPrivacyNotes));

@@ -48,6 +48,12 @@ public sealed record DataPreparation
 
     /// <summary>Per-column choices, overriding the defaults above.</summary>
     public IReadOnlyList<ColumnPreparation> Columns { get; init; } = [];
+
+    /// <summary>
+    /// Columns marked sensitive on the data set (<see cref="Data.DatasetColumn.Sensitive"/>) that this job may train on.
+    /// Every other sensitive column is left out of the features, whatever <see cref="IncludeColumns"/> says.
+    /// </summary>
+    public IReadOnlyList<string> UseSensitiveColumns { get; init; } = [];
 }
 
 /// <summary>The preparation of one column.</summary>

@@ -34,9 +34,10 @@ public sealed class PreparationPlan
 
     private PreparationPlan(
         DataPreparation spec, IReadOnlyList<PlannedFeature> features, IReadOnlyList<string> excluded,
-        FeatureNormalization normalization, int hashingThreshold, int hashingBits)
+        FeatureNormalization normalization, int hashingThreshold, int hashingBits, IReadOnlyList<string> sensitiveWithheld)
     {
         Spec = spec;
+        SensitiveWithheld = sensitiveWithheld;
         Features = features;
         ExcludedColumns = excluded;
         Normalization = normalization;
@@ -52,6 +53,9 @@ public sealed class PreparationPlan
 
     /// <summary>Columns that are neither the label nor a feature, in file order.</summary>
     public IReadOnlyList<string> ExcludedColumns { get; }
+
+    /// <summary>Sensitive columns left out because the job did not opt in to them (<see cref="DataPreparation.UseSensitiveColumns"/>), in file order.</summary>
+    public IReadOnlyList<string> SensitiveWithheld { get; }
 
     public FeatureNormalization Normalization { get; }
 
@@ -86,6 +90,17 @@ public sealed class PreparationPlan
         if (hashingBits is < 1 or > 24)
             throw new SpecValidationException("preparation.hashing_bits", $"{hashingBits} is out of range; expected a value from 1 to 24");
 
+        var allowed = Names(spec.UseSensitiveColumns, "preparation.use_sensitive_columns", byName, columns, labelColumn, rejectLabel: false);
+        for (var i = 0; i < spec.UseSensitiveColumns.Count; i++)
+        {
+            if (!byName[spec.UseSensitiveColumns[i]].Sensitive)
+                throw new SpecValidationException($"preparation.use_sensitive_columns[{i}]",
+                    $"{Echo.Quote(spec.UseSensitiveColumns[i])} is not marked sensitive on the data set; this list names sensitive columns only");
+        }
+        // A sensitive column trains nothing, as a feature or as the label, unless the job names it.
+        bool Withheld(string name) => byName[name].Sensitive && !allowed.Contains(name);
+        if (labelColumn is not null && byName.ContainsKey(labelColumn) && Withheld(labelColumn))
+            throw new SpecValidationException("label_column", SensitiveNotChosen(labelColumn));
         var included = Names(spec.IncludeColumns, "preparation.include_columns", byName, columns, labelColumn, rejectLabel: true);
         var excluded = Names(spec.ExcludeColumns, "preparation.exclude_columns", byName, columns, labelColumn, rejectLabel: false);
         for (var i = 0; i < spec.ExcludeColumns.Count; i++)
@@ -98,9 +113,11 @@ public sealed class PreparationPlan
         {
             if (byName[spec.IncludeColumns[i]].Kind == ColumnKind.Date)
                 throw new SpecValidationException($"preparation.include_columns[{i}]", DateNotFeature(spec.IncludeColumns[i]));
+            if (Withheld(spec.IncludeColumns[i]))
+                throw new SpecValidationException($"preparation.include_columns[{i}]", SensitiveNotChosen(spec.IncludeColumns[i]));
         }
         // Dates are kept out of the features (see DatasetReader): they stay in the predictions only.
-        bool IsFeature(string name) => name != labelColumn && byName[name].Kind != ColumnKind.Date
+        bool IsFeature(string name) => name != labelColumn && byName[name].Kind != ColumnKind.Date && !Withheld(name)
             && !excluded.Contains(name) && (included.Count == 0 || included.Contains(name));
 
         var choices = new Dictionary<string, (ColumnPreparation Choice, int Index)>(StringComparer.Ordinal);
@@ -113,6 +130,8 @@ public sealed class PreparationPlan
                 throw new SpecValidationException($"{field}.name", $"{Echo.Quote(column.Name)} is the label column; preparation applies to feature columns");
             if (column.Kind == ColumnKind.Date)
                 throw new SpecValidationException($"{field}.name", DateNotFeature(column.Name));
+            if (Withheld(column.Name))
+                throw new SpecValidationException($"{field}.name", SensitiveNotChosen(column.Name));
             if (!IsFeature(column.Name))
                 throw new SpecValidationException($"{field}.name",
                     $"{Echo.Quote(column.Name)} is not a feature ({(excluded.Contains(column.Name) ? "it is in exclude_columns" : "it is not in include_columns")})");
@@ -138,8 +157,12 @@ public sealed class PreparationPlan
 
         var normalization = spec.Normalization ?? (normalizeByDefault ? FeatureNormalization.MinMax : FeatureNormalization.None);
         var others = columns.Where(c => c.Name != labelColumn && !IsFeature(c.Name)).Select(c => c.Name).ToArray();
-        return new PreparationPlan(spec, features, others, normalization, hashingThreshold, hashingBits);
+        var withheld = columns.Where(c => c.Name != labelColumn && Withheld(c.Name)).Select(c => c.Name).ToArray();
+        return new PreparationPlan(spec, features, others, normalization, hashingThreshold, hashingBits, withheld);
     }
+
+    private static string SensitiveNotChosen(string name) =>
+        $"{Echo.Quote(name)} is marked sensitive on the data set; name it in preparation.use_sensitive_columns as well to train on it";
 
     private static string DateNotFeature(string name) =>
         $"{Echo.Quote(name)} is a date column; dates are not features yet (they are kept in the predictions only): derive numeric columns such as month or weekday before uploading, or upload it as categorical";

@@ -81,6 +81,35 @@ public sealed class DatasetProfileGrpcTests : IDisposable
     }
 
     [Fact]
+    public async Task Sensitive_columns_are_marked_at_upload_or_later_and_their_values_leave_the_profile()
+    {
+        var messages = Requests.Upload("penguins.csv", Requests.Penguins());
+        messages[0].Header.SensitiveColumns.Add("Island");
+        var dataset = await UploadAsync(messages);
+        Assert.Equal(["Island"], dataset.Columns.Where(c => c.Sensitive).Select(c => c.Name));
+
+        var updated = await _store.Datasets().UpdateSensitiveColumns(
+            new UpdateSensitiveColumnsRequest { DatasetId = dataset.Id, Sensitive = { "Sex" }, NotSensitive = { "Island" } }, TestServerCallContext.ForTenant("acme"));
+        Assert.Equal(["Sex"], updated.Columns.Where(c => c.Sensitive).Select(c => c.Name));
+        Assert.Equal(["Sex"], (await _store.Datasets().GetDataset(new GetDatasetRequest { DatasetId = dataset.Id }, TestServerCallContext.ForTenant("acme")))
+            .Columns.Where(c => c.Sensitive).Select(c => c.Name));
+
+        var profile = await ProfileAsync(dataset.Id, label: "Species");
+        Assert.Empty(profile.Columns.Single(c => c.Name == "Sex").TopValues);
+        Assert.NotEmpty(profile.Columns.Single(c => c.Name == "Island").TopValues);
+        Assert.DoesNotContain(profile.Warnings, w => w.Contains("FEMALE", StringComparison.Ordinal));
+
+        var unknown = await Assert.ThrowsAsync<InvalidArgumentException>(() => _store.Datasets().UpdateSensitiveColumns(
+            new UpdateSensitiveColumnsRequest { DatasetId = dataset.Id, Sensitive = { "Sex", "sex " } }, TestServerCallContext.ForTenant("acme")));
+        Assert.Equal("sensitive[1]", unknown.Field);
+        await Assert.ThrowsAsync<NotFoundException>(() => _store.Datasets().UpdateSensitiveColumns(
+            new UpdateSensitiveColumnsRequest { DatasetId = dataset.Id, Sensitive = { "Sex" } }, TestServerCallContext.ForTenant("other")));
+        var badUpload = Requests.Upload("penguins.csv", Requests.Penguins());
+        badUpload[0].Header.SensitiveColumns.Add("island");
+        Assert.Equal("header.sensitive_columns", (await Assert.ThrowsAsync<InvalidArgumentException>(() => UploadAsync(badUpload))).Field);
+    }
+
+    [Fact]
     public async Task Penguins_sex_column_holds_a_dot_that_looks_like_a_missing_value()
     {
         var dataset = await UploadAsync(Requests.Upload("penguins.csv", Requests.Penguins()));
