@@ -53,6 +53,8 @@ public sealed record ColumnPreparationSpec
     public required string Name { get; init; }
     public string? MissingValues { get; init; }
     public string? Encoding { get; init; }
+    /// <summary>A date column's parts: "year", "month", "day", "day_of_week", "day_of_year", "hour"; empty for the default.</summary>
+    public IReadOnlyList<string> DateParts { get; init; } = [];
 }
 
 /// <summary>How a job is evaluated: a holdout (<see cref="Folds"/> = 0) or k-fold cross-validation.</summary>

@@ -47,6 +47,8 @@ public static class MessageSpecs
                 Name = column.Name,
                 MissingValues = PreparationWireNames.ParseMissingValuePolicy(column.MissingValues, $"preparation.columns[{i}].missing_values"),
                 Encoding = PreparationWireNames.ParseColumnEncoding(column.Encoding, $"preparation.columns[{i}].encoding"),
+                DateParts = column.DateParts.Count == 0 ? null
+                    : [.. column.DateParts.Select((part, j) => DateParts.Parse(part, $"preparation.columns[{i}].date_parts[{j}]"))],
             })],
             UseSensitiveColumns = spec.UseSensitiveColumns,
         };

@@ -187,7 +187,9 @@ public static class TrainingRun
                 Rows = counts,
                 Timings = new TrainingTimings(loading, training, evaluating, saving, [.. _steps]),
                 InputSchema = [.. inputSchema.Select(c => new ModelColumn(c.Name, c.Type.ToString() ?? ""))],
+                // What the model adds: its predictions, and the parts it takes from date columns.
                 OutputSchema = [.. new[] { DefaultColumnNames.PredictedLabel, DefaultColumnNames.Score, DefaultColumnNames.Probability }
+                    .Concat(finalPreparation.DatePartColumns)
                     .Where(name => outputSchema.GetColumnOrNull(name) is not null)
                     .Select(name => new ModelColumn(name, outputSchema[name].Type.ToString() ?? ""))],
                 Model = modelFile,

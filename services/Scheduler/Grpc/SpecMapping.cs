@@ -24,6 +24,7 @@ internal static class SpecMapping
             Name = c.Name,
             MissingValues = Name(c.MissingValues),
             Encoding = Name(c.Encoding),
+            DateParts = [.. c.DateParts.Select(p => Name(p) ?? "")],
         })],
         UseSensitiveColumns = [.. proto.UseSensitiveColumns],
     };
@@ -54,6 +55,7 @@ internal static class SpecMapping
             Name = c.Name,
             MissingValues = Value<MissingValuePolicy>(c.MissingValues),
             Encoding = Value<ColumnEncoding>(c.Encoding),
+            DateParts = { c.DateParts.Select(Value<DatePart>) },
         }));
         return proto;
     }

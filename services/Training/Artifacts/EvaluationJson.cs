@@ -139,6 +139,7 @@ internal static class EvaluationJson
                 json.WriteString("name", column.Name);
                 if (column.MissingValues is { } policy) json.WriteString("missing_values", policy.ToWireName());
                 if (column.Encoding is { } columnEncoding) json.WriteString("encoding", columnEncoding.ToWireName());
+                if (column.DateParts is { } parts) Strings(json, "date_parts", parts.Select(p => p.ToWireName()));
                 json.WriteEndObject();
             }
             json.WriteEndArray();

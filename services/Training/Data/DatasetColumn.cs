@@ -12,8 +12,8 @@ public enum ColumnKind
     /// <summary>Free text (sentences, documents): read as text and featurised as words and character n-grams.</summary>
     Text,
     /// <summary>
-    /// A date or timestamp (ISO-8601 text in CSV/TSV, a date or timestamp in Parquet): read as ISO-8601 text,
-    /// kept in the predictions, and never a feature (see <see cref="DatasetReader"/> for why).
+    /// A date or timestamp (ISO-8601 text in CSV/TSV, a date or timestamp in Parquet): read as ISO-8601 text; as a
+    /// feature it becomes numbers (year, month, … : <see cref="Preparation.DateParts"/>).
     /// </summary>
     Date,
 }

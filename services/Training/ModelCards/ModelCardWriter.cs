@@ -3,7 +3,6 @@ using System.IO.Compression;
 using System.Text;
 using Platform.Contracts;
 using Platform.Training.Artifacts;
-using Platform.Training.Data;
 using Platform.Training.Evaluation;
 
 namespace Platform.Training.ModelCards;
@@ -196,8 +195,7 @@ public static class ModelCardWriter
         card.Heading(ModelCardSections.Privacy);
         var excludedBySpec = spec.Preparation.ExcludeColumns.Where(c => plan.Preparation.ExcludedColumns.Contains(c)).ToArray();
         var withheld = plan.Preparation.SensitiveWithheld;
-        var dates = subject.Data.Columns.Where(c => c.Kind == ColumnKind.Date && plan.Preparation.ExcludedColumns.Contains(c.Name)).Select(c => c.Name).ToArray();
-        var notIncluded = plan.Preparation.ExcludedColumns.Except(excludedBySpec).Except(withheld).Except(dates).ToArray();
+        var notIncluded = plan.Preparation.ExcludedColumns.Except(excludedBySpec).Except(withheld).ToArray();
         var sensitiveUsed = spec.Preparation.UseSensitiveColumns;
         var notes = new List<string>();
         if (excludedBySpec.Length > 0)
@@ -207,8 +205,6 @@ public static class ModelCardWriter
             notes.Add($"Marked sensitive on the data set, so left out of training (the job did not opt in with `use_sensitive_columns`): {string.Join(", ", withheld.Select(Code))}.");
         if (sensitiveUsed.Count > 0)
             notes.Add($"**Marked sensitive on the data set and trained on**, because the job opted in (`use_sensitive_columns`): {string.Join(", ", sensitiveUsed.Select(Code))}.");
-        if (dates.Length > 0)
-            notes.Add($"Date columns, not read by the model: {string.Join(", ", dates.Select(Code))}.");
         if (notIncluded.Length > 0)
             notes.Add($"Not among the job's included columns, so not read by the model either: {string.Join(", ", notIncluded.Select(Code))}.");
         if (notes.Count == 0) notes.Add("Every column of the data set other than the label is a feature: no column was kept out.");

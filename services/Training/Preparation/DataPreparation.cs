@@ -67,6 +67,9 @@ public sealed record ColumnPreparation
 
     /// <summary>How this column becomes features; null to decide by its type.</summary>
     public ColumnEncoding? Encoding { get; init; }
+
+    /// <summary>A date column's parts, in this order; null for <see cref="Preparation.DateParts.Default"/> (plus the hour where there is time).</summary>
+    public IReadOnlyList<DatePart>? DateParts { get; init; }
 }
 
 /// <summary>What happens to a missing value.</summary>

@@ -16,10 +16,13 @@ public enum FeatureTreatment
     Text,
     /// <summary>One-hot or hashing, decided by the number of distinct values in the training rows.</summary>
     Automatic,
+    /// <summary>A date: numbers taken from it (<see cref="Preparation.DateParts"/>).</summary>
+    DateParts,
 }
 
 /// <summary>One feature column with its resolved treatment and missing-value policy.</summary>
-public sealed record PlannedFeature(DatasetColumn Column, FeatureTreatment Treatment, MissingValuePolicy MissingValues);
+/// <param name="DateParts">A date column's parts as chosen; null for the default (settled on the training rows: the hour where they hold a time).</param>
+public sealed record PlannedFeature(DatasetColumn Column, FeatureTreatment Treatment, MissingValuePolicy MissingValues, IReadOnlyList<DatePart>? DateParts = null);
 
 /// <summary>
 /// A <see cref="DataPreparation"/> checked against a data set's columns and resolved: every feature column
@@ -111,13 +114,10 @@ public sealed class PreparationPlan
         }
         for (var i = 0; i < spec.IncludeColumns.Count; i++)
         {
-            if (byName[spec.IncludeColumns[i]].Kind == ColumnKind.Date)
-                throw new SpecValidationException($"preparation.include_columns[{i}]", DateNotFeature(spec.IncludeColumns[i]));
             if (Withheld(spec.IncludeColumns[i]))
                 throw new SpecValidationException($"preparation.include_columns[{i}]", SensitiveNotChosen(spec.IncludeColumns[i]));
         }
-        // Dates are kept out of the features (see DatasetReader): they stay in the predictions only.
-        bool IsFeature(string name) => name != labelColumn && byName[name].Kind != ColumnKind.Date && !Withheld(name)
+        bool IsFeature(string name) => name != labelColumn && !Withheld(name)
             && !excluded.Contains(name) && (included.Count == 0 || included.Contains(name));
 
         var choices = new Dictionary<string, (ColumnPreparation Choice, int Index)>(StringComparer.Ordinal);
@@ -128,8 +128,6 @@ public sealed class PreparationPlan
             var column = Lookup(choice.Name, $"{field}.name", byName, columns);
             if (column.Name == labelColumn)
                 throw new SpecValidationException($"{field}.name", $"{Echo.Quote(column.Name)} is the label column; preparation applies to feature columns");
-            if (column.Kind == ColumnKind.Date)
-                throw new SpecValidationException($"{field}.name", DateNotFeature(column.Name));
             if (Withheld(column.Name))
                 throw new SpecValidationException($"{field}.name", SensitiveNotChosen(column.Name));
             if (!IsFeature(column.Name))
@@ -142,6 +140,17 @@ public sealed class PreparationPlan
                     $"{policy.ToWireName()} does not apply to {Echo.Quote(column.Name)}, a {column.Kind.ToString().ToLowerInvariant()} column; {Applicable(column.Kind)} do");
             if (choice.Encoding == ColumnEncoding.Text && column.Kind == ColumnKind.Numeric)
                 throw new SpecValidationException($"{field}.encoding", $"text does not apply to {Echo.Quote(column.Name)}, a numeric column; one_hot and hashing do");
+            if (choice.Encoding is { } encoding && column.Kind == ColumnKind.Date)
+                throw new SpecValidationException($"{field}.encoding", $"{encoding.ToWireName()} does not apply to {Echo.Quote(column.Name)}, a date column: it becomes date_parts");
+            if (choice.DateParts is { } parts)
+            {
+                if (column.Kind != ColumnKind.Date)
+                    throw new SpecValidationException($"{field}.date_parts", $"apply to date columns only; {Echo.Quote(column.Name)} is {column.Kind.ToString().ToLowerInvariant()}");
+                if (parts.Count == 0)
+                    throw new SpecValidationException($"{field}.date_parts", $"is empty; to leave {Echo.Quote(column.Name)} out, name it in exclude_columns");
+                if (parts.Distinct().Count() != parts.Count)
+                    throw new SpecValidationException($"{field}.date_parts", "names a part twice");
+            }
         }
 
         var features = new List<PlannedFeature>();
@@ -149,7 +158,18 @@ public sealed class PreparationPlan
         {
             var choice = choices.TryGetValue(column.Name, out var found) ? found.Choice : null;
             features.Add(new PlannedFeature(column, Treatment(column, choice?.Encoding, spec.CategoricalEncoding),
-                choice?.MissingValues ?? DefaultPolicy(column.Kind, spec.MissingValues)));
+                choice?.MissingValues ?? DefaultPolicy(column.Kind, spec.MissingValues), choice?.DateParts));
+        }
+        // A part's feature column must not take the name of a column of the data set.
+        foreach (var feature in features.Where(f => f.Treatment == FeatureTreatment.DateParts))
+        {
+            foreach (var part in Enum.GetValues<DatePart>())
+            {
+                var partColumn = DateParts.ColumnName(feature.Column.Name, part);
+                if (byName.ContainsKey(partColumn))
+                    throw new SpecValidationException("preparation",
+                        $"date column {Echo.Quote(feature.Column.Name)} would add the feature {Echo.Quote(partColumn)}, which is already a column of the data set: rename or exclude one of them");
+            }
         }
         if (features.Count == 0)
             throw new SpecValidationException("preparation",
@@ -164,14 +184,12 @@ public sealed class PreparationPlan
     private static string SensitiveNotChosen(string name) =>
         $"{Echo.Quote(name)} is marked sensitive on the data set; name it in preparation.use_sensitive_columns as well to train on it";
 
-    private static string DateNotFeature(string name) =>
-        $"{Echo.Quote(name)} is a date column; dates are not features yet (they are kept in the predictions only): derive numeric columns such as month or weekday before uploading, or upload it as categorical";
-
     /// <summary>Whether a policy can be used on a column of this kind.</summary>
     public static bool Applies(MissingValuePolicy policy, ColumnKind kind) => policy switch
     {
-        MissingValuePolicy.Mean or MissingValuePolicy.Median => kind == ColumnKind.Numeric,
-        MissingValuePolicy.MostFrequent => kind != ColumnKind.Text,
+        MissingValuePolicy.Mean => kind is ColumnKind.Numeric or ColumnKind.Date,
+        MissingValuePolicy.Median => kind == ColumnKind.Numeric,
+        MissingValuePolicy.MostFrequent => kind is not (ColumnKind.Text or ColumnKind.Date),
         _ => true,
     };
 
@@ -179,13 +197,14 @@ public sealed class PreparationPlan
     {
         ColumnKind.Numeric => "mean, median, most_frequent, drop_row and indicator",
         ColumnKind.Text => "drop_row and indicator",
+        ColumnKind.Date => "mean (of each date part), drop_row and indicator",
         _ => "most_frequent, drop_row and indicator",
     };
 
     private static MissingValuePolicy DefaultPolicy(ColumnKind kind, MissingValuePolicy? chosen) =>
         chosen is { } policy && Applies(policy, kind)
             ? policy
-            : kind == ColumnKind.Numeric ? MissingValuePolicy.Mean : MissingValuePolicy.Indicator;
+            : kind is ColumnKind.Numeric or ColumnKind.Date ? MissingValuePolicy.Mean : MissingValuePolicy.Indicator;
 
     private static FeatureTreatment Treatment(DatasetColumn column, ColumnEncoding? encoding, CategoricalEncoding? categorical) => encoding switch
     {
@@ -196,6 +215,7 @@ public sealed class PreparationPlan
         {
             ColumnKind.Numeric => FeatureTreatment.Number,
             ColumnKind.Text => FeatureTreatment.Text,
+            ColumnKind.Date => FeatureTreatment.DateParts,
             _ => categorical switch
             {
                 CategoricalEncoding.OneHot => FeatureTreatment.OneHot,
