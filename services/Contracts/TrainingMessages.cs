@@ -45,6 +45,10 @@ public sealed record PreparationSpec
     public IReadOnlyList<ColumnPreparationSpec> Columns { get; init; } = [];
     /// <summary>Columns marked sensitive on the data set that the job may train on; other sensitive columns are left out.</summary>
     public IReadOnlyList<string> UseSensitiveColumns { get; init; } = [];
+    /// <summary>Classification: "none", "balanced" or "custom"; null for none.</summary>
+    public string? ClassWeighting { get; init; }
+    /// <summary>"custom": the weight of each class named, by the label's value; a class not named weighs 1.</summary>
+    public IReadOnlyDictionary<string, double> ClassWeights { get; init; } = new Dictionary<string, double>();
 }
 
 /// <summary>The preparation of one column: a missing-value policy and an encoding ("one_hot", "hashing" or "text").</summary>

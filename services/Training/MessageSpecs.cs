@@ -51,6 +51,8 @@ public static class MessageSpecs
                     : [.. column.DateParts.Select((part, j) => DateParts.Parse(part, $"preparation.columns[{i}].date_parts[{j}]"))],
             })],
             UseSensitiveColumns = spec.UseSensitiveColumns,
+            ClassWeighting = PreparationWireNames.ParseClassWeighting(spec.ClassWeighting, "preparation.class_weighting"),
+            ClassWeights = spec.ClassWeights,
         };
 
     /// <summary>The evaluation a message describes; null gives a stratified holdout.</summary>

@@ -63,6 +63,24 @@ public sealed partial class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public async Task The_card_records_the_class_weighting_and_each_class_weight()
+    {
+        var spec = new TrainingSpec
+        {
+            Task = TrainingTask.MulticlassClassification, LabelColumn = "Species", Trainer = "lightgbm", Seed = Seed,
+            Preparation = new DataPreparation { ClassWeighting = ClassWeighting.Balanced },
+            Evaluation = new EvaluationSpec { Folds = 3 },
+        };
+
+        var card = ModelCardWriter.Build(await Subject(SampleData.Penguins, spec)).Markdown;
+
+        // 344 penguins: 152 Adelie, 68 Chinstrap, 124 Gentoo; each weighs 344 / (3 × its count).
+        Assert.Contains("| Class weighting | `balanced`: each training row weighs its class's weight (Adelie `0.7544`, Chinstrap `1.6863`, Gentoo `0.9247`) |",
+            card, StringComparison.Ordinal);
+        Assert.Contains("`class_weights` on `Species` (weight[Adelie] = `0.7543859649122807`", card, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_same_run_gives_the_same_card_and_the_bundle_holds_markdown_and_pictures()
     {
         var subject = await Subject(SampleData.Iris, new TrainingSpec

@@ -27,6 +27,8 @@ internal static class SpecMapping
             DateParts = [.. c.DateParts.Select(p => Name(p) ?? "")],
         })],
         UseSensitiveColumns = [.. proto.UseSensitiveColumns],
+        ClassWeighting = Name(proto.ClassWeighting),
+        ClassWeights = proto.ClassWeights.ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal),
     };
 
     public static EvaluationOptions? FromProto(EvaluationSpec? proto) => proto is null ? null : new EvaluationOptions
@@ -46,7 +48,9 @@ internal static class SpecMapping
             HashingThreshold = spec.HashingThreshold ?? 0,
             HashingBits = spec.HashingBits ?? 0,
             Normalization = Value<Normalization>(spec.Normalization),
+            ClassWeighting = Value<ClassWeighting>(spec.ClassWeighting),
         };
+        proto.ClassWeights.Add(spec.ClassWeights.ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal));
         proto.IncludeColumns.Add(spec.IncludeColumns);
         proto.ExcludeColumns.Add(spec.ExcludeColumns);
         proto.UseSensitiveColumns.Add(spec.UseSensitiveColumns);

@@ -130,6 +130,8 @@ internal static class EvaluationJson
         if (preparation.HashingThreshold is { } threshold) json.WriteNumber("hashing_threshold", threshold);
         if (preparation.HashingBits is { } bits) json.WriteNumber("hashing_bits", bits);
         if (preparation.Normalization is { } normalization) json.WriteString("normalization", normalization.ToWireName());
+        if (preparation.ClassWeighting is { } weighting) json.WriteString("class_weighting", weighting.ToWireName());
+        if (preparation.ClassWeights.Count > 0) Numbers(json, "class_weights", preparation.ClassWeights);
         if (preparation.Columns.Count > 0)
         {
             json.WriteStartArray("columns");

@@ -4,6 +4,7 @@ using System.Text;
 using Platform.Contracts;
 using Platform.Training.Artifacts;
 using Platform.Training.Evaluation;
+using Platform.Training.Preparation;
 
 namespace Platform.Training.ModelCards;
 
@@ -81,6 +82,7 @@ public static class ModelCardWriter
             ["Task", spec.Task.ToWireName()],
             ["Trainer", $"{Code(result.Settings.Trainer.Name)}: {result.Settings.Trainer.Description}"],
             ["Seed", Invariant(spec.Seed)],
+            ["Class weighting", ClassWeighting(result)],
             ["Training job", subject.JobId.Length == 0 ? "none" : $"{Code(subject.JobId)}, attempt {Invariant(subject.Attempt)}"],
             ["Platform version", Code(subject.PlatformVersion)],
         ]);
@@ -223,6 +225,17 @@ public static class ModelCardWriter
     /// the profile's warnings, each with what the job did with its column. Without the stored profile, the columns as the
     /// data set's record has them, and why.
     /// </summary>
+    /// <summary>The class weighting the saved model trained with, as its <c>class_weights</c> step records it.</summary>
+    private static string ClassWeighting(TrainingResult result)
+    {
+        if (result.Preparation.FirstOrDefault(s => s.Kind == PreparationStep.ClassWeights) is not { } step)
+            return "none: every training row counts once";
+        var weights = step.Parameters.Where(p => p.Key.StartsWith("weight[", StringComparison.Ordinal))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => $"{Escape(p.Key["weight[".Length..^1])} {Code(Number(double.Parse(p.Value, CultureInfo.InvariantCulture)))}");
+        return $"{Code(step.Parameters["weighting"])}: each training row weighs its class's weight ({string.Join(", ", weights)})";
+    }
+
     private static void DataProfileSection(ModelCardMarkdown card, DataProfile profile, TrainingSpec spec, TrainingPlan plan)
     {
         card.SubHeading(ModelCardSections.DataProfile);

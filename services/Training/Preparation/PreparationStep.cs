@@ -7,7 +7,8 @@ namespace Platform.Training.Preparation;
 /// the numbers taken from a date column, each a feature column <c>&lt;column&gt;.&lt;part&gt;</c>), <c>missing_indicator</c>,
 /// <c>replace_missing_values</c> (<c>policy</c>, and <c>value</c> for median and most frequent),
 /// <c>one_hot_encoding</c>, <c>hash_encoding</c> (<c>bits</c>), <c>featurize_text</c>, <c>concatenate_features</c>
-/// (the feature columns in vector order) and <c>normalize</c> (<c>method</c>).
+/// (the feature columns in vector order) and <c>normalize</c> (<c>method</c>); then, with class weighting,
+/// <c>class_weights</c> on the label (<c>weighting</c>, and <c>weight[class]</c> for each class, as the saved model's training rows weigh it).
 /// </summary>
 public sealed record PreparationStep(string Kind, IReadOnlyList<string> Columns, IReadOnlyDictionary<string, string> Parameters)
 {
@@ -21,4 +22,5 @@ public sealed record PreparationStep(string Kind, IReadOnlyList<string> Columns,
     public const string FeaturizeText = "featurize_text";
     public const string ConcatenateFeatures = "concatenate_features";
     public const string Normalize = "normalize";
+    public const string ClassWeights = "class_weights";
 }
