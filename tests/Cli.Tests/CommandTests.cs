@@ -126,6 +126,37 @@ public sealed class CommandTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("onnx")]
+    [InlineData("evaluation")]
+    [InlineData("model_card")]
+    [InlineData("predictions")]
+    public async Task Every_artifact_kind_of_a_trained_version_can_be_downloaded(string kind)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"cli-{Guid.NewGuid():N}");
+        try
+        {
+            var run = await Run("models", "download", "penguins", "--artifact", kind, "-o", path);
+
+            Assert.Equal((0, ""), (run.ExitCode, run.Error));
+            Assert.Equal(FakeModels.Bytes, await File.ReadAllBytesAsync(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_artifact_kind_is_a_usage_error_listing_the_kinds()
+    {
+        var run = await Run("models", "download", "penguins", "--artifact", "weights");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Argument 'weights' not recognized", run.Error, StringComparison.Ordinal);
+        Assert.All(new[] { "'onnx'", "'evaluation'", "'model_card'" }, kind => Assert.Contains(kind, run.Error, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_download_whose_sha256_does_not_match_leaves_no_file()
     {

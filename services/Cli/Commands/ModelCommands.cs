@@ -174,10 +174,11 @@ public static class ModelCommands
         var version = new Option<int>("--version") { Description = "Version to download (default: the latest)", HelpName = "n" };
         var artifact = new Option<string>("--artifact")
         {
-            Description = "Which artifact: the ML.NET model or the holdout predictions CSV",
+            Description = "Which artifact: the ML.NET model, the evaluated rows' predictions CSV, the ONNX model (when the version has one), " +
+                "evaluation.json or the model card bundle",
             DefaultValueFactory = _ => "model",
         };
-        artifact.AcceptOnlyFromAmong("model", "predictions");
+        artifact.AcceptOnlyFromAmong([.. ArtifactExtensions.Keys]);
         var output = new Option<FileInfo?>("--output", "-o") { Description = "File to write (default: the artifact's file name)", HelpName = "file" };
         var command = new Command("download", "Download an artifact of a model version and verify its SHA-256") { name, version, artifact, output };
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
@@ -283,5 +284,11 @@ public static class ModelCommands
     private static string DefaultFileName(Artifact artifact, DownloadModelVersionRequest request) =>
         !string.IsNullOrEmpty(artifact.FileName)
             ? Path.GetFileName(artifact.FileName) // Never let a reported name point outside the current folder.
-            : $"{request.ModelName}-{artifact.Kind}{(artifact.Kind == "predictions" ? ".csv" : ".zip")}";
+            : $"{request.ModelName}-{artifact.Kind}{ArtifactExtensions.GetValueOrDefault(artifact.Kind, "")}";
+
+    /// <summary>The artifact kinds a trained version has (ModelService.DownloadModelVersion), with the extension of their files.</summary>
+    private static readonly Dictionary<string, string> ArtifactExtensions = new(StringComparer.Ordinal)
+    {
+        ["model"] = ".zip", ["predictions"] = ".csv", ["onnx"] = ".onnx", [EvaluationArtifact] = ".json", ["model_card"] = ".zip",
+    };
 }
