@@ -44,6 +44,11 @@ public sealed partial class ModelCardTests : IDisposable
 
         // What a reader checks: the classes with their counts, CV mean ± std, the excluded column, the open fields.
         Assert.Contains("| Adelie | 152 | 44.2 % |", card.Markdown, StringComparison.Ordinal);
+        // Beside the counts, each actual class's shares: its recall on the diagonal.
+        Assert.Contains("Row-normalised: the share of each actual class's rows predicted as each class (its recall on the diagonal).", card.Markdown, StringComparison.Ordinal);
+        var adelie = subject.Result.Evaluation.ConfusionMatrix!.Counts[0];
+        Assert.Contains($"| Adelie | {string.Join(" | ", adelie.Select(n => (n * 100.0 / adelie.Sum()).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " %"))} |",
+            card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| `accuracy` |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| metric | mean | std |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("Excluded from the features by the job (identifiers, sensitive columns): `Island`", card.Markdown, StringComparison.Ordinal);
@@ -101,7 +106,7 @@ public sealed partial class ModelCardTests : IDisposable
     [Theory]
     [InlineData("sdca_logistic", "calibrated probability")]
     [InlineData("averaged_perceptron", "raw score")]
-    public async Task Binary_card_has_roc_and_precision_recall_pictures(string trainer, string scoreSource)
+    public async Task Binary_card_has_roc_precision_recall_and_for_probabilities_calibration_pictures(string trainer, string scoreSource)
     {
         var data = SampleData.IrisTwoClass(_temp.Path, ColumnKind.Categorical);
         var subject = await Subject(data, new TrainingSpec { Task = TrainingTask.BinaryClassification, LabelColumn = "is_versicolor", Trainer = trainer, Seed = Seed });
@@ -111,7 +116,10 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("### ROC curve", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("### Precision-recall curve", card.Markdown, StringComparison.Ordinal);
         Assert.Contains(scoreSource, card.Markdown, StringComparison.Ordinal);
-        Assert.Equal([ModelCardWriter.ConfusionMatrixImage, ModelCardWriter.RocImage, ModelCardWriter.PrecisionRecallImage], LinkedImages(card.Markdown));
+        string[] calibration = trainer == "sdca_logistic" ? [ModelCardWriter.CalibrationImage] : [];
+        Assert.Equal([ModelCardWriter.ConfusionMatrixImage, ModelCardWriter.RocImage, ModelCardWriter.PrecisionRecallImage, .. calibration], LinkedImages(card.Markdown));
+        Assert.Contains(trainer == "sdca_logistic" ? "| predicted probability (mean) | rows | share yes |" : "_Not drawn: the trainer gives a raw score, not a probability._",
+            card.Markdown, StringComparison.Ordinal);
         Assert.Equal(LinkedImages(card.Markdown), card.Images.Select(i => i.FileName));
         foreach (var image in card.Images) AssertPng(image.Png);
     }
@@ -132,8 +140,10 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("### Label values", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| 150 | 0 | 0.1 |", card.Markdown, StringComparison.Ordinal); // rows, missing, min of petal_width
         Assert.DoesNotContain("### Confusion matrix", card.Markdown, StringComparison.Ordinal);
-        Assert.Equal([ModelCardWriter.ResidualsImage], LinkedImages(card.Markdown));
-        AssertPng(Assert.Single(card.Images).Png);
+        Assert.Contains("### Actual vs predicted", card.Markdown, StringComparison.Ordinal);
+        Assert.Equal([ModelCardWriter.ResidualsImage, ModelCardWriter.ActualVersusPredictedImage], LinkedImages(card.Markdown));
+        Assert.Equal(LinkedImages(card.Markdown), card.Images.Select(i => i.FileName));
+        foreach (var image in card.Images) AssertPng(image.Png);
     }
 
     [Fact]
@@ -156,7 +166,7 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("| rows | missing | min | median | mean | std | max |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains($"| {widths.Length} | 0 | {N(widths[0])} | {N(widths[(widths.Length - 1) / 2])} | {N(mean)} | {N(std)} | {N(widths[^1])} |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains($"each of the {subject.Result.Rows.Evaluated} evaluated rows", card.Markdown, StringComparison.Ordinal);
-        AssertPng(Assert.Single(card.Images).Png);
+        Assert.Equal([ModelCardWriter.ResidualsImage, ModelCardWriter.ActualVersusPredictedImage], card.Images.Select(i => i.FileName));
     }
 
     [Fact]

@@ -26,6 +26,8 @@ public static class ModelCardWriter
     public const string RocImage = "roc-curve.png";
     public const string PrecisionRecallImage = "precision-recall-curve.png";
     public const string ResidualsImage = "residuals.png";
+    public const string ActualVersusPredictedImage = "actual-vs-predicted.png";
+    public const string CalibrationImage = "calibration.png";
     public const string FeatureImportanceImage = "feature-importance.png";
 
     /// <summary>The default of the fields people fill in (<c>UpdateModelCard</c>).</summary>
@@ -157,6 +159,15 @@ public static class ModelCardWriter
             card.Line();
             card.Table(["actual \\ predicted", .. matrix.Classes.Select(Escape)],
                 [.. matrix.Classes.Select((c, i) => new[] { Escape(c) }.Concat(matrix.Counts[i].Select(n => Invariant(n))).ToArray())]);
+            card.Line();
+            card.Line("Row-normalised: the share of each actual class's rows predicted as each class (its recall on the diagonal).");
+            card.Line();
+            card.Table(["actual \\ predicted", .. matrix.Classes.Select(Escape)],
+                [.. matrix.Classes.Select((c, i) =>
+                {
+                    var total = matrix.Counts[i].Sum();
+                    return new[] { Escape(c) }.Concat(matrix.Counts[i].Select(n => total == 0 ? "" : Percent((double)n / total))).ToArray();
+                })]);
         }
         if (spec.Task == TrainingTask.BinaryClassification)
             BinaryCurves(card, images, rows!, result, report);
@@ -169,6 +180,10 @@ public static class ModelCardWriter
             card.Line(stride == 1
                 ? $"Actual minus predicted value of each of the {Invariant(rows.Count)} evaluated rows, against the prediction."
                 : $"Actual minus predicted value against the prediction, for every {Invariant(stride)}th of the {Invariant(rows.Count)} evaluated rows (at most {Invariant(ModelCardCharts.MaxResidualPoints)} points are drawn).");
+            card.SubHeading("Actual vs predicted");
+            images.Add(new(ActualVersusPredictedImage, ModelCardCharts.ActualVersusPredicted(rows.PredictedValues, rows.ActualValues)));
+            card.Image("Actual against predicted value", ActualVersusPredictedImage);
+            card.Line("Each evaluated row drawn in the residual plot, actual value against prediction; on the dashed diagonal the two are equal.");
         }
 
         // Feature importance
@@ -296,6 +311,19 @@ public static class ModelCardWriter
             report.Metrics.GetValueOrDefault(MetricNames.PrAuc, double.NaN), RankingCurves.PositiveShare(positive))));
         card.Image("Precision-recall curve", PrecisionRecallImage);
         card.Line("The dashed line is the share of positive rows: the precision of a model without skill.");
+        card.SubHeading("Calibration");
+        if (!result.Settings.Trainer.For(TrainingTask.BinaryClassification).Calibrated)
+        {
+            card.Line("_Not drawn: the trainer gives a raw score, not a probability._");
+            return;
+        }
+        var bins = ModelCardCharts.Calibration(positive, scores);
+        images.Add(new(CalibrationImage, ModelCardCharts.Calibration(bins)));
+        card.Image("Calibration plot", CalibrationImage);
+        card.Line($"The evaluated rows in {Invariant(ModelCardCharts.CalibrationBins)} bins of predicted probability: each bin's share of {Escape(positiveClass)} rows against its mean probability. A calibrated model follows the dashed diagonal.");
+        card.Line();
+        card.Table(["predicted probability (mean)", "rows", $"share {Escape(positiveClass)}"],
+            [.. bins.Select(b => new[] { Number(b.MeanPredicted), Invariant(b.Rows), Number(b.PositiveShare) })]);
     }
 
     internal static string Code(string text) => ModelCardMarkdown.Code(text);
