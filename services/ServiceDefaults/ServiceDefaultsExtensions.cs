@@ -13,6 +13,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Platform.ServiceDefaults.Grpc;
 using Platform.ServiceDefaults.Persistence;
+using Platform.ServiceDefaults.Tls;
 
 namespace Platform.ServiceDefaults;
 
@@ -21,7 +22,8 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// What every host has: two listeners (gRPC over HTTP/2 on <c>Platform:Ports:Grpc</c>, default 8080;
     /// health over HTTP/1.1 on <c>Platform:Ports:Http</c>, default 8081), gRPC with the error-mapping
-    /// interceptor, health checks, telemetry and a <see cref="TimeProvider"/>.
+    /// interceptor, health checks, telemetry and a <see cref="TimeProvider"/>. With <c>Platform:Tls</c> set the gRPC port
+    /// serves TLS (<see cref="ServerTls"/>).
     /// </summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
     {
@@ -29,10 +31,15 @@ public static class ServiceDefaultsExtensions
         var grpcPort = builder.Configuration.GetValue("Platform:Ports:Grpc", 8080);
         var httpPort = builder.Configuration.GetValue("Platform:Ports:Http", 8081);
         var bindAddress = builder.Configuration.GetValue("Platform:BindAddress", "0.0.0.0")!;
+        var tls = ServerTls.From(builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var address = System.Net.IPAddress.Parse(bindAddress);
-            kestrel.Listen(address, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, grpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                tls?.Apply(listen);
+            });
             if (httpPort > 0)
                 kestrel.Listen(address, httpPort, listen => listen.Protocols = HttpProtocols.Http1);
             // Model and data set uploads stream in chunks; no single message comes near this.
@@ -57,18 +64,22 @@ public static class ServiceDefaultsExtensions
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics.AddMeter("Platform.*", "MassTransit"))
+            .WithMetrics(metrics => metrics.AddMeter("Platform.*", "MassTransit").AddPrometheusExporter())
             .WithTracing(tracing => tracing.AddSource("Platform.*", "MassTransit"));
         return builder;
     }
 
-    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> and the gRPC health service.</summary>
+    /// <summary>
+    /// Maps <c>/health/live</c>, <c>/health/ready</c>, the gRPC health service, and <c>/metrics</c> (Prometheus) on the
+    /// health port only, so that the metrics never answer on a port clients reach.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready");
         app.MapGrpcHealthChecksService();
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{app.Configuration.GetValue("Platform:Ports:Http", 8081)}");
         return app;
     }
 

@@ -24,7 +24,7 @@ internal static class GrpcTestHost
     }
 
     /// <summary>The gateway host exactly as its Program.cs composes it, pointed at the given backends.</summary>
-    public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore)
+    public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore, IDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -35,18 +35,20 @@ internal static class GrpcTestHost
             ["Services:Scheduler"] = scheduler.ToString(),
             ["Services:ModelStore"] = modelStore.ToString(),
         });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();
         builder.AddGateway();
         var app = builder.Build();
+        app.MapDefaultEndpoints();
         app.MapGateway();
         await app.StartAsync();
         return app;
     }
 
     /// <summary>The address a started host actually listens on.</summary>
-    public static Uri AddressOf(WebApplication app)
-    {
-        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
-        return new Uri(addresses.Addresses.Single());
-    }
+    public static Uri AddressOf(WebApplication app) => AddressesOf(app).Single();
+
+    /// <summary>Every address a started host listens on.</summary>
+    public static IEnumerable<Uri> AddressesOf(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Select(a => new Uri(a));
 }

@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Platform.ServiceDefaults.Tls;
 
 namespace Platform.ServiceDefaults.Messaging;
 
@@ -49,9 +50,11 @@ public static class MessagingExtensions
             var uri = builder.Configuration.GetConnectionString("RabbitMq")
                 ?? throw new InvalidOperationException(
                     "ConnectionStrings:RabbitMq is not set (environment variable ConnectionStrings__RabbitMq, e.g. amqp://guest:guest@localhost:5672/).");
+            var broker = new Uri(uri);
             bus.UsingRabbitMq((context, cfg) =>
             {
-                cfg.Host(new Uri(uri));
+                // amqps:// means TLS; Messaging:Tls names a private CA (ClientTls).
+                cfg.Host(broker, host => ClientTls.ConfigureRabbitMq(host, broker, builder.Configuration));
                 AllowNonFiniteNumbers(cfg);
                 cfg.ConfigureEndpoints(context);
             });

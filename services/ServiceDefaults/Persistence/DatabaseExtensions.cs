@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Platform.ServiceDefaults.Tls;
 
 namespace Platform.ServiceDefaults.Persistence;
 
@@ -21,6 +22,7 @@ public static class DatabaseExtensions
     /// (Postgres by default) with the connection string <c>ConnectionStrings:{name}</c>.
     /// Schema changes: PostgreSQL uses the service's migrations (the <c>migrate</c> command, a Helm hook);
     /// the embedded SQLite file is created from the model when <c>Database:CreateOnStartup</c> is true.
+    /// TLS to PostgreSQL: <c>Database:Tls</c> (<see cref="ClientTls.ApplyToPostgres"/>).
     /// </summary>
     public static IHostApplicationBuilder AddPlatformDatabase<TContext>(this IHostApplicationBuilder builder, string name)
         where TContext : DbContext
@@ -36,7 +38,7 @@ public static class DatabaseExtensions
             if (provider == DatabaseProvider.Sqlite)
                 options.UseSqlite(connectionString);
             else
-                options.UseNpgsql(connectionString, npgsql => npgsql.EnableRetryOnFailure(5));
+                options.UseNpgsql(ClientTls.ApplyToPostgres(connectionString, builder.Configuration), npgsql => npgsql.EnableRetryOnFailure(5));
         });
         builder.Services.AddSingleton<IDatabaseInitializer>(new DatabaseInitializer<TContext>(provider));
         if (builder.Configuration.GetValue("Database:CreateOnStartup", false))

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Tls;
 
 namespace Platform.ServiceDefaults.Transfers;
 
@@ -38,17 +39,22 @@ public sealed class ByteStreamListener
 /// <summary>Adds the byte-stream listener to a host and maps its routes with the platform's HTTP error mapping.</summary>
 public static class ByteStreamEndpoint
 {
-    /// <summary>Listens for the byte stream on <c>Platform:Ports:Transfers</c>, next to the host's gRPC and health ports.</summary>
+    /// <summary>
+    /// Listens for the byte stream on <c>Platform:Ports:Transfers</c>, next to the host's gRPC and health ports; over TLS
+    /// when <c>Platform:Tls</c> is set, as the gRPC port.
+    /// </summary>
     public static WebApplicationBuilder AddByteStreamListener(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var port = builder.Configuration.GetValue(ByteStreamListener.PortKey, ByteStreamListener.DefaultPort);
         var bindAddress = IPAddress.Parse(builder.Configuration.GetValue("Platform:BindAddress", "0.0.0.0")!);
         var listener = new ByteStreamListener();
+        var tls = ServerTls.From(builder.Configuration);
         builder.Services.AddSingleton(listener);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(bindAddress, port, listen =>
         {
             listen.Protocols = HttpProtocols.Http1;
+            tls?.Apply(listen);
             listener.Attach(listen);
         }));
         return builder;
