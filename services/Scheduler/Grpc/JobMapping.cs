@@ -155,6 +155,7 @@ internal static class JobMapping
     public static Trainer ToProto(this TrainerDefinition trainer)
     {
         var proto = new Trainer { Name = trainer.Name, Description = trainer.Description };
+        proto.ExampleWeightTasks.Add(trainer.ExampleWeightTasks.Select(t => t.ToProto()));
         proto.Tasks.Add(trainer.Tasks.Select(t => t.ToProto()));
         proto.Hyperparameters.Add(trainer.Hyperparameters.Select(h => new Hyperparameter
         {

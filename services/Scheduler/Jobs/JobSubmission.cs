@@ -235,7 +235,7 @@ public sealed partial class JobSubmission(
             ColumnType.Text => ColumnKind.Text,
             ColumnType.Date => ColumnKind.Date,
             _ => ColumnKind.Categorical,
-        }))];
+        }, c.Sensitive))];
 
     /// <summary>
     /// The data set from the model store; for a submission (<paramref name="mayRemember"/>) possibly as found a few seconds
