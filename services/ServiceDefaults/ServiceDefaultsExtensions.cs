@@ -173,21 +173,34 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AccessDeniedResponses>();
     }
 
+    /// <summary>The PEM CA file that the certificates of <c>https://</c> service addresses must chain to (else the system's).</summary>
+    public const string ServicesRootCertificateKey = "Services:RootCertificate";
+
     /// <summary>
     /// Registers a typed gRPC client for an internal service whose address is <c>Services:{name}</c>
     /// (for example <c>Services:ModelStore = http://model-store:8080</c>), with the HTTP/2 windows of
     /// <see cref="GrpcTransfer"/> so data sets and artifacts stream at full speed, and the service credential on every call.
+    /// An <c>https://</c> address (the gateway's port when it serves TLS) is checked against
+    /// <c>Services:RootCertificate</c> when that is set.
     /// </summary>
     public static IHttpClientBuilder AddPlatformGrpcClient<TClient>(this IHostApplicationBuilder builder, string name)
         where TClient : class
     {
         ArgumentNullException.ThrowIfNull(builder);
+        var rootCertificate = builder.Configuration[ServicesRootCertificateKey] is { Length: > 0 } path
+            ? TrustedRoot.FromPemFile(path, ServicesRootCertificateKey)
+            : null;
         return builder.Services.AddGrpcClient<TClient>(options =>
         {
             var address = builder.Configuration[$"Services:{name}"]
                 ?? throw new InvalidOperationException($"Services:{name} is not set (environment variable Services__{name}).");
             options.Address = new Uri(address);
-        }).ConfigurePrimaryHttpMessageHandler(() => GrpcTransfer.CreateClientHandler())
+        }).ConfigurePrimaryHttpMessageHandler(() =>
+        {
+            var handler = GrpcTransfer.CreateClientHandler();
+            if (rootCertificate is not null) handler.SslOptions.RemoteCertificateValidationCallback = rootCertificate.Validate;
+            return handler;
+        })
         .AddHttpMessageHandler(() => ServiceCredential.Handler(
             builder.Configuration[ServiceCredential.TokenKey] ?? throw new InvalidOperationException(ServiceCredential.MissingMessage)))
         .ConfigureChannel(channel =>

@@ -109,6 +109,72 @@ without it (docs/security.md). Part of the Deployment helper, so that no compone
       key: token
 {{- end -}}
 
+{{/*
+How the public services (gateway, serving) authenticate callers: API keys (their records cached for CacheSeconds) and,
+when configured, the identity provider's tokens. Takes the root.
+*/}}
+{{- define "platform.publicAuthenticationEnv" -}}
+- name: Authentication__ApiKeys__CacheSeconds
+  value: {{ .Values.authentication.apiKeys.cacheSeconds | quote }}
+{{- with .Values.authentication.jwt }}
+{{- if or .authority .issuer }}
+# Tokens of the identity provider, next to API keys.
+{{- if .authority }}
+- name: Authentication__Jwt__Authority
+  value: {{ .authority | quote }}
+{{- end }}
+{{- if .issuer }}
+- name: Authentication__Jwt__Issuer
+  value: {{ .issuer | quote }}
+{{- end }}
+- name: Authentication__Jwt__Audience
+  value: {{ .audience | quote }}
+{{- range $i, $key := .signingKeys }}
+- name: Authentication__Jwt__SigningKeys__{{ $i }}
+  value: {{ $key | quote }}
+{{- end }}
+- name: Authentication__Jwt__TenantClaim
+  value: {{ .tenantClaim | quote }}
+- name: Authentication__Jwt__ScopeClaim
+  value: {{ .scopeClaim | quote }}
+- name: Authentication__Jwt__NameClaim
+  value: {{ .nameClaim | quote }}
+- name: Authentication__Jwt__RequireHttpsMetadata
+  value: {{ .requireHttpsMetadata | quote }}
+- name: Authentication__Jwt__ClockSkewSeconds
+  value: {{ .clockSkewSeconds | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+TLS of a public service's API (and byte stream): (dict "root" $ "component" "gateway" "tls" .Values.gateway.tls). The key
+pair of tls.secretName is mounted as a directory (no subPath) so that a renewed certificate appears in place; the health
+port stays plain HTTP for the kubelet.
+*/}}
+{{- define "platform.serverTlsEnv" -}}
+{{- if .tls.enabled }}
+- name: Platform__Tls__CertificatePath
+  value: {{ include "platform.tlsDir" . }}/{{ .component }}/tls.crt
+- name: Platform__Tls__KeyPath
+  value: {{ include "platform.tlsDir" . }}/{{ .component }}/tls.key
+{{- end }}
+{{- end -}}
+{{- define "platform.serverTlsMounts" -}}
+{{- if .tls.enabled }}
+- name: tls
+  mountPath: {{ include "platform.tlsDir" . }}/{{ .component }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+{{- define "platform.serverTlsVolumes" -}}
+{{- if .tls.enabled }}
+- name: tls
+  secret:
+    secretName: {{ required (printf "%s.tls.secretName is required when %s.tls.enabled is true" (.component | camelcase | untitle) (.component | camelcase | untitle)) .tls.secretName }}
+{{- end }}
+{{- end -}}
+
 {{/* Where CA certificates and the gateway's key pair are mounted. */}}
 {{- define "platform.tlsDir" -}}/etc/platform/tls{{- end -}}
 
@@ -536,4 +602,36 @@ spec:
 {{- else -}}
 {{- fail (printf "cannot read the memory quantity %q (use an integer with Ki, Mi, Gi, Ti, k, M, G or T)" $q) -}}
 {{- end -}}
+{{- end -}}
+
+{{/* A HorizontalPodAutoscaler on CPU (and memory): (dict "root" $ "component" "gateway" "autoscaling" .Values.gateway.autoscaling). */}}
+{{- define "platform.horizontalPodAutoscaler" -}}
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ include "platform.componentFullname" . }}
+  labels:
+    {{- include "platform.labels" . | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ include "platform.componentFullname" . }}
+  minReplicas: {{ .autoscaling.minReplicas }}
+  maxReplicas: {{ .autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ .autoscaling.targetCPUUtilizationPercentage }}
+    {{- if .autoscaling.targetMemoryUtilizationPercentage }}
+    - type: Resource
+      resource:
+        name: memory
+        target:
+          type: Utilization
+          averageUtilization: {{ .autoscaling.targetMemoryUtilizationPercentage }}
+    {{- end }}
 {{- end -}}

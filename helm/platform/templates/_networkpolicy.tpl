@@ -6,8 +6,10 @@ component's policy then allows the flows the design needs, and nothing else:
   gateway        -> scheduler    8080;  model-store 8080, 8082
   scheduler      -> model-store  8080
   worker         -> model-store  8080, 8082
-  scheduler, model-store, gateway, migrations -> PostgreSQL;  scheduler, model-store, worker -> RabbitMQ
-  gateway        -> identity provider (authentication.jwt.authority's port; networkPolicy.identityProviderTo)
+  clients        -> serving      8080 (gRPC and JSON)                  networkPolicy.servingFrom (default: anyone)
+  serving        -> gateway      8080 (ApiKeyDirectory);  model-store 8080
+  scheduler, model-store, gateway, serving, migrations -> PostgreSQL;  scheduler, model-store, worker, serving -> RabbitMQ
+  gateway, serving -> identity provider (authentication.jwt.authority's port; networkPolicy.identityProviderTo)
   anyone         -> every pod    8081 (health probes, /metrics)
   every pod      -> DNS          53
 */}}

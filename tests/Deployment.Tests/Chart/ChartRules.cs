@@ -17,6 +17,7 @@ internal static partial class ChartRules
         ["scheduler"] = false,
         ["worker"] = false,
         ["model-store"] = true,
+        ["serving"] = false,
     };
 
     private static readonly string[] RequiredLabels =

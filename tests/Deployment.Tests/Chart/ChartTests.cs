@@ -27,19 +27,19 @@ public sealed class ChartTests : IDisposable
     }
 
     [Fact]
-    public async Task Defaults_four_services_a_migration_hook_a_blob_claim_and_only_the_service_credential_as_the_charts_Secret()
+    public async Task Defaults_five_services_a_migration_hook_a_blob_claim_and_only_the_service_credential_as_the_charts_Secret()
     {
         var manifests = await RenderAsync("");
 
-        Assert.Equal(4, manifests.Count("Deployment"));
-        Assert.Equal(4, manifests.Count("Service"));
+        Assert.Equal(5, manifests.Count("Deployment"));
+        Assert.Equal(5, manifests.Count("Service"));
         Assert.Equal(1, manifests.Count("Job"));
         Assert.Equal(1, manifests.Count("PersistentVolumeClaim"));
         Assert.Equal("demo-platform-service-token", manifests.OfKind("Secret").Single().Name);
         Assert.Equal(0, manifests.Count("StatefulSet"));
-        Assert.Equal(4, manifests.Count("ServiceAccount"));
-        Assert.Equal(4, manifests.Count("PodDisruptionBudget"));
-        Assert.Equal(6, manifests.Count("NetworkPolicy")); // default deny, four services, the migration Job
+        Assert.Equal(5, manifests.Count("ServiceAccount"));
+        Assert.Equal(5, manifests.Count("PodDisruptionBudget"));
+        Assert.Equal(7, manifests.Count("NetworkPolicy")); // default deny, five services, the migration Job
         Assert.Equal(["demo-platform-database", "demo-platform-rabbitmq", "demo-platform-service-token"], ChartRules.SecretRefs(manifests));
 
         var gateway = ChartRules.EnvOf(manifests, "demo-platform-gateway");
@@ -50,6 +50,11 @@ public sealed class ChartTests : IDisposable
         Assert.Equal(("demo-platform-database", "gateway"), SecretOf(manifests, "demo-platform-gateway", "ConnectionStrings__Gateway"));
         Assert.Equal("Postgres", gateway["Database__Provider"]);
         Assert.Equal(("50", "100", "8"), (gateway["RateLimits__RequestsPerSecond"], gateway["RateLimits__Burst"], gateway["RateLimits__ConcurrentStreams"]));
+        // The serving service: models from the store, API keys checked with the gateway, its prediction log in its own database.
+        var serving = ChartRules.EnvOf(manifests, "demo-platform-serving");
+        Assert.Equal("http://demo-platform-model-store:8080", serving["Services__ModelStore"]);
+        Assert.Equal("http://demo-platform-gateway:8080", serving["Services__Gateway"]);
+        Assert.Equal(("demo-platform-database", "serving"), SecretOf(manifests, "demo-platform-serving", "ConnectionStrings__Serving"));
         Assert.Equal("10", gateway["Authentication__ApiKeys__CacheSeconds"]);
         // No identity provider unless configured; no open mode ever (the gateway refuses it off loopback anyway).
         Assert.DoesNotContain(gateway.Keys, k => k.StartsWith("Authentication__Jwt__", StringComparison.Ordinal) || k == "Authentication__Open");
@@ -67,8 +72,8 @@ public sealed class ChartTests : IDisposable
 
         var job = manifests.Get<V1Job>("demo-platform-migrations");
         Assert.Equal("pre-install,pre-upgrade", job.Metadata.Annotations["helm.sh/hook"]);
-        // One after the other: the scheduler's database, the model store's, then the gateway's.
-        Assert.Equal(["scheduler", "model-store"], job.Spec.Template.Spec.InitContainers.Select(c => c.Name));
+        // One after the other: the scheduler's database, the model store's, the serving service's, then the gateway's.
+        Assert.Equal(["scheduler", "model-store", "serving"], job.Spec.Template.Spec.InitContainers.Select(c => c.Name));
         var migrateGateway = job.Spec.Template.Spec.Containers.Single();
         Assert.Equal(("gateway", "platform-gateway:0.1.0"), (migrateGateway.Name, migrateGateway.Image));
         Assert.Equal("gateway", migrateGateway.Env.Single(e => e.Name == "ConnectionStrings__Gateway").ValueFrom.SecretKeyRef.Key);
@@ -89,14 +94,14 @@ public sealed class ChartTests : IDisposable
     public async Task Development_connection_strings_in_values_become_hook_Secrets()
     {
         var manifests = await RenderAsync("""
-            database: {connectionStrings: {scheduler: "Host=pg;Database=scheduler", modelStore: "Host=pg;Database=model_store", gateway: "Host=pg;Database=gateway"}}
+            database: {connectionStrings: {scheduler: "Host=pg;Database=scheduler", modelStore: "Host=pg;Database=model_store", gateway: "Host=pg;Database=gateway", serving: "Host=pg;Database=serving"}}
             rabbitmq: {uri: "amqp://platform:secret@mq:5672/platform"}
             """);
 
         var connections = manifests.OfKind("Secret").Where(s => s.Name != "demo-platform-service-token").ToList();
         Assert.Equal(2, connections.Count);
         Assert.All(connections, s => Assert.Equal("pre-install,pre-upgrade", s.Annotations["helm.sh/hook"]));
-        Assert.Equal(["gateway", "model-store", "scheduler"], manifests.Get<V1Secret>("demo-platform-database").StringData.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["gateway", "model-store", "scheduler", "serving"], manifests.Get<V1Secret>("demo-platform-database").StringData.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["demo-platform-database", "demo-platform-rabbitmq", "demo-platform-service-token"], ChartRules.SecretRefs(manifests));
     }
 
@@ -153,7 +158,7 @@ public sealed class ChartTests : IDisposable
         var manifests = await RenderAsync("migrations: {enabled: false}");
 
         Assert.Equal(0, manifests.Count("Job"));
-        Assert.Equal(4, manifests.Count("Deployment"));
+        Assert.Equal(5, manifests.Count("Deployment"));
     }
 
     [Fact]
@@ -202,7 +207,9 @@ public sealed class ChartTests : IDisposable
 
     [Theory]
     [InlineData("database: {connectionStrings: {scheduler: \"Host=pg\", modelStore: \"Host=pg\"}}", "set all three (scheduler, modelStore, gateway) or none")]
-    [InlineData("database: {existingSecret: pg, connectionStrings: {scheduler: \"Host=pg\", modelStore: \"Host=pg\", gateway: \"Host=pg\"}}", "either existingSecret or connectionStrings")]
+    [InlineData("database: {existingSecret: pg, connectionStrings: {scheduler: \"Host=pg\", modelStore: \"Host=pg\", gateway: \"Host=pg\", serving: \"Host=pg\"}}", "either existingSecret or connectionStrings")]
+    [InlineData("database: {connectionStrings: {scheduler: \"Host=pg\", modelStore: \"Host=pg\", gateway: \"Host=pg\"}}", "database.connectionStrings.serving is required with serving.enabled")]
+    [InlineData("serving: {tls: {enabled: true}}", "serving.tls.secretName is required")]
     [InlineData("database: {inCluster: {enabled: true}, existingSecret: pg}", "inCluster.existingSecret holds its password")]
     [InlineData("database: {inCluster: {enabled: true}, tls: {mode: Require}}", "the in-cluster one serves no TLS")]
     [InlineData("rabbitmq: {inCluster: {enabled: true}, uri: \"amqp://u:p@mq/\"}", "uri and inCluster.enabled exclude each other")]
@@ -309,7 +316,7 @@ public sealed class ChartTests : IDisposable
     public async Task Network_policies_allow_exactly_the_flows_of_the_design()
     {
         var flows = new NetworkFlows(await RenderAsync(""));
-        string?[] ends = ["gateway", "scheduler", "worker", "model-store", "migrations", null];
+        string?[] ends = ["gateway", "scheduler", "worker", "model-store", "serving", "migrations", null];
         var allowed = (from source in ends
                        from destination in ends
                        from port in new[] { 8080, 8081, 8082, 5432, 5672, 53, 443 }
@@ -323,7 +330,8 @@ public sealed class ChartTests : IDisposable
         Assert.Equal(
         [
             "gateway -> model-store:8080", "gateway -> model-store:8082", "gateway -> scheduler:8080",
-            "scheduler -> model-store:8080", "worker -> model-store:8080", "worker -> model-store:8082",
+            "scheduler -> model-store:8080", "serving -> gateway:8080", "serving -> model-store:8080",
+            "worker -> model-store:8080", "worker -> model-store:8082",
         ], Between(fromOutside: false, toOutside: false));
         // To the outside: DNS for all; PostgreSQL for its owners and the migrations; RabbitMQ for the bus's users.
         Assert.Equal(
@@ -332,13 +340,15 @@ public sealed class ChartTests : IDisposable
             "migrations -> outside:53", "migrations -> outside:5432",
             "model-store -> outside:53", "model-store -> outside:5432", "model-store -> outside:5672",
             "scheduler -> outside:53", "scheduler -> outside:5432", "scheduler -> outside:5672",
+            "serving -> outside:53", "serving -> outside:5432", "serving -> outside:5672",
             "worker -> outside:53", "worker -> outside:5672",
         ], Between(fromOutside: false, toOutside: true));
         // From the outside: the gateway's API and byte stream, and the health port of every service (kubelet, Prometheus).
         Assert.Equal(
         [
             "outside -> gateway:8080", "outside -> gateway:8081", "outside -> gateway:8082",
-            "outside -> model-store:8081", "outside -> scheduler:8081", "outside -> worker:8081",
+            "outside -> model-store:8081", "outside -> scheduler:8081", "outside -> serving:8080", "outside -> serving:8081",
+            "outside -> worker:8081",
         ], Between(fromOutside: true, toOutside: false));
     }
 
@@ -363,10 +373,34 @@ public sealed class ChartTests : IDisposable
         Assert.True(flows.Allowed(null, "gateway", 8080, outsideNamespace: "ingress-nginx"));
         Assert.False(flows.Allowed(null, "gateway", 8080, outsideNamespace: "default"));
         Assert.False(flows.Allowed("worker", "gateway", 8080));
+        // The serving service asks the gateway about API keys even when only the ingress controller may call the gateway.
+        Assert.True(flows.Allowed("serving", "gateway", 8080));
+        Assert.True(flows.Allowed("serving", "postgresql", 5432));
+        Assert.True(flows.Allowed("serving", "rabbitmq", 5672));
+        Assert.False(flows.Allowed("serving", "scheduler", 8080));
+        Assert.False(flows.Allowed("serving", "model-store", 8082));
         // The gateway fetches the identity provider's metadata and keys (networkPolicy.identityProviderTo); nobody else.
         Assert.True(flows.Allowed("gateway", null, 443));
+        Assert.True(flows.Allowed("serving", null, 443));
         Assert.False(flows.Allowed("scheduler", null, 443));
         Assert.False(flows.Allowed("worker", null, 443));
+    }
+
+    [Fact]
+    public async Task Serving_reaches_a_TLS_gateway_through_its_CA_and_can_be_left_out()
+    {
+        var manifests = await RenderAsync(FullValues, external: ["platform-gateway-tls"]);
+        var env = ChartRules.EnvOf(manifests, "demo-platform-serving");
+        Assert.Equal("https://demo-platform-gateway:8080", env["Services__Gateway"]);
+        Assert.Equal("/etc/platform/tls/gateway-ca/ca.crt", env["Services__RootCertificate"]);
+        var pod = manifests.Get<V1Deployment>("demo-platform-serving").Spec.Template.Spec;
+        Assert.Contains(pod.Volumes, v => v.Name == "gateway-ca" && v.Secret?.SecretName == "platform-gateway-tls");
+        // Authenticated like the gateway: the same identity provider settings.
+        Assert.Equal(ChartRules.EnvOf(manifests, "demo-platform-gateway")["Authentication__Jwt__Audience"], env["Authentication__Jwt__Audience"]);
+
+        var without = await RenderAsync("serving: {enabled: false}");
+        Assert.DoesNotContain(without.All, m => m.Name.EndsWith("-serving", StringComparison.Ordinal));
+        Assert.DoesNotContain("serving", new NetworkFlows(without).Components.Keys);
     }
 
     [Fact]
@@ -396,7 +430,7 @@ public sealed class ChartTests : IDisposable
         foreach (var (manifests, name) in new[] { (generated, "demo-platform-service-token"), (yours, "platform-internal") })
         {
             var deployments = manifests.Of<V1Deployment>().ToList();
-            Assert.Equal(4, deployments.Count);
+            Assert.Equal(5, deployments.Count);
             Assert.All(deployments, d => Assert.Equal((name, "token"), SecretOf(manifests, d.Manifest.Name, "Authentication__ServiceToken")));
         }
     }
