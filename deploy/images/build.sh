@@ -16,7 +16,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo_root"
 
 # Every service that ships as an image: its folder under services/ and its image name (the chart's image.repository).
-# A new service is one line here and one component in helm/platform (Serving has no chart component yet).
+# A new service is one line here and one component in helm/platform.
 declare -A image_names=(
   [Gateway]=platform-gateway
   [Scheduler]=platform-scheduler

@@ -21,7 +21,7 @@ if ! command -v podman >/dev/null; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman catatonit; } >/dev/null
 fi
 tag="${PLATFORM_SMOKE_IMAGE_TAG:-$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' helm/platform/Chart.yaml)}"
-for image in platform-gateway platform-scheduler platform-model-store platform-worker; do
+for image in platform-gateway platform-scheduler platform-model-store platform-worker platform-serving; do
   "$DOCKER" image inspect "$image:$tag" >/dev/null 2>&1 || { echo "deploy smoke: image $image:$tag is missing: run \`make images\` first" >&2; exit 1; }
 done
 export PLATFORM_HELM="${PLATFORM_HELM:-$(bash deploy/tools/helm.sh)}"

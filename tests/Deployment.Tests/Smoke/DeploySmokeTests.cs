@@ -37,7 +37,7 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
 
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public async Task The_charts_workloads_run_and_train_a_job_through_the_gateway_container()
+    public async Task The_charts_workloads_run_train_a_job_through_the_gateway_container_and_serve_its_model()
     {
         var tag = Setting("PLATFORM_SMOKE_IMAGE_TAG", ChartAppVersion());
         var postgresImage = Setting("PLATFORM_SMOKE_POSTGRES_IMAGE", "platform-local/postgres:15");
@@ -62,6 +62,7 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
             image: {tag: "{{{tag}}}", pullPolicy: Never}
             gateway: {replicaCount: 1, tls: {enabled: true, secretName: {{{Release}}}-gateway-tls}}
             worker: {replicaCount: 2}
+            serving: {replicaCount: 1}
             """);
         var rendered = await Helm.TemplateAsync([values], release: Release, ns: "smoke");
         Assert.True(rendered.ExitCode == 0, rendered.Error);
@@ -81,6 +82,7 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
         foreach (var (_, service) in manifests.Of<V1Service>())
             serviceAddresses[service.Metadata.Name] = pods.First(p => service.Spec.Selector.All(s => p.Template.Metadata.Labels.ValueOrDefault(s.Key) == s.Value)).Address;
         var gateway = pods.Single(p => p.Owner.Name == $"{Release}-gateway");
+        var serving = pods.Single(p => p.Owner.Name == $"{Release}-serving");
 
         Step("the user's Secrets, as `kubectl create secret` would make them, and the chart's");
         await _podman.CreateSecretAsync($"{Release}-database", new Dictionary<string, string>
@@ -88,6 +90,7 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
             ["scheduler"] = $"Host=postgres;Database=scheduler;Username=postgres;Password={Secret}",
             ["model-store"] = $"Host=postgres;Database=model_store;Username=postgres;Password={Secret}",
             ["gateway"] = $"Host=postgres;Database=gateway;Username=postgres;Password={Secret}",
+            ["serving"] = $"Host=postgres;Database=serving;Username=postgres;Password={Secret}",
         });
         await _podman.CreateSecretAsync($"{Release}-rabbitmq", new Dictionary<string, string> { ["uri"] = $"amqp://platform:{Secret}@rabbitmq:5672/" });
         foreach (var (m, secret) in manifests.Of<V1Secret>())
@@ -98,7 +101,11 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
         }
         Assert.Contains(manifests.Of<V1Secret>(), s => s.Manifest.Name == $"{Release}-service-token");
         var (certificate, key, _) = _ca.IssueServer("gateway", $"{Release}-gateway", gateway.Address);
-        var secretFolders = new Dictionary<string, string> { [$"{Release}-gateway-tls"] = SecretFolder("gateway-tls", ("tls.crt", certificate), ("tls.key", key)) };
+        // With the CA beside the key pair, as cert-manager writes it: the serving service checks the gateway's certificate with it.
+        var secretFolders = new Dictionary<string, string>
+        {
+            [$"{Release}-gateway-tls"] = SecretFolder("gateway-tls", ("tls.crt", certificate), ("tls.key", key), ("ca.crt", _ca.CertificatePath)),
+        };
 
         Step("the migration hook: the Job's pod runs to completion first");
         var migration = pods.Single(p => p.Owner.Kind == "Job");
@@ -140,7 +147,7 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
         Assert.DoesNotContain(admin, bootstrap.Error, StringComparison.Ordinal);
         var operatorCli = anonymous with { ApiKey = admin };
         var tenantKey = (await operatorCli.RunAsync("--tenant", "smoke", "keys", "create", "smoke-trainer", "--scope", "datasets:write",
-            "--scope", "datasets:read", "--scope", "jobs:submit", "--scope", "jobs:read", "--scope", "models:read")).Trim();
+            "--scope", "datasets:read", "--scope", "jobs:submit", "--scope", "jobs:read", "--scope", "models:read", "--scope", "models:predict")).Trim();
         Assert.StartsWith("plk_", tenantKey, StringComparison.Ordinal);
 
         Step($"tenant smoke trains through the gateway container at https://{gateway.Address}:8080 (TLS, the smoke CA trusted)");
@@ -169,6 +176,22 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
         var foreign = await operatorCli.TryRunAsync("jobs", "show", jobs[0]);
         Assert.NotEqual(0, foreign.ExitCode);
         Assert.Contains("NotFound", foreign.Output + foreign.Error, StringComparison.Ordinal);
+
+        Step($"tenant smoke predicts with its model through the serving container at http://{serving.Address}:8080 (JSON over HTTP/2)");
+        // The serving container checks the key by asking the gateway over TLS (the CA from the gateway's Secret), downloads
+        // the model from the model store and answers.
+        using var http = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://{serving.Address}:8080/v1/models/penguins-1:predict")
+        {
+            Content = new StringContent("""{"rows":[{"Island":"Biscoe","Beak Length (mm)":46.5,"Beak Depth (mm)":14.8,"Flipper Length (mm)":217,"Body Mass (g)":5200,"Sex":"FEMALE"}]}""",
+                System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tenantKey);
+        using var response = await http.SendAsync(request);
+        var answer = await response.Content.ReadAsStringAsync();
+        output.WriteLine(answer);
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {answer}\n{await _podman.LogsAsync($"{serving.Name}-{serving.Template.Spec.Containers[0].Name}")}");
+        Assert.Contains("\"label\":\"Gentoo\"", answer, StringComparison.Ordinal);
         _passed = true;
     }
 
