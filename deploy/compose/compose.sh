@@ -6,8 +6,9 @@
 #   compose.sh key ARGS  the gateway's key command in its container, e.g. `compose.sh key create --tenant ops --scope admin`
 #                      (prints a new key once, on standard output)
 #   compose.sh smoke   up, then a call without a key (must be refused: Unauthenticated), an admin key from the
-#                      gateway's command, with it a tenant's key (platformctl keys create), and with that a job end to end (upload, submit, watch, download), then down -v;
-#                      exit 0 only if the job succeeded (CI runs it; the CLI must be built: make build)
+#                      gateway's command, with it a tenant's key (platformctl keys create), and with that a job end to end (upload, submit, watch, download)
+#                      and a prediction with its model through the serving service (HTTP/JSON), then down -v;
+#                      exit 0 only if both succeeded (CI runs it; the CLI must be built: make build)
 #   compose.sh ARGS    any other compose command, e.g. `compose.sh logs -f worker`
 #
 # Uses `docker compose` (v2) when present, else `docker-compose` (v1.29, Debian's).
@@ -28,7 +29,8 @@ case "${1:-}" in
     "${compose[@]}" ps
     cat <<EOT
 
-The platform answers on 127.0.0.1:$port (gRPC) and 127.0.0.1:${PLATFORM_TRANSFERS_PORT:-8082} (byte stream), to API keys only.
+The platform answers on 127.0.0.1:$port (gRPC) and 127.0.0.1:${PLATFORM_TRANSFERS_PORT:-8082} (byte stream), to API keys only;
+predictions on 127.0.0.1:${PLATFORM_SERVING_PORT:-8090} (gRPC and JSON over HTTP/2, docs/serving.md).
 The first key comes from the gateway itself (printed once), more from the CLI:
   export PLATFORM_GATEWAY=http://127.0.0.1:$port PLATFORM_TRANSFERS=http://127.0.0.1:${PLATFORM_TRANSFERS_PORT:-8082}
   export PLATFORM_API_KEY=\$(bash deploy/compose/compose.sh key create --tenant default --name me --scope admin \\
@@ -49,6 +51,7 @@ EOT
   smoke)
     repo_root="$(cd "$here/../.." && pwd)"
     export PLATFORM_GATEWAY_PORT="${PLATFORM_GATEWAY_PORT:-18080}" PLATFORM_TRANSFERS_PORT="${PLATFORM_TRANSFERS_PORT:-18082}"
+    export PLATFORM_SERVING_PORT="${PLATFORM_SERVING_PORT:-18090}"
     trap '"${compose[@]}" down -v >/dev/null 2>&1 || true' EXIT
     "$0" up
     cli=(dotnet "$repo_root/services/Cli/bin/${CONFIGURATION:-Debug}/net10.0/platformctl.dll"
@@ -71,7 +74,7 @@ EOT
     tenant_key=""
     for _ in $(seq 1 60); do
       tenant_key="$("${cli[@]}" --api-key "$admin" --tenant smoke keys create compose-smoke --scope datasets:write \
-        --scope datasets:read --scope jobs:submit --scope jobs:read --scope models:read 2>/dev/null)" && break
+        --scope datasets:read --scope jobs:submit --scope jobs:read --scope models:read --scope models:predict 2>/dev/null)" && break
       sleep 2
     done
     [[ "$tenant_key" == plk_* ]] || { echo "compose smoke: the admin key made no tenant key" >&2; "${compose[@]}" logs --tail 50 >&2; exit 1; }
@@ -81,8 +84,17 @@ EOT
     "${cli[@]}" jobs submit --dataset "$dataset" --task multiclass --label Species --trainer lightgbm --seed 42 \
       --model-name penguins --watch || status=$?
     (( status == 0 )) && { "${cli[@]}" models download penguins -o "$(mktemp -d)/penguins.zip" || status=$?; }
+    if (( status == 0 )); then
+      # The serving container checks the key with the gateway and loads the model from the model store.
+      prediction="$(curl -fsS --http2-prior-knowledge -X POST "http://127.0.0.1:$PLATFORM_SERVING_PORT/v1/models/penguins:predict" \
+        -H "authorization: Bearer $tenant_key" -H 'content-type: application/json' \
+        -d '{"rows":[{"Island":"Biscoe","Beak Length (mm)":46.5,"Beak Depth (mm)":14.8,"Flipper Length (mm)":217,"Body Mass (g)":5200,"Sex":"FEMALE"}]}')" \
+        || status=$?
+      echo "compose smoke: prediction: ${prediction:-none}"
+      [[ "${prediction:-}" == *'"label":"Gentoo"'* ]] || status=1
+    fi
     (( status == 0 )) || "${compose[@]}" logs --tail 50 >&2
-    echo "compose smoke: $([[ $status == 0 ]] && echo "a job trained end to end" || echo FAILED)"
+    echo "compose smoke: $([[ $status == 0 ]] && echo "a job trained end to end and its model served a prediction" || echo FAILED)"
     echo "tests: $(( status == 0 )) passed, $(( status != 0 )) failed, 0 skipped"
     exit "$status"
     ;;
