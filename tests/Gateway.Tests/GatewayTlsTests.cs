@@ -2,6 +2,9 @@ using System.Net.Http;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Platform.ServiceDefaults;
 using Microsoft.Extensions.Time.Testing;
 using Platform.Jobs.V1;
 using Platform.ServiceDefaults.Tls;
@@ -16,6 +19,7 @@ public sealed class GatewayTlsTests : IAsyncLifetime
     private WebApplication? _scheduler;
     private WebApplication? _gateway;
     private Uri _address = null!;
+    private readonly List<IHost> _hosts = [];
 
     public async Task InitializeAsync()
     {
@@ -51,6 +55,37 @@ public sealed class GatewayTlsTests : IAsyncLifetime
             await new JobService.JobServiceClient(channel).GetJobAsync(new GetJobRequest { JobId = "job-1" }));
 
         // The handshake fails on the client's side: the server's certificate does not chain to the CA it trusts.
+        Assert.Contains(Causes(error.Status.DebugException), e => e is System.Security.Authentication.AuthenticationException);
+    }
+
+    [Fact]
+    public async Task A_service_client_checks_the_gateways_certificate_against_Services_RootCertificate()
+    {
+        // As the serving service calls the gateway's ApiKeyDirectory when the gateway serves TLS (the chart mounts the CA).
+        async Task<JobService.JobServiceClient> ClientAsync(string? rootCertificate)
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Services:Gateway"] = _address.ToString(),
+                ["Services:RootCertificate"] = rootCertificate,
+                ["Authentication:ServiceToken"] = new string('s', 40),
+            });
+            builder.AddPlatformGrpcClient<JobService.JobServiceClient>("Gateway");
+            var host = builder.Build();
+            _hosts.Add(host);
+            await Task.CompletedTask;
+            return host.Services.GetRequiredService<JobService.JobServiceClient>();
+        }
+        using var other = new TestCertificateAuthority("Another CA");
+
+        var trusted = await ClientAsync(_ca.CertificatePath);
+        var refused = await ClientAsync(other.CertificatePath);
+
+        // The handshake succeeds: the call reaches the gateway (which then wants a caller's credential, not the service's).
+        var answered = await Record.ExceptionAsync(async () => await trusted.GetJobAsync(new GetJobRequest { JobId = "job-1" }));
+        Assert.DoesNotContain(Causes(answered), e => e is System.Security.Authentication.AuthenticationException);
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await refused.GetJobAsync(new GetJobRequest { JobId = "job-1" }));
         Assert.Contains(Causes(error.Status.DebugException), e => e is System.Security.Authentication.AuthenticationException);
     }
 
@@ -103,6 +138,7 @@ public sealed class GatewayTlsTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        foreach (var host in _hosts) host.Dispose();
         foreach (var app in new[] { _gateway, _scheduler })
             if (app is not null) await app.DisposeAsync();
         _ca.Dispose();
