@@ -76,6 +76,9 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
             bus.AddConsumer<FakeScheduler.HeartbeatConsumer>();
             bus.AddConsumer<FakeScheduler.CommitConsumer>();
         });
+        // Start returns only once the bus and its receive endpoints are up: a job published before the in-memory
+        // train-model queue is bound would be dropped.
+        builder.Services.Configure<MassTransitHostOptions>(options => options.WaitUntilStarted = true);
         var host = builder.Build();
         await host.StartAsync();
         return new WorkerUnderTest(host, store, scratch) { Logs = logs };
@@ -117,10 +120,19 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
         {
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"job {job.JobId} did not end within 6 minutes; the worker published: " +
-                    string.Join(", ", Events(job).Select(e => e.GetType().Name)));
+                    string.Join(", ", Events(job).Select(e => e.GetType().Name)) + "; its log ends:\n" +
+                    string.Join("\n", Logs.Text.Split('\n').Where(l => !l.Contains("HttpMessageHandler cleanup", StringComparison.Ordinal)).TakeLast(60)));
             await Task.Delay(50);
         }
         await Harness.InactivityTask; // let anything still in flight arrive before taking the snapshot
+        // The attempt publishes its end before it gives its slot back. The scheduler dispatches only to a slot a heartbeat
+        // announced free; a test that publishes its next job at once must wait for the slot as well, or the worker hands
+        // that job back (Full) after a delay on the fake clock that never elapses (a 6-minute hang on a loaded machine).
+        while (Runner.Running.Count > 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"job {job.JobId} ended but its slot was not freed within 6 minutes");
+            await Task.Delay(20);
+        }
         return Events(job);
     }
 
