@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Platform.Sweeps.V1;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
 using Platform.Models.V1;
@@ -57,12 +58,15 @@ public sealed class GatewayConnection : IDisposable
             });
         Datasets = new DatasetService.DatasetServiceClient(invoker);
         Jobs = new JobService.JobServiceClient(invoker);
+        Sweeps = new SweepService.SweepServiceClient(invoker);
         Models = new ModelService.ModelServiceClient(invoker);
     }
 
     public DatasetService.DatasetServiceClient Datasets { get; }
 
     public JobService.JobServiceClient Jobs { get; }
+
+    public SweepService.SweepServiceClient Sweeps { get; }
 
     public ModelService.ModelServiceClient Models { get; }
 

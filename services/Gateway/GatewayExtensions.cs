@@ -4,6 +4,7 @@ using Platform.Gateway.Transfers;
 using Platform.Jobs.V1;
 using Platform.Models.V1;
 using Platform.ServiceDefaults;
+using Platform.Sweeps.V1;
 
 namespace Platform.Gateway;
 
@@ -21,6 +22,7 @@ public static class GatewayExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddPlatformGrpcClient<JobService.JobServiceClient>("Scheduler");
+        builder.AddPlatformGrpcClient<SweepService.SweepServiceClient>("Scheduler");
         builder.AddPlatformGrpcClient<DatasetService.DatasetServiceClient>("ModelStore");
         builder.AddPlatformGrpcClient<ModelService.ModelServiceClient>("ModelStore");
         builder.AddByteStreamRelay();
@@ -28,7 +30,7 @@ public static class GatewayExtensions
     }
 
     /// <summary>
-    /// Maps the public API: DatasetService, JobService, ModelService. The model store's internal
+    /// Maps the public API: DatasetService, JobService, SweepService, ModelService. The model store's internal
     /// ModelRegistry is deliberately not exposed: only workers register model versions. The byte stream's routes are
     /// relayed to the store as they are (<c>ByteStreamRelay</c>); staged bytes only become a version through
     /// <c>ModelService.UploadModelVersion</c>, so the relay exposes nothing the public API does not.
@@ -38,6 +40,7 @@ public static class GatewayExtensions
         ArgumentNullException.ThrowIfNull(app);
         app.MapGrpcService<DatasetForwarder>();
         app.MapGrpcService<JobForwarder>();
+        app.MapGrpcService<SweepForwarder>();
         app.MapGrpcService<ModelForwarder>();
         app.MapByteStreamRelay();
         return app;

@@ -6,6 +6,7 @@ using Platform.Scheduler.Data;
 using Platform.Scheduler.Grpc;
 using Platform.Scheduler.Jobs;
 using Platform.Scheduler.Messaging;
+using Platform.Scheduler.Sweeps;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Persistence;
 
@@ -16,7 +17,7 @@ public static class SchedulerExtensions
     /// <summary>
     /// Registers the job store (<c>ConnectionStrings:Scheduler</c>), the model-store client used to validate
     /// data sets (<c>Services:ModelStore</c>), job submission and dispatch, the supervisor (leases, deadlines,
-    /// dispatch passes) and the watch notifier. Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>);
+    /// dispatch passes), the watch notifier and sweeps (<c>Sweeps</c> section, <see cref="SweepOptions"/>). Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>);
     /// who may submit over the message queue: <c>Messaging:Submission</c> (<see cref="SubmissionOptions"/>).
     /// </summary>
     public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
@@ -37,6 +38,7 @@ public static class SchedulerExtensions
         builder.Services.AddSchedulerCore();
         builder.Services.AddSingleton<JobSupervisor>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<JobSupervisor>());
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<SweepSupervisor>());
         return builder;
     }
 
@@ -74,6 +76,7 @@ public static class SchedulerExtensions
         services.AddScoped<JobTracker>();
         services.AddSingleton<IValidateOptions<SubmissionOptions>, SubmissionOptionsValidation>();
         services.AddSingleton<SubmissionPublishers>();
+        services.AddSweepsCore();
         return services;
     }
 
@@ -95,11 +98,12 @@ public static class SchedulerExtensions
         return bus;
     }
 
-    /// <summary>Maps <c>platform.jobs.v1.JobService</c>.</summary>
+    /// <summary>Maps <c>platform.jobs.v1.JobService</c> and <c>platform.sweeps.v1.SweepService</c>.</summary>
     public static WebApplication MapScheduler(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGrpcService<JobGrpcService>();
+        app.MapGrpcService<SweepGrpcService>();
         return app;
     }
 }

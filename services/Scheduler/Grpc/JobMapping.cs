@@ -35,6 +35,8 @@ internal static class JobMapping
             Attempt = job.Attempt,
             RerunOf = job.RerunOf?.ToString() ?? "",
             DatasetSha256 = job.DatasetSha256 ?? "",
+            SweepId = job.SweepId?.ToString() ?? "",
+            TrialNumber = job.TrialNumber ?? 0,
         };
         if (job.Result is { } result)
         {
