@@ -35,6 +35,7 @@ public static class SchedulerExtensions
                 "Scheduler:Limits must not be negative (0 means no limit).")
             .ValidateOnStart();
         builder.Services.AddOptions<SubmissionOptions>().BindConfiguration(SubmissionOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section).ValidateOnStart();
         builder.Services.AddSchedulerCore();
         builder.Services.AddSingleton<JobSupervisor>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<JobSupervisor>());

@@ -122,7 +122,8 @@ public static class SearchSpace
             var value = dimension.Log
                 ? Math.Exp(Math.Log(dimension.Min) + (t * (Math.Log(dimension.Max) - Math.Log(dimension.Min))))
                 : dimension.Min + (t * (dimension.Max - dimension.Min));
-            value = Math.Clamp(value, dimension.Min, dimension.Max);
+            // The ends exactly: exp(log(x)) need not give x back.
+            value = i == 0 ? dimension.Min : i == dimension.GridPoints - 1 ? dimension.Max : Math.Clamp(value, dimension.Min, dimension.Max);
             var text = dimension.Kind == DimensionKind.IntegerRange
                 ? ((long)Math.Round(value, MidpointRounding.AwayFromZero)).ToString(CultureInfo.InvariantCulture)
                 : value.ToString("R", CultureInfo.InvariantCulture);
