@@ -4,7 +4,7 @@ using Platform.Testing;
 namespace Platform.EndToEnd.Tests;
 
 /// <summary>
-/// The platform as it runs in a cluster: gateway, scheduler, worker and model store, each its own process,
+/// The platform as it runs in a cluster: gateway, scheduler, two workers and model store, each its own process,
 /// on real PostgreSQL (a fresh database per service) and real RabbitMQ (a fresh virtual host).
 /// </summary>
 public sealed class DistributedPlatform : IAsyncLifetime
@@ -12,6 +12,9 @@ public sealed class DistributedPlatform : IAsyncLifetime
     private readonly PlatformServers _servers = new();
     private readonly List<ServiceProcess> _processes = [];
     private readonly string _blobRoot = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>The worker processes' names (<c>Worker:Name</c>).</summary>
+    public static IReadOnlyList<string> WorkerNames { get; } = ["worker-1", "worker-2"];
 
     public GrpcChannel Gateway { get; private set; } = null!;
     /// <summary>The gateway's byte stream (HTTP/1.1), relayed to the model store's.</summary>
@@ -46,12 +49,17 @@ public sealed class DistributedPlatform : IAsyncLifetime
         var store = await Start("ModelStore", storeEnv);
         schedulerEnv["Services__ModelStore"] = store.GrpcAddress.ToString();
         var scheduler = await Start("Scheduler", schedulerEnv);
-        // The worker moves bytes over the store's byte stream (data sets down, artifacts up), as the chart configures it.
-        await Start("Worker", new Dictionary<string, string>(common)
+        // Two worker replicas (a sweep's trials run on both at once). They move bytes over the store's byte stream (data sets
+        // down, artifacts up), as the chart configures it.
+        foreach (var name in WorkerNames)
         {
-            ["Services__ModelStore"] = store.GrpcAddress.ToString(),
-            ["Services__ModelStoreTransfers"] = store.TransfersAddress.ToString(),
-        });
+            await Start("Worker", new Dictionary<string, string>(common)
+            {
+                ["Services__ModelStore"] = store.GrpcAddress.ToString(),
+                ["Services__ModelStoreTransfers"] = store.TransfersAddress.ToString(),
+                ["Worker__Name"] = name,
+            });
+        }
         var gateway = await Start("Gateway", new Dictionary<string, string>
         {
             ["Services__Scheduler"] = scheduler.GrpcAddress.ToString(),
