@@ -108,24 +108,13 @@ public sealed class SweepSubmission(
     {
         try
         {
-            return await jobs.ValidateAsync(new JobSubmissionRequest
+            // Each trainer with its fixed hyperparameters, as a job of that trainer would be submitted.
+            var request = spec.ToSubmissionRequest(tenantId, requestId: null, JobSources.Sweep) with
             {
-                TenantId = tenantId,
-                DatasetId = spec.DatasetId,
-                Task = JobMapping.FromProtoTask(spec.Task),
-                LabelColumn = spec.LabelColumn,
                 Trainer = trainer.Name,
                 Hyperparameters = trainer.Fixed,
-                Seed = spec.Seed,
-                ModelName = spec.ModelName,
-                HoldoutFraction = spec.HoldoutFraction,
-                Priority = spec.Priority,
-                Queue = spec.Queue,
-                MaxRunSeconds = spec.MaxRunSeconds,
-                Preparation = SpecMapping.FromProto(spec.Preparation),
-                Evaluation = SpecMapping.FromProto(spec.Evaluation),
-                Source = JobSources.Sweep,
-            }, cancellationToken);
+            };
+            return await jobs.ValidateAsync(request, cancellationToken);
         }
         catch (InvalidArgumentException ex) when (ex.Field.StartsWith("spec.", StringComparison.Ordinal))
         {
