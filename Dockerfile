@@ -1,6 +1,6 @@
 # The image of every platform service, from one Dockerfile: the service is a build argument (its folder under services/).
 #
-#   docker build --build-arg SERVICE=Gateway -t platform-gateway .      (likewise Scheduler, ModelStore, Worker)
+#   docker build --build-arg SERVICE=Gateway -t platform-gateway .      (likewise Scheduler, ModelStore, Worker, Serving)
 #
 # `make images` builds them all (deploy/images/build.sh). The base images are arguments with the official .NET images
 # as defaults; machines that cannot pull build on local stand-ins instead (deploy/images/local/build.sh).

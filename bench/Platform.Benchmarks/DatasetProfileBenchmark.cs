@@ -42,8 +42,9 @@ public static class DatasetProfileBenchmark
                 ["Database__CreateOnStartup"] = "true",
                 ["BlobStore__Root"] = Path.Combine(folder, "blobs"),
                 ["Messaging__Transport"] = "InMemory",
+                [InternalCaller.EnvironmentSetting.Key] = InternalCaller.EnvironmentSetting.Value,
             });
-            using var channel = GrpcChannel.ForAddress(store.GrpcAddress, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+            using var channel = InternalCaller.Channel(store.GrpcAddress, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
             var client = new DatasetService.DatasetServiceClient(channel);
             var idle = PeakMemoryBytes(store.ProcessId);
 

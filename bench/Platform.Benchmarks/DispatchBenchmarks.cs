@@ -117,74 +117,54 @@ public static class DispatchBenchmarks
         const string mode = "rabbitmq+postgres";
         await using var servers = new PlatformServersLease();
         await servers.Servers.InitializeAsync();
-        var schedulerDb = await servers.Servers.CreateDatabaseAsync("dispatch_bench_scheduler");
-        var storeDb = await servers.Servers.CreateDatabaseAsync("dispatch_bench_store");
-        var vhost = await servers.Servers.CreateVirtualHostAsync("dispatch-bench");
-        var blobs = Directory.CreateTempSubdirectory("dispatch-bench-blobs").FullName;
-        try
+        var schedulerSettings = DispatchTrace.ListensToStateChanges
+            ? new Dictionary<string, string> { ["Logging__LogLevel__Platform.Scheduler.Jobs"] = "Debug" }
+            : null;
+        await using var platform = await SchedulerProcesses.StartAsync(servers.Servers, "dispatch_bench", schedulerSettings);
+        var (schedulerDb, storeDb, vhost, store, scheduler) = (platform.SchedulerDatabase, platform.StoreDatabase, platform.VirtualHost, platform.Store, platform.Scheduler);
+        var trace = new DispatchTrace();
+        using var worker = await StandInWorker.StartAsync(vhost, capacity: InFlight * 2, trace);
+
+        // Straight to the backends, as the gateway calls them: with the service credential.
+        using var storeChannel = InternalCaller.Channel(store.GrpcAddress);
+        using var schedulerChannel = InternalCaller.Channel(scheduler.GrpcAddress);
+        var client = new JobService.JobServiceClient(schedulerChannel);
+        var dataset = await UploadAsync(new DatasetService.DatasetServiceClient(storeChannel), TinyCsv(50));
+
+        Console.WriteLine($"dispatch ({mode}): latency over {LatencySamples} jobs with a warm worker");
+        var latency = await DispatchLatencyAsync(client, dataset.Id);
+        await trace.PrintAsync("latency jobs", schedulerDb);
+        trace.Clear();
+        if (WarmupJobs() is > 0 and var warmup)
         {
-            var common = new Dictionary<string, string>
-            {
-                ["Database__Provider"] = "Postgres",
-                ["Messaging__Transport"] = "RabbitMq",
-                ["ConnectionStrings__RabbitMq"] = vhost,
-                ["Logging__LogLevel__Platform"] = "Warning",
-            };
-            var storeEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__ModelStore"] = storeDb, ["BlobStore__Root"] = blobs };
-            var schedulerEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__Scheduler"] = schedulerDb };
-            if (DispatchTrace.ListensToStateChanges) schedulerEnv["Logging__LogLevel__Platform.Scheduler.Jobs"] = "Debug";
-            await ServiceProcess.RunToCompletionAsync("ModelStore", "migrate", storeEnv);
-            await ServiceProcess.RunToCompletionAsync("Scheduler", "migrate", schedulerEnv);
-            await using var store = await ServiceProcess.StartAsync("ModelStore", storeEnv);
-            schedulerEnv["Services__ModelStore"] = store.GrpcAddress.ToString();
-            await using var scheduler = await ServiceProcess.StartAsync("Scheduler", schedulerEnv);
-            var trace = new DispatchTrace();
-            using var worker = await StandInWorker.StartAsync(vhost, capacity: InFlight * 2, trace);
-
-            using var storeChannel = GrpcChannel.ForAddress(store.GrpcAddress);
-            using var schedulerChannel = GrpcChannel.ForAddress(scheduler.GrpcAddress);
-            var client = new JobService.JobServiceClient(schedulerChannel);
-            var dataset = await UploadAsync(new DatasetService.DatasetServiceClient(storeChannel), TinyCsv(50));
-
-            Console.WriteLine($"dispatch ({mode}): latency over {LatencySamples} jobs with a warm worker");
-            var latency = await DispatchLatencyAsync(client, dataset.Id);
-            await trace.PrintAsync("latency jobs", schedulerDb);
+            // Steady state: a scheduler that has run for a while has compiled and tiered up its code (the JIT was ~14 % of
+            // its CPU in a 1,000-job run without this). Not timed, not counted in the server work.
+            Console.WriteLine($"dispatch ({mode}): {warmup} untimed warm-up jobs ({WarmupVariable})");
+            await ThroughputAsync(client, dataset.Id, warmup, trace.CompletedCount);
             trace.Clear();
-            if (WarmupJobs() is > 0 and var warmup)
-            {
-                // Steady state: a scheduler that has run for a while has compiled and tiered up its code (the JIT was ~14 % of
-                // its CPU in a 1,000-job run without this). Not timed, not counted in the server work.
-                Console.WriteLine($"dispatch ({mode}): {warmup} untimed warm-up jobs ({WarmupVariable})");
-                await ThroughputAsync(client, dataset.Id, warmup, trace.CompletedCount);
-                trace.Clear();
-            }
-            var work = await ServerWork.StartAsync([("scheduler", schedulerDb), ("store", storeDb)], servers.Servers.RabbitMqManagementUri, vhost,
-                [("scheduler", scheduler.ProcessId), ("store", store.ProcessId), ("bench", Environment.ProcessId)]);
-            var before = await work.ReadAsync();
-            Console.WriteLine($"dispatch ({mode}): {jobs} trivial jobs, {InFlight} submitters");
-            var throughput = await ThroughputAsync(client, dataset.Id, jobs, trace.CompletedCount);
-            ServerWork.Print("throughput jobs", before, await work.ReadAsync(), jobs);
-            await trace.PrintAsync("throughput jobs", schedulerDb);
-            if (DispatchTrace.ListensToStateChanges)
-            {
-                var log = Path.Combine(ServiceProcess.RepositoryRoot(), "artifacts", "dispatch-bench-scheduler.log");
-                Directory.CreateDirectory(Path.GetDirectoryName(log)!);
-                await File.WriteAllTextAsync(log, scheduler.Output);
-                Console.WriteLine($"  scheduler log: {log}");
-            }
-
-            var baselineDb = await servers.Servers.CreateDatabaseAsync("dispatch_bench_baseline");
-            var baselineVhost = await servers.Servers.CreateVirtualHostAsync("dispatch-bench-baseline");
-            await using var roundTrip = await BrokerRoundTrip.StartAsync(baselineVhost, baselineDb);
-            var baseline = await SequentialAsync(LatencyWarmup * 5, LatencySamples * 3, roundTrip.RunAsync);
-            var trips = await ConcurrentRateAsync(InFlight, TimeSpan.FromSeconds(8), roundTrip.RunAsync);
-            const string data = "stand-in worker (no training); baseline: RabbitMQ publish→consume→reply + a PostgreSQL commit at each end";
-            return Figures(mode, latency.Sorted, baseline, throughput, trips, data, ">= 200");
         }
-        finally
+        var work = await ServerWork.StartAsync([("scheduler", schedulerDb), ("store", storeDb)], servers.Servers.RabbitMqManagementUri, vhost,
+            [("scheduler", scheduler.ProcessId), ("store", store.ProcessId), ("bench", Environment.ProcessId)]);
+        var before = await work.ReadAsync();
+        Console.WriteLine($"dispatch ({mode}): {jobs} trivial jobs, {InFlight} submitters");
+        var throughput = await ThroughputAsync(client, dataset.Id, jobs, trace.CompletedCount);
+        ServerWork.Print("throughput jobs", before, await work.ReadAsync(), jobs);
+        await trace.PrintAsync("throughput jobs", schedulerDb);
+        if (DispatchTrace.ListensToStateChanges)
         {
-            Directory.Delete(blobs, recursive: true);
+            var log = Path.Combine(ServiceProcess.RepositoryRoot(), "artifacts", "dispatch-bench-scheduler.log");
+            Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+            await File.WriteAllTextAsync(log, scheduler.Output);
+            Console.WriteLine($"  scheduler log: {log}");
         }
+
+        var baselineDb = await servers.Servers.CreateDatabaseAsync("dispatch_bench_baseline");
+        var baselineVhost = await servers.Servers.CreateVirtualHostAsync("dispatch-bench-baseline");
+        await using var roundTrip = await BrokerRoundTrip.StartAsync(baselineVhost, baselineDb);
+        var baseline = await SequentialAsync(LatencyWarmup * 5, LatencySamples * 3, roundTrip.RunAsync);
+        var trips = await ConcurrentRateAsync(InFlight, TimeSpan.FromSeconds(8), roundTrip.RunAsync);
+        const string data = "stand-in worker (no training); baseline: RabbitMQ publish→consume→reply + a PostgreSQL commit at each end";
+        return Figures(mode, latency.Sorted, baseline, throughput, trips, data, ">= 200");
     }
 
     // ------------------------------------------------------------------ measurements
@@ -308,15 +288,15 @@ public static class DispatchBenchmarks
         return count / clock.Elapsed.TotalSeconds;
     }
 
-    private static double Quantile(double[] sorted, double quantile) => sorted[(int)Math.Ceiling(quantile * sorted.Length) - 1];
+    internal static double Quantile(double[] sorted, double quantile) => sorted[(int)Math.Ceiling(quantile * sorted.Length) - 1];
 
-    private static JobSpec TrivialJob(string datasetId) => new()
+    internal static JobSpec TrivialJob(string datasetId) => new()
     {
         DatasetId = datasetId, Task = TrainingTask.Regression, LabelColumn = "y", Trainer = "lightgbm", ModelName = "dispatch-bench",
         Hyperparameters = { ["number_of_iterations"] = "2", ["number_of_leaves"] = "2", ["minimum_example_count_per_leaf"] = "2" },
     };
 
-    private static byte[] TinyCsv(int rows)
+    internal static byte[] TinyCsv(int rows)
     {
         var random = new Random(3);
         var csv = new StringBuilder("x0,x1,y\n");
@@ -328,7 +308,7 @@ public static class DispatchBenchmarks
         return Encoding.UTF8.GetBytes(csv.ToString());
     }
 
-    private static async Task<Dataset> UploadAsync(DatasetService.DatasetServiceClient datasets, byte[] csv)
+    internal static async Task<Dataset> UploadAsync(DatasetService.DatasetServiceClient datasets, byte[] csv)
     {
         using var call = datasets.UploadDataset();
         await call.RequestStream.WriteAsync(new UploadDatasetRequest { Header = new UploadDatasetHeader { Name = "tiny.csv", Format = DatasetFormat.Csv } });

@@ -17,6 +17,9 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(RegistryBenchmarks), RegistryBenchmarks.RunAsync),
     (nameof(DatasetProfileBenchmark), () => DatasetProfileBenchmark.RunAsync(datasets)),
     (nameof(DispatchBenchmarks), DispatchBenchmarks.RunAsync),
+    (nameof(WatchBenchmark), WatchBenchmark.RunAsync),
+    (nameof(TrainingCostBenchmark), () => TrainingCostBenchmark.RunAsync(datasets)),
+    (nameof(FitSteadiness), () => FitSteadiness.RunAsync(datasets)),
 ];
 
 var results = new List<BenchmarkResult>();

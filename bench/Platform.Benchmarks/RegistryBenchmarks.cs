@@ -89,7 +89,7 @@ public static class RegistryBenchmarks
     private static async Task<IReadOnlyList<BenchmarkResult>> LookupsAsync(string mode, string folder, string? database)
     {
         await using var store = await StartStoreAsync(Path.Combine(folder, "lookups"), database);
-        using var channel = GrpcChannel.ForAddress(store.GrpcAddress);
+        using var channel = InternalCaller.Channel(store.GrpcAddress);
         var models = new ModelService.ModelServiceClient(channel);
         var registry = new ModelRegistry.ModelRegistryClient(channel);
 
@@ -151,14 +151,17 @@ public static class RegistryBenchmarks
         // A fresh store per size, so its peak memory is that of this transfer alone.
         await using var store = await StartStoreAsync(Path.Combine(work, "store"), database);
         // The platform's own client settings (the worker's and gateway's): HTTP/2 windows of several chunks.
-        using var channel = GrpcChannel.ForAddress(store.GrpcAddress, new GrpcChannelOptions
+        using var channel = InternalCaller.Channel(store.GrpcAddress, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = GrpcTransfer.MaxMessageBytes,
             HttpHandler = GrpcTransfer.CreateClientHandler(),
         });
         var models = new ModelService.ModelServiceClient(channel);
         // The byte stream: plain HTTP/1.1 on the store's transfers port, as the CLI and the worker use it.
-        using var http = new HttpClient { BaseAddress = store.TransfersAddress, Timeout = TimeSpan.FromMinutes(10) };
+        using var http = new HttpClient(ServiceDefaults.Security.ServiceCredential.Handler(InternalCaller.Token, new SocketsHttpHandler()))
+        {
+            BaseAddress = store.TransfersAddress, Timeout = TimeSpan.FromMinutes(10),
+        };
         var bytes = new ByteStreamClient(http, tenant: null);
         var idle = PeakMemoryBytes(store.ProcessId);
 
@@ -337,6 +340,7 @@ public static class RegistryBenchmarks
             ["Database__CreateOnStartup"] = "true",
             ["BlobStore__Root"] = Path.Combine(folder, "blobs"),
             ["Messaging__Transport"] = "InMemory",
+            [InternalCaller.EnvironmentSetting.Key] = InternalCaller.EnvironmentSetting.Value,
         });
     }
 

@@ -34,12 +34,14 @@ public sealed class StandalonePlatform : IAsyncDisposable
     /// <summary>The host's process id: its peak memory is the worker's (and the rest of the platform's).</summary>
     public int ProcessId => _host.ProcessId;
 
-    public static async Task<StandalonePlatform> StartAsync()
+    /// <param name="environment">Settings of the host's process over the defaults (environment-variable names).</param>
+    public static async Task<StandalonePlatform> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("platform-bench").FullName;
         try
         {
-            var host = await ServiceProcess.StartAsync("Standalone", new Dictionary<string, string> { ["Platform__DataDirectory"] = dataDirectory });
+            var settings = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["Platform__DataDirectory"] = dataDirectory };
+            var host = await ServiceProcess.StartAsync("Standalone", settings);
             return new StandalonePlatform(dataDirectory, host);
         }
         catch
@@ -88,6 +90,7 @@ public sealed class StandalonePlatform : IAsyncDisposable
     /// </summary>
     public async Task<(double Seconds, Job Job, IReadOnlyList<(string Stage, double At)> Stages)> TrainWithStagesAsync(JobSpec spec)
     {
+        var stepLines = StepLines().Count();
         var clock = Stopwatch.StartNew();
         var job = await Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec });
         using var watch = Jobs.WatchJob(new WatchJobRequest { JobId = job.Id });
@@ -102,12 +105,15 @@ public sealed class StandalonePlatform : IAsyncDisposable
         var seconds = clock.Elapsed.TotalSeconds;
         if (last?.State != JobState.Succeeded)
             throw new InvalidOperationException($"benchmark job ended {last?.State}: {last?.FailureReason}");
+        // The host's output is read asynchronously: wait (a little) until this job's step line has arrived.
+        for (var waited = 0; StepLines().Count() == stepLines && waited < 100; waited++) await Task.Delay(50);
         return (seconds, last, stages);
     }
 
     /// <summary>The worker's log line of the last job's step timings (docs/training.md, "Where a job's time goes"), if it logged one.</summary>
-    public string? LastWorkerSteps() =>
-        _host.Output.Split('\n').LastOrDefault(line => line.Contains(" steps: ", StringComparison.Ordinal))?.Trim();
+    public string? LastWorkerSteps() => StepLines().LastOrDefault()?.Trim();
+
+    private IEnumerable<string> StepLines() => _host.Output.Split('\n').Where(line => line.Contains(" steps: ", StringComparison.Ordinal));
 
     /// <summary>The stages as one line: each with the seconds until the next one (the last with its start time).</summary>
     public static string DescribeStages(IReadOnlyList<(string Stage, double At)> stages) =>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the service images from the one Dockerfile at the repository root.
 #
-#   build.sh [SERVICE...]          build every service (or the named ones: Gateway, Scheduler, ModelStore, Worker)
+#   build.sh [SERVICE...]          build every service (or the named ones: Gateway, Scheduler, ModelStore, Worker, Serving)
 #
 # Environment:
 #   PLATFORM_IMAGE_REGISTRY   prefix of the image names, e.g. ghcr.io/acme/ml (default: none, local names)
@@ -16,14 +16,15 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo_root"
 
 # Every service that ships as an image: its folder under services/ and its image name (the chart's image.repository).
-# A new service is one line here and one component in helm/platform.
+# A new service is one line here and one component in helm/platform (Serving has no chart component yet).
 declare -A image_names=(
   [Gateway]=platform-gateway
   [Scheduler]=platform-scheduler
   [ModelStore]=platform-model-store
   [Worker]=platform-worker
+  [Serving]=platform-serving
 )
-all_services=(Gateway Scheduler ModelStore Worker)
+all_services=(Gateway Scheduler ModelStore Worker Serving)
 
 docker="${DOCKER:-docker}"
 registry="${PLATFORM_IMAGE_REGISTRY:-}"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: the platform end to end on embedded defaults, no servers needed.
-# Starts the standalone host (all four services in one process: SQLite, in-memory bus, local blob folder) in a
-# fresh data directory, then, as a user would with the CLI: uploads the penguins data set, submits a multiclass job,
-# watches it to the end, shows the registered model version and downloads it. Exits 0 only if the job succeeded.
+# Starts the standalone host (every service in one process: SQLite, in-memory bus, local blob folder; open on
+# 127.0.0.1, so no key is needed) in a fresh data directory, then, as a user would with the CLI: uploads the penguins data set, submits a multiclass job,
+# watches it to the end, shows the registered model version, downloads it and predicts with it through the serving
+# API. Exits 0 only if the job succeeded and the prediction came back.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -20,6 +21,8 @@ data_dir="$(mktemp -d -t platform-demo.XXXXXX)"
 grpc_port="$(free_port)"
 http_port="$(free_port)"
 transfers_port="$(free_port)"
+internal_port="$(free_port)"
+internal_transfers_port="$(free_port)"
 log="$data_dir/platform.log"
 host_pid=""
 
@@ -37,7 +40,8 @@ if [[ -t 1 ]]; then step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }; else ste
 step "starting the standalone platform (gRPC on 127.0.0.1:$grpc_port, data in $data_dir)"
 dotnet "$standalone" --Platform:DataDirectory="$data_dir" \
   --Platform:Ports:Grpc="$grpc_port" --Platform:Ports:Http="$http_port" \
-  --Platform:Ports:Transfers="$transfers_port" >"$log" 2>&1 &
+  --Platform:Ports:Transfers="$transfers_port" --Platform:Ports:Internal="$internal_port" \
+  --Platform:Ports:InternalTransfers="$internal_transfers_port" >"$log" 2>&1 &
 host_pid=$!
 for _ in $(seq 1 120); do
   if curl -fsS "http://127.0.0.1:$http_port/health/ready" >/dev/null 2>&1; then break; fi
@@ -69,5 +73,13 @@ platformctl models versions penguins
 
 step "downloading the model"
 platformctl models download penguins -o "$data_dir/penguins.zip"
+
+step "predicting a penguin's species with the model through the serving API (HTTP/JSON, as curl can)"
+prediction="$(curl -fsS --http2-prior-knowledge -X POST "http://127.0.0.1:$grpc_port/v1/models/penguins:predict" \
+  -H 'content-type: application/json' \
+  -d '{"rows":[{"Island":"Biscoe","Beak Length (mm)":46.5,"Beak Depth (mm)":14.8,"Flipper Length (mm)":217,"Body Mass (g)":5200,"Sex":"FEMALE"}]}')" \
+  || { echo "demo: the serving API did not answer; platform log:" >&2; tail -n 50 "$log" >&2; exit 1; }
+echo "$prediction"
+grep -q '"label"' <<<"$prediction" || { echo "demo: the answer has no predicted label" >&2; exit 1; }
 
 step "done: the platform trained, evaluated, registered and served a model end to end"

@@ -27,7 +27,8 @@ public sealed class CommandRunner(Terminal terminal, GlobalOptions options)
             try
             {
                 using var gateway = new GatewayConnection(
-                    parse.GetRequiredValue(options.Gateway), parse.GetValue(options.Tenant), parse.GetValue(options.Transfers));
+                    parse.GetRequiredValue(options.Gateway), parse.GetValue(options.Tenant), parse.GetValue(options.Transfers),
+                    parse.GetValue(options.ApiKey));
                 return await action(parse, gateway, cancellationToken);
             }
             catch (Exception ex) when (cancellationToken.IsCancellationRequested &&

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Platform.Admin.V1;
 using Platform.Sweeps.V1;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
@@ -10,8 +11,8 @@ using Platform.Transfers;
 namespace Platform.Cli;
 
 /// <summary>
-/// One channel to the gateway and the public API's clients on it. Every call carries the tenant header
-/// when a tenant was chosen; without one the platform acts for its default tenant.
+/// One channel to the gateway and the public API's clients on it. Every call carries the API key (when there is one)
+/// and the tenant header when a tenant was chosen; without one the platform acts for the key's own tenant.
 /// </summary>
 public sealed class GatewayConnection : IDisposable
 {
@@ -35,12 +36,15 @@ public sealed class GatewayConnection : IDisposable
     /// <param name="address">The gateway's gRPC address.</param>
     /// <param name="tenant">The tenant to act for; null for the platform's default.</param>
     /// <param name="transfers">The gateway's byte-stream address (HTTP/1.1), or null to move every byte over gRPC.</param>
-    public GatewayConnection(Uri address, string? tenant, Uri? transfers = null)
+    /// <param name="apiKey">The API key to call with, or null for none (open standalone mode).</param>
+    public GatewayConnection(Uri address, string? tenant, Uri? transfers = null, string? apiKey = null)
     {
+        var authorization = string.IsNullOrEmpty(apiKey) ? null : "Bearer " + apiKey;
         if (transfers is not null)
         {
             // Large downloads take as long as they take; the byte stream has no per-request deadline of its own.
             _transfers = new HttpClient { BaseAddress = transfers, Timeout = Timeout.InfiniteTimeSpan };
+            if (authorization is not null) _transfers.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
             Transfers = new ByteStreamClient(_transfers, string.IsNullOrEmpty(tenant) ? null : tenant);
             TransfersAddress = transfers;
         }
@@ -49,18 +53,20 @@ public sealed class GatewayConnection : IDisposable
             MaxReceiveMessageSize = MaxMessageBytes,
             HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = StreamWindowBytes, EnableMultipleHttp2Connections = true },
         });
-        var invoker = string.IsNullOrEmpty(tenant)
-            ? _channel.CreateCallInvoker()
-            : _channel.Intercept(headers =>
-            {
-                headers.Add(TenantHeader, tenant);
-                return headers;
-            });
+        var invoker = _channel.Intercept(headers =>
+        {
+            if (authorization is not null) headers.Add("authorization", authorization);
+            if (!string.IsNullOrEmpty(tenant)) headers.Add(TenantHeader, tenant);
+            return headers;
+        });
+        Admin = new AdminService.AdminServiceClient(invoker);
         Datasets = new DatasetService.DatasetServiceClient(invoker);
         Jobs = new JobService.JobServiceClient(invoker);
         Sweeps = new SweepService.SweepServiceClient(invoker);
         Models = new ModelService.ModelServiceClient(invoker);
     }
+
+    public AdminService.AdminServiceClient Admin { get; }
 
     public DatasetService.DatasetServiceClient Datasets { get; }
 

@@ -3,7 +3,10 @@ using System.CommandLine.Parsing;
 
 namespace Platform.Cli;
 
-/// <summary>Options every command takes: where the gateway is and which tenant to act for.</summary>
+/// <summary>
+/// Options every command takes: where the gateway is, the API key, and which tenant to act for. Each comes from the
+/// option, else its environment variable, else the config file (<see cref="CliConfig"/>).
+/// </summary>
 public sealed class GlobalOptions
 {
     /// <summary>The gateway of the standalone platform (<c>make up</c>).</summary>
@@ -12,35 +15,61 @@ public sealed class GlobalOptions
     public const string GatewayVariable = "PLATFORM_GATEWAY";
     public const string TenantVariable = "PLATFORM_TENANT";
     public const string TransfersVariable = "PLATFORM_TRANSFERS";
+    public const string ApiKeyVariable = "PLATFORM_API_KEY";
 
     public GlobalOptions(Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
+        var config = new Lazy<CliConfig>(() => CliConfig.Load(environment));
+        string? Setting(ArgumentResult result, string variable, Func<CliConfig, string?> fromFile)
+        {
+            if (environment(variable) is { Length: > 0 } value) return value;
+            try
+            {
+                return fromFile(config.Value) is { Length: > 0 } configured ? configured : null;
+            }
+            catch (CliException ex)
+            {
+                result.AddError(ex.Message);
+                return null;
+            }
+        }
+
         Gateway = new Option<Uri>("--gateway")
         {
-            Description = $"Address of the platform's gateway [env: {GatewayVariable}]",
+            Description = $"Address of the platform's gateway [env: {GatewayVariable}; config: gateway]",
             HelpName = "url",
             Recursive = true,
             CustomParser = result => ParseGateway(result, result.Tokens[0].Value),
-            DefaultValueFactory = result => ParseGateway(result, environment(GatewayVariable) is { Length: > 0 } value ? value : DefaultGateway),
+            DefaultValueFactory = result => ParseGateway(result, Setting(result, GatewayVariable, c => c.Gateway) ?? DefaultGateway),
+        };
+        ApiKey = new Option<string?>("--api-key")
+        {
+            Description = $"API key to call with (see `keys create`); none in open standalone mode [env: {ApiKeyVariable}; config: apiKey]",
+            HelpName = "key",
+            Recursive = true,
+            DefaultValueFactory = result => Setting(result, ApiKeyVariable, c => c.ApiKey),
         };
         Tenant = new Option<string?>("--tenant")
         {
-            Description = $"Tenant to act for; the platform's default tenant when not set [env: {TenantVariable}]",
+            Description = $"Tenant to act for: your key's own when not set; another needs the admin scope [env: {TenantVariable}; config: tenant]",
             HelpName = "id",
             Recursive = true,
-            DefaultValueFactory = _ => environment(TenantVariable) is { Length: > 0 } value ? value : null,
+            DefaultValueFactory = result => Setting(result, TenantVariable, c => c.Tenant),
         };
         Transfers = new Option<Uri?>("--transfers")
         {
             Description = "Address of the gateway's byte stream (its HTTP/1.1 transfers port, e.g. http://127.0.0.1:5082): " +
-                          $"model downloads then move their bytes there instead of over gRPC [env: {TransfersVariable}]",
+                          $"model downloads then move their bytes there instead of over gRPC [env: {TransfersVariable}; config: transfers]",
             HelpName = "url",
             Recursive = true,
             CustomParser = result => ParseAddress(result, "--transfers", result.Tokens[0].Value),
-            DefaultValueFactory = result => environment(TransfersVariable) is { Length: > 0 } value ? ParseAddress(result, "--transfers", value) : null,
+            DefaultValueFactory = result => Setting(result, TransfersVariable, c => c.Transfers) is { } value ? ParseAddress(result, "--transfers", value) : null,
         };
     }
+
+    /// <summary>The API key, sent as <c>authorization: Bearer …</c> on every call; null sends none.</summary>
+    public Option<string?> ApiKey { get; }
 
     public Option<Uri> Gateway { get; }
 

@@ -9,7 +9,7 @@ public sealed class PlatformCli
     private readonly Terminal _terminal;
 
     /// <param name="terminal">Where output and errors go.</param>
-    /// <param name="environment">Reads environment variables (PLATFORM_GATEWAY, PLATFORM_TENANT).</param>
+    /// <param name="environment">Reads environment variables (PLATFORM_GATEWAY, PLATFORM_API_KEY, PLATFORM_TENANT, PLATFORM_CONFIG, HOME).</param>
     public PlatformCli(Terminal terminal, Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(terminal);
@@ -21,6 +21,7 @@ public sealed class PlatformCli
             $"Exit codes: {ExitCodes.Success} success, {ExitCodes.Error} error, {ExitCodes.JobUnsuccessful} a watched job did not succeed.")
         {
             options.Gateway,
+            options.ApiKey,
             options.Tenant,
             options.Transfers,
             DatasetCommands.Create(runner),
@@ -28,6 +29,8 @@ public sealed class PlatformCli
             SweepCommands.Create(runner),
             TrainerCommands.Create(runner),
             ModelCommands.Create(runner),
+            KeyCommands.Create(runner),
+            AuditCommands.Create(runner),
         };
     }
 

@@ -40,7 +40,14 @@ public sealed record WorkerHeartbeatAcknowledged
 /// Request from a worker, right before it registers a model: may this attempt commit its result?
 /// Answered with <see cref="CommitDecision"/>; once granted, the job can no longer be cancelled or time out.
 /// </summary>
-public sealed record CommitAttempt(Guid JobId, int Attempt, string Worker);
+public sealed record CommitAttempt(Guid JobId, int Attempt, string Worker)
+{
+    /// <summary>
+    /// When the worker asked, by its own clock: progress reports it sent before (dated earlier) that arrive after the
+    /// grant are stale and must not move the job's stage back. Null from workers that do not send it.
+    /// </summary>
+    public DateTimeOffset? At { get; init; }
+}
 
 /// <summary>Whether the attempt may register its model; <see cref="Reason"/> says why not.</summary>
 public sealed record CommitDecision(Guid JobId, int Attempt, bool Allowed, string Reason);

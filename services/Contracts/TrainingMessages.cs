@@ -50,6 +50,12 @@ public sealed record PreparationSpec
     /// <summary>"none", "min_max" or "mean_variance"; null for the trainer's default.</summary>
     public string? Normalization { get; init; }
     public IReadOnlyList<ColumnPreparationSpec> Columns { get; init; } = [];
+    /// <summary>Columns marked sensitive on the data set that the job may train on; other sensitive columns are left out.</summary>
+    public IReadOnlyList<string> UseSensitiveColumns { get; init; } = [];
+    /// <summary>Classification: "none", "balanced" or "custom"; null for none.</summary>
+    public string? ClassWeighting { get; init; }
+    /// <summary>"custom": the weight of each class named, by the label's value; a class not named weighs 1.</summary>
+    public IReadOnlyDictionary<string, double> ClassWeights { get; init; } = new Dictionary<string, double>();
 }
 
 /// <summary>The preparation of one column: a missing-value policy and an encoding ("one_hot", "hashing" or "text").</summary>
@@ -58,6 +64,8 @@ public sealed record ColumnPreparationSpec
     public required string Name { get; init; }
     public string? MissingValues { get; init; }
     public string? Encoding { get; init; }
+    /// <summary>A date column's parts: "year", "month", "day", "day_of_week", "day_of_year", "hour"; empty for the default.</summary>
+    public IReadOnlyList<string> DateParts { get; init; } = [];
 }
 
 /// <summary>How a job is evaluated: a holdout (<see cref="Folds"/> = 0) or k-fold cross-validation.</summary>

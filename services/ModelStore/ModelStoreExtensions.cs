@@ -10,6 +10,7 @@ using Platform.ModelStore.Grpc;
 using Platform.ModelStore.Maintenance;
 using Platform.ModelStore.Models;
 using Platform.ModelStore.Transfers;
+using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Transfers;
 
@@ -29,7 +30,7 @@ public static class ModelStoreExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddPlatformDatabase<ModelStoreDbContext>("ModelStore");
-        builder.AddByteStreamListener();
+        builder.AddTransfersListener(forInternalCallers: true);
 
         // Checked when the host starts rather than here, so `model-store migrate` runs without the blob volume.
         builder.Services.AddOptions<BlobStoreOptions>()
@@ -83,15 +84,16 @@ public static class ModelStoreExtensions
 
     /// <summary>
     /// Maps <c>DatasetService</c>, <c>ModelService</c> and the internal <c>ModelRegistry</c> and <c>RegistryMaintenance</c>
-    /// (the gateway forwards only the first two), and the byte stream's routes on the transfers port.
+    /// (the gateway forwards only the first two), and the byte stream's routes on the transfers port: all of them for
+    /// internal callers only (the service credential), on the internal listeners when the host has them.
     /// </summary>
     public static WebApplication MapModelStore(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGrpcService<DatasetGrpcService>();
-        app.MapGrpcService<ModelGrpcService>();
-        app.MapGrpcService<ModelRegistryGrpcService>();
-        app.MapGrpcService<RegistryMaintenanceGrpcService>();
+        app.MapInternalGrpcService<DatasetGrpcService>();
+        app.MapInternalGrpcService<ModelGrpcService>();
+        app.MapInternalGrpcService<ModelRegistryGrpcService>();
+        app.MapInternalGrpcService<RegistryMaintenanceGrpcService>();
         app.MapStoreByteStream();
         return app;
     }

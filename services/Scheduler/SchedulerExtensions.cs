@@ -17,7 +17,7 @@ public static class SchedulerExtensions
     /// <summary>
     /// Registers the job store (<c>ConnectionStrings:Scheduler</c>), the model-store client used to validate
     /// data sets (<c>Services:ModelStore</c>), job submission and dispatch, the supervisor (leases, deadlines,
-    /// dispatch passes), the watch notifier and sweeps (<c>Sweeps</c> section, <see cref="SweepOptions"/>). Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>);
+    /// dispatch passes), the feed every <c>WatchJob</c> stream reads, and sweeps (<c>Sweeps</c> section, <see cref="SweepOptions"/>). Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>);
     /// who may submit over the message queue: <c>Messaging:Submission</c> (<see cref="SubmissionOptions"/>).
     /// </summary>
     public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
@@ -33,6 +33,7 @@ public static class SchedulerExtensions
                 "Scheduler:MaxAttempts must be at least 1, Scheduler:RetryBackoff not negative and at most Scheduler:MaxRetryBackoff.")
             .Validate(o => o.Limits.PerTenant >= 0 && o.Limits.Tenants.Values.All(l => l >= 0) && o.Limits.Queues.Values.All(l => l >= 0),
                 "Scheduler:Limits must not be negative (0 means no limit).")
+            .Validate(o => o.MaxRunSeconds.IsValid, "Scheduler:MaxRunSeconds must not be negative (0 means none).")
             .ValidateOnStart();
         builder.Services.AddOptions<SubmissionOptions>().BindConfiguration(SubmissionOptions.Section).ValidateOnStart();
         builder.Services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section).ValidateOnStart();
@@ -65,7 +66,7 @@ public static class SchedulerExtensions
     /// </summary>
     internal static IServiceCollection AddSchedulerCore(this IServiceCollection services)
     {
-        services.AddSingleton<JobWatchNotifier>();
+        services.AddSingleton<JobWatchFeed>();
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<JobQueueSnapshot>();
         services.AddSingleton<PendingReasons>();
@@ -99,12 +100,12 @@ public static class SchedulerExtensions
         return bus;
     }
 
-    /// <summary>Maps <c>platform.jobs.v1.JobService</c> and <c>platform.sweeps.v1.SweepService</c>.</summary>
+    /// <summary>Maps <c>platform.jobs.v1.JobService</c> and <c>platform.sweeps.v1.SweepService</c> for internal callers (the gateway) only.</summary>
     public static WebApplication MapScheduler(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGrpcService<JobGrpcService>();
-        app.MapGrpcService<SweepGrpcService>();
+        app.MapInternalGrpcService<JobGrpcService>();
+        app.MapInternalGrpcService<SweepGrpcService>();
         return app;
     }
 }

@@ -30,11 +30,15 @@ public sealed class SchedulerOptions
     /// <summary>Limits on concurrently running jobs (<c>Scheduler:Limits</c>).</summary>
     public SchedulerLimits Limits { get; set; } = new();
 
+    /// <summary>Defaults and maxima of a job's <c>max_run_seconds</c> (<c>Scheduler:MaxRunSeconds</c>).</summary>
+    public RunTimeLimits MaxRunSeconds { get; set; } = new();
+
     /// <summary>
-    /// How often a <c>WatchJob</c> stream re-reads the job when no in-process signal came
-    /// (<c>Scheduler:WatchPollInterval</c>): events consumed by another scheduler replica only show up this way.
+    /// How often the <see cref="Jobs.JobWatchFeed"/> re-reads every watched job although no notification came
+    /// (<c>Scheduler:WatchPollInterval</c>): one query for all of them, which finds a change another replica made while
+    /// this one was not listening (PostgreSQL restarting), or on SQLite, where replicas cannot notify each other.
     /// </summary>
-    public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// How long a data set found at the model store is taken as found by further submissions for the same tenant
@@ -64,4 +68,52 @@ public sealed class SchedulerLimits
 
     /// <summary>The queue's limit; 0 for none.</summary>
     public int ForQueue(string queue) => Queues.TryGetValue(queue, out var limit) ? limit : 0;
+}
+
+/// <summary>
+/// How long one attempt of a job may run (<c>JobSpec.max_run_seconds</c>), so that one job cannot hold a worker for as long
+/// as it likes: a default for specs that set none, and a maximum no spec may exceed, globally and per tenant and queue
+/// (docs/scheduling.md, "Run-time limits"). Every limit that applies holds: the maximum is the smallest of those set; the
+/// default is the smallest of the tenant's and the queue's, else the global one, and never above the maximum.
+/// 0 or absent means none.
+/// </summary>
+public sealed class RunTimeLimits
+{
+    /// <summary>For specs without a limit, where neither the tenant nor the queue sets one (<c>Scheduler:MaxRunSeconds:Default</c>).</summary>
+    public int Default { get; set; }
+
+    /// <summary>The most any spec may ask for (<c>Scheduler:MaxRunSeconds:Maximum</c>).</summary>
+    public int Maximum { get; set; }
+
+    /// <summary>Per named tenant (<c>Scheduler:MaxRunSeconds:Tenants:&lt;tenant&gt;:Default</c> and <c>:Maximum</c>).</summary>
+    public Dictionary<string, RunTimeLimit> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per named queue (<c>Scheduler:MaxRunSeconds:Queues:&lt;queue&gt;:Default</c> and <c>:Maximum</c>).</summary>
+    public Dictionary<string, RunTimeLimit> Queues { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The default and the maximum (0 for none) that apply to a job of <paramref name="tenantId"/> in <paramref name="queue"/>.</summary>
+    public (int Default, int Maximum) For(string tenantId, string queue)
+    {
+        var tenant = Tenants.GetValueOrDefault(tenantId);
+        var named = Queues.GetValueOrDefault(queue);
+        var maximum = Smallest(Maximum, tenant?.Maximum ?? 0, named?.Maximum ?? 0);
+        var fallback = Smallest(tenant?.Default ?? 0, named?.Default ?? 0);
+        var @default = fallback > 0 ? fallback : Default;
+        return (maximum > 0 && (@default == 0 || @default > maximum) ? maximum : @default, maximum);
+    }
+
+    /// <summary>Whether every value is 0 or positive.</summary>
+    internal bool IsValid => Default >= 0 && Maximum >= 0 && Tenants.Values.Concat(Queues.Values).All(l => l.Default >= 0 && l.Maximum >= 0);
+
+    private static int Smallest(params int[] limits) => limits.Where(l => l > 0).DefaultIfEmpty(0).Min();
+}
+
+/// <summary>A tenant's or a queue's run-time limits in seconds (0 for none).</summary>
+public sealed class RunTimeLimit
+{
+    /// <summary>For specs without a limit.</summary>
+    public int Default { get; set; }
+
+    /// <summary>The most a spec may ask for.</summary>
+    public int Maximum { get; set; }
 }

@@ -47,7 +47,12 @@ public static class MessageSpecs
                 Name = column.Name,
                 MissingValues = PreparationWireNames.ParseMissingValuePolicy(column.MissingValues, $"preparation.columns[{i}].missing_values"),
                 Encoding = PreparationWireNames.ParseColumnEncoding(column.Encoding, $"preparation.columns[{i}].encoding"),
+                DateParts = column.DateParts.Count == 0 ? null
+                    : [.. column.DateParts.Select((part, j) => DateParts.Parse(part, $"preparation.columns[{i}].date_parts[{j}]"))],
             })],
+            UseSensitiveColumns = spec.UseSensitiveColumns,
+            ClassWeighting = PreparationWireNames.ParseClassWeighting(spec.ClassWeighting, "preparation.class_weighting"),
+            ClassWeights = spec.ClassWeights,
         };
 
     /// <summary>The evaluation a message describes; null gives a stratified holdout.</summary>

@@ -115,6 +115,8 @@ public static class TrainingRun
         private readonly EvaluationSpec _evaluation = spec.Evaluation;
         private readonly List<StepTiming> _steps = [];
         private LabelColumn? _label;
+        // The class weights of the model that is saved (null without class weighting).
+        private double[]? _savedClassWeights;
 
         private bool Calibrated => spec.Task == TrainingTask.BinaryClassification && _settings.Trainer.For(spec.Task).Calibrated;
 
@@ -182,12 +184,19 @@ public static class TrainingRun
                 Settings = _settings,
                 Metrics = report.FlatMetrics(),
                 Evaluation = report,
-                Preparation = finalPreparation.Steps,
+                Preparation = _savedClassWeights is { } weights
+                    ? [.. finalPreparation.Steps, new PreparationStep(PreparationStep.ClassWeights, [_label!.Source.Name],
+                        new SortedDictionary<string, string>(_label.Classes.Select((c, i) => (c, weights[i]))
+                            .ToDictionary(p => $"weight[{p.c}]", p => p.Item2.ToString("R", CultureInfo.InvariantCulture)), StringComparer.Ordinal)
+                        { ["weighting"] = (spec.Preparation.ClassWeighting ?? ClassWeighting.None).ToWireName() })]
+                    : finalPreparation.Steps,
                 Classes = spec.Task.IsClassification() ? _label!.Classes : [],
                 Rows = counts,
                 Timings = new TrainingTimings(loading, training, evaluating, saving, [.. _steps]),
                 InputSchema = [.. inputSchema.Select(c => new ModelColumn(c.Name, c.Type.ToString() ?? ""))],
+                // What the model adds: its predictions, and the parts it takes from date columns.
                 OutputSchema = [.. new[] { DefaultColumnNames.PredictedLabel, DefaultColumnNames.Score, DefaultColumnNames.Probability }
+                    .Concat(finalPreparation.DatePartColumns)
                     .Where(name => outputSchema.GetColumnOrNull(name) is not null)
                     .Select(name => new ModelColumn(name, outputSchema[name].Type.ToString() ?? ""))],
                 Model = modelFile,
@@ -385,9 +394,37 @@ public static class TrainingRun
             // A cross-validation measured the method; the model saved learns from every row.
             var rowsName = $"the {split.Rows} rows";
             var preparation = FittedPreparation.Fit(plan.Preparation, split.Usable, rowsName, cancellationToken);
-            var model = FitModel(preparation, split.Usable, split.Rows, rowsName);
+            _savedClassWeights = ClassWeights(split.ClassOfRow, null);
+            var model = FitModel(preparation, split.Usable, split.Rows, rowsName, _savedClassWeights);
             cancellationToken.ThrowIfCancellationRequested();
             return (rounds, preparation, model);
+        }
+
+        /// <summary>
+        /// The weight of each class (in the label's class order) for the rows in <paramref name="train"/> (every row when
+        /// null), or null without class weighting.
+        /// </summary>
+        /// <exception cref="TrainingDataException">A custom weight names a class the label does not have.</exception>
+        private double[]? ClassWeights(int[]? classOfRow, bool[]? train)
+        {
+            var weighting = spec.Preparation.ClassWeighting ?? ClassWeighting.None;
+            if (weighting == ClassWeighting.None || _label is null || classOfRow is null) return null;
+            var classes = _label.Classes;
+            if (weighting == ClassWeighting.Custom)
+            {
+                var unknown = spec.Preparation.ClassWeights.Keys.Where(k => !classes.Contains(k)).Order(StringComparer.Ordinal).FirstOrDefault();
+                if (unknown is not null)
+                    throw new TrainingDataException(_label.Source.Name,
+                        $"preparation.class_weights names {Echo.Quote(unknown)}, which is not a class of {Echo.Quote(_label.Source.Name)}; its classes are {string.Join(", ", classes.Take(20).Select(c => Echo.Quote(c)))}");
+                return [.. classes.Select(c => spec.Preparation.ClassWeights.GetValueOrDefault(c, 1.0))];
+            }
+            var counts = new long[classes.Count];
+            for (var i = 0; i < classOfRow.Length; i++)
+                if ((train is null || train[i]) && classOfRow[i] >= 0) counts[classOfRow[i]]++;
+            var present = counts.Count(c => c > 0);
+            var total = counts.Sum();
+            // scikit-learn's "balanced": n / (k × n_c), over the classes present in these rows.
+            return [.. counts.Select(c => c == 0 ? 1.0 : (double)total / (present * c))];
         }
 
         /// <summary>Fits the preparation and the model on the rows not in <paramref name="evaluate"/>.</summary>
@@ -405,17 +442,20 @@ public static class TrainingRun
             var training = new RowSubset(usable, train);
             var rowsName = $"the {trainingRows} training rows{where}";
             var preparation = FittedPreparation.Fit(plan.Preparation, training, rowsName, cancellationToken);
-            var model = FitModel(preparation, training, trainingRows, rowsName);
+            var weights = ClassWeights(classOfRow, train);
+            // A holdout saves this round's model; a cross-validation replaces these with the final model's.
+            _savedClassWeights = weights;
+            var model = FitModel(preparation, training, trainingRows, rowsName, weights);
             cancellationToken.ThrowIfCancellationRequested();
             return new Round(usable, evaluate, trainingRows, evaluatedRows, preparation, model);
         }
 
         /// <param name="rowsName">How to name the rows in an error, for example "the 8 training rows".</param>
-        private ITransformer FitModel(FittedPreparation preparation, IDataView rows, long rowCount, string rowsName)
+        private ITransformer FitModel(FittedPreparation preparation, IDataView rows, long rowCount, string rowsName, IReadOnlyList<double>? classWeights)
         {
             try
             {
-                return ModelPipeline.Build(ml, trainerContext, preparation, _label, _settings, spec.Seed).Fit(rows);
+                return ModelPipeline.Build(ml, trainerContext, preparation, _label, _settings, spec.Seed, classWeights).Fit(rows);
             }
             catch (Exception exception) when (TrainerFailures.NoUsefulSplit(_settings, exception))
             {

@@ -78,8 +78,29 @@ public sealed record TrainingSpec
 
         var hasClasses = label is not null && Task != TrainingTask.Regression;
         Evaluation.Validate(Task, hasClasses);
+        ValidateClassWeighting(settings);
         var preparation = PreparationPlan.Create(Preparation, columns, label?.Name, settings.Trainer.NormalizesByDefault(Task));
         return new TrainingPlan(settings, label, preparation, Evaluation.Stratified ?? hasClasses);
+    }
+
+    /// <summary>Class weighting needs classes and a trainer that reads example weights; custom weights must be positive numbers.</summary>
+    private void ValidateClassWeighting(TrainerSettings settings)
+    {
+        var weighting = Preparation.ClassWeighting ?? ClassWeighting.None;
+        if (weighting != ClassWeighting.Custom && Preparation.ClassWeights.Count > 0)
+            throw new SpecValidationException("preparation.class_weights", "apply only with class_weighting custom");
+        if (weighting == ClassWeighting.None) return;
+        if (!Task.IsClassification())
+            throw new SpecValidationException("preparation.class_weighting", $"{weighting.ToWireName()} applies to classification, not {Task.ToWireName()}");
+        if (!settings.Trainer.TakesExampleWeights(Task))
+            throw new SpecValidationException("preparation.class_weighting",
+                $"{Echo.Quote(settings.Trainer.Name)} takes no example weights for {Task.ToWireName()}; these do: " +
+                string.Join(", ", TrainerCatalogue.List(Task).Where(t => t.TakesExampleWeights(Task)).Select(t => t.Name)));
+        if (weighting == ClassWeighting.Custom && Preparation.ClassWeights.Count == 0)
+            throw new SpecValidationException("preparation.class_weights", "custom weighting needs a weight for at least one class");
+        foreach (var (name, weight) in Preparation.ClassWeights.OrderBy(w => w.Key, StringComparer.Ordinal))
+            if (!double.IsFinite(weight) || weight <= 0 || weight > 1e6)
+                throw new SpecValidationException($"preparation.class_weights[{name}]", $"{weight.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range; expected a number above 0 and at most 1000000");
     }
 }
 

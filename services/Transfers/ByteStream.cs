@@ -27,6 +27,25 @@ public static class ByteStream
     public const string UploadsPath = "/v1/uploads";
 
     /// <summary>
+    /// The route templates, one place for the store that serves them, the gateway that relays them and the gateway's
+    /// access table that says who may call them.
+    /// </summary>
+    public static class Routes
+    {
+        /// <summary>GET: an artifact's bytes.</summary>
+        public const string Artifact = "/v1/models/{reference}/artifacts/{kind}";
+
+        /// <summary>GET: a data set's bytes.</summary>
+        public const string Dataset = "/v1/datasets/{datasetId}/content";
+
+        /// <summary>POST: bytes staged for an upload or registration.</summary>
+        public const string Upload = UploadsPath;
+
+        /// <summary>DELETE: a staged upload its sender will not register after all.</summary>
+        public const string StagedUpload = UploadsPath + "/{uploadId}";
+    }
+
+    /// <summary>
     /// Size of the buffer a client's upload reads its file in and sends from: 1 MiB, as the gRPC chunks. (The receiving
     /// side reads, hashes and writes in <see cref="AlignedBuffer.Bytes"/> pieces.)
     /// </summary>

@@ -67,6 +67,22 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Show_prints_the_evaluation_method_and_the_preparation_the_job_asked_for()
+    {
+        var prepared = await Run("jobs", "show", FakeJobs.Prepared);
+        var plain = await Run("jobs", "show", FakeJobs.Succeeding);
+
+        Assert.Equal((0, 0), (prepared.ExitCode, plain.ExitCode));
+        Assert.Contains("Evaluation   5-fold cross-validation, not stratified; feature importance (5 permutations)", prepared.Out, StringComparison.Ordinal);
+        var lines = prepared.Out.Split('\n').Select(l => l.Trim()).ToList();
+        var at = lines.IndexOf("Preparation  exclude group");
+        Assert.True(at > 0, prepared.Out);
+        Assert.Equal(["normalization min_max", "column body=indicator,text", "class weighting custom (spam=3.5)"], lines[(at + 1)..(at + 4)]);
+        Assert.Contains("Evaluation   holdout of 20", plain.Out, StringComparison.Ordinal);
+        Assert.Contains("Preparation  defaults", plain.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_grpc_error_prints_its_status_and_message_on_one_line()
     {
         var run = await Run("jobs", "show", "nope");
@@ -124,6 +140,37 @@ public sealed class CommandTests : IAsyncLifetime
         {
             File.Delete(path);
         }
+    }
+
+    [Theory]
+    [InlineData("onnx")]
+    [InlineData("evaluation")]
+    [InlineData("model_card")]
+    [InlineData("predictions")]
+    public async Task Every_artifact_kind_of_a_trained_version_can_be_downloaded(string kind)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"cli-{Guid.NewGuid():N}");
+        try
+        {
+            var run = await Run("models", "download", "penguins", "--artifact", kind, "-o", path);
+
+            Assert.Equal((0, ""), (run.ExitCode, run.Error));
+            Assert.Equal(FakeModels.Bytes, await File.ReadAllBytesAsync(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_artifact_kind_is_a_usage_error_listing_the_kinds()
+    {
+        var run = await Run("models", "download", "penguins", "--artifact", "weights");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Argument 'weights' not recognized", run.Error, StringComparison.Ordinal);
+        Assert.All(new[] { "'onnx'", "'evaluation'", "'model_card'" }, kind => Assert.Contains(kind, run.Error, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public sealed class GatewayLog
     public ConcurrentQueue<SubmitJobRequest> Submissions { get; } = new();
     public ConcurrentQueue<RerunJobRequest> Reruns { get; } = new();
     public ConcurrentQueue<string?> Tenants { get; } = new();
+    public ConcurrentQueue<string?> Authorizations { get; } = new();
     public ConcurrentQueue<UploadDatasetRequest> Uploads { get; } = new();
     public ConcurrentQueue<GetDatasetProfileRequest> ProfileRequests { get; } = new();
 }
@@ -70,6 +71,7 @@ public sealed class FakeJobs(GatewayLog log) : JobService.JobServiceBase
     {
         log.Submissions.Enqueue(request);
         log.Tenants.Enqueue(context.RequestHeaders.GetValue("x-tenant-id"));
+        log.Authorizations.Enqueue(context.RequestHeaders.GetValue("authorization"));
         return Task.FromResult(new Job { Id = Succeeding, Spec = request.Spec, State = JobState.Queued });
     }
 
@@ -80,10 +82,28 @@ public sealed class FakeJobs(GatewayLog log) : JobService.JobServiceBase
         return Task.FromResult(new Job { Id = Succeeding, RerunOf = request.JobId, State = JobState.Queued });
     }
 
-    public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) =>
-        request.JobId == Succeeding
-            ? Task.FromResult(Ended(request.JobId, JobState.Succeeded))
-            : throw new RpcException(new Status(StatusCode.NotFound, $"job '{request.JobId}' was not found"));
+    /// <summary>A queued job whose spec sets a preparation and a cross-validation.</summary>
+    public const string Prepared = "prepared";
+
+    public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) => request.JobId switch
+    {
+        Succeeding => Task.FromResult(Ended(request.JobId, JobState.Succeeded)),
+        Prepared => Task.FromResult(new Job
+        {
+            Id = Prepared, State = JobState.Queued,
+            Spec = new JobSpec
+            {
+                DatasetId = "ds-1", Task = TrainingTask.BinaryClassification, LabelColumn = "label", Trainer = "lightgbm",
+                Preparation = new Preparation
+                {
+                    ExcludeColumns = { "group" }, Normalization = Normalization.MinMax, ClassWeighting = ClassWeighting.Custom, ClassWeights = { ["spam"] = 3.5 },
+                    Columns = { new ColumnPreparation { Name = "body", Encoding = ColumnEncoding.Text, MissingValues = MissingValuePolicy.Indicator } },
+                },
+                Evaluation = new EvaluationSpec { Folds = 5, Stratified = false, FeatureImportance = true },
+            },
+        }),
+        _ => throw new RpcException(new Status(StatusCode.NotFound, $"job '{request.JobId}' was not found")),
+    };
 
     public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobUpdate> responseStream, ServerCallContext context)
     {

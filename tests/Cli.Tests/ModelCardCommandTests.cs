@@ -94,13 +94,13 @@ public sealed class ModelCardCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Card_edit_sends_only_the_fields_given_with_the_actor()
+    public async Task Card_edit_sends_only_the_fields_given_and_no_actor_the_platform_records_the_caller()
     {
-        var run = await Run("models", "card-edit", "penguins:3", "--limitations", "Adults only.", "--actor", "ana@acme");
+        var run = await Run("models", "card-edit", "penguins:3", "--limitations", "Adults only.");
 
         Assert.Equal(0, run.ExitCode);
         var request = Assert.Single(Received.Updates);
-        Assert.Equal(("penguins:3", false, true, "Adults only.", false, "ana@acme"),
+        Assert.Equal(("penguins:3", false, true, "Adults only.", false, ""),
             (request.Reference, request.HasIntendedUse, request.HasLimitations, request.Limitations, request.HasPrivacy, request.Actor));
         Assert.Contains("Adults only.", run.Out, StringComparison.Ordinal);
     }
@@ -108,7 +108,7 @@ public sealed class ModelCardCommandTests : IAsyncLifetime
     [Fact]
     public async Task Card_edit_sends_privacy_notes()
     {
-        var run = await Run("models", "card-edit", "uploaded:1", "--privacy", "Reads `postcode`: personal data.", "--actor", "ana@acme");
+        var run = await Run("models", "card-edit", "uploaded:1", "--privacy", "Reads `postcode`: personal data.");
 
         Assert.Equal(0, run.ExitCode);
         var request = Assert.Single(Received.Updates);
@@ -131,6 +131,31 @@ public sealed class ModelCardCommandTests : IAsyncLifetime
         Assert.Contains("Actual \\ predicted Adelie Gentoo", lines);
         Assert.Contains("Adelie 148 4", lines);
         Assert.Contains("Gentoo 1 123", lines);
+    }
+
+    [Fact]
+    public async Task Compare_shows_two_versions_side_by_side_with_the_better_value_marked()
+    {
+        var run = await Run("models", "compare", "penguins:1", "penguins:2");
+
+        Assert.Equal((0, ""), (run.ExitCode, run.Error));
+        var lines = run.Out.Split('\n').Select(l => string.Join(' ', l.Split(['│', '|', ' '], StringSplitOptions.RemoveEmptyEntries))).ToArray();
+        Assert.Contains("penguins v1 penguins v2", lines);
+        Assert.Contains("learning_rate 0.1 0.3", lines);
+        Assert.Contains("Evaluation 5-fold cross-validation, stratified 5-fold cross-validation, stratified", lines);
+        Assert.Contains("Preparation exclude_columns Island normalize Island", lines);
+        Assert.Contains("accuracy 0.9100 ± 0.0100 0.9200 ± 0.0100 *", lines); // higher is better
+        Assert.Contains("log_loss 0.1000 * 0.2000", lines); // lower is better
+        Assert.DoesNotContain(lines, l => l.StartsWith("f1[Adelie]", StringComparison.Ordinal)); // per class: models show
+        Assert.Contains("Confusion matrix of penguins v2 (rows: actual class, columns: predicted class)", lines);
+    }
+
+    [Fact]
+    public async Task Compare_needs_two_versions()
+    {
+        var run = await Run("models", "compare", "penguins:1");
+
+        Assert.Equal(1, run.ExitCode);
     }
 
     [Fact]
@@ -201,6 +226,21 @@ public sealed class CardModels(CardModels.Received received) : ModelService.Mode
     public override Task<ModelVersion> ResolveModel(ResolveModelRequest request, ServerCallContext context)
     {
         var version = new ModelVersion { ModelName = request.Reference, Version = 1, Task = "multiclass_classification", Trainer = "lightgbm" };
+        if (request.Reference.StartsWith("penguins:", StringComparison.Ordinal))
+        {
+            // Two versions to compare: the second is more accurate, the first has the smaller log-loss.
+            var number = int.Parse(request.Reference["penguins:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            version.ModelName = "penguins";
+            version.Version = number;
+            version.DatasetId = "ds-1";
+            version.DatasetSha256 = new string('d', 64);
+            version.Hyperparameters["learning_rate"] = number == 1 ? "0.1" : "0.3";
+            version.Metrics["accuracy"] = 0.9 + number / 100.0;
+            version.Metrics["accuracy_std"] = 0.01;
+            version.Metrics["log_loss"] = 0.1 * number;
+            version.Metrics["f1[Adelie]"] = 0.5;
+            version.PreparationSteps.Add(new PreparationStep { Kind = number == 1 ? "exclude_columns" : "normalize", Columns = { "Island" } });
+        }
         if (request.Reference == Uploaded)
             version.Metrics["auc"] = 0.91;
         else

@@ -75,7 +75,9 @@ public sealed partial class TrainingPipelineTests
         Assert.Contains($"| Model SHA-256 | `{Sha256(model)}` |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| `rooms` | `Single` |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| Training job | _not recorded: uploaded model, not trained on the platform_ |", card.Markdown, StringComparison.Ordinal);
-        Assert.Contains("Pricing drafts.\n\n_Written by ana, ", card.Markdown, StringComparison.Ordinal);
+        // The writer is the caller the gateway authenticated (the test's admin key), not the "ana" the request named
+        // (Markdown-escaped, as every value the card quotes).
+        Assert.Contains("Pricing drafts.\n\n_Written by e2e-admin \\(key ", card.Markdown, StringComparison.Ordinal);
         Assert.Equal("Pricing drafts.", card.Fields.IntendedUse);
     }
 }

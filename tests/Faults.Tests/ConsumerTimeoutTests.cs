@@ -105,6 +105,7 @@ public sealed class ConsumerTimeoutTests(FaultServers servers)
             ["Messaging:Transport"] = "RabbitMq",
             ["ConnectionStrings:RabbitMq"] = virtualHost,
             ["Services:ModelStore"] = modelStore.ToString(),
+            [ServiceDefaults.Security.ServiceCredential.TokenKey] = InternalCaller.Token,
             ["Worker:Name"] = "faults-worker",
             ["Worker:ScratchDirectory"] = scratch,
         });

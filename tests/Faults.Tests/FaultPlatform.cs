@@ -6,26 +6,35 @@ using Grpc.Net.Client;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
 using Platform.Models.V1;
+using Platform.Transfers;
 
 namespace Platform.Faults.Tests;
 
 /// <summary>
-/// The platform a fault test runs: the model store, one or more schedulers and named workers, each its own
-/// <c>dotnet Platform.X.dll</c> process, on a fresh database pair, virtual host and blob folder of the suite's
-/// dedicated servers. Leases and backoff are short so that faults resolve in seconds; logs are single-line with
-/// UTC timestamps so a test can read when a worker did something.
+/// The platform a fault test runs: the model store, one or more schedulers, named workers and, when asked, the gateway,
+/// each its own <c>dotnet Platform.X.dll</c> process, on a fresh database pair, virtual host and blob folder of the
+/// suite's dedicated servers. With the gateway, the test's own calls (<see cref="Jobs"/>, <see cref="Models"/>,
+/// <see cref="Datasets"/>, <see cref="DownloadModelAsync"/>) go through it, as a user's would. A killed scheduler or
+/// model store comes back on the same ports (<see cref="KillSchedulerAsync"/>, <see cref="KillStoreAsync"/>). Leases and
+/// backoff are short so that faults resolve in seconds; logs are single-line with UTC timestamps so a test can read when
+/// a worker did something.
 /// </summary>
 public sealed partial class FaultPlatform : IAsyncDisposable
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>The scopes of the suite's API key at the gateway: what its calls need.</summary>
+    private static readonly string[] GatewayScopes = ["datasets:read", "datasets:write", "jobs:submit", "jobs:read", "models:read", "models:write"];
     private readonly List<ServiceProcess> _processes = [];
     private readonly Dictionary<string, string> _common;
     private readonly Dictionary<string, string> _workerSettings;
+    private readonly bool _byteStream;
+    private readonly List<DateTimeOffset> _kills = [];
     private GrpcChannel _storeChannel = null!;
     private GrpcChannel _schedulerChannel = null!;
+    private HttpClient? _transfers;
 
     private FaultPlatform(string schedulerDatabase, string storeDatabase, string rabbitMq, string blobRoot,
-        Dictionary<string, string> common, Dictionary<string, string> workerSettings)
+        Dictionary<string, string> common, Dictionary<string, string> workerSettings, bool byteStream)
     {
         SchedulerDatabase = schedulerDatabase;
         StoreDatabase = storeDatabase;
@@ -33,6 +42,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
         BlobRoot = blobRoot;
         _common = common;
         _workerSettings = workerSettings;
+        _byteStream = byteStream;
     }
 
     public string SchedulerDatabase { get; }
@@ -44,6 +54,12 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     public List<ServiceProcess> Schedulers { get; } = [];
     /// <summary>The workers started so far by name, dead ones included.</summary>
     public Dictionary<string, ServiceProcess> Workers { get; } = [];
+    /// <summary>The gateway, when the platform was started with one.</summary>
+    public ServiceProcess? Gateway { get; private set; }
+    /// <summary>When a worker or the model store was killed (SIGKILL): what may explain files left in the store's temp folder.</summary>
+    public IReadOnlyList<DateTimeOffset> Kills => _kills;
+    /// <summary>How many times a scheduler was killed and started again.</summary>
+    public int SchedulerKills { get; private set; }
     public JobService.JobServiceClient Jobs { get; private set; } = null!;
     public ModelService.ModelServiceClient Models { get; private set; } = null!;
     public DatasetService.DatasetServiceClient Datasets { get; private set; } = null!;
@@ -55,8 +71,14 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     /// <param name="schedulers">Scheduler replicas.</param>
     /// <param name="scheduler">Scheduler settings over the defaults (environment-variable names).</param>
     /// <param name="worker">Worker settings over the defaults.</param>
+    /// <param name="gateway">Start the gateway (relaying the store's byte stream too) and send the test's calls through it.</param>
+    /// <param name="byteStream">
+    /// Every other worker (the first, third, …) moves data sets and artifacts over the store's byte stream, the others
+    /// over gRPC, so that both paths run.
+    /// </param>
     public static async Task<FaultPlatform> StartAsync(FaultServers servers, string name, int workers = 2, int schedulers = 1,
-        IReadOnlyDictionary<string, string>? scheduler = null, IReadOnlyDictionary<string, string>? worker = null)
+        IReadOnlyDictionary<string, string>? scheduler = null, IReadOnlyDictionary<string, string>? worker = null, bool gateway = false,
+        bool byteStream = false)
     {
         ArgumentNullException.ThrowIfNull(servers);
         var schedulerDb = await servers.Servers.CreateDatabaseAsync($"{name}_scheduler");
@@ -68,6 +90,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
             ["Database__Provider"] = "Postgres",
             ["Messaging__Transport"] = "RabbitMq",
             ["ConnectionStrings__RabbitMq"] = rabbit,
+            [InternalCaller.EnvironmentSetting.Key] = InternalCaller.EnvironmentSetting.Value,
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
             ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
@@ -79,7 +102,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
             ["Worker__ShutdownGrace"] = "00:00:01",
         };
         foreach (var (key, value) in worker ?? new Dictionary<string, string>()) workerSettings[key] = value;
-        var platform = new FaultPlatform(schedulerDb, storeDb, rabbit, blobs, common, workerSettings);
+        var platform = new FaultPlatform(schedulerDb, storeDb, rabbit, blobs, common, workerSettings, byteStream);
         try
         {
             var storeEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__ModelStore"] = storeDb, ["BlobStore__Root"] = blobs };
@@ -108,9 +131,35 @@ public sealed partial class FaultPlatform : IAsyncDisposable
                 platform.Schedulers.Add(replica);
             }
             for (var i = 1; i <= workers; i++) await platform.StartWorkerAsync($"worker-{i}");
-
-            platform._storeChannel = GrpcChannel.ForAddress(platform.Store.GrpcAddress);
-            platform._schedulerChannel = GrpcChannel.ForAddress(platform.Schedulers[0].GrpcAddress);
+            if (gateway)
+            {
+                var gatewayEnv = new Dictionary<string, string>(common) { ["ConnectionStrings__Gateway"] = await servers.Servers.CreateDatabaseAsync($"{name}_gateway") };
+                await ServiceProcess.RunToCompletionAsync("Gateway", "migrate", gatewayEnv);
+                // The suite's key, made as an operator makes the first one (docs/security.md): tenant default, the scopes it uses.
+                var key = (await ServiceProcess.RunToCompletionAsync("Gateway",
+                    "keys create --tenant default --name faults " + string.Join(' ', GatewayScopes.Select(scope => "--scope " + scope)), gatewayEnv)).Trim();
+                platform.Gateway = await ServiceProcess.StartAsync("Gateway", new Dictionary<string, string>(gatewayEnv)
+                {
+                    ["Services__Scheduler"] = platform.Schedulers[0].GrpcAddress.ToString(),
+                    ["Services__ModelStore"] = platform.Store.GrpcAddress.ToString(),
+                    ["Services__ModelStoreTransfers"] = platform.Store.TransfersAddress.ToString(),
+                    // The suite's one key carries every user's traffic (watch streams, byte-stream reads): not rate limited here.
+                    ["RateLimits__RequestsPerSecond"] = "10000",
+                    ["RateLimits__Burst"] = "10000",
+                    ["RateLimits__ConcurrentStreams"] = "1000",
+                });
+                platform._processes.Add(platform.Gateway);
+                platform._transfers = PublicCaller.HttpClient(platform.Gateway.TransfersAddress, key);
+                platform._transfers.Timeout = CallTimeout;
+                platform._storeChannel = PublicCaller.Channel(platform.Gateway.GrpcAddress, key);
+                platform._schedulerChannel = PublicCaller.Channel(platform.Gateway.GrpcAddress, key);
+            }
+            else
+            {
+                // The suite calls the backends directly, as the gateway does: with the service credential.
+                platform._storeChannel = InternalCaller.Channel(platform.Store.GrpcAddress);
+                platform._schedulerChannel = InternalCaller.Channel(platform.Schedulers[0].GrpcAddress);
+            }
             platform.Jobs = new JobService.JobServiceClient(platform._schedulerChannel);
             platform.Models = new ModelService.ModelServiceClient(platform._storeChannel);
             platform.Datasets = new DatasetService.DatasetServiceClient(platform._storeChannel);
@@ -123,15 +172,96 @@ public sealed partial class FaultPlatform : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a worker process with the platform's worker settings.</summary>
+    /// <summary>Starts a worker process with the platform's worker settings (and, every other one, the store's byte stream).</summary>
     public async Task<ServiceProcess> StartWorkerAsync(string name)
     {
         var env = new Dictionary<string, string>(_common) { ["Services__ModelStore"] = Store.GrpcAddress.ToString(), ["Worker__Name"] = name };
+        if (_byteStream && Workers.Count % 2 == 0) env["Services__ModelStoreTransfers"] = Store.TransfersAddress.ToString();
         foreach (var (key, value) in _workerSettings) env[key] = value;
         var worker = await ServiceProcess.StartAsync("Worker", env);
         _processes.Add(worker);
         Workers[name] = worker;
         return worker;
+    }
+
+    /// <summary>Kills a worker (or the store) at once (SIGKILL), recording when (<see cref="Kills"/>).</summary>
+    public void Kill(ServiceProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        lock (_kills) _kills.Add(DateTimeOffset.UtcNow);
+        process.Kill();
+    }
+
+    /// <summary>Kills the model store (SIGKILL) and starts it again on the same ports, as a restarted pod would be.</summary>
+    public async Task KillStoreAsync()
+    {
+        Kill(Store);
+        await Store.WaitForExitAsync(CancellationToken.None);
+        Store = await Store.StartAgainAsync();
+        _processes.Add(Store);
+    }
+
+    /// <summary>Kills a scheduler replica (SIGKILL) and starts it again on the same ports.</summary>
+    public async Task KillSchedulerAsync(int replica = 0)
+    {
+        var scheduler = Schedulers[replica];
+        scheduler.Kill();
+        await scheduler.WaitForExitAsync(CancellationToken.None);
+        Schedulers[replica] = await scheduler.StartAgainAsync();
+        _processes.Add(Schedulers[replica]);
+        SchedulerKills++;
+    }
+
+    /// <summary>
+    /// Waits until a worker has staged an artifact for a registration (a new <c>.staged</c> file in the store's temp folder,
+    /// looked for every 5 ms): a registration is under way. False when none came within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<bool> WaitForStagedUploadAsync(TimeSpan timeout)
+    {
+        var temp = Path.Combine(BlobRoot, "tmp");
+        var before = Directory.Exists(temp) ? Directory.GetFiles(temp, "*.staged").ToHashSet() : [];
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            if (Directory.Exists(temp) && Directory.EnumerateFiles(temp, "*.staged").Any(f => !before.Contains(f))) return true;
+            await Task.Delay(5);
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Downloads a version's <c>model</c> artifact over the gateway's byte stream (the client checks the bytes against the
+    /// SHA-256 the store sends) and returns the SHA-256 of the bytes received.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes do not match the SHA-256 or the length the store announced.</exception>
+    public async Task<string> DownloadModelAsync(string model, int version, CancellationToken cancellationToken)
+    {
+        var client = new ByteStreamClient(_transfers ?? throw new InvalidOperationException("the platform runs without a gateway"), "default");
+        var file = Path.Combine(Path.GetTempPath(), $"faults-download-{Guid.NewGuid():N}");
+        try
+        {
+            return (await client.DownloadAsync(ByteStream.ArtifactPath($"{model}:{version}", "model"), file, cancellationToken)).Sha256;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Downloads a data set over the gateway's byte stream and returns the SHA-256 of the bytes received.</summary>
+    /// <exception cref="InvalidDataException">The bytes do not match the SHA-256 or the length the store announced.</exception>
+    public async Task<string> DownloadDatasetAsync(string datasetId, CancellationToken cancellationToken)
+    {
+        var client = new ByteStreamClient(_transfers ?? throw new InvalidOperationException("the platform runs without a gateway"), "default");
+        var file = Path.Combine(Path.GetTempPath(), $"faults-download-{Guid.NewGuid():N}");
+        try
+        {
+            return (await client.DownloadAsync(ByteStream.DatasetPath(datasetId), file, cancellationToken)).Sha256;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>The worker whose log names the job (the one that ran an attempt of it last, if several did).</summary>
@@ -163,6 +293,29 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     public Task<Job> CancelAsync(string jobId, CancellationToken cancellationToken) =>
         RetryAsync(() => Jobs.CancelJobAsync(new CancelJobRequest { JobId = jobId, Reason = "fault test" },
             deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
+
+    /// <summary>
+    /// Follows the job with <c>WatchJob</c> to its end, watching again (from the job as it is then) whenever the stream
+    /// breaks while a server restarts; returns the last update, which must be the job's terminal state.
+    /// </summary>
+    public async Task<JobUpdate> WatchToEndAsync(string jobId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var call = Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cancellationToken);
+                JobUpdate? last = null;
+                while (await call.ResponseStream.MoveNext(cancellationToken)) last = call.ResponseStream.Current;
+                if (last is not null) return last;
+            }
+            catch (RpcException e) when (attempt < 200 && e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled)
+            {
+                // The scheduler (or the gateway's connection to it) went away: watch again.
+            }
+            await Task.Delay(500, cancellationToken);
+        }
+    }
 
     /// <summary>Polls a job until <paramref name="condition"/> holds; fails with the logs if it ends first.</summary>
     public async Task<Job> WaitForAsync(string jobId, Func<Job, bool> condition, CancellationToken cancellationToken)
@@ -210,7 +363,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     {
         try
         {
-            return await HistoryCheck.AssertAsync(SchedulerDatabase, StoreDatabase, BlobRoot, submitted);
+            return await HistoryCheck.AssertAsync(SchedulerDatabase, StoreDatabase, BlobRoot, submitted, Kills);
         }
         catch (Xunit.Sdk.XunitException e)
         {
@@ -238,6 +391,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _transfers?.Dispose();
         _storeChannel?.Dispose();
         _schedulerChannel?.Dispose();
         foreach (var process in Enumerable.Reverse(_processes)) await process.DisposeAsync();

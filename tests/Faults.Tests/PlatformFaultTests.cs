@@ -7,8 +7,8 @@ using Xunit.Abstractions;
 namespace Platform.Faults.Tests;
 
 /// <summary>
-/// One test per fault of issue 4, each on the platform running as separate processes on the suite's own PostgreSQL
-/// and RabbitMQ (<see cref="FaultServers"/>), each ending with the <see cref="HistoryCheck"/>.
+/// One test per fault (issues 4 and 15), each on the platform running as separate processes on the suite's own
+/// PostgreSQL and RabbitMQ (<see cref="FaultServers"/>), each ending with the <see cref="HistoryCheck"/>.
 /// </summary>
 [Collection(nameof(ServersCollection))]
 [Trait("Category", "Faults")]
@@ -46,6 +46,52 @@ public sealed class PlatformFaultTests(FaultServers servers, ITestOutputHelper o
 
         var jobs = await platform.WaitForEndAsync(submitted, timeout.Token);
         await AssertAllSucceededAndAliveAsync(platform, submitted, jobs);
+    }
+
+    [Fact]
+    public async Task The_scheduler_killed_mid_run_and_started_again_loses_no_job()
+    {
+        await using var platform = await FaultPlatform.StartAsync(servers, "scheduler_kill", gateway: true);
+        using var timeout = new CancellationTokenSource(Patience);
+        var data = await platform.UploadAsync("quick.csv", FaultData.RegressionCsv(rows: 300));
+        var submitted = await SubmitQuickJobsAsync(platform, data.Id, "before", 4, timeout.Token);
+        await platform.WaitForAsync(submitted[0], job => job.State == JobState.Running, timeout.Token);
+
+        await platform.KillSchedulerAsync();
+        submitted.AddRange(await SubmitQuickJobsAsync(platform, data.Id, "after", 3, timeout.Token));
+
+        var jobs = await platform.WaitForEndAsync(submitted, timeout.Token);
+        await AssertAllSucceededAndAliveAsync(platform, submitted, jobs);
+    }
+
+    [Fact]
+    public async Task The_model_store_killed_during_a_registration_and_started_again_leaves_one_model_per_job()
+    {
+        // One worker, on the byte stream: it stages its artifacts at the store, then registers them.
+        await using var platform = await FaultPlatform.StartAsync(servers, "store_kill", workers: 1, gateway: true, byteStream: true);
+        using var timeout = new CancellationTokenSource(Patience);
+        var data = await platform.UploadAsync("quick.csv", FaultData.RegressionCsv(rows: 300));
+        var submitted = new List<string>();
+        var during = 0;
+        // A registration takes a moment: try a few jobs until a kill lands inside one (the killed store never logged it).
+        for (var i = 0; i < 5 && during == 0; i++)
+        {
+            var job = await platform.SubmitAsync(FaultData.QuickJob(data.Id, $"store-kill-{i}"), $"store-kill-{i}", timeout.Token);
+            submitted.Add(job.Id);
+            Assert.True(await platform.WaitForStagedUploadAsync(TimeSpan.FromMinutes(2)), $"no upload was staged for job {job.Id}\n{platform.Logs()}");
+            var killed = platform.Store;
+            await platform.KillStoreAsync();
+            if (!killed.Output.Contains($"for job {job.Id}", StringComparison.Ordinal)) during++;
+            await platform.WaitForEndAsync([job.Id], timeout.Token);
+        }
+        output.WriteLine($"{submitted.Count} store kills, {during} during a registration");
+        Assert.True(during > 0, $"no kill landed during a registration\n{platform.Logs()}");
+
+        var jobs = await platform.WaitForEndAsync(submitted, timeout.Token);
+        output.WriteLine((await platform.CheckHistoryAsync(submitted)).ToString());
+        Assert.All(jobs, job => Assert.True(job.State == JobState.Succeeded, $"job {job.Id} ended {job.State}: {job.FailureReason}\n{platform.Logs()}"));
+        foreach (var job in jobs)
+            Assert.Equal(job.Result.ModelSha256, await platform.DownloadModelAsync(job.Result.ModelName, job.Result.ModelVersion, timeout.Token));
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class WorkerLossTests(FaultServers servers, ITestOutputHelper outp
         // Kill the worker that is training it, once it is really training.
         await platform.WaitForAsync(submitted.Id, job => job.State == JobState.Running && job.Stage == "training", timeout.Token);
         var (victim, process) = platform.WorkerRunning(submitted.Id);
-        process.Kill();
+        platform.Kill(process);
 
         var job = (await platform.WaitForEndAsync([submitted.Id], timeout.Token)).Single();
         var report = await platform.CheckHistoryAsync([submitted.Id]);

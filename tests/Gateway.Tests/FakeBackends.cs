@@ -20,12 +20,23 @@ public sealed class BackendLog
     /// <summary>The deadline of the last call.</summary>
     public DateTime LastDeadline { get; set; }
 
+    /// <summary>The service credential of every call (null when absent).</summary>
+    public ConcurrentQueue<string?> ServiceTokens { get; } = new();
+
+    /// <summary>The <c>authorization</c> header of every call (null when absent): a client's key must never reach a backend.</summary>
+    public ConcurrentQueue<string?> Authorizations { get; } = new();
+
+    /// <summary>The actor field of every call that has one.</summary>
+    public ConcurrentQueue<string> Actors { get; } = new();
+
     /// <summary>Completes when an endless watch sees its call cancelled.</summary>
     public TaskCompletionSource WatchCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Record(ServerCallContext context)
     {
         Tenants.Enqueue(context.RequestHeaders.GetValue("x-tenant-id"));
+        ServiceTokens.Enqueue(context.RequestHeaders.GetValue("x-platform-service-token"));
+        Authorizations.Enqueue(context.RequestHeaders.GetValue("authorization"));
         LastDeadline = context.Deadline;
     }
 }
@@ -146,6 +157,25 @@ public sealed class FakeDatasets(BackendLog log) : DatasetService.DatasetService
 public sealed class FakeModels(BackendLog log) : ModelService.ModelServiceBase
 {
     public const int ChunkSize = 1000;
+
+    /// <summary>Echoes who the gateway said decided.</summary>
+    public override Task<ModelVersion> SetModelVersionApproval(SetModelVersionApprovalRequest request, ServerCallContext context)
+    {
+        log.Record(context);
+        log.Actors.Enqueue(request.Actor);
+        return Task.FromResult(new ModelVersion
+        {
+            ModelName = request.ModelName, Version = request.Version, TenantId = context.RequestHeaders.GetValue("x-tenant-id") ?? "",
+            Approval = new ModelVersionApproval { Status = request.Status, Actor = request.Actor },
+        });
+    }
+
+    public override Task<ErasureRecord> EraseDataset(EraseDatasetRequest request, ServerCallContext context)
+    {
+        log.Record(context);
+        log.Actors.Enqueue(request.Actor);
+        return Task.FromResult(new ErasureRecord { DatasetId = request.DatasetId, Actor = request.Actor });
+    }
     public static readonly byte[] ModelBytes = Enumerable.Range(0, 3500).Select(i => (byte)i).ToArray();
 
     public override async Task DownloadModelVersion(DownloadModelVersionRequest request, IServerStreamWriter<ArtifactChunk> responseStream, ServerCallContext context)

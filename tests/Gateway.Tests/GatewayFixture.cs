@@ -12,6 +12,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     public BackendLog SchedulerLog { get; } = new();
     public BackendLog ModelStoreLog { get; } = new();
 
+    /// <summary>The gateway's services (its endpoints, its database).</summary>
+    public IServiceProvider Services => _gateway!.Services;
+
     /// <summary>A channel to the gateway, as a client would open it.</summary>
     public GrpcChannel Channel { get; private set; } = null!;
 

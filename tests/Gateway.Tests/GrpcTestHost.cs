@@ -23,10 +23,26 @@ internal static class GrpcTestHost
         return app;
     }
 
-    /// <summary>The gateway host exactly as its Program.cs composes it, pointed at the given backends.</summary>
-    public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore, IDictionary<string, string?>? settings = null)
+    /// <summary>One folder for the gateways' SQLite files of this test run, removed when the run ends.</summary>
+    private static readonly Lazy<string> Databases = new(() =>
+    {
+        var folder = Directory.CreateTempSubdirectory("gateway-tests-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
+        return folder;
+    });
+
+    /// <summary>The service credential the gateway under test sends its backends.</summary>
+    public const string ServiceToken = "gateway-test-service-token-0123456789abcdef";
+
+    /// <summary>
+    /// The gateway host exactly as its Program.cs composes it, pointed at the given backends, with its own SQLite
+    /// database (keys, audit log). Open mode unless <paramref name="settings"/> say otherwise: callers without a key
+    /// act as the local administrator, so forwarding tests need no keys.
+    /// </summary>
+    public static async Task<WebApplication> StartGatewayAsync(Uri scheduler, Uri modelStore, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder();
+        var database = Path.Combine(Databases.Value, $"{Guid.NewGuid():N}.db");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Platform:BindAddress"] = "127.0.0.1",
@@ -34,6 +50,11 @@ internal static class GrpcTestHost
             ["Platform:Ports:Http"] = "0", // No health listener needed here.
             ["Services:Scheduler"] = scheduler.ToString(),
             ["Services:ModelStore"] = modelStore.ToString(),
+            ["Database:Provider"] = "Sqlite",
+            ["Database:CreateOnStartup"] = "true",
+            ["ConnectionStrings:Gateway"] = $"Data Source={database}",
+            ["Authentication:ServiceToken"] = ServiceToken,
+            ["Authentication:Open"] = "true",
         });
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.AddServiceDefaults();

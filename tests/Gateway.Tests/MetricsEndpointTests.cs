@@ -39,7 +39,10 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
 
         using var response = await http.GetAsync(new Uri(api, "/metrics"));
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        // No scrape answers here: the gateway's fallback policy refuses every request that is not a public call (this
+        // test host runs in open mode, so as "not part of the public API", 403; with keys, 401 before that).
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.DoesNotContain("# TYPE", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     public async Task DisposeAsync()

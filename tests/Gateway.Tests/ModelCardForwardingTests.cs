@@ -44,11 +44,12 @@ public sealed class ModelCardForwardingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task UpdateModelCard_reaches_the_store_with_only_the_fields_set()
+    public async Task UpdateModelCard_reaches_the_store_with_only_the_fields_set_and_the_caller_as_the_writer()
     {
         var fields = await Models.UpdateModelCardAsync(new UpdateModelCardRequest { Reference = "penguins:1", Limitations = "Adults only.", Actor = "ana" }, Acme);
 
-        Assert.Equal(("Adults only.", "ana"), (fields.Limitations, fields.UpdatedBy));
+        // The actor the client wrote is replaced by the authenticated caller (open mode's "local").
+        Assert.Equal(("Adults only.", "local"), (fields.Limitations, fields.UpdatedBy));
         var request = (UpdateModelCardRequest)Assert.Single(_received).Request;
         Assert.Equal((false, true), (request.HasIntendedUse, request.HasLimitations));
     }

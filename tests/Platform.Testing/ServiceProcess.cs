@@ -15,10 +15,13 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServiceProcess(string name, Process process, int grpcPort, int httpPort, int transfersPort)
+    private readonly IReadOnlyDictionary<string, string> _environment;
+
+    private ServiceProcess(string name, Process process, int grpcPort, int httpPort, int transfersPort, IReadOnlyDictionary<string, string> environment)
     {
         Name = name;
         _process = process;
+        _environment = environment;
         GrpcPort = grpcPort;
         HttpPort = httpPort;
         TransfersPort = transfersPort;
@@ -54,8 +57,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         return dir?.FullName ?? throw new InvalidOperationException("Platform.sln not found above the test folder.");
     }
 
-    /// <summary>Runs <c>dotnet Platform.{service}.dll {args}</c> to completion (for example <c>migrate</c>).</summary>
-    public static async Task RunToCompletionAsync(string service, string args, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Runs <c>dotnet Platform.{service}.dll {args}</c> to completion (for example <c>migrate</c>, or the gateway's
+    /// <c>keys create …</c>) and returns what it printed on standard output.
+    /// </summary>
+    public static async Task<string> RunToCompletionAsync(string service, string args, IReadOnlyDictionary<string, string> environment)
     {
         using var process = Process.Start(StartInfo(service, args, environment))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -64,14 +70,25 @@ public sealed class ServiceProcess : IAsyncDisposable
         await process.WaitForExitAsync(timeout.Token);
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{service} {args} exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
+        return await stdout;
     }
 
     /// <summary>Starts the service on free ports and waits until <c>/health/ready</c> answers 200.</summary>
-    public static async Task<ServiceProcess> StartAsync(string service, IReadOnlyDictionary<string, string> environment)
+    public static Task<ServiceProcess> StartAsync(string service, IReadOnlyDictionary<string, string> environment) =>
+        StartAsync(service, environment, FreePort(), FreePort(), FreePort());
+
+    /// <summary>
+    /// Starts the same service again, with the same settings on the same ports (so its clients find it where it was), once
+    /// this process has ended (for example after <see cref="Kill"/>), and waits until it is ready.
+    /// </summary>
+    public Task<ServiceProcess> StartAgainAsync()
     {
-        var grpcPort = FreePort();
-        var httpPort = FreePort();
-        var transfersPort = FreePort();
+        if (!_process.HasExited) throw new InvalidOperationException($"{Name} (process {_process.Id}) is still running");
+        return StartAsync(Name, _environment, GrpcPort, HttpPort, TransfersPort);
+    }
+
+    private static async Task<ServiceProcess> StartAsync(string service, IReadOnlyDictionary<string, string> environment, int grpcPort, int httpPort, int transfersPort)
+    {
         var env = new Dictionary<string, string>(environment)
         {
             ["Platform__Ports__Grpc"] = grpcPort.ToString(CultureInfo.InvariantCulture),
@@ -81,8 +98,15 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["Platform__Ports__Transfers"] = transfersPort.ToString(CultureInfo.InvariantCulture),
             ["Platform__BindAddress"] = "127.0.0.1",
         };
+        if (service == "Standalone")
+        {
+            // Its backends' loopback-only ports, free ones too, so several standalone hosts can run at once.
+            env["Platform__Ports__Internal"] = FreePort().ToString(CultureInfo.InvariantCulture);
+            env["Platform__Ports__InternalTransfers"] = FreePort().ToString(CultureInfo.InvariantCulture);
+            foreach (var (key, value) in environment) env[key] = value;
+        }
         var process = Process.Start(StartInfo(service, "", env))!;
-        var started = new ServiceProcess(service, process, grpcPort, httpPort, transfersPort);
+        var started = new ServiceProcess(service, process, grpcPort, httpPort, transfersPort, environment);
         process.OutputDataReceived += (_, e) => started.Append(e.Data);
         process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.BeginOutputReadLine();
@@ -165,7 +189,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new TimeoutException($"{Name} was not ready after {timeout}:\n{Output}");
     }
 
-    private static int FreePort()
+    /// <summary>A port nothing listens on now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -65,6 +65,51 @@ public sealed class TrainingJobTests
     }
 
     [Fact]
+    public void A_progress_report_sent_before_the_commit_request_and_arriving_after_the_grant_is_stale()
+    {
+        var job = NewJob();
+        job.Start(1, "w", T0, T0, Lease);
+        job.ReportProgress(1, "training", 0.5, "", T0.AddSeconds(1));
+
+        // The worker reported "saving" at +2 s and asked to commit at +3 s; the report travels on another queue.
+        Assert.True(job.GrantCommit(1, "w", T0.AddSeconds(4), Lease, requestedAt: T0.AddSeconds(3)));
+        Assert.False(job.ReportProgress(1, "saving", 1, "", T0.AddSeconds(2)));
+        Assert.True(job.ReportProgress(1, "uploading", 0.5, "", T0.AddSeconds(5)));
+
+        Assert.Equal(["starting", "training", "committing", "uploading"], job.TakeUnsavedEvents().Skip(1).Select(e => e.Stage));
+    }
+
+    [Fact]
+    public void Events_are_never_dated_before_the_event_they_follow()
+    {
+        var job = NewJob();
+        // A worker whose clock is 10 s behind the scheduler's.
+        Assert.True(job.Start(1, "w", T0.AddSeconds(-10), T0, Lease));
+        Assert.True(job.ReportProgress(1, "training", 0.5, "", T0.AddSeconds(-5)));
+        Assert.True(job.Fail(1, "worker lost", false, "w", T0.AddSeconds(-4), T0.AddSeconds(2), Retry));
+        Assert.True(job.Start(2, "w", T0.AddSeconds(-7), T0.AddSeconds(3), Lease));
+
+        var times = job.TakeUnsavedEvents().Select(e => e.At).ToList();
+        Assert.Equal(times.Order(), times);
+        Assert.Equal([T0, T0, T0, T0.AddSeconds(2), T0.AddSeconds(2)], times);
+    }
+
+    [Fact]
+    public void A_job_that_succeeds_after_a_failed_attempt_has_no_failure_reason_and_its_history_keeps_the_old_one()
+    {
+        var job = NewJob();
+        job.Start(1, "w", T0, T0, Lease);
+        job.Fail(1, "RequestTimeoutException: no answer to the commit request", false, "w", T0.AddSeconds(1), T0.AddSeconds(1), Retry);
+        Assert.Equal("RequestTimeoutException: no answer to the commit request", job.FailureReason);
+
+        job.Start(2, "w2", T0.AddSeconds(7), T0.AddSeconds(7), Lease);
+        Assert.True(job.Succeed(2, Result, "w2", T0.AddSeconds(9)));
+
+        Assert.Null(job.FailureReason);
+        Assert.Contains(job.TakeUnsavedEvents(), e => e.Message.Contains("attempt 1 failed (RequestTimeoutException: no answer", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Progress_is_kept_within_zero_and_one()
     {
         var job = NewJob();

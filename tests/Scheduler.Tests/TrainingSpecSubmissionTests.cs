@@ -80,6 +80,26 @@ public sealed class TrainingSpecSubmissionTests : IAsyncLifetime
         Assert.Equal(("kmeans", TrainingTask.Clustering), (kmeans.Name, Assert.Single(kmeans.Tasks)));
     }
 
+    [Fact]
+    public async Task Class_weighting_is_stored_shown_handed_to_the_worker_and_the_trainers_that_take_it_are_listed()
+    {
+        var request = Valid();
+        request.Spec.Preparation.ClassWeighting = ClassWeighting.Custom;
+        request.Spec.Preparation.ClassWeights.Add("Chinstrap", 2.5);
+
+        var job = await _host.SubmitAsync(request);
+        var trainers = await _host.CallAsync((s, r, c) => s.ListTrainers(r, c), new ListTrainersRequest { Task = TrainingTask.MulticlassClassification });
+
+        Assert.Equal((ClassWeighting.Custom, 2.5), (job.Spec.Preparation.ClassWeighting, job.Spec.Preparation.ClassWeights["Chinstrap"]));
+        Assert.Equal(job.Spec, (await _host.GetAsync(job.Id)).Spec);
+        var command = Assert.Single(_host.PublishedOf<TrainModel>());
+        Assert.Equal(("custom", 2.5), (command.Preparation!.ClassWeighting, command.Preparation.ClassWeights["Chinstrap"]));
+        Assert.Equal([TrainingTask.BinaryClassification, TrainingTask.MulticlassClassification],
+            trainers.Trainers.Single(t => t.Name == "lightgbm").ExampleWeightTasks);
+        Assert.Equal([TrainingTask.BinaryClassification], trainers.Trainers.Single(t => t.Name == "fast_tree").ExampleWeightTasks);
+        Assert.Empty(trainers.Trainers.Single(t => t.Name == "averaged_perceptron").ExampleWeightTasks);
+    }
+
     public static TheoryData<string, string, string> BadSpecs => new()
     {
         { "exclude an unknown column", "spec.preparation.exclude_columns[0]", "'beak_colour' is not a column of the data set" },
@@ -91,6 +111,8 @@ public sealed class TrainingSpecSubmissionTests : IAsyncLifetime
         { "one fold", "spec.evaluation.folds", "1 is out of range" },
         { "stratified regression", "spec.evaluation.stratified", "regression has no classes to stratify by" },
         { "feature importance of clusters", "spec.evaluation.feature_importance", "is not available for clustering" },
+        { "class weights for regression", "spec.preparation.class_weighting", "balanced applies to classification, not regression" },
+        { "class weights for a trainer that reads none", "spec.preparation.class_weighting", "'averaged_perceptron' takes no example weights for multiclass_classification" },
     };
 
     [Theory]
@@ -108,6 +130,16 @@ public sealed class TrainingSpecSubmissionTests : IAsyncLifetime
             case "the label as a feature": spec.Preparation.ExcludeColumns.Clear(); spec.Preparation.IncludeColumns.Add("species"); break;
             case "folds and a holdout": spec.HoldoutFraction = 0.3; break;
             case "one fold": spec.Evaluation.Folds = 1; break;
+            case "class weights for regression":
+                spec.Task = TrainingTask.Regression;
+                spec.LabelColumn = "body_mass_g";
+                spec.Evaluation.FeatureImportance = false;
+                spec.Preparation.ClassWeighting = ClassWeighting.Balanced;
+                break;
+            case "class weights for a trainer that reads none":
+                spec.Trainer = "averaged_perceptron";
+                spec.Preparation.ClassWeighting = ClassWeighting.Balanced;
+                break;
             case "stratified regression":
                 spec.Task = TrainingTask.Regression;
                 spec.LabelColumn = "body_mass_g";

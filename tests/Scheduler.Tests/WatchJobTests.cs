@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Jobs.V1;
 using Platform.Scheduler.Data;
@@ -83,12 +84,14 @@ public sealed class WatchJobTests : IAsyncLifetime
         await using var reader = updates.ReadAllAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
         Assert.True(await reader.MoveNextAsync());
 
-        // Another replica: same database, its own notifier, so nothing wakes this process's watcher.
+        // Another replica: same database, its own feed, so nothing wakes this process's watcher (SQLite has no NOTIFY).
         await using (var scope = _host.Services.CreateAsyncScope())
         {
             using var otherSignal = new DispatchSignal();
-            var otherReplica = new JobTracker(
-                new JobChangeQueue(scope.ServiceProvider.GetRequiredService<IServiceScopeFactory>(), NullLogger<JobChangeQueue>.Instance), new JobWatchNotifier(),
+            var scopes = scope.ServiceProvider.GetRequiredService<IServiceScopeFactory>();
+            await using var otherFeed = new JobWatchFeed(scopes, scope.ServiceProvider.GetRequiredService<IOptions<SchedulerOptions>>(), _host.Clock,
+                NullLogger<JobWatchFeed>.Instance);
+            var otherReplica = new JobTracker(new JobChangeQueue(scopes, NullLogger<JobChangeQueue>.Instance), otherFeed,
                 otherSignal, scope.ServiceProvider.GetRequiredService<MassTransit.IPublishEndpoint>(), NullLogger<JobTracker>.Instance);
             await otherReplica.ApplyAsync(id, "test", j => j.Start(1, "worker-9", T0, T0, TimeSpan.FromSeconds(30)), CancellationToken.None);
         }

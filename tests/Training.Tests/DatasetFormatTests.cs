@@ -84,7 +84,7 @@ public sealed class DatasetFormatTests : IDisposable
     }
 
     [Fact]
-    public async Task Parquet_integers_booleans_and_timestamps_train_like_their_csv_text_and_the_date_is_kept_out_of_the_features()
+    public async Task Parquet_integers_booleans_and_timestamps_train_like_their_csv_text_and_the_date_becomes_its_parts()
     {
         var random = new Random(3);
         var dates = Enumerable.Range(0, 300).Select(i => new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMinutes(97 * i)).ToArray();
@@ -113,7 +113,9 @@ public sealed class DatasetFormatTests : IDisposable
 
         Assert.Equal(fromCsv.Metrics, fromParquet.Metrics);
         Assert.Equal(fromCsv.Predictions.Sha256, fromParquet.Predictions.Sha256);
-        Assert.DoesNotContain(fromParquet.Preparation, step => step.Kind != PreparationStep.ExcludeColumns && step.Columns.Contains("date"));
+        var parts = Assert.Single(fromParquet.Preparation, step => step.Kind == PreparationStep.DateParts);
+        Assert.Equal(["date"], parts.Columns);
+        Assert.Equal("year,month,day,day_of_week,day_of_year,hour", parts.Parameters["parts"]);
         Assert.Contains(fromParquet.Preparation, step => step.Kind == PreparationStep.OneHotEncoding && step.Columns.Contains("origin"));
         // The timestamps reach the predictions as ISO-8601 text (a date alone at midnight).
         var iso = dates.Select(d => d.TimeOfDay == TimeSpan.Zero ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : d.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture)).ToHashSet();
@@ -123,20 +125,80 @@ public sealed class DatasetFormatTests : IDisposable
     }
 
     [Fact]
-    public async Task A_date_column_asked_for_as_a_feature_is_refused_with_the_reason()
+    public async Task A_date_column_becomes_year_month_day_weekday_and_day_of_year_in_the_saved_model()
     {
+        // Every day of 2023 and 2024 (a leap year), and a few rows without a date.
+        var days = Enumerable.Range(0, 731).Select(i => new DateTime(2023, 1, 1).AddDays(i)).ToArray();
         var csv = SampleData.Write(_temp.Path, "dated.csv",
             [new("when", ColumnKind.Date), new("x", ColumnKind.Numeric), new("y", ColumnKind.Numeric)],
-            Enumerable.Range(0, 20).Select(i => $"2024-01-{i + 1:00},{i},{2 * i}"));
+            days.Select((d, i) => $"{(i % 50 == 7 ? "" : d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))},{i % 7},{(d.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday ? 10 : 0) + d.Month}"));
 
-        var error = await Assert.ThrowsAsync<SpecValidationException>(() => TrainingRun.ExecuteAsync(csv, new TrainingSpec
+        var result = await TrainingRun.ExecuteAsync(csv, new TrainingSpec
         {
             Task = TrainingTask.Regression, LabelColumn = "y", Trainer = "lightgbm", Seed = Seed,
-            Preparation = new Preparation.DataPreparation { IncludeColumns = ["when", "x"] },
-        }, _temp.File("dated")));
+        }, _temp.File("dated"));
 
-        Assert.Equal("preparation.include_columns[0]", error.Field);
-        Assert.Contains("'when' is a date column", error.Message, StringComparison.Ordinal);
+        string[] partColumns = ["when.year", "when.month", "when.day", "when.day_of_week", "when.day_of_year"];
+        Assert.Equal(partColumns, result.OutputSchema.Select(c => c.Name).Where(n => n.StartsWith("when.", StringComparison.Ordinal)));
+        var step = Assert.Single(result.Preparation, s => s.Kind == PreparationStep.DateParts);
+        Assert.Equal(["when"], step.Columns);
+        Assert.Equal("year,month,day,day_of_week,day_of_year", step.Parameters["parts"]);
+        Assert.Equal([.. partColumns, "x"], Assert.Single(result.Preparation, s => s.Kind == PreparationStep.ConcatenateFeatures).Columns);
+        // The weekend and the month decide y: with the parts the model finds them.
+        Assert.True(result.Metrics["r2"] > 0.95, $"r2 {result.Metrics["r2"]}");
+
+        // The saved model computes the parts as .NET does; a missing date gets NaN parts before the mean fills them.
+        var ml = new MLContext(Seed);
+        var model = ml.Model.LoadWithDataLoader(result.Model.Path, out var loader);
+        var scored = model.Transform(loader.Load(csv.Path));
+        var rows = ml.Data.CreateEnumerable<DateRow>(scored, reuseRowObject: false).ToArray();
+        for (var i = 0; i < days.Length; i++)
+        {
+            if (i % 50 == 7) continue;
+            var d = days[i];
+            Assert.Equal((d.Year, d.Month, d.Day, (int)d.DayOfWeek, d.DayOfYear),
+                ((int)rows[i].Year, (int)rows[i].Month, (int)rows[i].Day, (int)rows[i].DayOfWeek, (int)rows[i].DayOfYear));
+        }
+    }
+
+    [Fact]
+    public async Task Date_parts_are_chosen_per_column_and_a_date_can_be_excluded()
+    {
+        var csv = SampleData.Write(_temp.Path, "timed.csv",
+            [new("when", ColumnKind.Date), new("x", ColumnKind.Numeric), new("y", ColumnKind.Numeric)],
+            Enumerable.Range(0, 60).Select(i => $"2024-01-{i % 28 + 1:00}T{i % 24:00}:30:00,{i},{i % 24}"));
+        TrainingSpec Spec(Preparation.DataPreparation preparation) => new()
+        {
+            Task = TrainingTask.Regression, LabelColumn = "y", Trainer = "lightgbm", Seed = Seed, Preparation = preparation,
+            Hyperparameters = new Dictionary<string, string> { ["minimum_example_count_per_leaf"] = "2" },
+        };
+
+        var byDefault = await TrainingRun.ExecuteAsync(csv, Spec(Preparation.DataPreparation.Default), _temp.File("timed-default"));
+        var chosen = await TrainingRun.ExecuteAsync(csv, Spec(new Preparation.DataPreparation
+        {
+            Columns = [new Preparation.ColumnPreparation { Name = "when", DateParts = [Preparation.DatePart.Hour, Preparation.DatePart.DayOfWeek] }],
+        }), _temp.File("timed-chosen"));
+        var excluded = await TrainingRun.ExecuteAsync(csv, Spec(new Preparation.DataPreparation { ExcludeColumns = ["when"] }), _temp.File("timed-excluded"));
+
+        // The training rows hold times, so the default adds the hour.
+        Assert.Equal("year,month,day,day_of_week,day_of_year,hour", byDefault.Preparation.Single(s => s.Kind == PreparationStep.DateParts).Parameters["parts"]);
+        Assert.Equal(["when.hour", "when.day_of_week", "x"], chosen.Preparation.Single(s => s.Kind == PreparationStep.ConcatenateFeatures).Columns);
+        Assert.DoesNotContain(excluded.Preparation, s => s.Kind == PreparationStep.DateParts);
+        Assert.Equal(["when"], excluded.Preparation.Single(s => s.Kind == PreparationStep.ExcludeColumns).Columns);
+        var error = await Assert.ThrowsAsync<SpecValidationException>(() => TrainingRun.ExecuteAsync(csv, Spec(new Preparation.DataPreparation
+        {
+            Columns = [new Preparation.ColumnPreparation { Name = "x", DateParts = [Preparation.DatePart.Year] }],
+        }), _temp.File("timed-bad")));
+        Assert.Equal("preparation.columns[0].date_parts", error.Field);
+    }
+
+    private sealed class DateRow
+    {
+        [ColumnName("when.year")] public float Year { get; set; }
+        [ColumnName("when.month")] public float Month { get; set; }
+        [ColumnName("when.day")] public float Day { get; set; }
+        [ColumnName("when.day_of_week")] public float DayOfWeek { get; set; }
+        [ColumnName("when.day_of_year")] public float DayOfYear { get; set; }
     }
 
     [Fact]

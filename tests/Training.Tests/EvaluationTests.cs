@@ -95,7 +95,7 @@ public sealed class EvaluationTests : IDisposable
 
         var source = File.ReadAllLines(SampleData.Iris.Path).Skip(1).Where(l => l.Length > 0).ToArray();
         var predictions = File.ReadAllLines(result.Predictions.Path);
-        Assert.Equal("sepal_length,sepal_width,petal_length,petal_width,species,predicted_label,fold", predictions[0]);
+        Assert.Equal("sepal_length,sepal_width,petal_length,petal_width,species,predicted_label,probability[setosa],probability[versicolor],probability[virginica],fold", predictions[0]);
         var rows = predictions.Skip(1).Select(l => l.Split(',')).ToArray();
         Assert.Equal(source.Select(l => l.Split(',').Take(5).Select(v => float.TryParse(v, CultureInfo.InvariantCulture, out var f) ? f.ToString("R", CultureInfo.InvariantCulture) : v)),
             rows.Select(r => r.Take(5)));

@@ -44,6 +44,11 @@ public sealed partial class ModelCardTests : IDisposable
 
         // What a reader checks: the classes with their counts, CV mean ± std, the excluded column, the open fields.
         Assert.Contains("| Adelie | 152 | 44.2 % |", card.Markdown, StringComparison.Ordinal);
+        // Beside the counts, each actual class's shares: its recall on the diagonal.
+        Assert.Contains("Row-normalised: the share of each actual class's rows predicted as each class (its recall on the diagonal).", card.Markdown, StringComparison.Ordinal);
+        var adelie = subject.Result.Evaluation.ConfusionMatrix!.Counts[0];
+        Assert.Contains($"| Adelie | {string.Join(" | ", adelie.Select(n => (n * 100.0 / adelie.Sum()).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " %"))} |",
+            card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| `accuracy` |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| metric | mean | std |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("Excluded from the features by the job (identifiers, sensitive columns): `Island`", card.Markdown, StringComparison.Ordinal);
@@ -54,10 +59,30 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("| `Beak Length (mm)` | numeric | 2 | 0.6 % | 164 |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| `Sex` | categorical | 10 | 2.9 % | 3 |", card.Markdown, StringComparison.Ordinal);
         // Warnings are plain text (they quote column names): shown as written, so their backticks are escaped.
-        Assert.Contains("Warnings:\n\n- column \\`Sex\\` has 2.9% missing values\n", card.Markdown, StringComparison.Ordinal);
+        // Each warning says what the job did with its column: here Sex is a feature and Island was excluded.
+        Assert.Contains("Warnings, and what this job did with each column:\n\n- column \\`Sex\\` has 2.9% missing values — **used as a feature by this job**.\n" +
+            "- column \\`Island\\` alone predicts label \\`Species\\` almost perfectly — excluded by this job.\n", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("imbalance ratio): 2.2353.", card.Markdown, StringComparison.Ordinal);
         var counts = subject.Result.Evaluation.ConfusionMatrix!.Counts;
         Assert.Contains($"| Adelie | {string.Join(" | ", counts[0])} |", card.Markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_card_records_the_class_weighting_and_each_class_weight()
+    {
+        var spec = new TrainingSpec
+        {
+            Task = TrainingTask.MulticlassClassification, LabelColumn = "Species", Trainer = "lightgbm", Seed = Seed,
+            Preparation = new DataPreparation { ClassWeighting = ClassWeighting.Balanced },
+            Evaluation = new EvaluationSpec { Folds = 3 },
+        };
+
+        var card = ModelCardWriter.Build(await Subject(SampleData.Penguins, spec)).Markdown;
+
+        // 344 penguins: 152 Adelie, 68 Chinstrap, 124 Gentoo; each weighs 344 / (3 × its count).
+        Assert.Contains("| Class weighting | `balanced`: each training row weighs its class's weight (Adelie `0.7544`, Chinstrap `1.6863`, Gentoo `0.9247`) |",
+            card, StringComparison.Ordinal);
+        Assert.Contains("`class_weights` on `Species` (weight[Adelie] = `0.7543859649122807`", card, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -81,7 +106,7 @@ public sealed partial class ModelCardTests : IDisposable
     [Theory]
     [InlineData("sdca_logistic", "calibrated probability")]
     [InlineData("averaged_perceptron", "raw score")]
-    public async Task Binary_card_has_roc_and_precision_recall_pictures(string trainer, string scoreSource)
+    public async Task Binary_card_has_roc_precision_recall_and_for_probabilities_calibration_pictures(string trainer, string scoreSource)
     {
         var data = SampleData.IrisTwoClass(_temp.Path, ColumnKind.Categorical);
         var subject = await Subject(data, new TrainingSpec { Task = TrainingTask.BinaryClassification, LabelColumn = "is_versicolor", Trainer = trainer, Seed = Seed });
@@ -91,7 +116,10 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("### ROC curve", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("### Precision-recall curve", card.Markdown, StringComparison.Ordinal);
         Assert.Contains(scoreSource, card.Markdown, StringComparison.Ordinal);
-        Assert.Equal([ModelCardWriter.ConfusionMatrixImage, ModelCardWriter.RocImage, ModelCardWriter.PrecisionRecallImage], LinkedImages(card.Markdown));
+        string[] calibration = trainer == "sdca_logistic" ? [ModelCardWriter.CalibrationImage] : [];
+        Assert.Equal([ModelCardWriter.ConfusionMatrixImage, ModelCardWriter.RocImage, ModelCardWriter.PrecisionRecallImage, .. calibration], LinkedImages(card.Markdown));
+        Assert.Contains(trainer == "sdca_logistic" ? "| predicted probability (mean) | rows | share yes |" : "_Not drawn: the trainer gives a raw score, not a probability._",
+            card.Markdown, StringComparison.Ordinal);
         Assert.Equal(LinkedImages(card.Markdown), card.Images.Select(i => i.FileName));
         foreach (var image in card.Images) AssertPng(image.Png);
     }
@@ -112,8 +140,10 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("### Label values", card.Markdown, StringComparison.Ordinal);
         Assert.Contains("| 150 | 0 | 0.1 |", card.Markdown, StringComparison.Ordinal); // rows, missing, min of petal_width
         Assert.DoesNotContain("### Confusion matrix", card.Markdown, StringComparison.Ordinal);
-        Assert.Equal([ModelCardWriter.ResidualsImage], LinkedImages(card.Markdown));
-        AssertPng(Assert.Single(card.Images).Png);
+        Assert.Contains("### Actual vs predicted", card.Markdown, StringComparison.Ordinal);
+        Assert.Equal([ModelCardWriter.ResidualsImage, ModelCardWriter.ActualVersusPredictedImage], LinkedImages(card.Markdown));
+        Assert.Equal(LinkedImages(card.Markdown), card.Images.Select(i => i.FileName));
+        foreach (var image in card.Images) AssertPng(image.Png);
     }
 
     [Fact]
@@ -136,7 +166,7 @@ public sealed partial class ModelCardTests : IDisposable
         Assert.Contains("| rows | missing | min | median | mean | std | max |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains($"| {widths.Length} | 0 | {N(widths[0])} | {N(widths[(widths.Length - 1) / 2])} | {N(mean)} | {N(std)} | {N(widths[^1])} |", card.Markdown, StringComparison.Ordinal);
         Assert.Contains($"each of the {subject.Result.Rows.Evaluated} evaluated rows", card.Markdown, StringComparison.Ordinal);
-        AssertPng(Assert.Single(card.Images).Png);
+        Assert.Equal([ModelCardWriter.ResidualsImage, ModelCardWriter.ActualVersusPredictedImage], card.Images.Select(i => i.FileName));
     }
 
     [Fact]
@@ -219,7 +249,11 @@ public sealed partial class ModelCardTests : IDisposable
     {
         Rows = 344,
         Columns = [new("Species", "categorical", 0, 0, 3), new("Beak Length (mm)", "numeric", 2, 2 / 344.0, 164), new("Sex", "categorical", 10, 10 / 344.0, 3)],
-        Warnings = ["column `Sex` has 2.9% missing values"],
+        Warnings =
+        [
+            new DataWarning("missing_values", "Sex", "column `Sex` has 2.9% missing values"),
+            new DataWarning("likely_leak", "Island", "column `Island` alone predicts label `Species` almost perfectly"),
+        ],
         LabelImbalance = 152 / 68.0,
     };
 

@@ -80,6 +80,23 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_model_trained_with_class_weights_exports_without_the_weight_stage()
+    {
+        var result = await TrainingRun.ExecuteAsync(SampleData.Penguins, new TrainingSpec
+        {
+            Task = TrainingTask.MulticlassClassification, LabelColumn = "Species", Trainer = "lightgbm", Seed = Seed,
+            Preparation = new DataPreparation { ClassWeighting = ClassWeighting.Balanced },
+        }, _temp.File("weighted"));
+
+        var export = OnnxExport.Export(result.Model.Path, _temp.File("weighted.onnx"));
+
+        Assert.Null(export.NotSupportedReason);
+        using (var session = new InferenceSession(export.Model!.Path))
+            Assert.DoesNotContain(session.OutputMetadata.Keys, name => name.StartsWith("__weight__", StringComparison.Ordinal));
+        AssertSamePredictions(result, export.Model.Path);
+    }
+
+    [Fact]
     public async Task Text_features_do_not_export_and_say_why()
     {
         var result = await TrainingRun.ExecuteAsync(SampleData.Spam, new TrainingSpec

@@ -33,6 +33,33 @@ public sealed class PreparationPlanTests
     }
 
     [Fact]
+    public void Sensitive_columns_are_left_out_unless_the_job_opts_in_and_cannot_be_asked_for_otherwise()
+    {
+        DatasetColumn[] columns = [.. Columns.Select(c => c.Name is "age" or "city" ? c with { Sensitive = true } : c)];
+        PreparationPlan Create(DataPreparation spec, string label = "churned") => PreparationPlan.Create(spec, columns, label, true);
+
+        var plan = Create(DataPreparation.Default);
+        Assert.Equal(["id", "member", "review"], plan.Features.Select(f => f.Column.Name));
+        Assert.Equal(["age", "city"], plan.SensitiveWithheld);
+
+        var optedIn = Create(new DataPreparation { UseSensitiveColumns = ["age"] });
+        Assert.Equal(["id", "age", "member", "review"], optedIn.Features.Select(f => f.Column.Name));
+        Assert.Equal(["city"], optedIn.SensitiveWithheld);
+
+        Assert.Equal("preparation.include_columns[1]",
+            Assert.Throws<SpecValidationException>(() => Create(new DataPreparation { IncludeColumns = ["id", "city"] })).Field);
+        Assert.Equal("preparation.columns[0].name",
+            Assert.Throws<SpecValidationException>(() => Create(new DataPreparation { Columns = [new ColumnPreparation { Name = "age" }] })).Field);
+        var notSensitive = Assert.Throws<SpecValidationException>(() => Create(new DataPreparation { UseSensitiveColumns = ["review"] }));
+        Assert.Equal("preparation.use_sensitive_columns[0]", notSensitive.Field);
+        Assert.Contains("'review' is not marked sensitive", notSensitive.Message, StringComparison.Ordinal);
+        Assert.Equal("label_column", Assert.Throws<SpecValidationException>(() => Create(DataPreparation.Default, label: "city")).Field);
+        // A sensitive label the job opts in to is the label; the other sensitive column stays out.
+        var sensitiveLabel = PreparationPlan.Create(new DataPreparation { UseSensitiveColumns = ["city"] }, columns, "city", true);
+        Assert.Equal(["id", "member", "review", "churned"], sensitiveLabel.Features.Select(f => f.Column.Name));
+    }
+
+    [Fact]
     public void A_default_policy_applies_where_it_can_and_per_column_choices_win()
     {
         var plan = Plan(new DataPreparation

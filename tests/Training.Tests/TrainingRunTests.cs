@@ -100,7 +100,13 @@ public sealed class TrainingRunTests : IDisposable
                 break;
             case TrainingTask.MulticlassClassification:
                 Assert.Equal(rescored.GetColumn<string>("PredictedLabel"), predicted);
-                Assert.Equal(predictedColumn, header[^1]);
+                // Then each class's probability, in the label's order; they sum to 1 and the predicted class is the likeliest.
+                var classes = result.Classes.Count;
+                Assert.Equal([predictedColumn, .. result.Classes.Select(c => $"probability[{c}]")], header[^(classes + 1)..]);
+                var scoreVectors = rescored.GetColumn<float[]>("Score").ToArray();
+                Assert.Equal(scoreVectors.Select(v => v.Select(p => p.ToString("R", CultureInfo.InvariantCulture))), rows.Select(r => r[^classes..]));
+                Assert.All(scoreVectors, v => Assert.Equal(1, v.Sum(), 4));
+                Assert.Equal(predicted, scoreVectors.Select(v => result.Classes[Array.IndexOf(v, v.Max())]));
                 break;
             default:
                 var positive = rescored.GetColumn<bool>("PredictedLabel").ToArray();

@@ -45,7 +45,7 @@ public sealed class DatasetFormatJobTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_date_column_is_read_and_kept_out_of_the_features()
+    public async Task A_date_column_is_read_and_becomes_date_part_features()
     {
         var lines = File.ReadAllLines(PenguinsPath).Where(l => l.Length > 0).ToArray();
         var dated = string.Join("\n", lines.Select((l, i) => l + (i == 0 ? ",Observed" : $",2009-11-{1 + i % 28:00}"))) + "\n";
@@ -53,8 +53,11 @@ public sealed class DatasetFormatJobTests : IAsyncLifetime
 
         var completed = Assert.IsType<TrainingJobCompleted>((await _worker.TrainAsync(WorkerUnderTest.Job(dataset)))[^1]);
 
+        // Dates alone (no time of day): the default parts without the hour, recorded for the version.
         var version = Assert.Single(_worker.Store.Data.Registrations).Version;
-        Assert.DoesNotContain(version.PreparationSteps, s => s.Kind != "exclude_columns" && s.Columns.Contains("Observed"));
+        var parts = Assert.Single(version.PreparationSteps, s => s.Kind == "date_parts");
+        Assert.Equal(new[] { "Observed" }, parts.Columns);
+        Assert.Equal("year,month,day,day_of_week,day_of_year", parts.Parameters["parts"]);
         Assert.Contains("accuracy", completed.Metrics.Keys);
     }
 

@@ -56,9 +56,12 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
         var scratch = Directory.CreateTempSubdirectory("platform-worker-tests-").FullName;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        var logs = new LogCapture();
+        builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Services:ModelStore"] = store.Address.ToString(),
+            ["Authentication:ServiceToken"] = "worker-test-service-token-0123456789abcdef",
             ["Worker:ScratchDirectory"] = scratch,
             ["Worker:Name"] = WorkerName,
             ["Services:ModelStoreTransfers"] = byteStream ? store.TransfersAddress.ToString() : null,
@@ -75,8 +78,11 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
         });
         var host = builder.Build();
         await host.StartAsync();
-        return new WorkerUnderTest(host, store, scratch);
+        return new WorkerUnderTest(host, store, scratch) { Logs = logs };
     }
+
+    /// <summary>Every line the worker logged, at every level, with its exception.</summary>
+    public LogCapture Logs { get; private init; } = new();
 
     /// <summary>Penguins, owned by <paramref name="tenant"/>, with the column types the real store profiles.</summary>
     public Dataset AddPenguins(string tenant = "default") =>
@@ -138,5 +144,30 @@ internal sealed class WorkerUnderTest : IAsyncDisposable
         _host.Dispose();
         await Store.DisposeAsync();
         Directory.Delete(Scratch, recursive: true);
+    }
+}
+
+/// <summary>Keeps every log line written, formatted, for tests that check what is (and is not) logged.</summary>
+public sealed class LogCapture : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    /// <summary>Everything logged so far, one entry per line: category, message, exception.</summary>
+    public string Text => string.Join("\n", _lines);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
     }
 }

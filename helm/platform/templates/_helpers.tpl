@@ -82,7 +82,7 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- printf "http://%s:8082" (include "platform.componentFullname" .) -}}
 {{- end -}}
 
-{{/* Secret holding the PostgreSQL connection strings (keys: scheduler, model-store). */}}
+{{/* Secret holding the PostgreSQL connection strings (keys: scheduler, model-store, gateway). */}}
 {{- define "platform.databaseSecretName" -}}
 {{- .Values.database.existingSecret | default (printf "%s-database" (include "platform.fullname" .)) -}}
 {{- end -}}
@@ -90,6 +90,23 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{/* Secret holding the RabbitMQ URI (key: uri). */}}
 {{- define "platform.rabbitmqSecretName" -}}
 {{- .Values.rabbitmq.existingSecret | default (printf "%s-rabbitmq" (include "platform.fullname" .)) -}}
+{{- end -}}
+
+{{/* Secret holding the service credential (key: token): the user's, or the one the chart makes and keeps. */}}
+{{- define "platform.serviceTokenSecretName" -}}
+{{- .Values.authentication.serviceToken.existingSecret | default (printf "%s-service-token" (include "platform.fullname" .)) -}}
+{{- end -}}
+
+{{/*
+The service credential, on every service: the backends accept no call without it, and every host refuses to start
+without it (docs/security.md). Part of the Deployment helper, so that no component can be rendered without it.
+*/}}
+{{- define "platform.serviceTokenEnv" -}}
+- name: Authentication__ServiceToken
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "platform.serviceTokenSecretName" . }}
+      key: token
 {{- end -}}
 
 {{/* Where CA certificates and the gateway's key pair are mounted. */}}
@@ -370,6 +387,7 @@ spec:
             {{- include "platform.containerPorts" . | nindent 12 }}
           env:
             {{- include "platform.commonEnv" .root | nindent 12 }}
+            {{- include "platform.serviceTokenEnv" .root | nindent 12 }}
             {{- if .database }}
             {{- include "platform.databaseEnv" (dict "root" .root "name" .databaseName "key" .component) | nindent 12 }}
             {{- end }}

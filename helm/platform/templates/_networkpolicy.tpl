@@ -6,7 +6,8 @@ component's policy then allows the flows the design needs, and nothing else:
   gateway        -> scheduler    8080;  model-store 8080, 8082
   scheduler      -> model-store  8080
   worker         -> model-store  8080, 8082
-  scheduler, model-store, migrations -> PostgreSQL;  scheduler, model-store, worker -> RabbitMQ
+  scheduler, model-store, gateway, migrations -> PostgreSQL;  scheduler, model-store, worker -> RabbitMQ
+  gateway        -> identity provider (authentication.jwt.authority's port; networkPolicy.identityProviderTo)
   anyone         -> every pod    8081 (health probes, /metrics)
   every pod      -> DNS          53
 */}}
@@ -103,6 +104,23 @@ spec:
 - ports:
     {{- include "platform.networkPolicy.ports" .root.Values.networkPolicy.rabbitmqPorts | nindent 4 }}
   {{- with .root.Values.networkPolicy.rabbitmqTo }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Egress to the identity provider, when the gateway fetches its metadata and signing keys (authentication.jwt.authority):
+its port only (443 for https, unless the URL names one), to networkPolicy.identityProviderTo (any address by default).
+*/}}
+{{- define "platform.networkPolicy.identityProviderEgress" -}}
+{{- with .root.Values.authentication.jwt.authority -}}
+{{- $url := urlParse . -}}
+{{- $port := regexFind ":[0-9]+$" $url.host | trimPrefix ":" | default (ternary "443" "80" (eq $url.scheme "https")) -}}
+- ports:
+    {{- include "platform.networkPolicy.ports" (list (int $port)) | nindent 4 }}
+  {{- with $.root.Values.networkPolicy.identityProviderTo }}
   to:
     {{- toYaml . | nindent 4 }}
   {{- end }}

@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace Platform.Cli.Commands;
 
-/// <summary><c>datasets upload | list | show | profile</c>.</summary>
+/// <summary><c>datasets upload | list | show | profile | sensitive</c>.</summary>
 public static class DatasetCommands
 {
     /// <summary>Upload chunk size: the platform's own (<see cref="GatewayConnection.ChunkBytes"/>, 1 MiB).</summary>
@@ -23,6 +23,7 @@ public static class DatasetCommands
             List(run),
             Show(run),
             Profile(run),
+            Sensitive(run),
         };
     }
 
@@ -40,8 +41,13 @@ public static class DatasetCommands
             Description = "Set a column's type instead of inferring it: COLUMN=numeric|categorical|boolean|text|date (repeatable)",
             AllowMultipleArgumentsPerToken = false,
         };
+        var sensitive = new Option<string[]>("--sensitive")
+        {
+            Description = "Mark a column sensitive: not trained on unless a job opts in, values never shown (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the new data set's id" };
-        var command = new Command("upload", "Upload a CSV, TSV or Parquet file as a new data set") { file, name, format, types, quiet };
+        var command = new Command("upload", "Upload a CSV, TSV or Parquet file as a new data set") { file, name, format, types, sensitive, quiet };
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
         {
             var path = parse.GetRequiredValue(file);
@@ -50,6 +56,7 @@ public static class DatasetCommands
                 Name = parse.GetValue(name) ?? path.Name,
                 Format = FormatOf(parse.GetValue(format), path),
                 ColumnTypes = { ParseTypes(parse.GetValue(types) ?? []) },
+                SensitiveColumns = { parse.GetValue(sensitive) ?? [] },
             };
             var dataset = await UploadAsync(run.Terminal, gateway, path, header, !parse.GetValue(quiet), cancellationToken);
             if (parse.GetValue(quiet))
@@ -103,6 +110,26 @@ public static class DatasetCommands
                 new GetDatasetProfileRequest { DatasetId = parse.GetRequiredValue(id), Label = parse.GetValue(label) ?? "" },
                 cancellationToken: cancellationToken);
             DatasetProfileReport.Print(run.Terminal.Out, profile);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Sensitive(CommandRunner run)
+    {
+        var id = new Argument<string>("id") { Description = "Data set id" };
+        var mark = new Option<string[]>("--mark") { Description = "Column to mark sensitive (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var unmark = new Option<string[]>("--unmark") { Description = "Column no longer sensitive (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("sensitive", "Mark columns sensitive (not trained on unless a job opts in, values never shown), or unmark them") { id, mark, unmark };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var dataset = await gateway.Datasets.UpdateSensitiveColumnsAsync(new UpdateSensitiveColumnsRequest
+            {
+                DatasetId = parse.GetRequiredValue(id),
+                Sensitive = { parse.GetValue(mark) ?? [] },
+                NotSensitive = { parse.GetValue(unmark) ?? [] },
+            }, cancellationToken: cancellationToken);
+            Print(run.Terminal.Out, dataset);
             return ExitCodes.Success;
         });
         return command;
@@ -205,9 +232,9 @@ public static class DatasetCommands
             ("SHA-256", dataset.Sha256),
             ("Created", Formats.Time(dataset.CreatedAt)),
         ]));
-        var columns = Tables.Create("Column", "Type", "Missing");
+        var columns = Tables.Create("Column", "Type", "Missing", "Sensitive");
         foreach (var column in dataset.Columns)
-            columns.Row(column.Name, column.Type.ToString().ToLowerInvariant(), column.MissingCount);
+            columns.Row(column.Name, column.Type.ToString().ToLowerInvariant(), column.MissingCount, column.Sensitive ? "yes" : "");
         console.Write(columns);
     }
 }

@@ -24,35 +24,19 @@ public static class JobCommands
 
     private static Command Submit(CommandRunner run)
     {
-        var dataset = new Option<string>("--dataset") { Description = "Id of the data set to train on", Required = true, HelpName = "id" };
-        var task = TaskOption.Create("What to predict");
-        task.Required = true;
-        var label = new Option<string>("--label") { Description = "Column to predict", Required = true, HelpName = "column" };
-        var trainer = new Option<string>("--trainer") { Description = "Trainer name (see 'trainers list')", Required = true, HelpName = "name" };
-        var parameters = Hyperparameters.CreateOption();
-        var seed = new Option<int>("--seed") { Description = "Seed for the split and the trainer; the same seed gives the same model", HelpName = "n" };
-        var modelName = new Option<string?>("--model-name") { Description = "Register the model under this name (default: the data set's name)", HelpName = "name" };
+        var spec = new JobSpecOptions();
         var requestId = new Option<string?>("--request-id") { Description = "Makes the submission idempotent: submitting the same id again returns the first job", HelpName = "id" };
         var watch = new Option<bool>("--watch", "-w") { Description = "Follow the job until it ends (exit code says whether it succeeded)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the job id" };
-        var command = new Command("submit", "Submit a training job")
-        {
-            dataset, task, label, trainer, parameters, seed, modelName, requestId, watch, quiet,
-        };
+        var command = new Command("submit", "Submit a training job (every JobSpec field has a flag; docs/training.md)");
+        foreach (var option in spec.All) command.Options.Add(option);
+        command.Options.Add(requestId);
+        command.Options.Add(watch);
+        command.Options.Add(quiet);
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
         {
-            var spec = new JobSpec
-            {
-                DatasetId = parse.GetRequiredValue(dataset),
-                Task = parse.GetValue(task),
-                LabelColumn = parse.GetRequiredValue(label),
-                Trainer = parse.GetRequiredValue(trainer),
-                Hyperparameters = { new Dictionary<string, string>(parse.GetRequiredValue(parameters)) },
-                Seed = parse.GetValue(seed),
-                ModelName = parse.GetValue(modelName) ?? "",
-            };
             var job = await gateway.Jobs.SubmitJobAsync(
-                new SubmitJobRequest { Spec = spec, RequestId = parse.GetValue(requestId) ?? "" }, cancellationToken: cancellationToken);
+                new SubmitJobRequest { Spec = spec.Build(parse), RequestId = parse.GetValue(requestId) ?? "" }, cancellationToken: cancellationToken);
             return await AnnounceAsync(run, gateway, job, "", parse.GetValue(quiet), parse.GetValue(watch), cancellationToken);
         });
         return command;

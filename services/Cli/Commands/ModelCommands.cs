@@ -20,6 +20,7 @@ public static class ModelCommands
             List(run),
             Versions(run),
             Show(run),
+            Compare(run),
             Download(run),
             Card(run),
             CardEdit(run),
@@ -76,21 +77,56 @@ public static class ModelCommands
         var command = new Command("show", "Show a version with its evaluation: metrics (mean ± std for a cross-validation), per-class figures, confusion matrix") { reference };
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
         {
-            var version = await gateway.Models.ResolveModelAsync(new ResolveModelRequest { Reference = parse.GetRequiredValue(reference) }, cancellationToken: cancellationToken);
-            JsonDocument? evaluation = null;
-            if (version.Artifacts.Any(a => a.Kind == EvaluationArtifact))
-            {
-                using var call = gateway.Models.DownloadModelVersion(new DownloadModelVersionRequest
-                {
-                    ModelName = version.ModelName, Version = version.Version, Artifact = EvaluationArtifact,
-                }, cancellationToken: cancellationToken);
-                evaluation = JsonDocument.Parse(await ReadVerifiedAsync(call.ResponseStream, cancellationToken));
-            }
+            var (version, evaluation) = await ResolveWithEvaluationAsync(gateway, parse.GetRequiredValue(reference), cancellationToken);
             using (evaluation)
                 ModelEvaluationReport.Print(run.Terminal, version, evaluation);
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static Command Compare(CommandRunner run)
+    {
+        var references = new Argument<string[]>("references")
+        {
+            Description = "Two or more versions: name (the latest), name:version or name@alias",
+            Arity = new ArgumentArity(2, 20),
+        };
+        var command = new Command("compare",
+            "Versions side by side: trainer, hyperparameters, preparation, data set, evaluation method, metrics (the better one marked), confusion matrices")
+        {
+            references,
+        };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var versions = new List<(ModelVersion, JsonDocument?)>();
+            try
+            {
+                foreach (var reference in parse.GetRequiredValue(references))
+                    versions.Add(await ResolveWithEvaluationAsync(gateway, reference, cancellationToken));
+                ModelComparison.Print(run.Terminal, versions);
+            }
+            finally
+            {
+                foreach (var (_, evaluation) in versions) evaluation?.Dispose();
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>The version a reference names and its evaluation.json, or null when it has none (an upload).</summary>
+    private static async Task<(ModelVersion Version, JsonDocument? Evaluation)> ResolveWithEvaluationAsync(
+        GatewayConnection gateway, string reference, CancellationToken cancellationToken)
+    {
+        var version = await gateway.Models.ResolveModelAsync(new ResolveModelRequest { Reference = reference }, cancellationToken: cancellationToken);
+        if (!version.Artifacts.Any(a => a.Kind == EvaluationArtifact))
+            return (version, null);
+        using var call = gateway.Models.DownloadModelVersion(new DownloadModelVersionRequest
+        {
+            ModelName = version.ModelName, Version = version.Version, Artifact = EvaluationArtifact,
+        }, cancellationToken: cancellationToken);
+        return (version, JsonDocument.Parse(await ReadVerifiedAsync(call.ResponseStream, cancellationToken)));
     }
 
     private static Command Card(CommandRunner run)
@@ -123,18 +159,14 @@ public static class ModelCommands
         var intendedUse = new Option<string?>("--intended-use") { Description = "What the model is for (Markdown); \"\" clears it", HelpName = "text" };
         var limitations = new Option<string?>("--limitations") { Description = "Where the model should not be trusted (Markdown); \"\" clears it", HelpName = "text" };
         var privacy = new Option<string?>("--privacy") { Description = "Privacy notes: personal or sensitive inputs, columns left out (Markdown); \"\" clears it", HelpName = "text" };
-        var actor = new Option<string>("--actor")
-        {
-            Description = "Who writes it (recorded as given; default: your user name)",
-            DefaultValueFactory = _ => Environment.UserName,
-        };
+        // No --actor: the platform records the authenticated caller (the API key's name) as the writer.
         var command = new Command("card-edit", "Write the intended use, limitations and privacy notes of a version's model card")
         {
-            reference, intendedUse, limitations, privacy, actor,
+            reference, intendedUse, limitations, privacy,
         };
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
         {
-            var request = new UpdateModelCardRequest { Reference = parse.GetRequiredValue(reference), Actor = parse.GetRequiredValue(actor) };
+            var request = new UpdateModelCardRequest { Reference = parse.GetRequiredValue(reference) };
             if (parse.GetValue(intendedUse) is { } use) request.IntendedUse = use;
             if (parse.GetValue(limitations) is { } limits) request.Limitations = limits;
             if (parse.GetValue(privacy) is { } notes) request.Privacy = notes;
@@ -174,10 +206,11 @@ public static class ModelCommands
         var version = new Option<int>("--version") { Description = "Version to download (default: the latest)", HelpName = "n" };
         var artifact = new Option<string>("--artifact")
         {
-            Description = "Which artifact: the ML.NET model or the holdout predictions CSV",
+            Description = "Which artifact: the ML.NET model, the evaluated rows' predictions CSV, the ONNX model (when the version has one), " +
+                "evaluation.json or the model card bundle",
             DefaultValueFactory = _ => "model",
         };
-        artifact.AcceptOnlyFromAmong("model", "predictions");
+        artifact.AcceptOnlyFromAmong([.. ArtifactExtensions.Keys]);
         var output = new Option<FileInfo?>("--output", "-o") { Description = "File to write (default: the artifact's file name)", HelpName = "file" };
         var command = new Command("download", "Download an artifact of a model version and verify its SHA-256") { name, version, artifact, output };
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
@@ -283,5 +316,11 @@ public static class ModelCommands
     private static string DefaultFileName(Artifact artifact, DownloadModelVersionRequest request) =>
         !string.IsNullOrEmpty(artifact.FileName)
             ? Path.GetFileName(artifact.FileName) // Never let a reported name point outside the current folder.
-            : $"{request.ModelName}-{artifact.Kind}{(artifact.Kind == "predictions" ? ".csv" : ".zip")}";
+            : $"{request.ModelName}-{artifact.Kind}{ArtifactExtensions.GetValueOrDefault(artifact.Kind, "")}";
+
+    /// <summary>The artifact kinds a trained version has (ModelService.DownloadModelVersion), with the extension of their files.</summary>
+    private static readonly Dictionary<string, string> ArtifactExtensions = new(StringComparer.Ordinal)
+    {
+        ["model"] = ".zip", ["predictions"] = ".csv", ["onnx"] = ".onnx", [EvaluationArtifact] = ".json", ["model_card"] = ".zip",
+    };
 }

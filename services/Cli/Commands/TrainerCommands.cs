@@ -15,12 +15,13 @@ public static class TrainerCommands
         run.SetAction(list, async (parse, gateway, cancellationToken) =>
         {
             var response = await gateway.Jobs.ListTrainersAsync(new ListTrainersRequest { Task = parse.GetValue(task) }, cancellationToken: cancellationToken);
-            var table = Tables.Create("Trainer", "Tasks", "Hyperparameters (type = default [min, max])", "Description");
+            var table = Tables.Create("Trainer", "Tasks", "Class weights for", "Hyperparameters (type = default [min, max])", "Description");
             foreach (var trainer in response.Trainers)
             {
                 table.Row(
                     trainer.Name,
                     string.Join(", ", trainer.Tasks.Select(Formats.Task)),
+                    trainer.ExampleWeightTasks.Count == 0 ? "-" : string.Join(", ", trainer.ExampleWeightTasks.Select(Formats.Task)),
                     string.Join("\n", trainer.Hyperparameters.Select(Describe)),
                     trainer.Description);
             }

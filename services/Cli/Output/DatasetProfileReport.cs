@@ -30,8 +30,7 @@ public static class DatasetProfileReport
                 var n = c.Numeric;
                 table.Row(c.Name, Missing(c), Distinct(c),
                     Number(n?.Min), Number(n?.P5), Number(n?.P25), Number(n?.P50), Number(n?.P75), Number(n?.P95), Number(n?.Max),
-                    Number(n?.Mean), Number(n?.Std),
-                    n is null ? "" : (n.QuantilesExact ? "" : "~") + n.OutlierCount.ToString("N0", CultureInfo.InvariantCulture));
+                    Number(n?.Mean), Number(n?.Std), Outliers(n));
             }
             console.Write(table);
         }
@@ -52,7 +51,7 @@ public static class DatasetProfileReport
         }
         if (numeric.Any(c => c.Numeric is { QuantilesExact: false }))
             console.WriteLine("~ quantiles and outlier counts estimated by a streaming sketch (rank error < 0.5%).");
-        console.WriteLine("Outliers: values below P25 - 1.5 IQR or above P75 + 1.5 IQR (IQR = P75 - P25).");
+        console.WriteLine("Outliers: values below P25 - 1.5 IQR or above P75 + 1.5 IQR (IQR = P75 - P25); \"zeros\": zero-inflated, not counted.");
 
         if (profile.Label is { } label)
         {
@@ -63,6 +62,13 @@ public static class DatasetProfileReport
             if (label.Classes.Count > 0 || label.MissingCount > 0) console.Write(table);
             if (label.ImbalanceRatio > 0)
                 console.WriteLine($"Imbalance (largest / smallest class): {label.ImbalanceRatio.ToString("0.##", CultureInfo.InvariantCulture)}");
+            if (label.Distribution is { } d)
+            {
+                // A regression target: its distribution, not a class table.
+                var spread = Tables.Create("Min", "P5", "P25", "Median", "P75", "P95", "Max", "Mean", "Std");
+                spread.Row(Number(d.Min), Number(d.P5), Number(d.P25), Number(d.P50), Number(d.P75), Number(d.P95), Number(d.Max), Number(d.Mean), Number(d.Std));
+                console.Write(spread);
+            }
         }
 
         if (profile.Warnings.Count > 0)
@@ -75,6 +81,13 @@ public static class DatasetProfileReport
             console.WriteLine("No warnings.");
         }
     }
+
+    private static string Outliers(NumericSummary? n) => n switch
+    {
+        null => "",
+        { ZeroInflated: true } => "zeros",
+        _ => (n.QuantilesExact ? "" : "~") + n.OutlierCount.ToString("N0", CultureInfo.InvariantCulture),
+    };
 
     private static string Missing(ColumnProfile c) =>
         c.MissingCount == 0 ? "0" : $"{c.MissingCount.ToString("N0", CultureInfo.InvariantCulture)} ({Share(c.MissingShare)})";

@@ -68,15 +68,20 @@ public static class ModelEvaluationReport
         }
 
         if (root.TryGetProperty("confusion_matrix", out var matrix))
-        {
-            var names = matrix.GetProperty("classes").EnumerateArray().Select(c => c.GetString() ?? "").ToArray();
-            var table = Tables.Create(["Actual \\ predicted", .. names]);
-            var row = 0;
-            foreach (var counts in matrix.GetProperty("counts").EnumerateArray())
-                table.Row([names[row++], .. counts.EnumerateArray().Select(c => (object)c.GetInt64())]);
-            terminal.Out.WriteLine("Confusion matrix (rows: actual class, columns: predicted class)");
-            terminal.Out.Write(table);
-        }
+            PrintConfusionMatrix(terminal, matrix, "Confusion matrix (rows: actual class, columns: predicted class)");
+    }
+
+    /// <summary>An evaluation.json confusion matrix under <paramref name="title"/>.</summary>
+    public static void PrintConfusionMatrix(Terminal terminal, JsonElement matrix, string title)
+    {
+        ArgumentNullException.ThrowIfNull(terminal);
+        var names = matrix.GetProperty("classes").EnumerateArray().Select(c => c.GetString() ?? "").ToArray();
+        var table = Tables.Create(["Actual \\ predicted", .. names]);
+        var row = 0;
+        foreach (var counts in matrix.GetProperty("counts").EnumerateArray())
+            table.Row([names[row++], .. counts.EnumerateArray().Select(c => (object)c.GetInt64())]);
+        terminal.Out.WriteLine(title);
+        terminal.Out.Write(table);
     }
 
     /// <summary>evaluation.json writes NaN and infinities as strings.</summary>

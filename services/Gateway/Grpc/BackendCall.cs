@@ -1,23 +1,37 @@
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
 using Grpc.Core;
-using Platform.ServiceDefaults.Tenancy;
+using Platform.Authentication;
 
 namespace Platform.Gateway.Grpc;
 
 /// <summary>
-/// How every gateway method calls its backend: the caller's tenant (validated here, at the edge), deadline
-/// and cancellation go along; messages are relayed one by one as they arrive, never buffered whole.
-/// A backend's <see cref="RpcException"/> is left to propagate, so the caller sees its status and message unchanged.
+/// How every gateway method calls its backend: the authenticated caller's tenant (<see cref="Caller"/>), deadline
+/// and cancellation go along (the service credential is on the client); messages are relayed one by one as they
+/// arrive, never buffered whole. A backend's <see cref="RpcException"/> is left to propagate, so the caller sees its
+/// status and message unchanged.
 /// </summary>
 internal static class BackendCall
 {
+    /// <summary>The request field that records who made a change (approvals, aliases, deletions, erasure, card edits).</summary>
+    public const string ActorField = "actor";
+
     /// <summary>Call options that act for the caller: tenant header, the caller's deadline and cancellation.</summary>
     public static CallOptions For(ServerCallContext context) =>
-        new(Tenant.Headers(Tenant.From(context)), context.Deadline, context.CancellationToken);
+        new(Caller.Of(context).BackendHeaders(), context.Deadline, context.CancellationToken);
 
-    /// <summary>Relays a unary call.</summary>
+    /// <summary>
+    /// Relays a unary call. A request with an <see cref="ActorField"/> gets the authenticated caller's name there,
+    /// whatever the client wrote: who made a change is the identity that made the call, never a claim in the request.
+    /// </summary>
     public static Task<TResponse> UnaryAsync<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> call) =>
-        call(request, For(context)).ResponseAsync;
+        TRequest request, ServerCallContext context, Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> call)
+        where TRequest : IMessage
+    {
+        if (request.Descriptor.FindFieldByName(ActorField) is { FieldType: FieldType.String } actor)
+            actor.Accessor.SetValue(request, Caller.Of(context).Name);
+        return call(request, For(context)).ResponseAsync;
+    }
 
     /// <summary>
     /// Relays a client stream to the backend message by message and returns the backend's reply. The backend may

@@ -18,6 +18,9 @@ internal sealed class DatasetForwarder(DatasetService.DatasetServiceClient model
     public override Task<DatasetProfile> GetDatasetProfile(GetDatasetProfileRequest request, ServerCallContext context) =>
         BackendCall.UnaryAsync(request, context, modelStore.GetDatasetProfileAsync);
 
+    public override Task<Dataset> UpdateSensitiveColumns(UpdateSensitiveColumnsRequest request, ServerCallContext context) =>
+        BackendCall.UnaryAsync(request, context, modelStore.UpdateSensitiveColumnsAsync);
+
     public override Task DownloadDataset(DownloadDatasetRequest request, IServerStreamWriter<DataChunk> responseStream, ServerCallContext context) =>
         BackendCall.ServerStreamingAsync(request, responseStream, context, modelStore.DownloadDataset);
 }

@@ -21,7 +21,11 @@ public enum DatasetColumnType
 /// <param name="Name">The column's name from the header row (or the Parquet schema).</param>
 /// <param name="Type">The inferred or overridden type.</param>
 /// <param name="MissingCount">Rows whose value in this column is empty (or null).</param>
-public sealed record DatasetColumn(string Name, DatasetColumnType Type, long MissingCount);
+/// <param name="Sensitive">
+/// Marked sensitive (personal or confidential data): left out of training unless a job names it, its values never shown
+/// in a profile or a model card and never logged (docs/datasets.md, "Sensitive columns").
+/// </param>
+public sealed record DatasetColumn(string Name, DatasetColumnType Type, long MissingCount, bool Sensitive = false);
 
 /// <summary>What an upload was found to contain: its columns in file order, its number of data rows and its full profile.</summary>
 public sealed record DatasetScan(IReadOnlyList<DatasetColumn> Columns, long RowCount, StoredProfile Profile);

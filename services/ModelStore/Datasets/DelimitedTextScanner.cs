@@ -39,6 +39,7 @@ public sealed class DelimitedTextScanner : IDatasetScanner
     private readonly List<string> _names = [];
     private readonly Dictionary<string, int> _columnIndex = new(StringComparer.Ordinal);
     private List<ColumnProfiler> _columns = [];
+    private LabelAssociation? _association;
 
     private State _state = State.FieldStart;
     private bool _inHeader = true;
@@ -82,6 +83,14 @@ public sealed class DelimitedTextScanner : IDatasetScanner
         Quoted,
         /// <summary>Inside a quoted field, right after a quote: either an escaped quote or the closing one.</summary>
         QuoteInQuoted,
+    }
+
+    /// <summary>Also feeds every row to <paramref name="association"/> (a label analysis; its columns must be the file's).</summary>
+    internal DelimitedTextScanner WithAssociation(LabelAssociation association)
+    {
+        _association = association;
+        association.BeginBlock(1);
+        return this;
     }
 
     /// <summary>Scans the next bytes of the file.</summary>
@@ -299,7 +308,10 @@ public sealed class DelimitedTextScanner : IDatasetScanner
         if (_inHeader)
             AddColumn(value);
         else if (_fieldIndex < _columns.Count)
+        {
             _columns[_fieldIndex].Observe(value, _valueTruncated, _valueFullLength, _recordLine);
+            _association?.Column(_fieldIndex).Observe(value, _valueTruncated, _valueFullLength, _recordLine);
+        }
         // Fields beyond the header's count are only counted; EndRecord reports them.
 
         _fieldIndex++;
@@ -342,6 +354,11 @@ public sealed class DelimitedTextScanner : IDatasetScanner
                 throw Error($"row {_rowCount + 1} (line {_recordLine}) is past the most rows a data set may have " +
                             $"(ModelStore:Datasets:MaxRows = {_limits.MaxRows})");
             _rowCount++;
+            if (_association is { } association)
+            {
+                association.EndBlock();
+                association.BeginBlock(1);
+            }
         }
         _fieldIndex = 0;
     }

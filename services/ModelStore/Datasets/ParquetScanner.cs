@@ -81,7 +81,7 @@ public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType
     private static DatasetFormatException Corrupt(string detail) =>
         new($"dataset is not a valid Parquet file: {detail}", row: null, line: null);
 
-    private static List<(DataField Field, ColumnSource Source)> Columns(ParquetSchema schema, int maxColumns)
+    internal static List<(DataField Field, ColumnSource Source)> Columns(ParquetSchema schema, int maxColumns)
     {
         if (schema.Fields.Count > maxColumns)
             throw new DatasetFormatException(
@@ -123,7 +123,7 @@ public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType
     // Parquet.Net describes UTF-8 string columns as ReadOnlyMemory<char> (and reads them as strings on request).
     private static bool IsString(Type type) => type == typeof(string) || type == typeof(ReadOnlyMemory<char>);
 
-    private static Task ReadColumnAsync(ParquetRowGroupReader rowGroup, DataField field, int count, ColumnProfiler profiler, CancellationToken ct)
+    internal static Task ReadColumnAsync(ParquetRowGroupReader rowGroup, DataField field, int count, IColumnObserver profiler, CancellationToken ct)
     {
         var type = field.ClrType;
         if (type == typeof(ReadOnlyMemory<char>))
@@ -156,7 +156,7 @@ public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType
     }
 
     private static async Task ReadAsync<T>(
-        ParquetRowGroupReader rowGroup, DataField field, int count, Action<T> observe, ColumnProfiler profiler, CancellationToken ct)
+        ParquetRowGroupReader rowGroup, DataField field, int count, Action<T> observe, IColumnObserver profiler, CancellationToken ct)
         where T : struct
     {
         if (field.IsNullable)
@@ -191,7 +191,7 @@ public sealed class ParquetScanner(IReadOnlyDictionary<string, DatasetColumnType
         }
     }
 
-    private static async Task ReadStringsAsync(ParquetRowGroupReader rowGroup, DataField field, int count, ColumnProfiler profiler, CancellationToken ct)
+    private static async Task ReadStringsAsync(ParquetRowGroupReader rowGroup, DataField field, int count, IColumnObserver profiler, CancellationToken ct)
     {
         var buffer = ArrayPool<string?>.Shared.Rent(count);
         try

@@ -42,6 +42,7 @@ public sealed class DatasetGrpcService(
         var format = ParseFormat(header.Format);
         var overrides = ParseColumnTypes(header.ColumnTypes);
         var expectedSha256 = NameRules.ValidateOptionalSha256(header.Sha256, "header.sha256");
+        var sensitive = header.SensitiveColumns.ToHashSet(StringComparer.Ordinal);
 
         var limits = options.Value.Datasets;
         var scanner = DatasetScanners.For(format, overrides, limits);
@@ -71,6 +72,8 @@ public sealed class DatasetGrpcService(
             throw new InvalidArgumentException("content", ex.Message);
         }
 
+        if (sensitive.Except(scan.Columns.Select(c => c.Name)).Order(StringComparer.Ordinal).FirstOrDefault() is { } unknown)
+            throw new InvalidArgumentException("header.sensitive_columns", $"{Echo.Quote(unknown)} is not a column of the file; nothing was stored");
         if (expectedSha256 is not null && expectedSha256 != sha256)
             throw new DataLossException(
                 $"header.sha256: the bytes received hash to {sha256}, not {expectedSha256}; nothing was stored");
@@ -85,7 +88,7 @@ public sealed class DatasetGrpcService(
             Sha256 = sha256,
             SizeBytes = upload.Length,
             RowCount = scan.RowCount,
-            Columns = scan.Columns,
+            Columns = [.. scan.Columns.Select(c => c with { Sensitive = sensitive.Contains(c.Name) })],
             CreatedAt = now,
         };
         var profileRecord = new DatasetProfileRecord { DatasetId = record.Id, Profile = scan.Profile, ComputedAt = now };
@@ -170,7 +173,85 @@ public sealed class DatasetGrpcService(
             .Select(p => p.Profile)
             .SingleOrDefaultAsync(context.CancellationToken)
             ?? await BackfillProfileAsync(record, context.CancellationToken);
-        return ProfileReport.Build(record.Id, stored, request.Label);
+        if (!string.IsNullOrEmpty(request.Label) && stored.Columns.Any(c => c.Name == request.Label)
+            && stored.LabelAnalyses?.ContainsKey(request.Label) != true)
+            stored = await AnalyseLabelAsync(record, stored, request.Label, context.CancellationToken);
+        var sensitive = record.Columns.Where(c => c.Sensitive).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        return ProfileReport.Build(record.Id, stored, request.Label, sensitive);
+    }
+
+    /// <inheritdoc />
+    public override async Task<Dataset> UpdateSensitiveColumns(UpdateSensitiveColumnsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var tenantId = Tenant.From(context);
+        var found = await FindAsync(db, tenantId, request.DatasetId, context.CancellationToken);
+        var names = found.Columns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        Check(request.Sensitive, "sensitive");
+        Check(request.NotSensitive, "not_sensitive");
+        foreach (var name in request.Sensitive.Where(request.NotSensitive.Contains))
+            throw new InvalidArgumentException("not_sensitive", $"{Echo.Quote(name)} is also in sensitive; a column is either sensitive or not");
+
+        var record = await db.Datasets.SingleAsync(d => d.TenantId == tenantId && d.Id == found.Id, context.CancellationToken);
+        record.Columns = [.. record.Columns.Select(c => c with
+        {
+            Sensitive = request.Sensitive.Contains(c.Name) || (c.Sensitive && !request.NotSensitive.Contains(c.Name)),
+        })];
+        await db.SaveChangesAsync(context.CancellationToken);
+        // Names only: a column's name says what it holds, never a value of it.
+        logger.LogInformation("Dataset {DatasetId}: {Count} sensitive columns now", record.Id, record.Columns.Count(c => c.Sensitive));
+        return record.ToProto();
+
+        void Check(IEnumerable<string> requested, string field)
+        {
+            var i = 0;
+            foreach (var name in requested)
+            {
+                if (!names.Contains(name))
+                    throw new InvalidArgumentException($"{field}[{i}]", $"{Echo.Quote(name)} is not a column of data set {Echo.Quote(found.Id)}");
+                i++;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The first profile asked for with this label: read the data set once more to measure how each column alone
+    /// predicts it (<see cref="LabelAnalysisScan"/>), and store the result with the profile for every later request.
+    /// </summary>
+    private async Task<StoredProfile> AnalyseLabelAsync(DatasetRecord record, StoredProfile stored, string label, CancellationToken cancellationToken)
+    {
+        var format = Enum.Parse<DatasetFileFormat>(record.Format, ignoreCase: true);
+        var started = time.GetTimestamp();
+        var (analysis, skipped) = await LabelAnalysisScan.RunAsync(format, stored, label, options.Value.Datasets.ProfileMemoryBytes,
+            () => blobs.ReadAsync(record.Sha256, $"dataset {Echo.Quote(record.Id)}", cancellationToken),
+            () => blobs.OpenRead(record.Sha256), cancellationToken);
+        if (analysis is null)
+        {
+            logger.LogInformation("Data set {DatasetId}: no label analysis ({Reason})", record.Id, skipped);
+            return stored;
+        }
+        logger.LogInformation("Data set {DatasetId}: label analysis of {Columns} columns in {Seconds:0.000} s",
+            record.Id, analysis.Columns.Count, time.GetElapsedTime(started).TotalSeconds);
+        var analyses = new Dictionary<string, StoredLabelAnalysis>(stored.LabelAnalyses ?? new Dictionary<string, StoredLabelAnalysis>(), StringComparer.Ordinal)
+        {
+            [label] = analysis,
+        };
+        var updated = stored with { LabelAnalyses = analyses };
+        var row = await db.DatasetProfiles.SingleOrDefaultAsync(p => p.DatasetId == record.Id, cancellationToken);
+        if (row is not null)
+        {
+            // Last write wins: a concurrent analysis of another label may be lost here, and is then made again when next asked for.
+            row.Profile = updated;
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                db.ChangeTracker.Clear(); // the data set was erased meanwhile
+            }
+        }
+        return updated;
     }
 
     /// <summary>

@@ -38,6 +38,7 @@ internal static class ProtoMapping
                 Name = c.Name,
                 MissingCount = c.MissingCount,
                 Type = c.Type.ToProto(),
+                Sensitive = c.Sensitive,
             }),
         },
         CreatedAt = Timestamp.FromDateTimeOffset(record.CreatedAt),

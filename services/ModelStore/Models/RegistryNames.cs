@@ -35,8 +35,8 @@ public static partial class AliasNames
 }
 
 /// <summary>
-/// Who made a change, as the caller names itself. There is no authentication yet, so this is recorded as given;
-/// once callers authenticate, the identity will come from the call instead.
+/// Who made a change: the request's actor, which the gateway sets to the authenticated caller (docs/security.md);
+/// only the platform's own services reach the store, so it is recorded as given.
 /// </summary>
 public static class Actors
 {

@@ -5,6 +5,8 @@ using Platform.ModelStore.Data;
 using Platform.ModelStore.Grpc;
 using Platform.ModelStore.Models;
 using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Hosting;
+using Platform.ServiceDefaults.Security;
 using Platform.ServiceDefaults.Tenancy;
 using Platform.ServiceDefaults.Transfers;
 using Platform.Transfers;
@@ -29,15 +31,19 @@ namespace Platform.ModelStore.Transfers;
 /// </summary>
 public static class StoreByteStream
 {
-    /// <summary>Maps the routes on the transfers listener (the host must call <c>AddByteStreamListener</c>).</summary>
+    /// <summary>
+    /// Maps the routes on the store's transfers listener (<see cref="PlatformListeners.InternalTransfers"/>), for internal
+    /// callers only: the gateway relays clients' requests here, the worker calls directly.
+    /// </summary>
     public static WebApplication MapStoreByteStream(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var group = app.MapByteStreamGroup("/v1");
-        group.MapGet("/models/{reference}/artifacts/{kind}", DownloadArtifactAsync);
-        group.MapGet("/datasets/{datasetId}/content", DownloadDatasetAsync);
-        group.MapPost("/uploads", UploadAsync);
-        group.MapDelete("/uploads/{uploadId}", DeleteUpload);
+        var group = app.MapByteStreamGroup("", app.Services.GetRequiredService<PlatformListeners>().InternalTransfers)
+            .RequireAuthorization(ServiceCredential.Policy);
+        group.MapGet(ByteStream.Routes.Artifact, DownloadArtifactAsync);
+        group.MapGet(ByteStream.Routes.Dataset, DownloadDatasetAsync);
+        group.MapPost(ByteStream.Routes.Upload, UploadAsync);
+        group.MapDelete(ByteStream.Routes.StagedUpload, DeleteUpload);
         return app;
     }
 

@@ -47,6 +47,7 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
         builder.Property(j => j.SweepId).HasColumnName("sweep_id");
         builder.Property(j => j.TrialNumber).HasColumnName("trial_number");
         builder.Property(j => j.EvaluateOnly).HasColumnName("evaluate_only");
+        builder.Property(j => j.EstimatedRunSeconds).HasColumnName("estimated_run_seconds");
 
         builder.Property(j => j.State).HasColumnName("state").HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.Attempt).HasColumnName("attempt");
@@ -61,6 +62,7 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
         builder.Property(j => j.DispatchedAt).HasColumnName("dispatched_at");
         builder.Property(j => j.LastSequence).HasColumnName("last_sequence");
         builder.Property(j => j.LastReportAt).HasColumnName("last_report_at");
+        builder.Property(j => j.LastEventAt).HasColumnName("last_event_at");
         builder.Property(j => j.NotBefore).HasColumnName("not_before");
         builder.Property(j => j.LeaseExpiresAt).HasColumnName("lease_expires_at");
         builder.Property(j => j.DeadlineAt).HasColumnName("deadline_at");

@@ -1,7 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Platform.Jobs.V1;
 using Platform.Scheduler.Data;
 using Platform.Scheduler.Jobs;
@@ -16,11 +15,10 @@ namespace Platform.Scheduler.Grpc;
 public sealed class JobGrpcService(
     SchedulerDbContext db,
     JobSubmission submission,
-    JobWatchNotifier notifier,
+    JobWatchFeed feed,
     JobTracker tracker,
     PendingReasons pendingReasons,
-    TimeProvider time,
-    IOptions<SchedulerOptions> options) : JobService.JobServiceBase
+    TimeProvider time) : JobService.JobServiceBase
 {
     /// <summary>ListJobs page size when the request gives none.</summary>
     public const int DefaultPageSize = 50;
@@ -112,9 +110,8 @@ public sealed class JobGrpcService(
     }
 
     /// <summary>
-    /// First the job as it is now, then one update per new event row until a terminal state. New rows are
-    /// noticed through the in-process notifier (events consumed here) or by polling (events consumed by
-    /// another replica).
+    /// First the job as it is now, then one update per new event until a terminal state. The stream reads nothing
+    /// itself: it subscribes to the <see cref="JobWatchFeed"/>, whose one reader serves every stream of this process.
     /// </summary>
     public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobUpdate> responseStream, ServerCallContext context)
     {
@@ -122,47 +119,29 @@ public sealed class JobGrpcService(
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
         var cancellationToken = context.CancellationToken;
-        var job = await FindAsync(Tenant.From(context), request.JobId, cancellationToken);
-
-        var latest = await db.JobEvents.AsNoTracking()
-            .SingleOrDefaultAsync(e => e.JobId == job.Id && e.Sequence == job.LastSequence, cancellationToken);
-        await responseStream.WriteAsync(new JobUpdate
+        using var watch = feed.Watch(Tenant.From(context), ParseJobId(request.JobId));
+        await foreach (var update in watch.Updates.ReadAllAsync(cancellationToken))
         {
-            Job = job.ToProto(),
-            Message = latest?.Message ?? "",
-            At = Timestamp.FromDateTimeOffset(latest?.At ?? job.CreatedAt),
-        });
-
-        var sent = job.LastSequence;
-        var state = job.State;
-        while (!state.IsTerminal())
-        {
-            // Taken before the read, so a change committed in between still wakes this loop.
-            var changed = notifier.NextChange(job.Id);
-            var events = await db.JobEvents.AsNoTracking()
-                .Where(e => e.JobId == job.Id && e.Sequence > sent)
-                .OrderBy(e => e.Sequence)
-                .ToListAsync(cancellationToken);
-            if (events.Count == 0)
-            {
-                await Task.WhenAny(changed, Task.Delay(options.Value.WatchPollInterval, time, cancellationToken));
-                cancellationToken.ThrowIfCancellationRequested();
-                continue;
-            }
-
-            // Read after the events, so the row includes at least everything they describe.
-            job = await db.TrainingJobs.AsNoTracking().SingleAsync(j => j.Id == job.Id, cancellationToken);
-            foreach (var jobEvent in events)
+            if (update.Events.Count == 0)
             {
                 await responseStream.WriteAsync(new JobUpdate
                 {
-                    Job = job.AsOf(jobEvent),
+                    Job = update.Job.ToProto(),
+                    Message = update.Latest?.Message ?? "",
+                    At = Timestamp.FromDateTimeOffset(update.Latest?.At ?? update.Job.CreatedAt),
+                });
+                if (update.Job.State.IsTerminal()) return;
+                continue;
+            }
+            foreach (var jobEvent in update.Events)
+            {
+                await responseStream.WriteAsync(new JobUpdate
+                {
+                    Job = update.Job.AsOf(jobEvent),
                     Message = jobEvent.Message,
                     At = Timestamp.FromDateTimeOffset(jobEvent.At),
                 });
-                sent = jobEvent.Sequence;
-                state = jobEvent.State;
-                if (state.IsTerminal()) break;
+                if (jobEvent.State.IsTerminal()) return;
             }
         }
     }

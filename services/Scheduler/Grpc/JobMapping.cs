@@ -47,8 +47,9 @@ internal static class JobMapping
             State = job.State.ToProto(),
             Progress = job.Progress,
             Stage = job.Stage,
-            // While queued for a retry, the last failure shows in pending.reason; failure_reason is the final word.
-            FailureReason = job.State.IsTerminal() ? job.FailureReason ?? "" : "",
+            // While queued for a retry, the last failure shows in pending.reason; failure_reason is the final word, and a
+            // job that succeeded has none (rows stored before Succeed cleared it may still hold an earlier attempt's).
+            FailureReason = job.State.IsTerminal() && job.State != JobState.Succeeded ? job.FailureReason ?? "" : "",
             CreatedAt = Timestamp.FromDateTimeOffset(job.CreatedAt),
             StartedAt = job.StartedAt is { } started ? Timestamp.FromDateTimeOffset(started) : null,
             FinishedAt = job.FinishedAt is { } finished ? Timestamp.FromDateTimeOffset(finished) : null,
@@ -58,6 +59,7 @@ internal static class JobMapping
             DatasetSha256 = job.DatasetSha256 ?? "",
             SweepId = job.SweepId?.ToString() ?? "",
             TrialNumber = job.TrialNumber ?? 0,
+            EstimatedRunSeconds = job.EstimatedRunSeconds ?? 0,
         };
         if (job.Result is { } result)
         {
@@ -176,6 +178,7 @@ internal static class JobMapping
     public static Trainer ToProto(this TrainerDefinition trainer)
     {
         var proto = new Trainer { Name = trainer.Name, Description = trainer.Description };
+        proto.ExampleWeightTasks.Add(trainer.ExampleWeightTasks.Select(t => t.ToProto()));
         proto.Tasks.Add(trainer.Tasks.Select(t => t.ToProto()));
         proto.Hyperparameters.Add(trainer.Hyperparameters.Select(h => new Hyperparameter
         {

@@ -24,7 +24,11 @@ internal static class SpecMapping
             Name = c.Name,
             MissingValues = Name(c.MissingValues),
             Encoding = Name(c.Encoding),
+            DateParts = [.. c.DateParts.Select(p => Name(p) ?? "")],
         })],
+        UseSensitiveColumns = [.. proto.UseSensitiveColumns],
+        ClassWeighting = Name(proto.ClassWeighting),
+        ClassWeights = proto.ClassWeights.ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal),
     };
 
     public static EvaluationOptions? FromProto(EvaluationSpec? proto) => proto is null ? null : new EvaluationOptions
@@ -44,14 +48,18 @@ internal static class SpecMapping
             HashingThreshold = spec.HashingThreshold ?? 0,
             HashingBits = spec.HashingBits ?? 0,
             Normalization = Value<Normalization>(spec.Normalization),
+            ClassWeighting = Value<ClassWeighting>(spec.ClassWeighting),
         };
+        proto.ClassWeights.Add(spec.ClassWeights.ToDictionary(w => w.Key, w => w.Value, StringComparer.Ordinal));
         proto.IncludeColumns.Add(spec.IncludeColumns);
         proto.ExcludeColumns.Add(spec.ExcludeColumns);
+        proto.UseSensitiveColumns.Add(spec.UseSensitiveColumns);
         proto.Columns.Add(spec.Columns.Select(c => new ColumnPreparation
         {
             Name = c.Name,
             MissingValues = Value<MissingValuePolicy>(c.MissingValues),
             Encoding = Value<ColumnEncoding>(c.Encoding),
+            DateParts = { c.DateParts.Select(Value<DatePart>) },
         }));
         return proto;
     }

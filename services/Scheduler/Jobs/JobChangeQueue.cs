@@ -97,9 +97,27 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
             results[i] = Apply(job, batch[i].Request.Change);
             changed |= results[i].Changed;
         }
-        if (changed) await db.SaveChangesAsync();
+        if (changed)
+        {
+            await db.SaveChangesAsync();
+            await NotifyWatchersAsync(db, results);
+        }
         await transaction.CommitAsync();
         return results;
+    }
+
+    /// <summary>
+    /// On PostgreSQL, tells every replica's <see cref="JobWatchFeed"/> which jobs changed: a notification sent in the
+    /// transaction is delivered when (and only if) it commits. Ids in groups, below NOTIFY's 8,000-byte payload limit.
+    /// </summary>
+    private static async Task NotifyWatchersAsync(SchedulerDbContext db, JobChange[] results)
+    {
+        if (!db.Database.IsNpgsql()) return;
+        foreach (var ids in results.Where(r => r.Changed).Select(r => r.Job!.Id).Distinct().Chunk(100))
+        {
+            var payload = string.Join(',', ids);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobWatchFeed.NotifyChannel}, {payload})");
+        }
     }
 
     private static JobChange Apply(TrainingJob job, Func<TrainingJob, bool> change)

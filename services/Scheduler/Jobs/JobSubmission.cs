@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Platform.Datasets.V1;
 using Platform.Scheduler.Data;
 using Platform.ServiceDefaults.Errors;
@@ -24,6 +25,7 @@ public sealed partial class JobSubmission(
     DatasetLookupCache foundDatasets,
     DispatchSignal dispatch,
     TimeProvider time,
+    IOptions<SchedulerOptions> options,
     ILogger<JobSubmission> logger)
 {
     /// <summary>Longest accepted <c>request_id</c>.</summary>
@@ -49,10 +51,10 @@ public sealed partial class JobSubmission(
         if (requestId is not null && await FindByRequestIdAsync(request.TenantId, requestId, cancellationToken) is { } existing)
             return existing;
 
-        var (spec, dataset) = await ValidateAsync(request, cancellationToken);
+        var (spec, dataset, settings) = await ValidateAsync(request, cancellationToken);
         var now = Now();
         var job = TrainingJob.Submit(Guid.CreateVersion7(now), request.TenantId, requestId, spec, request.Source, now,
-            string.IsNullOrEmpty(dataset.Sha256) ? null : dataset.Sha256);
+            string.IsNullOrEmpty(dataset.Sha256) ? null : dataset.Sha256, EstimateRunSeconds(settings, spec, dataset));
         return await StoreAsync(job, cancellationToken);
     }
 
@@ -76,8 +78,15 @@ public sealed partial class JobSubmission(
         var spec = original.Spec;
         if (request.Priority is { } priority) spec = spec with { Priority = priority };
         if (request.Queue is { } queue) spec = spec with { Queue = ValidateQueue(queue, "queue") };
+        // The run-time limit does not change the model: the limits of today apply, as to a new submission.
+        var (defaultLimit, maximum) = options.Value.MaxRunSeconds.For(request.TenantId, spec.Queue);
+        if (maximum > 0 && spec.MaxRunSeconds > maximum)
+            throw new FailedPreconditionException(
+                $"job {original.Id} ran with max_run_seconds {spec.MaxRunSeconds}, above the maximum of {maximum} s that now applies to tenant " +
+                $"{request.TenantId} in queue {spec.Queue}; re-run it in another queue, or submit its spec with a lower limit");
+        if (spec.MaxRunSeconds == 0) spec = spec with { MaxRunSeconds = defaultLimit };
 
-        EnsureCatalogueStillAccepts(original);
+        var settings = EnsureCatalogueStillAccepts(original);
         // Asked afresh, never remembered: a re-run must see the data set as the store has it now.
         var dataset = await GetDatasetAsync(request.TenantId, spec.DatasetId, mayRemember: false, cancellationToken);
         if (original.DatasetSha256 is { } trainedOn && !string.Equals(trainedOn, dataset.Sha256, StringComparison.OrdinalIgnoreCase))
@@ -86,7 +95,8 @@ public sealed partial class JobSubmission(
                 "a re-run would not train on the same data");
 
         var now = Now();
-        var job = TrainingJob.Rerun(Guid.CreateVersion7(now), original, requestId, spec, request.Source, now, dataset.Sha256);
+        var job = TrainingJob.Rerun(Guid.CreateVersion7(now), original, requestId, spec, request.Source, now, dataset.Sha256,
+            EstimateRunSeconds(settings, spec, dataset));
         return await StoreAsync(job, cancellationToken);
     }
 
@@ -95,7 +105,7 @@ public sealed partial class JobSubmission(
     /// trainer, rejects a stored value, or would resolve the hyperparameters differently (a new parameter with
     /// its default), the re-run would silently be another model.
     /// </summary>
-    private static void EnsureCatalogueStillAccepts(TrainingJob original)
+    private static TrainerSettings EnsureCatalogueStillAccepts(TrainingJob original)
     {
         var spec = original.Spec;
         TrainerSettings settings;
@@ -113,6 +123,7 @@ public sealed partial class JobSubmission(
             throw new FailedPreconditionException(
                 $"job {original.Id} cannot be re-run as it was: trainer '{spec.Trainer}' now resolves its hyperparameters to " +
                 $"{Describe(resolved)} instead of the recorded {Describe(stored)}");
+        return settings;
 
         static string Describe(IEnumerable<KeyValuePair<string, string>> parameters) =>
             "{" + string.Join(", ", parameters.Select(p => $"{p.Key}={p.Value}")) + "}";
@@ -144,7 +155,7 @@ public sealed partial class JobSubmission(
     private Task<TrainingJob?> FindByRequestIdAsync(string tenantId, string requestId, CancellationToken cancellationToken) =>
         db.TrainingJobs.AsNoTracking().SingleOrDefaultAsync(j => j.TenantId == tenantId && j.RequestId == requestId, cancellationToken);
 
-    internal async Task<(TrainingJobSpec Spec, Dataset Dataset)> ValidateAsync(JobSubmissionRequest request, CancellationToken cancellationToken)
+    internal async Task<(TrainingJobSpec Spec, Dataset Dataset, TrainerSettings Settings)> ValidateAsync(JobSubmissionRequest request, CancellationToken cancellationToken)
     {
         // Cheap checks first, so a malformed request never costs a call to the model store.
         var task = ValidateTask(request.Task);
@@ -152,7 +163,7 @@ public sealed partial class JobSubmission(
         var settings = ValidateTrainer(task, trainer, request.Hyperparameters);
         var holdout = ValidateHoldout(request.HoldoutFraction);
         var queue = string.IsNullOrEmpty(request.Queue) ? TrainingJobSpec.DefaultQueue : ValidateQueue(request.Queue, "spec.queue");
-        if (request.MaxRunSeconds < 0) throw new InvalidArgumentException("spec.max_run_seconds", $"{request.MaxRunSeconds} is negative; 0 means no limit");
+        var maxRunSeconds = ValidateMaxRunSeconds(request.MaxRunSeconds, request.TenantId, queue);
         var modelName = string.IsNullOrWhiteSpace(request.ModelName) ? null : ValidateModelName(request.ModelName);
         var datasetId = ValidateDatasetId(request.DatasetId);
         // Clustering learns without a label; given one, it measures how well the clusters match it.
@@ -191,10 +202,28 @@ public sealed partial class JobSubmission(
             HoldoutFraction = holdout,
             Priority = request.Priority,
             Queue = queue,
-            MaxRunSeconds = request.MaxRunSeconds,
+            MaxRunSeconds = maxRunSeconds,
             Preparation = request.Preparation,
             Evaluation = request.Evaluation,
-        }, dataset);
+        }, dataset, settings);
+    }
+
+    /// <summary>
+    /// The estimated run time of one attempt (<see cref="TrainingCost"/>), from the data set's rows and the feature columns
+    /// the preparation keeps, by type, and the resolved hyperparameters; shown by GetJob and the pending reason.
+    /// </summary>
+    private static double EstimateRunSeconds(TrainerSettings settings, TrainingJobSpec spec, Dataset dataset)
+    {
+        var include = spec.Preparation?.IncludeColumns ?? [];
+        var exclude = spec.Preparation?.ExcludeColumns ?? [];
+        var features = dataset.Columns
+            .Where(c => c.Name != spec.LabelColumn && (include.Count == 0 || include.Contains(c.Name)) && !exclude.Contains(c.Name))
+            .ToList();
+        var shape = new DataShape(dataset.RowCount,
+            features.Count(c => c.Type is ColumnType.Numeric or ColumnType.Boolean),
+            features.Count(c => c.Type is ColumnType.Categorical or ColumnType.Date),
+            features.Count(c => c.Type == ColumnType.Text));
+        return Math.Round(TrainingCost.Estimate(settings, shape, spec.Evaluation.ToEvaluationSpec(), spec.HoldoutFraction).Seconds, 1);
     }
 
     /// <summary>The data set's columns as training reads them (the worker maps the store's types the same way).</summary>
@@ -206,7 +235,7 @@ public sealed partial class JobSubmission(
             ColumnType.Text => ColumnKind.Text,
             ColumnType.Date => ColumnKind.Date,
             _ => ColumnKind.Categorical,
-        }))];
+        }, c.Sensitive))];
 
     /// <summary>
     /// The data set from the model store; for a submission (<paramref name="mayRemember"/>) possibly as found a few seconds
@@ -268,6 +297,23 @@ public sealed partial class JobSubmission(
         {
             throw new InvalidArgumentException($"spec.{ex.Field}", ex.Reason);
         }
+    }
+
+    /// <summary>
+    /// The attempt's run-time limit: as asked, within the maximum that applies to the tenant and the queue; when not
+    /// asked, their default (<see cref="RunTimeLimits"/>; 0 when there is none).
+    /// </summary>
+    private int ValidateMaxRunSeconds(int requested, string tenantId, string queue)
+    {
+        var (defaultLimit, maximum) = options.Value.MaxRunSeconds.For(tenantId, queue);
+        if (requested < 0)
+            throw new InvalidArgumentException("spec.max_run_seconds", $"{requested} is negative; 0 takes the default ({Describe(defaultLimit)})");
+        if (maximum > 0 && requested > maximum)
+            throw new InvalidArgumentException("spec.max_run_seconds",
+                $"{requested} is above the maximum of {maximum} s for tenant {tenantId} in queue {queue}; 0 takes the default ({Describe(defaultLimit)})");
+        return requested > 0 ? requested : defaultLimit;
+
+        static string Describe(int seconds) => seconds > 0 ? $"{seconds} s" : "no limit";
     }
 
     private static double ValidateHoldout(double fraction)

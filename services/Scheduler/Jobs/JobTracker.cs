@@ -12,7 +12,7 @@ namespace Platform.Scheduler.Jobs;
 /// </summary>
 public sealed class JobTracker(
     JobChangeQueue changes,
-    JobWatchNotifier notifier,
+    JobWatchFeed watchers,
     DispatchSignal dispatch,
     IPublishEndpoint publisher,
     ILogger<JobTracker> logger)
@@ -38,7 +38,7 @@ public sealed class JobTracker(
             return false;
         }
 
-        notifier.Notify(jobId);
+        watchers.Notify(jobId);
         if (applied.FreedSlot) dispatch.Wake();
         if (applied.StateChanged is { } stateChanged) await PublishChangeAsync(stateChanged, cancellationToken);
         if (applied.Stop is { } stop) await PublishStopAsync(stop, cancellationToken);

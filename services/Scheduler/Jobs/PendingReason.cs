@@ -26,6 +26,32 @@ public sealed class PendingReasons(JobQueueSnapshot snapshots, IOptions<Schedule
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(job);
         if (job.State != JobState.Queued) return null;
+        var pending = await ExplainWaitAsync(db, job, cancellationToken);
+        return pending with { Reason = pending.Reason + RunTime(job) };
+    }
+
+    /// <summary>
+    /// What the job will cost once it starts: its estimated run time, and a warning when that is beyond its limit
+    /// (it would time out). Empty for jobs without an estimate.
+    /// </summary>
+    private static string RunTime(TrainingJob job)
+    {
+        if (job.EstimatedRunSeconds is not { } estimate) return "";
+        var text = $"; once started it should run about {Duration(estimate)}";
+        return job.Spec.MaxRunSeconds > 0 && estimate > job.Spec.MaxRunSeconds
+            ? text + $", more than its limit of {job.Spec.MaxRunSeconds} s: it may time out"
+            : text;
+    }
+
+    private static string Duration(double seconds) => seconds switch
+    {
+        < 90 => $"{Math.Max(1, Math.Round(seconds)):0} s",
+        < 5400 => $"{Math.Round(seconds / 60):0} min",
+        _ => $"{seconds / 3600:0.#} h",
+    };
+
+    private async Task<PendingReason> ExplainWaitAsync(SchedulerDbContext db, TrainingJob job, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         if (job.DispatchedAt is not null)
             return new PendingReason(0, $"attempt {job.Attempt} was handed to the workers; waiting for one to start it", null, false, now, true);

@@ -6,7 +6,8 @@ namespace Platform.Scheduler.Jobs;
 /// TimedOut</c>, and back to <c>Queued</c> with the next attempt after a transient failure, a lost lease or a
 /// hand-back. Every state change appends a <see cref="JobEvent"/>. Worker reports arrive at least once and in
 /// any order, so each transition says whether it applied: a duplicate, a report for another attempt (fencing),
-/// or anything after a terminal state changes nothing.
+/// a report older than one already applied (or than the commit request), or anything after a terminal state changes
+/// nothing. The events are in time order: an event is never dated before the one it follows (see <see cref="LastEventAt"/>).
 /// </summary>
 public sealed class TrainingJob
 {
@@ -23,8 +24,9 @@ public sealed class TrainingJob
     }
 
     private TrainingJob(Guid id, string tenantId, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at,
-        string? datasetSha256, Guid? rerunOf)
+        string? datasetSha256, Guid? rerunOf, double? estimatedRunSeconds)
     {
+        EstimatedRunSeconds = estimatedRunSeconds;
         Id = id;
         TenantId = tenantId;
         RequestId = requestId;
@@ -69,12 +71,21 @@ public sealed class TrainingJob
     public int? TrialNumber { get; private set; }
     /// <summary>A sweep's trial: the worker fits and evaluates, and reports the metrics without registering a model.</summary>
     public bool EvaluateOnly { get; private set; }
+    /// <summary>
+    /// How long one attempt will probably run, estimated at submission from the data set's size and the hyperparameters
+    /// (<see cref="Platform.Training.Catalogue.TrainingCost"/>); null for jobs submitted before it was recorded.
+    /// </summary>
+    public double? EstimatedRunSeconds { get; private set; }
     public JobState State { get; private set; }
     /// <summary>Which attempt is current (1 for the first); worker reports for other attempts are ignored (fencing).</summary>
     public int Attempt { get; private set; }
     /// <summary>0..1 within <see cref="Stage"/>.</summary>
     public double Progress { get; private set; }
     public string Stage { get; private set; }
+    /// <summary>
+    /// Why the job ended Failed or TimedOut; while it waits for a retry, why the last attempt failed. Cleared when an
+    /// attempt succeeds: the earlier attempts' reasons stay in the job's events.
+    /// </summary>
     public string? FailureReason { get; private set; }
     /// <summary><see cref="JobSources.Grpc"/> or <see cref="JobSources.Amqp"/>.</summary>
     public string Source { get; private set; }
@@ -92,8 +103,17 @@ public sealed class TrainingJob
     public TrainingJobResult? Result { get; private set; }
     /// <summary>Sequence of the newest <see cref="JobEvent"/> of this job.</summary>
     public int LastSequence { get; private set; }
-    /// <summary>Worker clock time of the newest applied start or progress report; older reports are stale.</summary>
+    /// <summary>
+    /// Worker clock time of the newest applied start or progress report, or of the granted commit request; older
+    /// reports are stale.
+    /// </summary>
     public DateTimeOffset? LastReportAt { get; private set; }
+    /// <summary>
+    /// Time of the newest <see cref="JobEvent"/>. A later event dated earlier (a worker's report that travelled long, a
+    /// worker's clock behind the scheduler's) is dated at this time instead, so the history replays in time order.
+    /// Null for jobs stored before it was recorded.
+    /// </summary>
+    public DateTimeOffset? LastEventAt { get; private set; }
     /// <summary>A retry timer: the dispatch pass leaves the job alone until then (null: at once).</summary>
     public DateTimeOffset? NotBefore { get; private set; }
     /// <summary>
@@ -112,21 +132,21 @@ public sealed class TrainingJob
 
     /// <summary>A new job, queued for its first attempt.</summary>
     public static TrainingJob Submit(Guid id, string tenantId, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at,
-        string? datasetSha256 = null)
+        string? datasetSha256 = null, double? estimatedRunSeconds = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var job = new TrainingJob(id, tenantId, requestId, spec, source, at, datasetSha256, rerunOf: null);
+        var job = new TrainingJob(id, tenantId, requestId, spec, source, at, datasetSha256, rerunOf: null, estimatedRunSeconds);
         job.Append($"queued ({source})", at);
         return job;
     }
 
     /// <summary>A new job with <paramref name="original"/>'s spec (priority and queue possibly changed), queued for its first attempt.</summary>
     public static TrainingJob Rerun(Guid id, TrainingJob original, string? requestId, TrainingJobSpec spec, string source, DateTimeOffset at,
-        string datasetSha256)
+        string datasetSha256, double? estimatedRunSeconds = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(spec);
-        var job = new TrainingJob(id, original.TenantId, requestId, spec, source, at, datasetSha256, original.Id);
+        var job = new TrainingJob(id, original.TenantId, requestId, spec, source, at, datasetSha256, original.Id, estimatedRunSeconds);
         job.Append($"queued ({source}): re-run of job {original.Id}", at);
         return job;
     }
@@ -219,16 +239,21 @@ public sealed class TrainingJob
     /// (a repeated request is granted again without a change); from then on the job can no longer be cancelled
     /// or time out. Returns whether the job changed; <see cref="IsCommitGranted"/> gives the decision.
     /// </summary>
-    public bool GrantCommit(int attempt, string worker, DateTimeOffset now, TimeSpan lease)
+    /// <param name="requestedAt">
+    /// When the worker asked, by its clock: its progress reports dated before are stale from now on (they may arrive
+    /// after the grant, on another queue, and must not move the stage back from <see cref="Stages.Committing"/>).
+    /// </param>
+    public bool GrantCommit(int attempt, string worker, DateTimeOffset now, TimeSpan lease, DateTimeOffset? requestedAt = null)
     {
         if (attempt != Attempt || CommitGrantedAt is not null) return false;
         // The start report may still be on its way (it travels on another queue).
-        if (State == JobState.Queued) Start(attempt, worker, now, now, lease);
+        if (State == JobState.Queued) Start(attempt, worker, requestedAt ?? now, now, lease);
         // A duplicate delivery of the command may have started the same attempt on a second worker: only the
         // worker the scheduler recorded as running it may register.
         if (State != JobState.Running || Worker != worker) return false;
         CommitGrantedAt = now;
         Stage = Stages.Committing;
+        if (requestedAt is { } asked && (LastReportAt is null || asked > LastReportAt)) LastReportAt = asked;
         Append($"attempt {attempt} is registering its model", now);
         return true;
     }
@@ -247,6 +272,8 @@ public sealed class TrainingJob
         if (State.IsTerminal() || attempt != Attempt) return false;
         if (State == JobState.Queued) Start(attempt, worker, at, at, TimeSpan.Zero);
         State = JobState.Succeeded;
+        // An earlier attempt's failure is history (its event keeps the reason), not why this job ended.
+        FailureReason = null;
         Result = result;
         Worker = worker;
         Stage = Stages.Completed;
@@ -368,6 +395,8 @@ public sealed class TrainingJob
 
     private void Append(string message, DateTimeOffset at)
     {
+        if (LastEventAt is { } previous && at < previous) at = previous;
+        LastEventAt = at;
         LastSequence++;
         Version++;
         _newestEvent = new JobEvent(Id, LastSequence, State, Stage, Progress, message, at);

@@ -105,7 +105,7 @@ public sealed class CommitAttemptConsumer(
         CommitDecision? decision = null;
         await tracker.ApplyAsync(request.JobId, nameof(CommitAttempt), job =>
         {
-            var changed = job.GrantCommit(request.Attempt, request.Worker, time.GetUtcNow(), options.Value.LeaseDuration);
+            var changed = job.GrantCommit(request.Attempt, request.Worker, time.GetUtcNow(), options.Value.LeaseDuration, request.At);
             decision = Decide(job, request);
             return changed;
         }, context.CancellationToken);

@@ -114,7 +114,8 @@ public sealed class SweepSubmission(
                 Trainer = trainer.Name,
                 Hyperparameters = trainer.Fixed,
             };
-            return await jobs.ValidateAsync(request, cancellationToken);
+            var (validated, dataset, _) = await jobs.ValidateAsync(request, cancellationToken);
+            return (validated, dataset);
         }
         catch (InvalidArgumentException ex) when (ex.Field.StartsWith("spec.", StringComparison.Ordinal))
         {

@@ -43,3 +43,12 @@ public sealed class ResourceExhaustedException(string limit, string message)
 {
     public string Limit { get; } = limit;
 }
+
+/// <summary>The caller is known but may not do this (a missing scope, another tenant without <c>admin</c>).</summary>
+public sealed class PermissionDeniedException(string message) : PlatformException(message);
+
+/// <summary>
+/// Something the call needs is out of reach for now (another service does not answer); the caller may retry. Also used
+/// before a call reaches its service: a key that cannot be checked because the gateway does not answer.
+/// </summary>
+public sealed class UnavailableException(string message, Exception? inner = null) : PlatformException(message, inner);

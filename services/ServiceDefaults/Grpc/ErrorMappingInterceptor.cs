@@ -39,24 +39,21 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         catch (Exception ex) when (Map(ex, context) is { } mapped) { throw mapped; }
     }
 
+    /// <summary>The status a failure reaches the caller with.</summary>
+    public static StatusCode StatusOf(Exception exception, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(context);
+        return exception is RpcException rpc ? rpc.StatusCode : Mapped(exception, context);
+    }
+
     private RpcException? Map(Exception exception, ServerCallContext context)
     {
         // A streamed message over the limit surfaces here; say which limit, as for unary calls (GrpcMessageLimit).
         if (exception is RpcException { StatusCode: StatusCode.ResourceExhausted } tooLarge && messageLimit is not null
             && tooLarge.Status.Detail == GrpcMessageLimit.GrpcText)
             return new RpcException(new Status(StatusCode.ResourceExhausted, messageLimit.Message));
-        var status = exception switch
-        {
-            RpcException => (StatusCode?)null,
-            InvalidArgumentException => StatusCode.InvalidArgument,
-            NotFoundException => StatusCode.NotFound,
-            FailedPreconditionException => StatusCode.FailedPrecondition,
-            DataLossException => StatusCode.DataLoss,
-            AlreadyExistsException => StatusCode.AlreadyExists,
-            ResourceExhaustedException => StatusCode.ResourceExhausted,
-            OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
-            _ => StatusCode.Internal,
-        };
+        var status = exception is RpcException ? (StatusCode?)null : Mapped(exception, context);
         if (status is null) return null;
         if (status == StatusCode.Internal)
         {
@@ -65,4 +62,19 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         }
         return new RpcException(new Status(status.Value, exception.Message));
     }
+
+    private static StatusCode Mapped(Exception exception, ServerCallContext context) =>
+        exception switch
+        {
+            InvalidArgumentException => StatusCode.InvalidArgument,
+            NotFoundException => StatusCode.NotFound,
+            FailedPreconditionException => StatusCode.FailedPrecondition,
+            DataLossException => StatusCode.DataLoss,
+            AlreadyExistsException => StatusCode.AlreadyExists,
+            PermissionDeniedException => StatusCode.PermissionDenied,
+            ResourceExhaustedException => StatusCode.ResourceExhausted,
+            UnavailableException => StatusCode.Unavailable,
+            OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
+            _ => StatusCode.Internal,
+        };
 }

@@ -7,9 +7,10 @@ using Platform.ServiceDefaults.Errors;
 namespace Platform.ServiceDefaults.Tenancy;
 
 /// <summary>
-/// Every data set, job and model belongs to a tenant. The tenant travels in the
-/// <c>x-tenant-id</c> header; without it, calls act for <see cref="Default"/>.
-/// Authentication (a later step) will derive the tenant from the caller's identity instead.
+/// Every data set, job and model belongs to a tenant. Between services the tenant travels in the
+/// <c>x-tenant-id</c> header (without it, calls act for <see cref="Default"/>); the backends read it here and trust it
+/// because only callers with the service credential reach them. At the public edge the tenant comes from the caller's
+/// identity instead (the gateway's <c>Caller</c>, docs/security.md).
 /// </summary>
 public static partial class Tenant
 {

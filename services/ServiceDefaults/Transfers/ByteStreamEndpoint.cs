@@ -7,71 +7,48 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.ServiceDefaults.Errors;
+using Platform.ServiceDefaults.Hosting;
 using Platform.ServiceDefaults.Tls;
 
 namespace Platform.ServiceDefaults.Transfers;
-
-/// <summary>
-/// The byte stream's own listener: plain HTTP/1.1 on <c>Platform:Ports:Transfers</c> (default 8082; 0 lets the system
-/// pick a free port). A separate port because Kestrel cannot serve HTTP/1.1 and cleartext HTTP/2 (gRPC) on one
-/// port, and HTTP/1.1 is what moves bulk bytes cheaply on .NET (docs/registry.md, "Performance").
-/// </summary>
-public sealed class ByteStreamListener
-{
-    /// <summary>The configuration key of the port.</summary>
-    public const string PortKey = "Platform:Ports:Transfers";
-
-    /// <summary>The default port.</summary>
-    public const int DefaultPort = 8082;
-
-    private ListenOptions? _listen;
-
-    /// <summary>The port it listens on, once the server has started (the bound one when 0 was configured).</summary>
-    public int Port => _listen?.IPEndPoint?.Port ?? throw new InvalidOperationException("The transfers listener is not bound yet.");
-
-    internal void Attach(ListenOptions listen) => _listen = listen;
-
-    /// <summary>Whether a request arrived on this listener (the byte-stream routes answer nowhere else).</summary>
-    public bool Received(HttpContext context) =>
-        _listen?.IPEndPoint is { } endPoint && context.Connection.LocalPort == endPoint.Port;
-}
 
 /// <summary>Adds the byte-stream listener to a host and maps its routes with the platform's HTTP error mapping.</summary>
 public static class ByteStreamEndpoint
 {
     /// <summary>
-    /// Listens for the byte stream on <c>Platform:Ports:Transfers</c>, next to the host's gRPC and health ports; over TLS
-    /// when <c>Platform:Tls</c> is set, as the gRPC port.
+    /// Listens for the byte stream: plain HTTP/1.1 on <c>Platform:Ports:Transfers</c> (default 8082; 0 lets the system
+    /// pick a free port), a separate port because Kestrel cannot serve HTTP/1.1 and cleartext HTTP/2 (gRPC) on one port,
+    /// and HTTP/1.1 is what moves bulk bytes cheaply on .NET (docs/registry.md, "Transport ceilings"); over TLS when
+    /// <c>Platform:Tls</c> is set, as the gRPC port. For the model store's own routes (<paramref name="forInternalCallers"/>)
+    /// a host with <c>Platform:Ports:InternalTransfers</c> (the standalone one) listens there instead, on loopback only
+    /// and without TLS. Returns the listener to map routes on.
     /// </summary>
-    public static WebApplicationBuilder AddByteStreamListener(this WebApplicationBuilder builder)
+    public static PlatformListener AddTransfersListener(this WebApplicationBuilder builder, bool forInternalCallers)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var port = builder.Configuration.GetValue(ByteStreamListener.PortKey, ByteStreamListener.DefaultPort);
-        var bindAddress = IPAddress.Parse(builder.Configuration.GetValue("Platform:BindAddress", "0.0.0.0")!);
-        var listener = new ByteStreamListener();
-        var tls = ServerTls.From(builder.Configuration);
-        builder.Services.AddSingleton(listener);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(bindAddress, port, listen =>
-        {
-            listen.Protocols = HttpProtocols.Http1;
-            tls?.Apply(listen);
-            listener.Attach(listen);
-        }));
-        return builder;
+        var listeners = builder.Listeners();
+        var listener = forInternalCallers ? listeners.InternalTransfers : listeners.Transfers;
+        if (listener.IsBound || builder.Host.Properties.ContainsKey(listener)) return listener;
+        builder.Host.Properties[listener] = true;
+        var separate = listener != listeners.Transfers;
+        var port = builder.Configuration.GetValue(separate ? PlatformListeners.InternalTransfersPortKey : PlatformListeners.TransfersPortKey,
+            PlatformListeners.DefaultTransfersPort);
+        var address = separate ? IPAddress.Loopback : IPAddress.Parse(builder.Configuration.GetValue("Platform:BindAddress", "0.0.0.0")!);
+        var tls = separate ? null : ServerTls.From(builder.Configuration);
+        builder.WebHost.ConfigureKestrel(kestrel => ListenerEndpoints.Bind(listener, kestrel, address, port, HttpProtocols.Http1, tls));
+        return listener;
     }
 
     /// <summary>
-    /// A route group for byte-stream routes: they answer only on the transfers listener (404 elsewhere), and domain
+    /// A route group for byte-stream routes: they answer only on <paramref name="listener"/> (404 elsewhere), and domain
     /// failures become problem details (<see cref="ByteStreamProblems"/>), the HTTP side of the gRPC error interceptor.
     /// </summary>
-    public static RouteGroupBuilder MapByteStreamGroup(this IEndpointRouteBuilder app, string prefix)
+    public static RouteGroupBuilder MapByteStreamGroup(this IEndpointRouteBuilder app, string prefix, PlatformListener listener)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var listener = app.ServiceProvider.GetRequiredService<ByteStreamListener>();
-        var group = app.MapGroup(prefix);
+        var group = app.MapGroup(prefix).RequireListener(listener);
         group.AddEndpointFilter(async (context, next) =>
         {
-            if (!listener.Received(context.HttpContext)) return Results.NotFound();
             try
             {
                 return await next(context);
@@ -103,6 +80,7 @@ public static class ByteStreamProblems
             FailedPreconditionException => (StatusCodes.Status409Conflict, "FailedPrecondition"),
             AlreadyExistsException => (StatusCodes.Status409Conflict, "AlreadyExists"),
             DataLossException => (StatusCodes.Status422UnprocessableEntity, "DataLoss"),
+            PermissionDeniedException => (StatusCodes.Status403Forbidden, "PermissionDenied"),
             ResourceExhaustedException => (StatusCodes.Status429TooManyRequests, "ResourceExhausted"),
             _ => (StatusCodes.Status500InternalServerError, "Internal"),
         };

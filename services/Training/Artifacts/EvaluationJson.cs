@@ -124,11 +124,14 @@ internal static class EvaluationJson
         json.WriteStartObject("preparation");
         if (preparation.IncludeColumns.Count > 0) Strings(json, "include_columns", preparation.IncludeColumns);
         if (preparation.ExcludeColumns.Count > 0) Strings(json, "exclude_columns", preparation.ExcludeColumns);
+        if (preparation.UseSensitiveColumns.Count > 0) Strings(json, "use_sensitive_columns", preparation.UseSensitiveColumns);
         if (preparation.MissingValues is { } missing) json.WriteString("missing_values", missing.ToWireName());
         if (preparation.CategoricalEncoding is { } encoding) json.WriteString("categorical_encoding", encoding.ToWireName());
         if (preparation.HashingThreshold is { } threshold) json.WriteNumber("hashing_threshold", threshold);
         if (preparation.HashingBits is { } bits) json.WriteNumber("hashing_bits", bits);
         if (preparation.Normalization is { } normalization) json.WriteString("normalization", normalization.ToWireName());
+        if (preparation.ClassWeighting is { } weighting) json.WriteString("class_weighting", weighting.ToWireName());
+        if (preparation.ClassWeights.Count > 0) Numbers(json, "class_weights", preparation.ClassWeights);
         if (preparation.Columns.Count > 0)
         {
             json.WriteStartArray("columns");
@@ -138,6 +141,7 @@ internal static class EvaluationJson
                 json.WriteString("name", column.Name);
                 if (column.MissingValues is { } policy) json.WriteString("missing_values", policy.ToWireName());
                 if (column.Encoding is { } columnEncoding) json.WriteString("encoding", columnEncoding.ToWireName());
+                if (column.DateParts is { } parts) Strings(json, "date_parts", parts.Select(p => p.ToWireName()));
                 json.WriteEndObject();
             }
             json.WriteEndArray();

@@ -10,7 +10,8 @@ namespace Platform.Training.Artifacts;
 /// RFC 4180 quoting): the data set's columns in order under their own names, then
 /// <c>predicted_label</c> (classification, in the label's own values), <c>predicted_value</c> (regression)
 /// or <c>predicted_cluster</c> (clustering, 1 to k), then for a calibrated binary trainer <c>probability</c>
-/// (of the positive class), then for a cross-validation <c>fold</c> (1 to k: the fold whose model, which
+/// (of the positive class), for multiclass classification <c>probability[&lt;class&gt;]</c> for every class in
+/// the label's order (the model's scores, which sum to 1), then for a cross-validation <c>fold</c> (1 to k: the fold whose model, which
 /// did not train on the row, predicted it). Rows are in file order. Numbers are written in invariant
 /// culture with round-trip precision and missing values as empty fields, so the file loads with the
 /// model's own loader (extra trailing columns are ignored).
@@ -42,6 +43,8 @@ internal static class PredictionsCsv
             _ => PredictedLabel,
         });
         if (withProbability) writer.Field(Probability);
+        if (task == TrainingTask.MulticlassClassification)
+            foreach (var c in label!.Classes) writer.Field(ClassProbability(c));
         if (foldOfRow is not null) writer.Field(Fold);
         writer.EndRow();
 
@@ -122,13 +125,36 @@ internal static class PredictionsCsv
         }
     }
 
-    /// <summary>The prediction fields of a scored view: the prediction, then the probability when asked for.</summary>
+    /// <summary>The header of a multiclass row's probability of <paramref name="className"/>: <c>probability[Adelie]</c>.</summary>
+    public static string ClassProbability(string className) => $"{Probability}[{className}]";
+
+    /// <summary>
+    /// The prediction fields of a scored view: the prediction, then the probability when asked for, or every class's
+    /// (multiclass: the score vector, in the label's key order).
+    /// </summary>
     private static RowReader PredictionReader(IDataView scored, TrainingTask task, LabelColumn? label, bool withProbability)
     {
         var schema = scored.Schema;
         var prediction = schema[task == TrainingTask.Regression ? DefaultColumnNames.Score : DefaultColumnNames.PredictedLabel];
-        return new RowReader(scored, withProbability ? [prediction, schema[DefaultColumnNames.Probability]] : [prediction],
-            (cursor, column) => column.Index == prediction.Index ? PredictionWriter(cursor, column, task, label) : FieldWriter(cursor, column));
+        DataViewSchema.Column[] columns = withProbability ? [prediction, schema[DefaultColumnNames.Probability]]
+            : task == TrainingTask.MulticlassClassification ? [prediction, schema[DefaultColumnNames.Score]]
+            : [prediction];
+        return new RowReader(scored, columns,
+            (cursor, column) => column.Index == prediction.Index ? PredictionWriter(cursor, column, task, label)
+                : column.Type is VectorDataViewType ? VectorWriter(cursor, column)
+                : FieldWriter(cursor, column));
+    }
+
+    /// <summary>Every element of a float vector as a field of its own.</summary>
+    private static Action<CsvWriter> VectorWriter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    {
+        var get = cursor.GetGetter<VBuffer<float>>(column);
+        var values = default(VBuffer<float>);
+        return writer =>
+        {
+            get(ref values);
+            foreach (var value in values.DenseValues()) writer.Number(value);
+        };
     }
 
     /// <summary>A cursor over some columns of a view with a writer for each of its fields, separated by commas.</summary>

@@ -19,6 +19,10 @@ namespace Platform.Training.Catalogue;
 /// A binary learner that serves multiclass classification does so one-versus-all under the same name
 /// and hyperparameters (<c>fast_tree</c>, <c>averaged_perceptron</c>, <c>linear_svm</c>): one name per
 /// learner keeps the catalogue flat and each trainer's hyperparameters declared once.
+/// <c>ExampleWeights: true</c> marks the classification bindings whose trainer reads ML.NET's example-weight column,
+/// through which class weighting (<c>preparation.class_weighting</c>) reaches it. Not marked, because a test shows
+/// their models unchanged by weights: one-versus-all (ML.NET trains each class's model without the weight column),
+/// <c>fast_forest</c> and <c>linear_svm</c>.
 /// </remarks>
 public static class TrainerCatalogue
 {
@@ -66,9 +70,11 @@ public static class TrainerCatalogue
             ],
             [
                 new(TrainingTask.BinaryClassification, NormalizeFeatures: false, Calibrated: true,
-                    c => c.ML.BinaryClassification.Trainers.LightGbm(Configured(new LightGbmBinaryTrainer.Options(), o => LightGbm(c, o)))),
+                    c => c.ML.BinaryClassification.Trainers.LightGbm(Configured(new LightGbmBinaryTrainer.Options(), o => LightGbm(c, o))),
+                    ExampleWeights: true),
                 new(TrainingTask.MulticlassClassification, NormalizeFeatures: false, Calibrated: false,
-                    c => c.ML.MulticlassClassification.Trainers.LightGbm(Configured(new LightGbmMulticlassTrainer.Options(), o => LightGbm(c, o)))),
+                    c => c.ML.MulticlassClassification.Trainers.LightGbm(Configured(new LightGbmMulticlassTrainer.Options(), o => LightGbm(c, o))),
+                    ExampleWeights: true),
                 new(TrainingTask.Regression, NormalizeFeatures: false, Calibrated: false,
                     c => c.ML.Regression.Trainers.LightGbm(Configured(new LightGbmRegressionTrainer.Options(), o => LightGbm(c, o)))),
             ]),
@@ -80,7 +86,7 @@ public static class TrainerCatalogue
             ],
             [
                 new(TrainingTask.BinaryClassification, NormalizeFeatures: false, Calibrated: true,
-                    c => c.ML.BinaryClassification.Trainers.FastTree(FastTree(c, new FastTreeBinaryTrainer.Options()))),
+                    c => c.ML.BinaryClassification.Trainers.FastTree(FastTree(c, new FastTreeBinaryTrainer.Options())), ExampleWeights: true),
                 new(TrainingTask.MulticlassClassification, NormalizeFeatures: false, Calibrated: false,
                     c => OneVersusAll(c, c.ML.BinaryClassification.Trainers.FastTree(FastTree(c, new FastTreeBinaryTrainer.Options()))),
                     MultiplePasses: true),
@@ -109,7 +115,7 @@ public static class TrainerCatalogue
             ],
             [
                 new(TrainingTask.BinaryClassification, NormalizeFeatures: false, Calibrated: true,
-                    c => c.ML.BinaryClassification.Trainers.Gam(Configured(new GamBinaryTrainer.Options(), o => Gam(c, o)))),
+                    c => c.ML.BinaryClassification.Trainers.Gam(Configured(new GamBinaryTrainer.Options(), o => Gam(c, o))), ExampleWeights: true),
                 new(TrainingTask.Regression, NormalizeFeatures: false, Calibrated: false,
                     c => c.ML.Regression.Trainers.Gam(Configured(new GamRegressionTrainer.Options(), o => Gam(c, o)))),
             ]),
@@ -117,13 +123,13 @@ public static class TrainerCatalogue
             [
                 new(TrainingTask.BinaryClassification, NormalizeFeatures: true, Calibrated: true,
                     c => c.ML.BinaryClassification.Trainers.SdcaLogisticRegression(
-                        Configured(new SdcaLogisticRegressionBinaryTrainer.Options(), o => Sdca(c, o))), MultiplePasses: true),
+                        Configured(new SdcaLogisticRegressionBinaryTrainer.Options(), o => Sdca(c, o))), MultiplePasses: true, ExampleWeights: true),
             ]),
         new("lbfgs_logistic", "Logistic regression trained with L-BFGS.", LbfgsParameters,
             [
                 new(TrainingTask.BinaryClassification, NormalizeFeatures: true, Calibrated: true,
                     c => c.ML.BinaryClassification.Trainers.LbfgsLogisticRegression(
-                        Configured(new LbfgsLogisticRegressionBinaryTrainer.Options(), o => Lbfgs(c, o))), MultiplePasses: true),
+                        Configured(new LbfgsLogisticRegressionBinaryTrainer.Options(), o => Lbfgs(c, o))), MultiplePasses: true, ExampleWeights: true),
             ]),
         new("averaged_perceptron", "Averaged perceptron (linear, hinge loss, not calibrated); one-versus-all for multiclass.",
             [
@@ -154,13 +160,13 @@ public static class TrainerCatalogue
             [
                 new(TrainingTask.MulticlassClassification, NormalizeFeatures: true, Calibrated: false,
                     c => c.ML.MulticlassClassification.Trainers.SdcaMaximumEntropy(
-                        Configured(new SdcaMaximumEntropyMulticlassTrainer.Options(), o => Sdca(c, o))), MultiplePasses: true),
+                        Configured(new SdcaMaximumEntropyMulticlassTrainer.Options(), o => Sdca(c, o))), MultiplePasses: true, ExampleWeights: true),
             ]),
         new("lbfgs_maximum_entropy", "Multinomial logistic regression trained with L-BFGS.", LbfgsParameters,
             [
                 new(TrainingTask.MulticlassClassification, NormalizeFeatures: true, Calibrated: false,
                     c => c.ML.MulticlassClassification.Trainers.LbfgsMaximumEntropy(
-                        Configured(new LbfgsMaximumEntropyMulticlassTrainer.Options(), o => Lbfgs(c, o))), MultiplePasses: true),
+                        Configured(new LbfgsMaximumEntropyMulticlassTrainer.Options(), o => Lbfgs(c, o))), MultiplePasses: true, ExampleWeights: true),
             ]),
         new("sdca_regression", "Linear regression trained with stochastic dual coordinate ascent.", SdcaParameters,
             [
@@ -271,6 +277,7 @@ public static class TrainerCatalogue
     {
         options.LabelColumnName = c.LabelColumn;
         options.FeatureColumnName = c.FeatureColumn;
+        options.ExampleWeightColumnName = c.WeightColumn;
         options.NumberOfIterations = c.Int("number_of_iterations");
         options.LearningRate = c.Double("learning_rate");
         options.NumberOfLeaves = c.Int("number_of_leaves");
@@ -285,6 +292,7 @@ public static class TrainerCatalogue
         // (it asks for a fixed histogram layout to go with it), so it may use every core.
         options.Deterministic = true;
         options.ForceColumnWise = true;
+        LightGbmThreads.WaitPassively();
     }
 
     private static TOptions FastTree<TOptions>(TrainerBuildContext c, TOptions options) where TOptions : BoostedTreeOptions
@@ -308,6 +316,7 @@ public static class TrainerCatalogue
     {
         options.LabelColumnName = c.LabelColumn;
         options.FeatureColumnName = c.FeatureColumn;
+        options.ExampleWeightColumnName = c.WeightColumn;
         options.NumberOfLeaves = c.Int("number_of_leaves");
         options.MinimumExampleCountPerLeaf = c.Int("minimum_example_count_per_leaf");
         options.Seed = c.Seed;
@@ -324,6 +333,7 @@ public static class TrainerCatalogue
     {
         options.LabelColumnName = c.LabelColumn;
         options.FeatureColumnName = c.FeatureColumn;
+        options.ExampleWeightColumnName = c.WeightColumn;
         options.NumberOfIterations = c.Int("number_of_iterations");
         options.LearningRate = c.Double("learning_rate");
         options.MaximumBinCountPerFeature = c.Int("maximum_bin_count_per_feature");
@@ -347,6 +357,7 @@ public static class TrainerCatalogue
     {
         LabelColumnName = c.LabelColumn,
         FeatureColumnName = c.FeatureColumn,
+        ExampleWeightColumnName = c.WeightColumn,
         Lambda = (float)c.Double("lambda"),
         NumberOfIterations = c.Int("number_of_iterations"),
         BatchSize = c.Int("batch_size"),
@@ -371,6 +382,7 @@ public static class TrainerCatalogue
     {
         options.LabelColumnName = c.LabelColumn;
         options.FeatureColumnName = c.FeatureColumn;
+        options.ExampleWeightColumnName = c.WeightColumn;
         options.L2Regularization = (float)c.Double("l2_regularization");
         options.L1Regularization = (float)c.Double("l1_regularization");
         options.MaximumNumberOfIterations = c.Int("maximum_number_of_iterations");
@@ -387,6 +399,7 @@ public static class TrainerCatalogue
     {
         options.LabelColumnName = c.LabelColumn;
         options.FeatureColumnName = c.FeatureColumn;
+        options.ExampleWeightColumnName = c.WeightColumn;
         options.L2Regularization = (float)c.Double("l2_regularization");
         options.L1Regularization = (float)c.Double("l1_regularization");
         options.OptimizationTolerance = (float)c.Double("optimization_tolerance");

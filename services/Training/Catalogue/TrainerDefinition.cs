@@ -27,6 +27,12 @@ public sealed class TrainerDefinition
     /// <summary>One line for humans.</summary>
     public string Description { get; }
 
+    /// <summary>The classification tasks for which this trainer reads an example weight per row, so class weighting applies.</summary>
+    public IReadOnlyList<TrainingTask> ExampleWeightTasks => [.. Tasks.Where(task => For(task).ExampleWeights)];
+
+    /// <summary>Whether class weighting applies to this trainer for <paramref name="task"/>.</summary>
+    public bool TakesExampleWeights(TrainingTask task) => Supports(task) && For(task).ExampleWeights;
+
     /// <summary>The tasks this trainer serves.</summary>
     public IReadOnlyList<TrainingTask> Tasks { get; }
 
@@ -52,13 +58,15 @@ public sealed class TrainerDefinition
 /// The trainer reads the training rows many times (iterative optimisers, one model per class): the pipeline
 /// caches the prepared features before it, so encodings and text features are computed once.
 /// </param>
+/// <param name="ExampleWeights">Classification: the trainer reads <see cref="TrainerBuildContext.WeightColumn"/>, so class weighting applies.</param>
 internal sealed record TrainerBinding(
     TrainingTask Task, bool NormalizeFeatures, bool Calibrated, Func<TrainerBuildContext, IEstimator<ITransformer>> Create,
-    bool MultiplePasses = false);
+    bool MultiplePasses = false, bool ExampleWeights = false);
 
 /// <summary>What a trainer factory needs: the context, validated settings and the column names to use.</summary>
+/// <param name="WeightColumn">The example-weight column (class weighting), or null for none.</param>
 internal sealed record TrainerBuildContext(
-    MLContext ML, TrainerSettings Settings, string LabelColumn, string FeatureColumn, int Seed)
+    MLContext ML, TrainerSettings Settings, string LabelColumn, string FeatureColumn, int Seed, string? WeightColumn = null)
 {
     public int Int(string name) => Settings.GetInt(name);
     public double Double(string name) => Settings.GetDouble(name);

@@ -12,14 +12,20 @@ public enum ColumnKind
     /// <summary>Free text (sentences, documents): read as text and featurised as words and character n-grams.</summary>
     Text,
     /// <summary>
-    /// A date or timestamp (ISO-8601 text in CSV/TSV, a date or timestamp in Parquet): read as ISO-8601 text,
-    /// kept in the predictions, and never a feature (see <see cref="DatasetReader"/> for why).
+    /// A date or timestamp (ISO-8601 text in CSV/TSV, a date or timestamp in Parquet): read as ISO-8601 text; as a
+    /// feature it becomes numbers (year, month, … : <see cref="Preparation.DateParts"/>).
     /// </summary>
     Date,
 }
 
 /// <summary>One column of a data set, in file order.</summary>
-public sealed record DatasetColumn(string Name, ColumnKind Kind);
+/// <param name="Name">As in the file.</param>
+/// <param name="Kind">How it is read.</param>
+/// <param name="Sensitive">
+/// Marked sensitive on the data set: not a feature unless the job opts in (<c>DataPreparation.UseSensitiveColumns</c>),
+/// and its values never appear in a message, a log or the model card.
+/// </param>
+public sealed record DatasetColumn(string Name, ColumnKind Kind, bool Sensitive = false);
 
 /// <summary>How a data set's file is laid out.</summary>
 public enum DatasetFormat

@@ -10,9 +10,8 @@ namespace Platform.Training.Data;
 /// other kind as text, missing = empty), so the same data trains the same model from CSV, TSV or Parquet.
 /// </summary>
 /// <remarks>
-/// <para>Dates (<see cref="ColumnKind.Date"/>) are read as ISO-8601 text and kept out of the features. Turning them into
-/// numbers (year, month, weekday) needs a transform ML.NET does not ship, and a custom one would make every model zip
-/// unloadable without the platform's assembly registered; the predictions keep the dates, so nothing is lost from view.</para>
+/// <para>Dates (<see cref="ColumnKind.Date"/>) are read as ISO-8601 text; the model takes its numbers from that text
+/// (<see cref="Preparation.DateParts"/>), so a saved model scores the same text.</para>
 /// </remarks>
 public static class DatasetReader
 {

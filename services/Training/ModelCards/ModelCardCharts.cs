@@ -28,9 +28,10 @@ internal static class ModelCardCharts
                 cell.FillColor = Colors.SteelBlue.WithAlpha(0.1 + 0.9 * share);
                 cell.LineColor = Colors.White;
                 cell.LineWidth = 2;
-                var label = plot.Add.Text(count.ToString(System.Globalization.CultureInfo.InvariantCulture), predicted, y);
+                // The count and, beside it, the share of the actual class's rows (row-normalised; recall on the diagonal).
+                var label = plot.Add.Text(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{count}\n{share * 100:0.#} %"), predicted, y);
                 label.Alignment = Alignment.MiddleCenter;
-                label.LabelFontSize = 18;
+                label.LabelFontSize = 16;
                 label.LabelFontColor = share > 0.5 ? Colors.White : Colors.Black;
             }
         }
@@ -85,6 +86,64 @@ internal static class ModelCardCharts
         var zero = plot.Add.HorizontalLine(0);
         zero.LineColor = Colors.Gray;
         zero.LinePattern = LinePattern.Dashed;
+        return Png(plot);
+    }
+
+    /// <summary>Actual against predicted value, with the diagonal where they are equal; every <see cref="ResidualStride"/>-th row.</summary>
+    public static byte[] ActualVersusPredicted(IReadOnlyList<double> predicted, IReadOnlyList<double> actual)
+    {
+        var plot = NewPlot("Actual vs predicted", "Predicted value", "Actual value");
+        var stride = ResidualStride(predicted.Count);
+        var keep = Enumerable.Range(0, (predicted.Count + stride - 1) / stride).Select(i => i * stride)
+            .Where(i => double.IsFinite(predicted[i]) && double.IsFinite(actual[i])).ToArray();
+        var points = plot.Add.ScatterPoints(keep.Select(i => predicted[i]).ToArray(), keep.Select(i => actual[i]).ToArray(), Colors.SteelBlue.WithAlpha(0.6));
+        points.MarkerSize = 4;
+        if (keep.Length > 0)
+        {
+            var low = keep.Min(i => Math.Min(predicted[i], actual[i]));
+            var high = keep.Max(i => Math.Max(predicted[i], actual[i]));
+            var diagonal = plot.Add.Line(low, low, high, high);
+            diagonal.LineColor = Colors.Gray;
+            diagonal.LinePattern = LinePattern.Dashed;
+        }
+        return Png(plot);
+    }
+
+    /// <summary>Bins of predicted probability for the calibration plot: ten of equal width.</summary>
+    public const int CalibrationBins = 10;
+
+    /// <summary>
+    /// Per bin of predicted probability (tenths; the last includes 1): the rows in it, their mean predicted probability
+    /// and the share of them that are positive. Empty bins are left out.
+    /// </summary>
+    public static IReadOnlyList<(int Rows, double MeanPredicted, double PositiveShare)> Calibration(IReadOnlyList<bool> positive, IReadOnlyList<double> probabilities)
+    {
+        var rows = new int[CalibrationBins];
+        var predicted = new double[CalibrationBins];
+        var positives = new int[CalibrationBins];
+        for (var i = 0; i < probabilities.Count; i++)
+        {
+            if (!double.IsFinite(probabilities[i])) continue;
+            var bin = Math.Clamp((int)(probabilities[i] * CalibrationBins), 0, CalibrationBins - 1);
+            rows[bin]++;
+            predicted[bin] += probabilities[i];
+            if (positive[i]) positives[bin]++;
+        }
+        return [.. Enumerable.Range(0, CalibrationBins).Where(b => rows[b] > 0)
+            .Select(b => (rows[b], predicted[b] / rows[b], (double)positives[b] / rows[b]))];
+    }
+
+    /// <summary>A reliability diagram: each bin's share of positive rows against its mean predicted probability, and the diagonal of a calibrated model.</summary>
+    public static byte[] Calibration(IReadOnlyList<(int Rows, double MeanPredicted, double PositiveShare)> bins)
+    {
+        var plot = NewPlot("Calibration", "Mean predicted probability", "Share of positive rows");
+        var diagonal = plot.Add.Line(0, 0, 1, 1);
+        diagonal.LineColor = Colors.Gray;
+        diagonal.LinePattern = LinePattern.Dashed;
+        var line = plot.Add.Scatter(bins.Select(b => b.MeanPredicted).ToArray(), bins.Select(b => b.PositiveShare).ToArray(), Colors.SteelBlue);
+        line.LineWidth = 2;
+        line.MarkerSize = 7;
+        plot.Axes.SetLimits(0, 1, 0, 1.02);
         return Png(plot);
     }
 

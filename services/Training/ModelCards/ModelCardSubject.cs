@@ -49,8 +49,11 @@ public sealed record DataProfile
 
     public IReadOnlyList<DataProfileColumn> Columns { get; init; } = [];
 
-    /// <summary>The profile's warnings (identifier-like, constant or mostly missing columns, an imbalanced label…), as the store words them.</summary>
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>
+    /// The profile's warnings for the job's label (identifier-like, constant or mostly missing columns, likely leaks, an
+    /// imbalanced label…), as the store words them, each with the column it is about.
+    /// </summary>
+    public IReadOnlyList<DataWarning> Warnings { get; init; } = [];
 
     /// <summary>The label's largest class over its smallest, when the profile has classes.</summary>
     public double? LabelImbalance { get; init; }
@@ -61,6 +64,12 @@ public sealed record DataProfile
     /// </summary>
     public string? Unavailable { get; init; }
 }
+
+/// <summary>One finding of the stored profile.</summary>
+/// <param name="Kind">What was found (<c>likely_leak</c>, <c>identifier</c>…: docs/datasets.md, "Warnings").</param>
+/// <param name="Column">The column it is about; empty when it names none.</param>
+/// <param name="Message">The store's sentence.</param>
+public sealed record DataWarning(string Kind, string Column, string Message);
 
 /// <summary>One column of the data profile shown on the card.</summary>
 /// <param name="Type">As the store names it (<c>numeric</c>, <c>categorical</c>…).</param>

@@ -4,6 +4,7 @@ using System.Text;
 using Platform.Contracts;
 using Platform.Training.Artifacts;
 using Platform.Training.Evaluation;
+using Platform.Training.Preparation;
 
 namespace Platform.Training.ModelCards;
 
@@ -25,6 +26,8 @@ public static class ModelCardWriter
     public const string RocImage = "roc-curve.png";
     public const string PrecisionRecallImage = "precision-recall-curve.png";
     public const string ResidualsImage = "residuals.png";
+    public const string ActualVersusPredictedImage = "actual-vs-predicted.png";
+    public const string CalibrationImage = "calibration.png";
     public const string FeatureImportanceImage = "feature-importance.png";
 
     /// <summary>The default of the fields people fill in (<c>UpdateModelCard</c>).</summary>
@@ -81,6 +84,7 @@ public static class ModelCardWriter
             ["Task", spec.Task.ToWireName()],
             ["Trainer", $"{Code(result.Settings.Trainer.Name)}: {result.Settings.Trainer.Description}"],
             ["Seed", Invariant(spec.Seed)],
+            ["Class weighting", ClassWeighting(result)],
             ["Training job", subject.JobId.Length == 0 ? "none" : $"{Code(subject.JobId)}, attempt {Invariant(subject.Attempt)}"],
             ["Platform version", Code(subject.PlatformVersion)],
         ]);
@@ -113,7 +117,7 @@ public static class ModelCardWriter
                 card.Line($"Largest class over smallest (the stored profile's imbalance ratio): {Number(imbalance)}.");
             }
         }
-        DataProfileSection(card, subject.DataProfile);
+        DataProfileSection(card, subject.DataProfile, spec, plan);
 
         // Preparation
         card.Heading(ModelCardSections.Preparation);
@@ -155,6 +159,15 @@ public static class ModelCardWriter
             card.Line();
             card.Table(["actual \\ predicted", .. matrix.Classes.Select(Escape)],
                 [.. matrix.Classes.Select((c, i) => new[] { Escape(c) }.Concat(matrix.Counts[i].Select(n => Invariant(n))).ToArray())]);
+            card.Line();
+            card.Line("Row-normalised: the share of each actual class's rows predicted as each class (its recall on the diagonal).");
+            card.Line();
+            card.Table(["actual \\ predicted", .. matrix.Classes.Select(Escape)],
+                [.. matrix.Classes.Select((c, i) =>
+                {
+                    var total = matrix.Counts[i].Sum();
+                    return new[] { Escape(c) }.Concat(matrix.Counts[i].Select(n => total == 0 ? "" : Percent((double)n / total))).ToArray();
+                })]);
         }
         if (spec.Task == TrainingTask.BinaryClassification)
             BinaryCurves(card, images, rows!, result, report);
@@ -167,6 +180,10 @@ public static class ModelCardWriter
             card.Line(stride == 1
                 ? $"Actual minus predicted value of each of the {Invariant(rows.Count)} evaluated rows, against the prediction."
                 : $"Actual minus predicted value against the prediction, for every {Invariant(stride)}th of the {Invariant(rows.Count)} evaluated rows (at most {Invariant(ModelCardCharts.MaxResidualPoints)} points are drawn).");
+            card.SubHeading("Actual vs predicted");
+            images.Add(new(ActualVersusPredictedImage, ModelCardCharts.ActualVersusPredicted(rows.PredictedValues, rows.ActualValues)));
+            card.Image("Actual against predicted value", ActualVersusPredictedImage);
+            card.Line("Each evaluated row drawn in the residual plot, actual value against prediction; on the dashed diagonal the two are equal.");
         }
 
         // Feature importance
@@ -194,21 +211,24 @@ public static class ModelCardWriter
         // Privacy
         card.Heading(ModelCardSections.Privacy);
         var excludedBySpec = spec.Preparation.ExcludeColumns.Where(c => plan.Preparation.ExcludedColumns.Contains(c)).ToArray();
-        var notIncluded = plan.Preparation.ExcludedColumns.Except(excludedBySpec).ToArray();
-        if (excludedBySpec.Length == 0 && notIncluded.Length == 0)
+        var withheld = plan.Preparation.SensitiveWithheld;
+        var notIncluded = plan.Preparation.ExcludedColumns.Except(excludedBySpec).Except(withheld).ToArray();
+        var sensitiveUsed = spec.Preparation.UseSensitiveColumns;
+        var notes = new List<string>();
+        if (excludedBySpec.Length > 0)
+            notes.Add($"Excluded from the features by the job (identifiers, sensitive columns): {string.Join(", ", excludedBySpec.Select(Code))}. " +
+                "The model never reads them; they stay in the data set and in the predictions file.");
+        if (withheld.Count > 0)
+            notes.Add($"Marked sensitive on the data set, so left out of training (the job did not opt in with `use_sensitive_columns`): {string.Join(", ", withheld.Select(Code))}.");
+        if (sensitiveUsed.Count > 0)
+            notes.Add($"**Marked sensitive on the data set and trained on**, because the job opted in (`use_sensitive_columns`): {string.Join(", ", sensitiveUsed.Select(Code))}.");
+        if (notIncluded.Length > 0)
+            notes.Add($"Not among the job's included columns, so not read by the model either: {string.Join(", ", notIncluded.Select(Code))}.");
+        if (notes.Count == 0) notes.Add("Every column of the data set other than the label is a feature: no column was kept out.");
+        for (var i = 0; i < notes.Count; i++)
         {
-            card.Line("Every column of the data set other than the label is a feature: no column was kept out.");
-        }
-        else
-        {
-            if (excludedBySpec.Length > 0)
-                card.Line($"Excluded from the features by the job (identifiers, sensitive columns): {string.Join(", ", excludedBySpec.Select(Code))}. " +
-                    "The model never reads them; they stay in the data set and in the predictions file.");
-            if (notIncluded.Length > 0)
-            {
-                if (excludedBySpec.Length > 0) card.Line();
-                card.Line($"Not among the job's included columns, so not read by the model either: {string.Join(", ", notIncluded.Select(Code))}.");
-            }
+            if (i > 0) card.Line();
+            card.Line(notes[i]);
         }
         card.Line();
         card.Line(ModelCardBundle.Field(ModelCardBundle.PrivacyField, ModelCardSections.NoPrivacyNotes));
@@ -217,9 +237,21 @@ public static class ModelCardWriter
 
     /// <summary>
     /// The stored profile in brief: rows, then per column its type, missing count and share and distinct count, then
-    /// the profile's warnings. Without the stored profile, the columns as the data set's record has them, and why.
+    /// the profile's warnings, each with what the job did with its column. Without the stored profile, the columns as the
+    /// data set's record has them, and why.
     /// </summary>
-    private static void DataProfileSection(ModelCardMarkdown card, DataProfile profile)
+    /// <summary>The class weighting the saved model trained with, as its <c>class_weights</c> step records it.</summary>
+    private static string ClassWeighting(TrainingResult result)
+    {
+        if (result.Preparation.FirstOrDefault(s => s.Kind == PreparationStep.ClassWeights) is not { } step)
+            return "none: every training row counts once";
+        var weights = step.Parameters.Where(p => p.Key.StartsWith("weight[", StringComparison.Ordinal))
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => $"{Escape(p.Key["weight[".Length..^1])} {Code(Number(double.Parse(p.Value, CultureInfo.InvariantCulture)))}");
+        return $"{Code(step.Parameters["weighting"])}: each training row weighs its class's weight ({string.Join(", ", weights)})";
+    }
+
+    private static void DataProfileSection(ModelCardMarkdown card, DataProfile profile, TrainingSpec spec, TrainingPlan plan)
     {
         card.SubHeading(ModelCardSections.DataProfile);
         if (profile.Unavailable is { } reason)
@@ -246,9 +278,18 @@ public static class ModelCardWriter
             card.Line("Warnings: none.");
             return;
         }
-        card.Line("Warnings:");
+        card.Line("Warnings, and what this job did with each column:");
         card.Line();
-        foreach (var warning in profile.Warnings) card.Line("- " + ModelCardMarkdown.Escape(warning));
+        var features = plan.Preparation.Features.Select(f => f.Column.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var warning in profile.Warnings)
+        {
+            var treatment = warning.Column.Length == 0 ? ""
+                : warning.Column == spec.LabelColumn ? " — the label."
+                : features.Contains(warning.Column) ? " — **used as a feature by this job**."
+                : spec.Preparation.ExcludeColumns.Contains(warning.Column) ? " — excluded by this job."
+                : " — not a feature of this job.";
+            card.Line("- " + ModelCardMarkdown.Escape(warning.Message) + treatment);
+        }
     }
 
     private static void BinaryCurves(ModelCardMarkdown card, List<ModelCardImage> images, EvaluatedRows rows, TrainingResult result, EvaluationReport report)
@@ -270,6 +311,19 @@ public static class ModelCardWriter
             report.Metrics.GetValueOrDefault(MetricNames.PrAuc, double.NaN), RankingCurves.PositiveShare(positive))));
         card.Image("Precision-recall curve", PrecisionRecallImage);
         card.Line("The dashed line is the share of positive rows: the precision of a model without skill.");
+        card.SubHeading("Calibration");
+        if (!result.Settings.Trainer.For(TrainingTask.BinaryClassification).Calibrated)
+        {
+            card.Line("_Not drawn: the trainer gives a raw score, not a probability._");
+            return;
+        }
+        var bins = ModelCardCharts.Calibration(positive, scores);
+        images.Add(new(CalibrationImage, ModelCardCharts.Calibration(bins)));
+        card.Image("Calibration plot", CalibrationImage);
+        card.Line($"The evaluated rows in {Invariant(ModelCardCharts.CalibrationBins)} bins of predicted probability: each bin's share of {Escape(positiveClass)} rows against its mean probability. A calibrated model follows the dashed diagonal.");
+        card.Line();
+        card.Table(["predicted probability (mean)", "rows", $"share {Escape(positiveClass)}"],
+            [.. bins.Select(b => new[] { Number(b.MeanPredicted), Invariant(b.Rows), Number(b.PositiveShare) })]);
     }
 
     internal static string Code(string text) => ModelCardMarkdown.Code(text);

@@ -73,9 +73,9 @@ public static class OnnxExport
     }
 
     /// <summary>
-    /// The model without the stages that only convert the label for the trainer (into <see cref="ReservedColumns.Label"/>):
-    /// predicting never reads the label, and left in they would make it an input of the ONNX graph (and the expression
-    /// that turns a two-class label into a boolean has no ONNX translation).
+    /// The model without the stages that only serve the trainer: the label's conversion (into <see cref="ReservedColumns.Label"/>)
+    /// and class weights (<see cref="ReservedColumns.Weight"/>). Predicting never reads the label, and left in they would make
+    /// it an input of the ONNX graph (and the expression that turns a two-class label into a boolean has no ONNX translation).
     /// </summary>
     private static ITransformer WithoutLabelConversion(ITransformer model, DataViewSchema input)
     {
@@ -87,7 +87,7 @@ public static class OnnxExport
         {
             var output = stage.GetOutputSchema(schema);
             var added = output.Where(c => !c.IsHidden && schema.GetColumnOrNull(c.Name) is null).Select(c => c.Name).ToArray();
-            if (added is not [ReservedColumns.Label])
+            if (added is not ([ReservedColumns.Label] or [ReservedColumns.Weight]))
             {
                 kept.Add(stage);
                 schema = output;

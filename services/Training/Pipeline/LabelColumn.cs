@@ -184,6 +184,24 @@ internal sealed class LabelColumn
         ml.Transforms.Expression(ReservedColumns.Label, expression, column.Name);
 
     /// <summary>
+    /// The stage that gives every row the weight of its class (<see cref="ReservedColumns.Weight"/>), by an expression
+    /// (as the binary label is, for reproducible bytes): binary over the Boolean label, otherwise over the label's own
+    /// values, which are exactly <see cref="Classes"/>.
+    /// </summary>
+    /// <param name="weights">One weight per class, in <see cref="Classes"/> order.</param>
+    public Microsoft.ML.Transforms.ExpressionEstimator WeightStage(MLContext ml, IReadOnlyList<double> weights)
+    {
+        // single(): a whole number such as 1 would otherwise be an integer literal, and the trainer wants a float.
+        string W(int i) => $"single({ExpressionText.Number((float)weights[i])})";
+        if (TrainingColumn == ReservedColumns.Label && Stage is Microsoft.ML.Transforms.ExpressionEstimator)
+            return ml.Transforms.Expression(ReservedColumns.Weight, $"b => b ? {W(1)} : {W(0)}", ReservedColumns.Label);
+        var cases = Classes.Select((c, i) => Source.Kind == ColumnKind.Numeric
+            ? $"x == {ExpressionText.Number(float.Parse(c, CultureInfo.InvariantCulture))} ? {W(i)}"
+            : $"x == {ExpressionText.String(c)} ? {W(i)}");
+        return ml.Transforms.Expression(ReservedColumns.Weight, $"x => {string.Join(" : ", cases)} : single(1)", Source.Name);
+    }
+
+    /// <summary>
     /// The class of every row of <paramref name="view"/>, as an index into <see cref="Classes"/>; -1 where the
     /// label is missing. Classification and labelled clustering only.
     /// </summary>

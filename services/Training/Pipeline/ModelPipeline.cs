@@ -18,18 +18,23 @@ internal static class ModelPipeline
     /// component's random source from how many components the context created before it, so a
     /// trainer that draws from it (SDCA shuffles) would otherwise depend on the shape of the data.
     /// </param>
+    /// <param name="classWeights">Class weighting: one weight per class of <paramref name="label"/>; null for none.</param>
     public static IEstimator<ITransformer> Build(
-        MLContext ml, MLContext trainerContext, FittedPreparation preparation, LabelColumn? label, TrainerSettings settings, int seed)
+        MLContext ml, MLContext trainerContext, FittedPreparation preparation, LabelColumn? label, TrainerSettings settings, int seed,
+        IReadOnlyList<double>? classWeights = null)
     {
         var binding = settings.Trainer.For(settings.Task);
         var pipeline = new EstimatorChain<ITransformer>();
         if (label?.Stage is not null)
             pipeline = pipeline.Append<ITransformer>(label.Stage);
+        if (classWeights is not null)
+            pipeline = pipeline.Append<ITransformer>(label!.WeightStage(ml, classWeights));
         pipeline = preparation.AppendTo(ml, pipeline);
         if (binding.MultiplePasses)
             pipeline = pipeline.AppendCacheCheckpoint(ml);
         pipeline = pipeline.Append<ITransformer>(binding.Create(
-            new TrainerBuildContext(trainerContext, settings, label?.TrainingColumn ?? "", ReservedColumns.Features, seed)));
+            new TrainerBuildContext(trainerContext, settings, label?.TrainingColumn ?? "", ReservedColumns.Features, seed,
+                classWeights is null ? null : ReservedColumns.Weight)));
         if (settings.Task == TrainingTask.MulticlassClassification)
             pipeline = pipeline.Append<ITransformer>(ml.Transforms.Conversion.MapKeyToValue(DefaultColumnNames.PredictedLabel));
         return pipeline;

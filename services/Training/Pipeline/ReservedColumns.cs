@@ -16,11 +16,14 @@ public static class ReservedColumns
     /// <summary>Prefix of the 0/1 "was missing" feature of a numeric column with the indicator policy: <c>__missing__.Age</c>.</summary>
     public const string MissingIndicatorPrefix = "__missing__.";
 
+    /// <summary>Each training row's weight under class weighting (ML.NET's example-weight column).</summary>
+    public const string Weight = "__weight__";
+
     /// <summary>Scratch column used while dropping rows with a missing text value; never saved.</summary>
     internal const string Present = "__present__";
 
     internal static bool IsReserved(string name) =>
-        name is Label or Features or Present || name.StartsWith(MissingIndicatorPrefix, StringComparison.Ordinal);
+        name is Label or Features or Present or Weight || name.StartsWith(MissingIndicatorPrefix, StringComparison.Ordinal);
 
     internal static string MissingIndicator(string column) => MissingIndicatorPrefix + column;
 }

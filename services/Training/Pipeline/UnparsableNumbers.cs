@@ -35,7 +35,9 @@ internal sealed partial class UnparsableNumbers : IDisposable
         (long Line, string Column)? first;
         lock (_lock) first = _first;
         if (first is not { } found) return;
-        var value = FieldAt(found.Line, found.Column) is { } text ? $" holds {Echo.Quote(text)}, which" : "'s value";
+        // A sensitive column's value is never repeated: the reason is stored, shown and logged.
+        var sensitive = _data.Columns.Any(c => c.Name == found.Column && c.Sensitive);
+        var value = !sensitive && FieldAt(found.Line, found.Column) is { } text ? $" holds {Echo.Quote(text)}, which" : "'s value";
         throw new TrainingDataException(found.Column,
             $"Column {Echo.Quote(found.Column)} is numeric, but line {found.Line} of the file{value} is not a number: " +
             "fix the value, or type the column as categorical or text when uploading the data set.");

@@ -48,6 +48,35 @@ public sealed record DataPreparation
 
     /// <summary>Per-column choices, overriding the defaults above.</summary>
     public IReadOnlyList<ColumnPreparation> Columns { get; init; } = [];
+
+    /// <summary>
+    /// Columns marked sensitive on the data set (<see cref="Data.DatasetColumn.Sensitive"/>) that this job may train on.
+    /// Every other sensitive column is left out of the features, whatever <see cref="IncludeColumns"/> says.
+    /// </summary>
+    public IReadOnlyList<string> UseSensitiveColumns { get; init; } = [];
+
+    /// <summary>How classes are weighted in training (classification, trainers that take example weights); null for none.</summary>
+    public ClassWeighting? ClassWeighting { get; init; }
+
+    /// <summary>
+    /// <see cref="Preparation.ClassWeighting.Custom"/>: the weight of each class named, by its value as the label holds it;
+    /// a class not named weighs 1.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> ClassWeights { get; init; } = new Dictionary<string, double>();
+}
+
+/// <summary>How much each training row of a class counts, through ML.NET's example-weight column.</summary>
+public enum ClassWeighting
+{
+    /// <summary>Every row counts once; wire name <c>none</c>.</summary>
+    None,
+    /// <summary>
+    /// A row of class c weighs n / (k × n_c) over the training rows (n rows, k classes, n_c of class c), as scikit-learn's
+    /// <c>class_weight="balanced"</c>: every class weighs the same in total. Wire name <c>balanced</c>.
+    /// </summary>
+    Balanced,
+    /// <summary>The weights the job gives per class (<see cref="DataPreparation.ClassWeights"/>); wire name <c>custom</c>.</summary>
+    Custom,
 }
 
 /// <summary>The preparation of one column.</summary>
@@ -61,6 +90,9 @@ public sealed record ColumnPreparation
 
     /// <summary>How this column becomes features; null to decide by its type.</summary>
     public ColumnEncoding? Encoding { get; init; }
+
+    /// <summary>A date column's parts, in this order; null for <see cref="Preparation.DateParts.Default"/> (plus the hour where there is time).</summary>
+    public IReadOnlyList<DatePart>? DateParts { get; init; }
 }
 
 /// <summary>What happens to a missing value.</summary>

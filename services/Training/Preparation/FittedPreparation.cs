@@ -34,12 +34,15 @@ internal sealed class FittedPreparation
     /// <summary>What the preparation does, in pipeline order.</summary>
     public IReadOnlyList<PreparationStep> Steps { get; }
 
-    /// <summary>The names of the columns concatenated into the feature vector, in order.</summary>
+    /// <summary>The names of the columns concatenated into the feature vector, in order (a date column: its parts).</summary>
     public IReadOnlyList<string> FeatureColumns =>
-        [.. _features.Select(f => f.Planned.Column.Name), .. Indicators.Select(f => ReservedColumns.MissingIndicator(f.Planned.Column.Name))];
+        [.. _features.SelectMany(f => f.VectorColumns), .. Indicators.Select(f => ReservedColumns.MissingIndicator(f.Planned.Column.Name))];
+
+    /// <summary>The columns the model adds from date columns (<c>&lt;column&gt;.&lt;part&gt;</c>), in feature order.</summary>
+    public IReadOnlyList<string> DatePartColumns => [.. _features.Where(f => f.DateParts is not null).SelectMany(f => f.VectorColumns)];
 
     private IEnumerable<FittedFeature> Indicators => _features.Where(f =>
-        f.Planned.MissingValues == MissingValuePolicy.Indicator && f.Planned.Column.Kind == ColumnKind.Numeric);
+        f.Planned.MissingValues == MissingValuePolicy.Indicator && f.Planned.Column.Kind is ColumnKind.Numeric or ColumnKind.Date);
 
     /// <summary>Settles the plan on <paramref name="training"/>, the rows the model is fitted on.</summary>
     /// <param name="rows">How to name these rows in an error, for example "the 275 training rows".</param>
@@ -67,12 +70,28 @@ internal sealed class FittedPreparation
     /// <summary>Appends the preparation, the feature vector and its normalization to <paramref name="pipeline"/>.</summary>
     public EstimatorChain<ITransformer> AppendTo(MLContext ml, EstimatorChain<ITransformer> pipeline)
     {
+        foreach (var feature in _features.Where(f => f.DateParts is not null))
+        {
+            var column = feature.Planned.Column.Name;
+            // Day of week and day of year are computed from the year, month and day columns, so those come first.
+            var parts = feature.DateParts!;
+            var needed = parts.Any(p => p is not DatePart.Hour)
+                ? new[] { DatePart.Year, DatePart.Month, DatePart.Day }.Concat(parts).Distinct()
+                : parts;
+            foreach (var part in needed.OrderBy(p => p is DatePart.DayOfWeek or DatePart.DayOfYear))
+            {
+                var (expression, inputs) = DateParts.Expression(column, part);
+                pipeline = pipeline.Append<ITransformer>(ml.Transforms.Expression(DateParts.ColumnName(column, part), expression, inputs));
+            }
+        }
         foreach (var feature in Indicators)
         {
             var name = feature.Planned.Column.Name;
             var indicator = ReservedColumns.MissingIndicator(name);
+            // Every part of a date is missing exactly when the date is: the first one tells.
+            var source = feature.DateParts is { } dateParts ? DateParts.ColumnName(name, dateParts[0]) : name;
             pipeline = pipeline
-                .Append<ITransformer>(ml.Transforms.IndicateMissingValues(indicator, name))
+                .Append<ITransformer>(ml.Transforms.IndicateMissingValues(indicator, source))
                 .Append<ITransformer>(ml.Transforms.Conversion.ConvertType(indicator, outputKind: DataKind.Single));
         }
         foreach (var feature in _features.Where(f => f.FillExpression is not null))
@@ -99,7 +118,7 @@ internal sealed class FittedPreparation
     }
 
     private InputOutputColumnPair[] Pairs(Func<FittedFeature, bool> predicate) =>
-        [.. _features.Where(predicate).Select(f => new InputOutputColumnPair(f.Planned.Column.Name))];
+        [.. _features.Where(predicate).SelectMany(f => f.VectorColumns).Select(name => new InputOutputColumnPair(name))];
 
     private List<PreparationStep> Describe()
     {
@@ -114,11 +133,13 @@ internal sealed class FittedPreparation
 
         Add(PreparationStep.ExcludeColumns, _plan.ExcludedColumns);
         Add(PreparationStep.DropRowsWithMissingValues, _plan.DropRowColumns.Select(c => c.Name));
+        foreach (var feature in _features.Where(f => f.DateParts is not null))
+            Add(PreparationStep.DateParts, [feature.Planned.Column.Name], ("parts", string.Join(",", feature.DateParts!.Select(p => p.ToWireName()))));
         Add(PreparationStep.MissingIndicator, Indicators.Select(f => f.Planned.Column.Name), ("prefix", ReservedColumns.MissingIndicatorPrefix));
         foreach (var feature in _features.Where(f => f.FillValue is not null))
             Add(PreparationStep.ReplaceMissingValues, [feature.Planned.Column.Name],
                 ("policy", feature.Planned.MissingValues.ToWireName()), ("value", feature.FillValue!));
-        Add(PreparationStep.ReplaceMissingValues, Names(f => f.FillsMean), ("policy", MissingValuePolicy.Mean.ToWireName()));
+        Add(PreparationStep.ReplaceMissingValues, _features.Where(f => f.FillsMean).SelectMany(f => f.VectorColumns), ("policy", MissingValuePolicy.Mean.ToWireName()));
         Add(PreparationStep.OneHotEncoding, Names(f => f.Treatment == FeatureTreatment.OneHot));
         Add(PreparationStep.HashEncoding, Names(f => f.Treatment == FeatureTreatment.Hashing),
             ("bits", _plan.HashingBits.ToString(CultureInfo.InvariantCulture)));
@@ -132,11 +153,20 @@ internal sealed class FittedPreparation
     /// <summary>A feature as fitted: its final treatment and, for fixed fill-ins, the value and the expression that applies it.</summary>
     private sealed record FittedFeature(PlannedFeature Planned, FeatureTreatment Treatment, string? FillValue, string? FillExpression)
     {
+        /// <summary>A date column's parts as settled (null for every other column).</summary>
+        public IReadOnlyList<DatePart>? DateParts { get; init; }
+
         /// <summary>
         /// Numbers filled with the training mean: the mean policy, the indicator policy (which adds its
-        /// 0/1 feature first) and drop_row (whose training rows have no missing value, but a row scored later may).
+        /// 0/1 feature first) and drop_row (whose training rows have no missing value, but a row scored later may);
+        /// a date's parts likewise.
         /// </summary>
-        public bool FillsMean => Planned.Column.Kind == ColumnKind.Numeric && FillValue is null;
+        public bool FillsMean => Planned.Column.Kind is ColumnKind.Numeric or ColumnKind.Date && FillValue is null;
+
+        /// <summary>The columns this feature puts in the feature vector: itself, or a date's parts.</summary>
+        public IEnumerable<string> VectorColumns => DateParts is { } parts
+            ? parts.Select(p => Preparation.DateParts.ColumnName(Planned.Column.Name, p))
+            : [Planned.Column.Name];
     }
 
     /// <summary>What one pass over the training rows learns about one feature.</summary>
@@ -148,6 +178,9 @@ internal sealed class FittedPreparation
         public PlannedFeature Feature { get; } = feature;
 
         public long Present { get; private set; }
+
+        // A date column gets the hour by default when a training value holds a time (yyyy-MM-ddTHH…).
+        private bool _hasTime;
 
         private bool KeepsNumbers => Feature.MissingValues is MissingValuePolicy.Median or MissingValuePolicy.MostFrequent;
 
@@ -171,6 +204,16 @@ internal sealed class FittedPreparation
             }
             var getText = cursor.GetGetter<ReadOnlyMemory<char>>(column);
             ReadOnlyMemory<char> text = default;
+            if (Feature.Column.Kind == ColumnKind.Date)
+            {
+                return () =>
+                {
+                    getText(ref text);
+                    if (text.IsEmpty) return;
+                    Present++;
+                    _hasTime |= text.Length >= 13;
+                };
+            }
             var lookup = _counts.GetAlternateLookup<ReadOnlySpan<char>>();
             return () =>
             {
@@ -188,7 +231,11 @@ internal sealed class FittedPreparation
             var treatment = Feature.Treatment == FeatureTreatment.Automatic
                 ? _counts.Count > hashingThreshold ? FeatureTreatment.Hashing : FeatureTreatment.OneHot
                 : Feature.Treatment;
-            var name = Feature.Column.Name;
+            if (Feature.Column.Kind == ColumnKind.Date)
+                return new FittedFeature(Feature, treatment, null, null)
+                {
+                    DateParts = Feature.DateParts ?? (_hasTime ? [.. Preparation.DateParts.Default, DatePart.Hour] : Preparation.DateParts.Default),
+                };
             switch (Feature.MissingValues)
             {
                 case MissingValuePolicy.Median when Feature.Column.Kind == ColumnKind.Numeric:

@@ -16,10 +16,13 @@ public enum FeatureTreatment
     Text,
     /// <summary>One-hot or hashing, decided by the number of distinct values in the training rows.</summary>
     Automatic,
+    /// <summary>A date: numbers taken from it (<see cref="Preparation.DateParts"/>).</summary>
+    DateParts,
 }
 
 /// <summary>One feature column with its resolved treatment and missing-value policy.</summary>
-public sealed record PlannedFeature(DatasetColumn Column, FeatureTreatment Treatment, MissingValuePolicy MissingValues);
+/// <param name="DateParts">A date column's parts as chosen; null for the default (settled on the training rows: the hour where they hold a time).</param>
+public sealed record PlannedFeature(DatasetColumn Column, FeatureTreatment Treatment, MissingValuePolicy MissingValues, IReadOnlyList<DatePart>? DateParts = null);
 
 /// <summary>
 /// A <see cref="DataPreparation"/> checked against a data set's columns and resolved: every feature column
@@ -34,9 +37,10 @@ public sealed class PreparationPlan
 
     private PreparationPlan(
         DataPreparation spec, IReadOnlyList<PlannedFeature> features, IReadOnlyList<string> excluded,
-        FeatureNormalization normalization, int hashingThreshold, int hashingBits)
+        FeatureNormalization normalization, int hashingThreshold, int hashingBits, IReadOnlyList<string> sensitiveWithheld)
     {
         Spec = spec;
+        SensitiveWithheld = sensitiveWithheld;
         Features = features;
         ExcludedColumns = excluded;
         Normalization = normalization;
@@ -52,6 +56,9 @@ public sealed class PreparationPlan
 
     /// <summary>Columns that are neither the label nor a feature, in file order.</summary>
     public IReadOnlyList<string> ExcludedColumns { get; }
+
+    /// <summary>Sensitive columns left out because the job did not opt in to them (<see cref="DataPreparation.UseSensitiveColumns"/>), in file order.</summary>
+    public IReadOnlyList<string> SensitiveWithheld { get; }
 
     public FeatureNormalization Normalization { get; }
 
@@ -86,6 +93,17 @@ public sealed class PreparationPlan
         if (hashingBits is < 1 or > 24)
             throw new SpecValidationException("preparation.hashing_bits", $"{hashingBits} is out of range; expected a value from 1 to 24");
 
+        var allowed = Names(spec.UseSensitiveColumns, "preparation.use_sensitive_columns", byName, columns, labelColumn, rejectLabel: false);
+        for (var i = 0; i < spec.UseSensitiveColumns.Count; i++)
+        {
+            if (!byName[spec.UseSensitiveColumns[i]].Sensitive)
+                throw new SpecValidationException($"preparation.use_sensitive_columns[{i}]",
+                    $"{Echo.Quote(spec.UseSensitiveColumns[i])} is not marked sensitive on the data set; this list names sensitive columns only");
+        }
+        // A sensitive column trains nothing, as a feature or as the label, unless the job names it.
+        bool Withheld(string name) => byName[name].Sensitive && !allowed.Contains(name);
+        if (labelColumn is not null && byName.ContainsKey(labelColumn) && Withheld(labelColumn))
+            throw new SpecValidationException("label_column", SensitiveNotChosen(labelColumn));
         var included = Names(spec.IncludeColumns, "preparation.include_columns", byName, columns, labelColumn, rejectLabel: true);
         var excluded = Names(spec.ExcludeColumns, "preparation.exclude_columns", byName, columns, labelColumn, rejectLabel: false);
         for (var i = 0; i < spec.ExcludeColumns.Count; i++)
@@ -96,11 +114,10 @@ public sealed class PreparationPlan
         }
         for (var i = 0; i < spec.IncludeColumns.Count; i++)
         {
-            if (byName[spec.IncludeColumns[i]].Kind == ColumnKind.Date)
-                throw new SpecValidationException($"preparation.include_columns[{i}]", DateNotFeature(spec.IncludeColumns[i]));
+            if (Withheld(spec.IncludeColumns[i]))
+                throw new SpecValidationException($"preparation.include_columns[{i}]", SensitiveNotChosen(spec.IncludeColumns[i]));
         }
-        // Dates are kept out of the features (see DatasetReader): they stay in the predictions only.
-        bool IsFeature(string name) => name != labelColumn && byName[name].Kind != ColumnKind.Date
+        bool IsFeature(string name) => name != labelColumn && !Withheld(name)
             && !excluded.Contains(name) && (included.Count == 0 || included.Contains(name));
 
         var choices = new Dictionary<string, (ColumnPreparation Choice, int Index)>(StringComparer.Ordinal);
@@ -111,8 +128,8 @@ public sealed class PreparationPlan
             var column = Lookup(choice.Name, $"{field}.name", byName, columns);
             if (column.Name == labelColumn)
                 throw new SpecValidationException($"{field}.name", $"{Echo.Quote(column.Name)} is the label column; preparation applies to feature columns");
-            if (column.Kind == ColumnKind.Date)
-                throw new SpecValidationException($"{field}.name", DateNotFeature(column.Name));
+            if (Withheld(column.Name))
+                throw new SpecValidationException($"{field}.name", SensitiveNotChosen(column.Name));
             if (!IsFeature(column.Name))
                 throw new SpecValidationException($"{field}.name",
                     $"{Echo.Quote(column.Name)} is not a feature ({(excluded.Contains(column.Name) ? "it is in exclude_columns" : "it is not in include_columns")})");
@@ -123,6 +140,17 @@ public sealed class PreparationPlan
                     $"{policy.ToWireName()} does not apply to {Echo.Quote(column.Name)}, a {column.Kind.ToString().ToLowerInvariant()} column; {Applicable(column.Kind)} do");
             if (choice.Encoding == ColumnEncoding.Text && column.Kind == ColumnKind.Numeric)
                 throw new SpecValidationException($"{field}.encoding", $"text does not apply to {Echo.Quote(column.Name)}, a numeric column; one_hot and hashing do");
+            if (choice.Encoding is { } encoding && column.Kind == ColumnKind.Date)
+                throw new SpecValidationException($"{field}.encoding", $"{encoding.ToWireName()} does not apply to {Echo.Quote(column.Name)}, a date column: it becomes date_parts");
+            if (choice.DateParts is { } parts)
+            {
+                if (column.Kind != ColumnKind.Date)
+                    throw new SpecValidationException($"{field}.date_parts", $"apply to date columns only; {Echo.Quote(column.Name)} is {column.Kind.ToString().ToLowerInvariant()}");
+                if (parts.Count == 0)
+                    throw new SpecValidationException($"{field}.date_parts", $"is empty; to leave {Echo.Quote(column.Name)} out, name it in exclude_columns");
+                if (parts.Distinct().Count() != parts.Count)
+                    throw new SpecValidationException($"{field}.date_parts", "names a part twice");
+            }
         }
 
         var features = new List<PlannedFeature>();
@@ -130,7 +158,18 @@ public sealed class PreparationPlan
         {
             var choice = choices.TryGetValue(column.Name, out var found) ? found.Choice : null;
             features.Add(new PlannedFeature(column, Treatment(column, choice?.Encoding, spec.CategoricalEncoding),
-                choice?.MissingValues ?? DefaultPolicy(column.Kind, spec.MissingValues)));
+                choice?.MissingValues ?? DefaultPolicy(column.Kind, spec.MissingValues), choice?.DateParts));
+        }
+        // A part's feature column must not take the name of a column of the data set.
+        foreach (var feature in features.Where(f => f.Treatment == FeatureTreatment.DateParts))
+        {
+            foreach (var part in Enum.GetValues<DatePart>())
+            {
+                var partColumn = DateParts.ColumnName(feature.Column.Name, part);
+                if (byName.ContainsKey(partColumn))
+                    throw new SpecValidationException("preparation",
+                        $"date column {Echo.Quote(feature.Column.Name)} would add the feature {Echo.Quote(partColumn)}, which is already a column of the data set: rename or exclude one of them");
+            }
         }
         if (features.Count == 0)
             throw new SpecValidationException("preparation",
@@ -138,17 +177,19 @@ public sealed class PreparationPlan
 
         var normalization = spec.Normalization ?? (normalizeByDefault ? FeatureNormalization.MinMax : FeatureNormalization.None);
         var others = columns.Where(c => c.Name != labelColumn && !IsFeature(c.Name)).Select(c => c.Name).ToArray();
-        return new PreparationPlan(spec, features, others, normalization, hashingThreshold, hashingBits);
+        var withheld = columns.Where(c => c.Name != labelColumn && Withheld(c.Name)).Select(c => c.Name).ToArray();
+        return new PreparationPlan(spec, features, others, normalization, hashingThreshold, hashingBits, withheld);
     }
 
-    private static string DateNotFeature(string name) =>
-        $"{Echo.Quote(name)} is a date column; dates are not features yet (they are kept in the predictions only): derive numeric columns such as month or weekday before uploading, or upload it as categorical";
+    private static string SensitiveNotChosen(string name) =>
+        $"{Echo.Quote(name)} is marked sensitive on the data set; name it in preparation.use_sensitive_columns as well to train on it";
 
     /// <summary>Whether a policy can be used on a column of this kind.</summary>
     public static bool Applies(MissingValuePolicy policy, ColumnKind kind) => policy switch
     {
-        MissingValuePolicy.Mean or MissingValuePolicy.Median => kind == ColumnKind.Numeric,
-        MissingValuePolicy.MostFrequent => kind != ColumnKind.Text,
+        MissingValuePolicy.Mean => kind is ColumnKind.Numeric or ColumnKind.Date,
+        MissingValuePolicy.Median => kind == ColumnKind.Numeric,
+        MissingValuePolicy.MostFrequent => kind is not (ColumnKind.Text or ColumnKind.Date),
         _ => true,
     };
 
@@ -156,13 +197,14 @@ public sealed class PreparationPlan
     {
         ColumnKind.Numeric => "mean, median, most_frequent, drop_row and indicator",
         ColumnKind.Text => "drop_row and indicator",
+        ColumnKind.Date => "mean (of each date part), drop_row and indicator",
         _ => "most_frequent, drop_row and indicator",
     };
 
     private static MissingValuePolicy DefaultPolicy(ColumnKind kind, MissingValuePolicy? chosen) =>
         chosen is { } policy && Applies(policy, kind)
             ? policy
-            : kind == ColumnKind.Numeric ? MissingValuePolicy.Mean : MissingValuePolicy.Indicator;
+            : kind is ColumnKind.Numeric or ColumnKind.Date ? MissingValuePolicy.Mean : MissingValuePolicy.Indicator;
 
     private static FeatureTreatment Treatment(DatasetColumn column, ColumnEncoding? encoding, CategoricalEncoding? categorical) => encoding switch
     {
@@ -173,6 +215,7 @@ public sealed class PreparationPlan
         {
             ColumnKind.Numeric => FeatureTreatment.Number,
             ColumnKind.Text => FeatureTreatment.Text,
+            ColumnKind.Date => FeatureTreatment.DateParts,
             _ => categorical switch
             {
                 CategoricalEncoding.OneHot => FeatureTreatment.OneHot,

@@ -21,6 +21,14 @@ public static class PreparationWireNames
     private static readonly WireNames<FeatureNormalization> Normalizations = new(
         (FeatureNormalization.None, "none"), (FeatureNormalization.MinMax, "min_max"), (FeatureNormalization.MeanVariance, "mean_variance"));
 
+    private static readonly WireNames<ClassWeighting> ClassWeightings = new(
+        (ClassWeighting.None, "none"), (ClassWeighting.Balanced, "balanced"), (ClassWeighting.Custom, "custom"));
+
+    public static string ToWireName(this ClassWeighting value) => ClassWeightings.Name(value);
+
+    /// <inheritdoc cref="ParseMissingValuePolicy"/>
+    public static ClassWeighting? ParseClassWeighting(string? name, string field) => ClassWeightings.Parse(name, field);
+
     public static string ToWireName(this MissingValuePolicy value) => MissingValuePolicies.Name(value);
     public static string ToWireName(this CategoricalEncoding value) => CategoricalEncodings.Name(value);
     public static string ToWireName(this ColumnEncoding value) => ColumnEncodings.Name(value);

@@ -138,7 +138,7 @@ public sealed class AttemptRunner(
     {
         var client = bus.CreateRequestClient<CommitAttempt>(options.Value.CommitTimeout);
         var response = await client.GetResponse<CommitDecision>(
-            new CommitAttempt(handle.Job.JobId, handle.Job.Attempt, options.Value.Name), handle.CancellationToken);
+            new CommitAttempt(handle.Job.JobId, handle.Job.Attempt, options.Value.Name) { At = time.GetUtcNow() }, handle.CancellationToken);
         return response.Message;
     }
 

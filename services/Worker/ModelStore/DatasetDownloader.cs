@@ -40,7 +40,7 @@ public sealed class DatasetDownloader(DatasetService.DatasetServiceClient datase
             ColumnType.Text => ColumnKind.Text,
             ColumnType.Date => ColumnKind.Date,
             _ => ColumnKind.Categorical,
-        })).ToArray();
+        }, column.Sensitive)).ToArray();
         return new DownloadedDataset(new DatasetFile(path, columns, FormatOf(dataset)) { FileName = dataset.Name }, dataset);
     }
 

@@ -1,3 +1,4 @@
+using Platform.ServiceDefaults.Security;
 using Platform.Transfers;
 
 namespace Platform.Worker.ModelStore;
@@ -21,7 +22,12 @@ public sealed class ModelStoreByteStream(HttpClient? http)
         ArgumentNullException.ThrowIfNull(configuration);
         return configuration[AddressKey] is { Length: > 0 } address
             // No per-request deadline: a data set or artifact takes as long as its size needs; cancellation ends it.
-            ? new ModelStoreByteStream(new HttpClient { BaseAddress = new Uri(address), Timeout = Timeout.InfiniteTimeSpan })
+            // Every request carries the service credential: the store's byte stream answers internal callers only.
+            ? new ModelStoreByteStream(new HttpClient(ServiceCredential.Handler(configuration[ServiceCredential.TokenKey]
+                                                                                ?? throw new InvalidOperationException(ServiceCredential.MissingMessage), new SocketsHttpHandler()))
+            {
+                BaseAddress = new Uri(address), Timeout = Timeout.InfiniteTimeSpan,
+            })
             : new ModelStoreByteStream(null);
     }
 }

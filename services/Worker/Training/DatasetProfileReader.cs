@@ -48,7 +48,10 @@ public sealed class DatasetProfileReader(DatasetService.DatasetServiceClient dat
             Rows = profile.RowCount,
             Columns = [.. profile.Columns.Select(c => new DataProfileColumn(
                 c.Name, TypeName(c.Type), c.MissingCount, c.MissingShare, c.DistinctCount, c.DistinctExact))],
-            Warnings = [.. profile.Warnings],
+            // Profiles from before warning details carry the sentences alone.
+            Warnings = profile.WarningDetails.Count > 0
+                ? [.. profile.WarningDetails.Select(w => new DataWarning(w.Kind, w.Column, w.Message))]
+                : [.. profile.Warnings.Select(w => new DataWarning("", "", w))],
             LabelImbalance = profile.Label is { Classes.Count: > 0 } label ? label.ImbalanceRatio : null,
         };
     }

@@ -47,6 +47,10 @@ internal static partial class ChartRules
             if (!autoscaled && deployment.Spec.Replicas is null)
                 problems.Add($"{m}: spec.replicas missing");
             problems.AddRange(CheckPod(m, deployment.Spec.Template.Spec, manifests, external, service: true));
+            // Every service refuses to start without the service credential, and it is a secret.
+            foreach (var c in deployment.Spec.Template.Spec.Containers.Where(c => Services.ContainsKey(c.Name)))
+                if (c.Env?.SingleOrDefault(e => e.Name == "Authentication__ServiceToken")?.ValueFrom?.SecretKeyRef is null)
+                    problems.Add($"{m}: container {c.Name} does not get Authentication__ServiceToken from a Secret");
         }
         foreach (var (m, statefulSet) in manifests.Of<V1StatefulSet>())
         {
@@ -79,12 +83,13 @@ internal static partial class ChartRules
                     problems.Add($"{m}: targetPort {target} is not a port of the pods it selects");
             }
         }
-        foreach (var (m, secret) in manifests.Of<V1Secret>())
+        // Helm runs pre-install hooks before it creates the release's other objects: a Secret a hook reads must be one.
+        var readByHooks = manifests.Of<V1Job>().SelectMany(j => SecretsOf(j.Body.Spec.Template.Spec)).ToHashSet();
+        foreach (var (m, _) in manifests.Of<V1Secret>())
         {
             var hook = m.Annotations.ValueOrDefault("helm.sh/hook") ?? "";
-            var kept = m.Annotations.ValueOrDefault("helm.sh/resource-policy") == "keep";
-            if (!hook.Contains("pre-install", StringComparison.Ordinal) && !kept)
-                problems.Add($"{m}: a chart-made Secret must be a pre-install hook (the migration Job needs it) or kept (a password)");
+            if (readByHooks.Contains(m.Name) && !hook.Contains("pre-install", StringComparison.Ordinal))
+                problems.Add($"{m}: the migration Job reads it, so it must be a pre-install hook (hooks run before the release's other objects)");
         }
         foreach (var (m, pdb) in manifests.Of<V1PodDisruptionBudget>())
         {
@@ -125,10 +130,13 @@ internal static partial class ChartRules
 
     /// <summary>The Secrets the workloads read (environment and volumes), sorted.</summary>
     public static List<string> SecretRefs(Manifests manifests) =>
-        PodTemplates(manifests).SelectMany(t =>
-                AllContainers(t.Template.Spec).SelectMany(c => c.Env ?? []).Select(e => e.ValueFrom?.SecretKeyRef?.Name)
-                    .Concat((t.Template.Spec.Volumes ?? []).Select(v => v.Secret?.SecretName)))
-            .OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        PodTemplates(manifests).SelectMany(t => SecretsOf(t.Template.Spec)).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The Secrets a pod reads: its containers' environment and its volumes.</summary>
+    public static IEnumerable<string> SecretsOf(V1PodSpec pod) =>
+        AllContainers(pod).SelectMany(c => c.Env ?? []).Select(e => e.ValueFrom?.SecretKeyRef?.Name)
+            .Concat((pod.Volumes ?? []).Select(v => v.Secret?.SecretName))
+            .OfType<string>();
 
     /// <summary>The plain environment of a workload's container (values only, not Secret references).</summary>
     public static Dictionary<string, string> EnvOf(Manifests manifests, string workload, string? container = null)

@@ -27,7 +27,7 @@ public sealed class ChartTests : IDisposable
     }
 
     [Fact]
-    public async Task Defaults_four_services_a_migration_hook_a_blob_claim_and_no_Secret_of_the_chart()
+    public async Task Defaults_four_services_a_migration_hook_a_blob_claim_and_only_the_service_credential_as_the_charts_Secret()
     {
         var manifests = await RenderAsync("");
 
@@ -35,17 +35,24 @@ public sealed class ChartTests : IDisposable
         Assert.Equal(4, manifests.Count("Service"));
         Assert.Equal(1, manifests.Count("Job"));
         Assert.Equal(1, manifests.Count("PersistentVolumeClaim"));
-        Assert.Equal(0, manifests.Count("Secret"));
+        Assert.Equal("demo-platform-service-token", manifests.OfKind("Secret").Single().Name);
         Assert.Equal(0, manifests.Count("StatefulSet"));
         Assert.Equal(4, manifests.Count("ServiceAccount"));
         Assert.Equal(4, manifests.Count("PodDisruptionBudget"));
         Assert.Equal(6, manifests.Count("NetworkPolicy")); // default deny, four services, the migration Job
-        Assert.Equal(["demo-platform-database", "demo-platform-rabbitmq"], ChartRules.SecretRefs(manifests));
+        Assert.Equal(["demo-platform-database", "demo-platform-rabbitmq", "demo-platform-service-token"], ChartRules.SecretRefs(manifests));
 
         var gateway = ChartRules.EnvOf(manifests, "demo-platform-gateway");
         Assert.Equal("http://demo-platform-scheduler:8080", gateway["Services__Scheduler"]);
         Assert.Equal("http://demo-platform-model-store:8080", gateway["Services__ModelStore"]);
         Assert.Equal("http://demo-platform-model-store:8082", gateway["Services__ModelStoreTransfers"]);
+        // The gateway's own database (API keys, audit log) from the same Secret as the others'; the defaults' limits.
+        Assert.Equal(("demo-platform-database", "gateway"), SecretOf(manifests, "demo-platform-gateway", "ConnectionStrings__Gateway"));
+        Assert.Equal("Postgres", gateway["Database__Provider"]);
+        Assert.Equal(("50", "100", "8"), (gateway["RateLimits__RequestsPerSecond"], gateway["RateLimits__Burst"], gateway["RateLimits__ConcurrentStreams"]));
+        Assert.Equal("10", gateway["Authentication__ApiKeys__CacheSeconds"]);
+        // No identity provider unless configured; no open mode ever (the gateway refuses it off loopback anyway).
+        Assert.DoesNotContain(gateway.Keys, k => k.StartsWith("Authentication__Jwt__", StringComparison.Ordinal) || k == "Authentication__Open");
         var scheduler = ChartRules.EnvOf(manifests, "demo-platform-scheduler");
         Assert.Equal("Postgres", scheduler["Database__Provider"]);
         Assert.Equal("RabbitMq", scheduler["Messaging__Transport"]);
@@ -60,7 +67,11 @@ public sealed class ChartTests : IDisposable
 
         var job = manifests.Get<V1Job>("demo-platform-migrations");
         Assert.Equal("pre-install,pre-upgrade", job.Metadata.Annotations["helm.sh/hook"]);
-        Assert.Equal(["scheduler"], job.Spec.Template.Spec.InitContainers.Select(c => c.Name));
+        // One after the other: the scheduler's database, the model store's, then the gateway's.
+        Assert.Equal(["scheduler", "model-store"], job.Spec.Template.Spec.InitContainers.Select(c => c.Name));
+        var migrateGateway = job.Spec.Template.Spec.Containers.Single();
+        Assert.Equal(("gateway", "platform-gateway:0.1.0"), (migrateGateway.Name, migrateGateway.Image));
+        Assert.Equal("gateway", migrateGateway.Env.Single(e => e.Name == "ConnectionStrings__Gateway").ValueFrom.SecretKeyRef.Key);
         // Migrating needs the database only.
         Assert.Equal(["demo-platform-database"], ChartRules.AllContainers(job.Spec.Template.Spec)
             .SelectMany(c => c.Env).Select(e => e.ValueFrom?.SecretKeyRef?.Name).OfType<string>().Distinct());
@@ -78,27 +89,30 @@ public sealed class ChartTests : IDisposable
     public async Task Development_connection_strings_in_values_become_hook_Secrets()
     {
         var manifests = await RenderAsync("""
-            database: {connectionStrings: {scheduler: "Host=pg;Database=scheduler", modelStore: "Host=pg;Database=model_store"}}
+            database: {connectionStrings: {scheduler: "Host=pg;Database=scheduler", modelStore: "Host=pg;Database=model_store", gateway: "Host=pg;Database=gateway"}}
             rabbitmq: {uri: "amqp://platform:secret@mq:5672/platform"}
             """);
 
-        Assert.Equal(2, manifests.Count("Secret"));
-        Assert.All(manifests.OfKind("Secret"), s => Assert.Equal("pre-install,pre-upgrade", s.Annotations["helm.sh/hook"]));
-        Assert.Equal(["demo-platform-database", "demo-platform-rabbitmq"], ChartRules.SecretRefs(manifests));
+        var connections = manifests.OfKind("Secret").Where(s => s.Name != "demo-platform-service-token").ToList();
+        Assert.Equal(2, connections.Count);
+        Assert.All(connections, s => Assert.Equal("pre-install,pre-upgrade", s.Annotations["helm.sh/hook"]));
+        Assert.Equal(["gateway", "model-store", "scheduler"], manifests.Get<V1Secret>("demo-platform-database").StringData.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["demo-platform-database", "demo-platform-rabbitmq", "demo-platform-service-token"], ChartRules.SecretRefs(manifests));
     }
 
     [Fact]
     public async Task Existing_Secrets_and_claim_are_used_by_name_and_not_created()
     {
         var manifests = await RenderAsync("""
+            authentication: {serviceToken: {existingSecret: platform-internal}}
             database: {existingSecret: pg-connections}
             rabbitmq: {existingSecret: mq-connection}
             modelStore: {blobs: {persistence: {existingClaim: model-blobs}}}
-            """, external: ["pg-connections", "mq-connection", "model-blobs"]);
+            """, external: ["platform-internal", "pg-connections", "mq-connection", "model-blobs"]);
 
         Assert.Equal(0, manifests.Count("Secret"));
         Assert.Equal(0, manifests.Count("PersistentVolumeClaim"));
-        Assert.Equal(["mq-connection", "pg-connections"], ChartRules.SecretRefs(manifests));
+        Assert.Equal(["mq-connection", "pg-connections", "platform-internal"], ChartRules.SecretRefs(manifests));
         Assert.Contains(manifests.Get<V1Deployment>("demo-platform-model-store").Spec.Template.Spec.Volumes,
             v => v.PersistentVolumeClaim?.ClaimName == "model-blobs");
     }
@@ -163,6 +177,11 @@ public sealed class ChartTests : IDisposable
     [InlineData("worker: {autoscaling: {keda: {minReplicas: 0}}}", "Additional property minReplicas is not allowed")]
     [InlineData("database: {inCluster: {enabeld: true}}", "Additional property enabeld is not allowed")]
     [InlineData("database: {tls: {mode: verify-full}}", "database.tls.mode")]
+    [InlineData("authentication: {jwt: {audiences: [ml]}}", "Additional property audiences is not allowed")]
+    [InlineData("authentication: {serviceToken: {value: hunter2}}", "Additional property value is not allowed")]
+    [InlineData("gateway: {rateLimits: {requestsPerSecond: -1}}", "gateway.rateLimits.requestsPerSecond")]
+    [InlineData("scheduler: {submission: {publishers: {\"acme user\": acme}}}", "scheduler.submission.publishers")]
+    [InlineData("scheduler: {submission: {publishers: {tenant-acme: ACME}}}", "scheduler.submission.publishers.tenant-acme")]
     public async Task The_schema_refuses_a_misspelt_or_mistyped_value(string values, string message)
     {
         var result = await Helm.TemplateAsync([Write(values)]);
@@ -182,12 +201,16 @@ public sealed class ChartTests : IDisposable
     }
 
     [Theory]
-    [InlineData("database: {connectionStrings: {scheduler: \"Host=pg\"}}", "database.connectionStrings.modelStore is required")]
-    [InlineData("database: {existingSecret: pg, connectionStrings: {scheduler: \"Host=pg\", modelStore: \"Host=pg\"}}", "either existingSecret or connectionStrings")]
+    [InlineData("database: {connectionStrings: {scheduler: \"Host=pg\", modelStore: \"Host=pg\"}}", "set all three (scheduler, modelStore, gateway) or none")]
+    [InlineData("database: {existingSecret: pg, connectionStrings: {scheduler: \"Host=pg\", modelStore: \"Host=pg\", gateway: \"Host=pg\"}}", "either existingSecret or connectionStrings")]
     [InlineData("database: {inCluster: {enabled: true}, existingSecret: pg}", "inCluster.existingSecret holds its password")]
     [InlineData("database: {inCluster: {enabled: true}, tls: {mode: Require}}", "the in-cluster one serves no TLS")]
     [InlineData("rabbitmq: {inCluster: {enabled: true}, uri: \"amqp://u:p@mq/\"}", "uri and inCluster.enabled exclude each other")]
     [InlineData("gateway: {tls: {enabled: true}}", "gateway.tls.secretName is required")]
+    [InlineData("authentication: {jwt: {authority: \"https://login.example.com\"}}", "authentication.jwt.audience is required")]
+    [InlineData("authentication: {jwt: {issuer: \"https://login.example.com\", audience: ml}}", "needs authentication.jwt.signingKeys")]
+    [InlineData("authentication: {jwt: {audience: ml}}", "neither authority nor issuer")]
+    [InlineData("scheduler: {submission: {publishers: {tenant-acme: acme}, trustedTenant: acme}}", "publishers and trustedTenant exclude each other")]
     public async Task Contradictory_values_fail_with_a_message_naming_them(string values, string message)
     {
         var result = await Helm.TemplateAsync([Write(values)]);
@@ -210,7 +233,7 @@ public sealed class ChartTests : IDisposable
             Assert.Equal(999, server.Spec.Template.Spec.SecurityContext.RunAsUser);
             Assert.Equal("keep", manifests.OfKind("Secret").Single(s => s.Name == name).Annotations["helm.sh/resource-policy"]);
         }
-        Assert.Equal(["demo-platform-postgresql", "demo-platform-rabbitmq", "platform-gateway-tls"], ChartRules.SecretRefs(manifests));
+        Assert.Equal(["demo-platform-postgresql", "demo-platform-rabbitmq", "demo-platform-service-token", "platform-gateway-tls"], ChartRules.SecretRefs(manifests));
         // No hook can reach a database the release creates: the services migrate their own at start-up.
         Assert.Equal(0, manifests.Count("Job"));
         var scheduler = ChartRules.EnvOf(manifests, "demo-platform-scheduler");
@@ -218,6 +241,20 @@ public sealed class ChartTests : IDisposable
         Assert.Equal("Host=demo-platform-postgresql;Port=5432;Database=scheduler;Username=platform;Password=$(PLATFORM_POSTGRES_PASSWORD)",
             scheduler["ConnectionStrings__Scheduler"]);
         Assert.Equal("amqp://platform:$(PLATFORM_RABBITMQ_PASSWORD)@demo-platform-rabbitmq:5672/platform", scheduler["ConnectionStrings__RabbitMq"]);
+        // The gateway's database in the same server, created by its own migration at start-up.
+        var gatewayEnv = ChartRules.EnvOf(manifests, "demo-platform-gateway");
+        Assert.Equal("Host=demo-platform-postgresql;Port=5432;Database=gateway;Username=platform;Password=$(PLATFORM_POSTGRES_PASSWORD)",
+            gatewayEnv["ConnectionStrings__Gateway"]);
+        Assert.Equal("true", gatewayEnv["Database__CreateOnStartup"]);
+        // Tenants publishing over AMQP, each RabbitMQ user mapped to its tenant (the scheduler only).
+        Assert.Equal("acme", scheduler["Messaging__Submission__Publishers__tenant-acme"]);
+        Assert.Equal("beta", scheduler["Messaging__Submission__Publishers__tenant-beta"]);
+        Assert.DoesNotContain(ChartRules.EnvOf(manifests, "demo-platform-worker").Keys, k => k.StartsWith("Messaging__Submission", StringComparison.Ordinal));
+        // Tokens of the identity provider next to API keys; tighter limits.
+        Assert.Equal("https://login.example.com/realms/ml", gatewayEnv["Authentication__Jwt__Authority"]);
+        Assert.Equal("ml-platform", gatewayEnv["Authentication__Jwt__Audience"]);
+        Assert.Equal("preferred_username", gatewayEnv["Authentication__Jwt__NameClaim"]);
+        Assert.Equal(("20", "40", "4"), (gatewayEnv["RateLimits__RequestsPerSecond"], gatewayEnv["RateLimits__Burst"], gatewayEnv["RateLimits__ConcurrentStreams"]));
 
         // The gateway: TLS from the Secret, autoscaled, behind two Ingresses (gRPC and the byte stream).
         var gateway = manifests.Get<V1Deployment>("demo-platform-gateway");
@@ -258,6 +295,7 @@ public sealed class ChartTests : IDisposable
             Assert.Equal("/etc/platform/tls/postgresql/ca.crt", env["Database__Tls__RootCertificate"]);
             Assert.Equal("/etc/platform/tls/rabbitmq/ca.crt", env["Messaging__Tls__RootCertificate"]);
         }
+        Assert.Equal("VerifyFull", ChartRules.EnvOf(manifests, "demo-platform-gateway")["Database__Tls__Mode"]);
         var job = manifests.Get<V1Job>("demo-platform-migrations");
         Assert.Contains(job.Spec.Template.Spec.Volumes, v => v.Secret?.SecretName == "platform-postgresql-ca");
         Assert.DoesNotContain(job.Spec.Template.Spec.Volumes, v => v.Secret?.SecretName == "platform-rabbitmq-ca");
@@ -274,7 +312,7 @@ public sealed class ChartTests : IDisposable
         string?[] ends = ["gateway", "scheduler", "worker", "model-store", "migrations", null];
         var allowed = (from source in ends
                        from destination in ends
-                       from port in new[] { 8080, 8081, 8082, 5432, 5672, 53 }
+                       from port in new[] { 8080, 8081, 8082, 5432, 5672, 53, 443 }
                        where (source ?? destination) is not null && flows.Allowed(source, destination, port)
                        select $"{source ?? "outside"} -> {destination ?? "outside"}:{port}").ToList();
         IEnumerable<string> Between(bool fromOutside, bool toOutside) => allowed
@@ -290,7 +328,7 @@ public sealed class ChartTests : IDisposable
         // To the outside: DNS for all; PostgreSQL for its owners and the migrations; RabbitMQ for the bus's users.
         Assert.Equal(
         [
-            "gateway -> outside:53",
+            "gateway -> outside:53", "gateway -> outside:5432",
             "migrations -> outside:53", "migrations -> outside:5432",
             "model-store -> outside:53", "model-store -> outside:5432", "model-store -> outside:5672",
             "scheduler -> outside:53", "scheduler -> outside:5432", "scheduler -> outside:5672",
@@ -311,8 +349,8 @@ public sealed class ChartTests : IDisposable
 
         Assert.True(flows.Allowed("scheduler", "postgresql", 5432));
         Assert.True(flows.Allowed("model-store", "postgresql", 5432));
+        Assert.True(flows.Allowed("gateway", "postgresql", 5432)); // its API keys and audit log
         Assert.False(flows.Allowed("worker", "postgresql", 5432));
-        Assert.False(flows.Allowed("gateway", "postgresql", 5432));
         Assert.True(flows.Allowed("worker", "rabbitmq", 5672));
         Assert.False(flows.Allowed("gateway", "rabbitmq", 5672));
         Assert.False(flows.Allowed(null, "rabbitmq", 5672));
@@ -325,6 +363,66 @@ public sealed class ChartTests : IDisposable
         Assert.True(flows.Allowed(null, "gateway", 8080, outsideNamespace: "ingress-nginx"));
         Assert.False(flows.Allowed(null, "gateway", 8080, outsideNamespace: "default"));
         Assert.False(flows.Allowed("worker", "gateway", 8080));
+        // The gateway fetches the identity provider's metadata and keys (networkPolicy.identityProviderTo); nobody else.
+        Assert.True(flows.Allowed("gateway", null, 443));
+        Assert.False(flows.Allowed("scheduler", null, 443));
+        Assert.False(flows.Allowed("worker", null, 443));
+    }
+
+    [Fact]
+    public async Task The_identity_providers_port_comes_from_its_URL()
+    {
+        var flows = new NetworkFlows(await RenderAsync("authentication: {jwt: {authority: \"http://keycloak.auth:8180/realms/ml\", audience: ml, requireHttpsMetadata: false}}"));
+
+        Assert.True(flows.Allowed("gateway", null, 8180));
+        Assert.True(flows.Allowed("gateway", null, 8180, outsideNamespace: "auth"));
+        Assert.False(flows.Allowed("gateway", null, 443));
+    }
+
+    [Fact]
+    public async Task Every_service_gets_the_service_credential_from_the_charts_kept_Secret_or_yours()
+    {
+        var generated = await RenderAsync("");
+        var secret = generated.Get<V1Secret>("demo-platform-service-token");
+        var token = System.Text.Encoding.UTF8.GetString(secret.Data["token"]);
+        Assert.True(token.Length >= 32, $"a token of {token.Length} characters");
+        // Random per render here; on a cluster `lookup` keeps the value of the Secret already there.
+        Assert.NotEqual(token, System.Text.Encoding.UTF8.GetString((await RenderAsync("")).Get<V1Secret>("demo-platform-service-token").Data["token"]));
+        var templates = await File.ReadAllTextAsync(Path.Combine(Repository.Chart, "templates", "common", "secrets.yaml"));
+        Assert.Contains("lookup \"v1\" \"Secret\" .Release.Namespace $name", templates, StringComparison.Ordinal);
+
+        var yours = await RenderAsync("authentication: {serviceToken: {existingSecret: platform-internal}}", external: ["platform-internal"]);
+        Assert.Equal(0, yours.Count("Secret"));
+        foreach (var (manifests, name) in new[] { (generated, "demo-platform-service-token"), (yours, "platform-internal") })
+        {
+            var deployments = manifests.Of<V1Deployment>().ToList();
+            Assert.Equal(4, deployments.Count);
+            Assert.All(deployments, d => Assert.Equal((name, "token"), SecretOf(manifests, d.Manifest.Name, "Authentication__ServiceToken")));
+        }
+    }
+
+    [Fact]
+    public async Task Tokens_of_an_offline_identity_provider_take_its_issuer_and_public_keys()
+    {
+        var manifests = await RenderAsync(ExternalTlsValues, external: ExternalTlsSecrets);
+
+        var gateway = ChartRules.EnvOf(manifests, "demo-platform-gateway");
+        Assert.Equal("https://idp.internal.example.com", gateway["Authentication__Jwt__Issuer"]);
+        Assert.StartsWith("-----BEGIN PUBLIC KEY-----\n", gateway["Authentication__Jwt__SigningKeys__0"], StringComparison.Ordinal);
+        Assert.False(gateway.ContainsKey("Authentication__Jwt__Authority"));
+        // Nothing to fetch: no egress beyond the design's.
+        Assert.False(new NetworkFlows(manifests).Allowed("gateway", null, 443));
+    }
+
+    [Fact]
+    public async Task A_trusted_single_tenant_takes_every_AMQP_submission()
+    {
+        var manifests = await RenderAsync("scheduler: {submission: {trustedTenant: research}}");
+
+        var scheduler = ChartRules.EnvOf(manifests, "demo-platform-scheduler");
+        Assert.Equal("research", scheduler["Messaging__Submission__TrustedTenant"]);
+        Assert.DoesNotContain(scheduler.Keys, k => k.StartsWith("Messaging__Submission__Publishers", StringComparison.Ordinal));
+        Assert.Empty(UnreadSettings(manifests));
     }
 
     [Theory]
@@ -332,18 +430,8 @@ public sealed class ChartTests : IDisposable
     public async Task Every_setting_the_chart_gives_a_service_is_one_the_services_read(string valueFile)
     {
         var manifests = await RenderAsync(valueFile, external: valueFile == FullValues ? ["platform-gateway-tls"] : ExternalTlsSecrets);
-        var problems = new List<string>();
-        foreach (var (workload, template) in ChartRules.PodTemplates(manifests).Where(t => t.Manifest.Kind != "StatefulSet"))
-        {
-            foreach (var container in ChartRules.AllContainers(template.Spec))
-            {
-                var env = container.Env ?? [];
-                var values = env.Select(e => e.Value).OfType<string>().ToList();
-                problems.AddRange(env.Select(e => ConfigurationKeys.Unread(e.Name, values)).OfType<string>().Select(p => $"{workload} {container.Name}: {p}"));
-            }
-        }
 
-        Assert.Empty(problems);
+        Assert.Empty(UnreadSettings(manifests));
     }
 
     [Fact]
@@ -353,9 +441,17 @@ public sealed class ChartTests : IDisposable
 
         Assert.Contains("kubectl -n ml create secret generic demo-platform-database", notes);
         Assert.Contains("kubectl -n ml create secret generic demo-platform-rabbitmq", notes);
+        Assert.Contains("--from-literal=gateway='Host=postgres;Database=gateway;", notes);
+        // The first admin key from the gateway's own command, then the CLI with it.
+        Assert.Contains("kubectl -n ml exec deploy/demo-platform-gateway -- \\\n    dotnet Platform.Gateway.dll keys create --tenant ops --name first-admin --scope admin", notes);
+        Assert.Contains("export PLATFORM_API_KEY=", notes);
+        Assert.Contains("generated into Secret demo-platform-service-token", notes);
         Assert.Contains("port-forward service/demo-platform-gateway 8080:8080 8082:8082", notes);
         Assert.Contains("export PLATFORM_GATEWAY=http://localhost:8080", notes);
         Assert.Contains("jobs submit --dataset <id> --task multiclass --label Species --trainer lightgbm --watch", notes);
+        // In the order a user types them: the CLI makes the tenant's key only once it knows the gateway's address.
+        Assert.True(notes.IndexOf("export PLATFORM_GATEWAY=", StringComparison.Ordinal) < notes.IndexOf("keys create acme-ml", StringComparison.Ordinal),
+            "the notes create a key with the CLI before they say where the gateway is");
     }
 
     [Fact]
@@ -367,6 +463,7 @@ public sealed class ChartTests : IDisposable
         Assert.Contains("export PLATFORM_GATEWAY=https://ml.example.com", notes);
         Assert.Contains("Workers scale with KEDA between 0 and 8", notes);
         Assert.Contains("The services create and migrate their databases at start-up", notes);
+        Assert.Contains("Every call needs an API key or a token of https://login.example.com/realms/ml (audience ml-platform)", notes);
     }
 
     [Fact]
@@ -386,7 +483,31 @@ public sealed class ChartTests : IDisposable
     }
 
     private static readonly string[] ExternalTlsSecrets =
-        ["platform-db", "platform-mq", "platform-postgresql-ca", "platform-rabbitmq-ca", "platform-gateway-tls"];
+        ["platform-db", "platform-mq", "platform-postgresql-ca", "platform-rabbitmq-ca", "platform-gateway-tls", "platform-service-token"];
+
+    /// <summary>The Secret and key a workload's first container reads <paramref name="variable"/> from.</summary>
+    private static (string Name, string Key) SecretOf(Manifests manifests, string workload, string variable)
+    {
+        var template = ChartRules.PodTemplates(manifests).Single(t => t.Manifest.Name == workload).Template;
+        var reference = template.Spec.Containers[0].Env.Single(e => e.Name == variable).ValueFrom.SecretKeyRef;
+        return (reference.Name, reference.Key);
+    }
+
+    /// <summary>Every environment variable of the platform's containers that no service reads (<see cref="ConfigurationKeys"/>).</summary>
+    private static List<string> UnreadSettings(Manifests manifests)
+    {
+        var problems = new List<string>();
+        foreach (var (workload, template) in ChartRules.PodTemplates(manifests).Where(t => t.Manifest.Kind != "StatefulSet"))
+        {
+            foreach (var container in ChartRules.AllContainers(template.Spec))
+            {
+                var env = container.Env ?? [];
+                var values = env.Select(e => e.Value).OfType<string>().ToList();
+                problems.AddRange(env.Select(e => ConfigurationKeys.Unread(e.Name, values)).OfType<string>().Select(p => $"{workload} {container.Name}: {p}"));
+            }
+        }
+        return problems;
+    }
 
     /// <summary>Renders with the values (a file path, YAML text, or "" for the defaults) and fails on any rule broken.</summary>
     private async Task<Manifests> RenderAsync(string values, string release = Release, IEnumerable<string>? external = null)

@@ -10,10 +10,12 @@ namespace Platform.Deployment.Tests.Smoke;
 
 /// <summary>
 /// The deploy smoke test: the chart's rendered workloads run as real containers of the built images (podman plays
-/// their pod specs, see <see cref="PlayedPod"/> for what it cannot take as is), in Helm's order: the user's Secrets, the
-/// migration hook to completion, then every Deployment's pods, until each answers its readiness probe. Then a user
-/// trains through the gateway's container with the CLI, over TLS: upload, two jobs (one per worker container), watch
-/// to Succeeded, download. PostgreSQL and RabbitMQ run beside them as the external servers of the default values.
+/// their pod specs, see <see cref="PlayedPod"/> for what it cannot take as is), in Helm's order: the user's and the
+/// chart's Secrets (the generated service credential), the migration hook to completion, then every Deployment's pods,
+/// until each answers its readiness probe. Then the operator makes the first admin key with the gateway container's
+/// own command, and with it a tenant's key; the tenant trains through the gateway's container with the CLI, over TLS:
+/// upload, two jobs (one per worker container), watch to Succeeded, download. PostgreSQL and RabbitMQ run beside them
+/// as the external servers of the default values.
 /// </summary>
 /// <remarks>
 /// Needs: the service images built (make images), the PostgreSQL and RabbitMQ images, podman, root. deploy/smoke/run.sh
@@ -80,21 +82,29 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
             serviceAddresses[service.Metadata.Name] = pods.First(p => service.Spec.Selector.All(s => p.Template.Metadata.Labels.ValueOrDefault(s.Key) == s.Value)).Address;
         var gateway = pods.Single(p => p.Owner.Name == $"{Release}-gateway");
 
-        Step("the user's Secrets, as `kubectl create secret` would make them");
+        Step("the user's Secrets, as `kubectl create secret` would make them, and the chart's");
         await _podman.CreateSecretAsync($"{Release}-database", new Dictionary<string, string>
         {
             ["scheduler"] = $"Host=postgres;Database=scheduler;Username=postgres;Password={Secret}",
             ["model-store"] = $"Host=postgres;Database=model_store;Username=postgres;Password={Secret}",
+            ["gateway"] = $"Host=postgres;Database=gateway;Username=postgres;Password={Secret}",
         });
         await _podman.CreateSecretAsync($"{Release}-rabbitmq", new Dictionary<string, string> { ["uri"] = $"amqp://platform:{Secret}@rabbitmq:5672/" });
+        foreach (var (m, secret) in manifests.Of<V1Secret>())
+        {
+            var data = (secret.Data ?? new Dictionary<string, byte[]>()).ToDictionary(d => d.Key, d => System.Text.Encoding.UTF8.GetString(d.Value));
+            foreach (var (name, value) in secret.StringData ?? new Dictionary<string, string>()) data[name] = value;
+            await _podman.CreateSecretAsync(m.Name, data);
+        }
+        Assert.Contains(manifests.Of<V1Secret>(), s => s.Manifest.Name == $"{Release}-service-token");
         var (certificate, key, _) = _ca.IssueServer("gateway", $"{Release}-gateway", gateway.Address);
         var secretFolders = new Dictionary<string, string> { [$"{Release}-gateway-tls"] = SecretFolder("gateway-tls", ("tls.crt", certificate), ("tls.key", key)) };
 
         Step("the migration hook: the Job's pod runs to completion first");
         var migration = pods.Single(p => p.Owner.Kind == "Job");
         await PlayAsync(migration, serviceAddresses, secretFolders);
-        // podman runs the init container (the scheduler's migrations) first and removes it once it succeeded; the
-        // model store's container starts only after that, so its clean exit means both ran.
+        // podman runs the init containers (the scheduler's migrations, then the model store's) first, in order, and removes
+        // each once it succeeded; the gateway's container starts only after both, so its clean exit means all three ran.
         var last = $"{migration.Name}-{migration.Template.Spec.Containers.Single().Name}";
         await WaitAsync($"{last} to finish", async () => await _podman.StateAsync(last, "{{.State.Status}}") == "exited");
         Assert.True(await _podman.StateAsync(last, "{{.State.ExitCode}}") == "0", $"{last} failed:\n{await _podman.LogsAsync(last)}");
@@ -116,8 +126,25 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
             Assert.Contains("CapEff:\t0000000000000000", (await _podman.ExecAsync(container, "cat", "/proc/self/status")).Output);
         }
 
-        Step($"a user trains through the gateway container at https://{gateway.Address}:8080 (TLS, the smoke CA trusted)");
-        var cli = new Cli($"https://{gateway.Address}:8080", $"https://{gateway.Address}:8082", _ca.CertificatePath);
+        Step("the gateway refuses a call without a key; the first admin key comes from the gateway container's own command");
+        var anonymous = new Cli($"https://{gateway.Address}:8080", $"https://{gateway.Address}:8082", _ca.CertificatePath, ApiKey: null);
+        var refused = await anonymous.TryRunAsync("datasets", "list");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("Unauthenticated", refused.Output + refused.Error, StringComparison.Ordinal);
+        var gatewayContainer = $"{gateway.Name}-{gateway.Template.Spec.Containers[0].Name}";
+        var bootstrap = (await _podman.ExecAsync(gatewayContainer, "dotnet", "Platform.Gateway.dll", "keys", "create",
+            "--tenant", "ops", "--name", "smoke-admin", "--scope", "admin", "--scope", "jobs:read")).EnsureSuccess("keys create in the gateway container");
+        var admin = bootstrap.Output.Trim();
+        Assert.StartsWith("plk_", admin, StringComparison.Ordinal);
+        // The key is printed on standard output only; the notice beside it names the key's id, never its secret.
+        Assert.DoesNotContain(admin, bootstrap.Error, StringComparison.Ordinal);
+        var operatorCli = anonymous with { ApiKey = admin };
+        var tenantKey = (await operatorCli.RunAsync("--tenant", "smoke", "keys", "create", "smoke-trainer", "--scope", "datasets:write",
+            "--scope", "datasets:read", "--scope", "jobs:submit", "--scope", "jobs:read", "--scope", "models:read")).Trim();
+        Assert.StartsWith("plk_", tenantKey, StringComparison.Ordinal);
+
+        Step($"tenant smoke trains through the gateway container at https://{gateway.Address}:8080 (TLS, the smoke CA trusted)");
+        var cli = anonymous with { ApiKey = tenantKey };
         var dataset = (await cli.RunAsync("datasets", "upload", Repository.PathOf("samples", "data", "penguins.csv"), "--quiet")).Trim();
         Assert.Matches("^[0-9a-f-]{36}$", dataset);
         // Two jobs at once, one per worker container (each trains one job at a time).
@@ -137,6 +164,11 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
         var model = Path.Combine(_folder, "penguins-1.zip");
         await cli.RunAsync("models", "download", "penguins-1", "-o", model); // checks the SHA-256
         Assert.True(new FileInfo(model).Length > 0);
+        // Tenant smoke's jobs are its own: to the operator's tenant they do not exist (NotFound, never PermissionDenied;
+        // admin is no read scope, so the operator's key has jobs:read too).
+        var foreign = await operatorCli.TryRunAsync("jobs", "show", jobs[0]);
+        Assert.NotEqual(0, foreign.ExitCode);
+        Assert.Contains("NotFound", foreign.Output + foreign.Error, StringComparison.Ordinal);
         _passed = true;
     }
 
@@ -233,17 +265,21 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
         public string Next() => $"{_prefix}.{_next++}";
     }
 
-    /// <summary>platformctl as a user runs it, against the gateway's container, trusting the smoke CA (SSL_CERT_FILE).</summary>
-    private sealed class Cli(string gateway, string transfers, string caFile)
+    /// <summary>
+    /// platformctl as a user runs it, against the gateway's container, trusting the smoke CA (SSL_CERT_FILE), with an
+    /// API key from PLATFORM_API_KEY (none: the variable is emptied, whatever the test's own environment holds).
+    /// </summary>
+    private sealed record Cli(string Gateway, string Transfers, string CaFile, string? ApiKey)
     {
         private static readonly string Dll = Directory.EnumerateFiles(Repository.PathOf("services", "Cli", "bin"), "platformctl.dll", SearchOption.AllDirectories)
             .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault() ?? throw new InvalidOperationException("platformctl.dll is not built: run `make build`.");
 
-        public async Task<string> RunAsync(params string[] arguments)
-        {
-            var result = await Processes.RunAsync("dotnet", [Dll, "--gateway", gateway, "--transfers", transfers, .. arguments],
-                environment: new Dictionary<string, string> { ["SSL_CERT_FILE"] = caFile }, timeout: TimeSpan.FromMinutes(10));
-            return result.EnsureSuccess($"platformctl {string.Join(' ', arguments)}").Output;
-        }
+        public async Task<string> RunAsync(params string[] arguments) =>
+            (await TryRunAsync(arguments)).EnsureSuccess($"platformctl {string.Join(' ', arguments)}").Output;
+
+        public async Task<ProcessResult> TryRunAsync(params string[] arguments) =>
+            await Processes.RunAsync("dotnet", [Dll, "--gateway", Gateway, "--transfers", Transfers, .. arguments],
+                environment: new Dictionary<string, string> { ["SSL_CERT_FILE"] = CaFile, ["PLATFORM_API_KEY"] = ApiKey ?? "", ["PLATFORM_TENANT"] = "" },
+                timeout: TimeSpan.FromMinutes(10));
     }
 }

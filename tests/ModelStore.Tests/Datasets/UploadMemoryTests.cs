@@ -9,8 +9,11 @@ namespace Platform.ModelStore.Tests.Datasets;
 /// (four at once to 1.6 GB). Scanning and profiling now allocate within <c>ModelStore:Datasets:ProfileMemoryBytes</c>
 /// whatever the width, and more columns than <c>ModelStore:Datasets:MaxColumns</c> are refused at the header. Measured
 /// as the bytes the scan holds once every row is read (the managed heap after a full collection, the scanner alive) and,
-/// for a refusal, as the bytes this thread allocated (CSV scans on the caller's thread).
+/// for a refusal, as the bytes this thread allocated (CSV scans on the caller's thread). The heap is the whole
+/// process's, so these tests run alone, after the others (on a loaded machine a parallel test's allocations made a
+/// 2 MB limit look broken by 0.4 MB).
 /// </summary>
+[Collection(nameof(UploadMemoryTests))]
 public sealed class UploadMemoryTests
 {
     private static byte[] WideCsv(int columns, int rows, Func<int, int, string> value, bool raggedLastRow = false)
@@ -101,3 +104,7 @@ public sealed class UploadMemoryTests
         Assert.Equal("row 11 (line 12) is past the most rows a data set may have (ModelStore:Datasets:MaxRows = 10)", error.Message);
     }
 }
+
+/// <summary>Runs <see cref="UploadMemoryTests"/> alone: they measure the process's managed heap.</summary>
+[CollectionDefinition(nameof(UploadMemoryTests), DisableParallelization = true)]
+public sealed class UploadMemoryCollection;

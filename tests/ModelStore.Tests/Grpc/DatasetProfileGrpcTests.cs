@@ -62,6 +62,66 @@ public sealed class DatasetProfileGrpcTests : IDisposable
     }
 
     [Fact]
+    public async Task The_label_analysis_is_made_once_per_label_and_stored_with_the_profile()
+    {
+        var dataset = await UploadAsync(Upload("spam.csv", Sample("spam-assassin-sample.csv"), DatasetFormat.Csv));
+
+        var first = await ProfileAsync(dataset.Id, label: "label");
+        var second = await ProfileAsync(dataset.Id, label: "label");
+
+        var leak = Assert.Single(first.WarningDetails, w => w.Kind == "likely_leak");
+        Assert.Equal("group", leak.Column);
+        Assert.Equal(first.WarningDetails, second.WarningDetails);
+        await using var db = _store.NewDbContext();
+        var stored = (await db.DatasetProfiles.SingleAsync()).Profile;
+        Assert.Equal(["label"], stored.LabelAnalyses!.Keys);
+        Assert.Equal(["subject", "body", "group"], stored.LabelAnalyses["label"].Columns.Select(c => c.Column));
+        // Without a label there is nothing to leak: no analysis, no leak warning.
+        Assert.DoesNotContain((await ProfileAsync(dataset.Id)).WarningDetails, w => w.Kind == "likely_leak");
+    }
+
+    [Fact]
+    public async Task Sensitive_columns_are_marked_at_upload_or_later_and_their_values_leave_the_profile()
+    {
+        var messages = Requests.Upload("penguins.csv", Requests.Penguins());
+        messages[0].Header.SensitiveColumns.Add("Island");
+        var dataset = await UploadAsync(messages);
+        Assert.Equal(["Island"], dataset.Columns.Where(c => c.Sensitive).Select(c => c.Name));
+
+        var updated = await _store.Datasets().UpdateSensitiveColumns(
+            new UpdateSensitiveColumnsRequest { DatasetId = dataset.Id, Sensitive = { "Sex" }, NotSensitive = { "Island" } }, TestServerCallContext.ForTenant("acme"));
+        Assert.Equal(["Sex"], updated.Columns.Where(c => c.Sensitive).Select(c => c.Name));
+        Assert.Equal(["Sex"], (await _store.Datasets().GetDataset(new GetDatasetRequest { DatasetId = dataset.Id }, TestServerCallContext.ForTenant("acme")))
+            .Columns.Where(c => c.Sensitive).Select(c => c.Name));
+
+        var profile = await ProfileAsync(dataset.Id, label: "Species");
+        Assert.Empty(profile.Columns.Single(c => c.Name == "Sex").TopValues);
+        Assert.NotEmpty(profile.Columns.Single(c => c.Name == "Island").TopValues);
+        Assert.DoesNotContain(profile.Warnings, w => w.Contains("FEMALE", StringComparison.Ordinal));
+
+        var unknown = await Assert.ThrowsAsync<InvalidArgumentException>(() => _store.Datasets().UpdateSensitiveColumns(
+            new UpdateSensitiveColumnsRequest { DatasetId = dataset.Id, Sensitive = { "Sex", "sex " } }, TestServerCallContext.ForTenant("acme")));
+        Assert.Equal("sensitive[1]", unknown.Field);
+        await Assert.ThrowsAsync<NotFoundException>(() => _store.Datasets().UpdateSensitiveColumns(
+            new UpdateSensitiveColumnsRequest { DatasetId = dataset.Id, Sensitive = { "Sex" } }, TestServerCallContext.ForTenant("other")));
+        var badUpload = Requests.Upload("penguins.csv", Requests.Penguins());
+        badUpload[0].Header.SensitiveColumns.Add("island");
+        Assert.Equal("header.sensitive_columns", (await Assert.ThrowsAsync<InvalidArgumentException>(() => UploadAsync(badUpload))).Field);
+    }
+
+    [Fact]
+    public async Task Penguins_sex_column_holds_a_dot_that_looks_like_a_missing_value()
+    {
+        var dataset = await UploadAsync(Requests.Upload("penguins.csv", Requests.Penguins()));
+
+        var profile = await ProfileAsync(dataset.Id, label: "Species");
+
+        var placeholder = Assert.Single(profile.WarningDetails, w => w.Kind == "placeholder_values");
+        Assert.Equal("Sex", placeholder.Column);
+        Assert.Contains("`.` (1)", placeholder.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Overrides_in_the_header_decide_the_stored_column_types()
     {
         var dataset = await UploadAsync(Upload("iris.csv", Sample("iris.csv"), DatasetFormat.Csv,

@@ -267,7 +267,7 @@ public sealed class ByteStreamApiTests(PlatformServers servers) : IAsyncLifetime
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, _host.TransfersAddress.Port);
         var stream = client.GetStream();
-        var head = $"POST {ByteStream.UploadsPath} HTTP/1.1\r\nHost: localhost\r\nx-tenant-id: acme\r\n"
+        var head = $"POST {ByteStream.UploadsPath} HTTP/1.1\r\nHost: localhost\r\nx-tenant-id: acme\r\nx-platform-service-token: {InternalCaller.Token}\r\n"
                    + $"{ByteStream.DigestHeader}: {ByteStream.FormatDigest(Sha256(_model))}\r\nContent-Length: {_model.Length}\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         await stream.WriteAsync(_model.AsMemory(0, 1_500_000));
@@ -361,7 +361,8 @@ public sealed class ByteStreamApiTests(PlatformServers servers) : IAsyncLifetime
     public async Task The_routes_answer_only_on_the_transfers_port()
     {
         await _host.RegisterAsync(Registration("penguins", "job-1", _model, _predictions));
-        using var h2c = new HttpClient { BaseAddress = _host.GrpcAddress };
+        // Even for an internal caller (with the service credential), the gRPC port has no byte-stream routes.
+        using var h2c = InternalCaller.HttpClient(_host.GrpcAddress);
         using var request = new HttpRequestMessage(HttpMethod.Get, ByteStream.ArtifactPath("penguins", "model"))
         {
             Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact,

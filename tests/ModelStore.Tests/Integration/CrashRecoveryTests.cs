@@ -61,6 +61,7 @@ public sealed class CrashRecoveryTests(PlatformServers servers) : IAsyncLifetime
             ["Messaging__Transport"] = "RabbitMq",
             ["ConnectionStrings__RabbitMq"] = _virtualHost,
             ["ModelStore__Maintenance__Enabled"] = "false",
+            [InternalCaller.EnvironmentSetting.Key] = InternalCaller.EnvironmentSetting.Value,
             ["ModelStore__Maintenance__OrphanGracePeriod"] = orphanGracePeriod,
             // Retry quickly in the test once the broker is back.
             ["ModelStore__Outbox__PublishTimeout"] = "00:00:02",
@@ -79,7 +80,7 @@ public sealed class CrashRecoveryTests(PlatformServers servers) : IAsyncLifetime
 
     private static async Task<ModelVersion> RegisterAsync(ServiceProcess store, IEnumerable<RegisterModelVersionRequest> messages)
     {
-        using var channel = GrpcChannel.ForAddress(store.GrpcAddress);
+        using var channel = InternalCaller.Channel(store.GrpcAddress);
         using var call = new ModelRegistry.ModelRegistryClient(channel).RegisterModelVersion(ModelStoreHost.Tenant("acme"));
         foreach (var message in messages) await call.RequestStream.WriteAsync(message);
         await call.RequestStream.CompleteAsync();
@@ -141,7 +142,7 @@ public sealed class CrashRecoveryTests(PlatformServers servers) : IAsyncLifetime
         // Restarted (with no grace period, so this test need not wait an hour): the sweep removes the orphans.
         store = await StartStoreAsync(orphanGracePeriod: "00:00:00");
         {
-            using var channel = GrpcChannel.ForAddress(store.GrpcAddress);
+            using var channel = InternalCaller.Channel(store.GrpcAddress);
             var report = await new RegistryMaintenance.RegistryMaintenanceClient(channel).RunMaintenanceAsync(new RunMaintenanceRequest());
 
             Assert.Equal(2, report.OrphanBlobsDeleted);

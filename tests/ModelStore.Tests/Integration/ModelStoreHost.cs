@@ -45,8 +45,8 @@ internal sealed class ModelStoreHost : IAsyncDisposable
     /// <summary>The byte stream's HTTP/1.1 address (<c>Platform:Ports:Transfers</c>).</summary>
     public Uri TransfersAddress { get; private set; } = null!;
 
-    /// <summary>An HTTP/1.1 client of the byte stream (requests name their tenant themselves).</summary>
-    public HttpClient NewTransfersClient() => new() { BaseAddress = TransfersAddress };
+    /// <summary>An HTTP/1.1 client of the byte stream, calling as the platform's services do (requests name their tenant themselves).</summary>
+    public HttpClient NewTransfersClient() => InternalCaller.HttpClient(TransfersAddress);
 
     /// <summary>The host's database.</summary>
     public string ConnectionString { get; private set; } = "";
@@ -78,6 +78,7 @@ internal sealed class ModelStoreHost : IAsyncDisposable
             ["ConnectionStrings:RabbitMq"] = rabbitMq,
             // Tests run maintenance when they mean to.
             ["ModelStore:Maintenance:Enabled"] = "false",
+            [ServiceDefaults.Security.ServiceCredential.TokenKey] = InternalCaller.Token,
         });
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -88,12 +89,12 @@ internal sealed class ModelStoreHost : IAsyncDisposable
         host._app.MapModelStore();
         await host._app.StartAsync();
 
-        var transfersPort = host._app.Services.GetRequiredService<ByteStreamListener>().Port;
+        var transfersPort = host._app.Services.GetRequiredService<ServiceDefaults.Hosting.PlatformListeners>().InternalTransfers.Port;
         host.TransfersAddress = new Uri($"http://127.0.0.1:{transfersPort}");
         var address = host._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
             .Single(a => new Uri(a).Port != transfersPort);
         host.GrpcAddress = new Uri(address);
-        host._channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 8 * 1024 * 1024 });
+        host._channel = InternalCaller.Channel(new Uri(address), new GrpcChannelOptions { MaxReceiveMessageSize = 8 * 1024 * 1024 });
         host.Datasets = new DatasetService.DatasetServiceClient(host._channel);
         host.Models = new ModelService.ModelServiceClient(host._channel);
         host.Registry = new ModelRegistry.ModelRegistryClient(host._channel);

@@ -13,6 +13,7 @@ using Platform.Datasets.V1;
 using Platform.Jobs.V1;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Messaging;
+using Platform.Testing;
 
 namespace Platform.Scheduler.Tests.Integration;
 
@@ -32,12 +33,16 @@ public sealed class SchedulerServer : IAsyncDisposable
         _app = app;
         AmqpUri = amqpUri;
         DatabaseConnectionString = databaseConnectionString;
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        _channel = GrpcChannel.ForAddress(address);
+        Address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
+        // The gateway's way in: the service credential (and the tenant header, which the tests set per call).
+        _channel = InternalCaller.Channel(Address);
         Jobs = new JobService.JobServiceClient(_channel);
     }
 
     public JobService.JobServiceClient Jobs { get; }
+
+    /// <summary>The gRPC address, for clients of the test's own (for example with several HTTP/2 connections).</summary>
+    public Uri Address { get; }
 
     public FakeModelStore ModelStore => _app.Services.GetRequiredService<FakeModelStore>();
 
@@ -75,6 +80,7 @@ public sealed class SchedulerServer : IAsyncDisposable
             ["ConnectionStrings:RabbitMq"] = virtualHost,
             // Never called: the fake below replaces the client.
             ["Services:ModelStore"] = "http://127.0.0.1:9",
+            [ServiceDefaults.Security.ServiceCredential.TokenKey] = InternalCaller.Token,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults();

@@ -31,7 +31,7 @@ public enum ColumnSource
 /// free text: mean length at least <see cref="TextMinMeanLength"/> characters, at least half of them contain
 /// whitespace, and at least half of them are distinct; else CATEGORICAL.
 /// </remarks>
-public sealed class ColumnProfiler
+public sealed class ColumnProfiler : IColumnObserver
 {
     /// <summary>Shortest mean value length, in characters, for a column to be free text.</summary>
     public const int TextMinMeanLength = 20;
@@ -68,6 +68,7 @@ public sealed class ColumnProfiler
     private Offender? _notDate;
 
     private long _numberCount;
+    private long _zeros;
     private double _mean;
     private double _m2;
     private double _min = double.PositiveInfinity;
@@ -228,6 +229,7 @@ public sealed class ColumnProfiler
         // NaN and infinities count as numbers (the trainer reads them as such) but stay out of the statistics.
         if (!double.IsFinite(value)) return;
         _numberCount++;
+        if (value == 0) _zeros++;
         var delta = value - _mean;
         _mean += delta / _numberCount;
         _m2 += delta * (value - _mean);
@@ -391,7 +393,7 @@ public sealed class ColumnProfiler
         return profile with
         {
             Numeric = new NumericStats(_min, _max, _mean, std, q[0], q[1], q[2], q[3], q[4],
-                _sketch.IsExact, _sketch.CountOutside(low, high), low, high, _integral),
+                _sketch.IsExact, _sketch.CountOutside(low, high), low, high, _integral, _zeros),
         };
     }
 

@@ -4,7 +4,14 @@ namespace Platform.ModelStore.Datasets.Profiling;
 // analysis are derived from it when asked (ProfileReport), so their wording can improve without a re-scan.
 
 /// <summary>A data set's profile: its row count and every column's summary, in file order.</summary>
-public sealed record StoredProfile(long RowCount, IReadOnlyList<StoredColumnProfile> Columns);
+public sealed record StoredProfile(long RowCount, IReadOnlyList<StoredColumnProfile> Columns)
+{
+    /// <summary>
+    /// How each column alone predicts a label, by label: measured the first time a profile is asked for with that label
+    /// (<see cref="LabelAnalysisScan"/>) and kept here so the file is read once per label.
+    /// </summary>
+    public IReadOnlyDictionary<string, StoredLabelAnalysis>? LabelAnalyses { get; init; }
+}
 
 /// <summary>One column's summary.</summary>
 public sealed record StoredColumnProfile
@@ -27,12 +34,13 @@ public sealed record StoredColumnProfile
     public double MeanLength { get; init; }
 }
 
-/// <summary>Summary of a numeric column's non-missing, finite values.</summary>
+/// <summary>Summary of a numeric column's non-missing, finite values (<see cref="ZeroCount"/>: 0 in profiles stored before it was counted).</summary>
 public sealed record NumericStats(
     double Min, double Max, double Mean, double Std,
     double P5, double P25, double P50, double P75, double P95,
     bool QuantilesExact, long OutlierCount, double OutlierLow, double OutlierHigh,
-    bool Integral);
+    bool Integral,
+    long ZeroCount = 0);
 
 /// <summary>A value and how many rows hold it.</summary>
 public sealed record ValueCountEntry(string Value, long Count);

@@ -104,6 +104,10 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("dispatched_at");
 
+                    b.Property<double?>("EstimatedRunSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("estimated_run_seconds");
+
                     b.Property<bool>("EvaluateOnly")
                         .HasColumnType("boolean")
                         .HasColumnName("evaluate_only");
@@ -119,6 +123,10 @@ namespace Platform.Scheduler.Data.Migrations
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
+
+                    b.Property<DateTime?>("LastEventAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_event_at");
 
                     b.Property<DateTime?>("LastReportAt")
                         .HasColumnType("timestamp with time zone")
