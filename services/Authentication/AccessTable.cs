@@ -41,6 +41,7 @@ public static class AccessTable
         [Grpc(Datasets, "ListDatasets")] = Reads(Scopes.DatasetsRead),
         [Grpc(Datasets, "DownloadDataset")] = Reads(Scopes.DatasetsRead),
         [Grpc(Datasets, "GetDatasetProfile")] = Reads(Scopes.DatasetsRead),
+        [Grpc(Datasets, "UpdateSensitiveColumns")] = Changes(Scopes.DatasetsWrite),
 
         [Grpc(Jobs, "SubmitJob")] = Changes(Scopes.JobsSubmit),
         [Grpc(Jobs, "RerunJob")] = Changes(Scopes.JobsSubmit),
