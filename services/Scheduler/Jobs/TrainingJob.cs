@@ -73,7 +73,8 @@ public sealed class TrainingJob
     public bool EvaluateOnly { get; private set; }
     /// <summary>
     /// How long one attempt will probably run, estimated at submission from the data set's size and the hyperparameters
-    /// (<see cref="Platform.Training.Catalogue.TrainingCost"/>); null for jobs submitted before it was recorded.
+    /// (<see cref="Platform.Training.Catalogue.TrainingCost"/>); null for jobs submitted before it was recorded and for a
+    /// sweep's jobs (whose trials the sweep's own limits bound).
     /// </summary>
     public double? EstimatedRunSeconds { get; private set; }
     public JobState State { get; private set; }
@@ -159,7 +160,7 @@ public sealed class TrainingJob
         DateTimeOffset at, string? datasetSha256)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var job = new TrainingJob(id, tenantId, requestId: null, spec, JobSources.Sweep, at, datasetSha256, rerunOf: null)
+        var job = new TrainingJob(id, tenantId, requestId: null, spec, JobSources.Sweep, at, datasetSha256, rerunOf: null, estimatedRunSeconds: null)
         {
             SweepId = sweepId,
             TrialNumber = trialNumber,
