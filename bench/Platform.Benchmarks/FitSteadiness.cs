@@ -10,7 +10,8 @@ namespace Platform.Benchmarks;
 /// <c>NAME=value,NAME=value</c>, e.g. <c>OMP_WAIT_POLICY=ACTIVE;default</c>), and raw ML.NET in this process, the same
 /// flights-200k regression on each, interleaved round by round (<c>PLATFORM_BENCH_FIT_RUNS</c> rounds, default 11, after
 /// one warm-up), so that the machine's load hits every variant alike. Prints each fit (the worker's <c>fit</c> step; raw's
-/// includes its read of the file) and min / median / max per variant. Runs only when the variants are given.
+/// includes its read of the file) and min / median / max per variant, and records per variant the median fit and the
+/// spread (max / min), each against raw ML.NET's. Runs only when the variants are given.
 /// </summary>
 public static class FitSteadiness
 {
@@ -62,8 +63,24 @@ public static class FitSteadiness
             }
             foreach (var (name, list) in fits)
                 Console.WriteLine($"  {name}: fit min {list.Min():0.000} s, median {Statistics.Median(list):0.000} s, max {list.Max():0.000} s");
-            Console.WriteLine($"  load average {TrainingOverhead.LoadAverage()}");
-            return [];
+            var load = TrainingOverhead.LoadAverage();
+            Console.WriteLine($"  load average {load}");
+
+            // Per variant: the median fit against raw ML.NET's median, and the spread (max / min) against raw's spread.
+            var rawFits = fits["raw ML.NET"];
+            var mode = $"standalone, {rounds} rounds interleaved, load average at the end {load}";
+            return [.. platforms.SelectMany(p =>
+            {
+                var list = fits[p.Name];
+                var key = p.Name == "default" ? "default" : p.Name.Replace('=', '_').Replace(',', '.').ToLowerInvariant();
+                return new[]
+                {
+                    new BenchmarkResult($"fit_steadiness.{key}.median_fit", Statistics.Median(list), "s", Statistics.Median(rawFits),
+                        Statistics.Median(list) / Statistics.Median(rawFits), "<= 1.15", "flights-200k.csv", mode),
+                    new BenchmarkResult($"fit_steadiness.{key}.spread", list.Max() / list.Min(), "max/min", rawFits.Max() / rawFits.Min(),
+                        list.Max() / list.Min() / (rawFits.Max() / rawFits.Min()), "<= 1.5", "flights-200k.csv", mode),
+                };
+            })];
         }
         finally
         {
