@@ -7,9 +7,10 @@ namespace Platform.Scheduler.Sweeps;
 public sealed record Suggestion(string Trainer, IReadOnlyDictionary<string, string> Parameters);
 
 /// <summary>
-/// The suggestions of <see cref="SearchAlgorithm.Random"/> and <see cref="SearchAlgorithm.Grid"/>. Both are pure functions
-/// of the definition and the trial number: the sweep stores each trial before it is dispatched, and after a
-/// restart the next number gives the same suggestion it would have given before, so nothing is lost or repeated.
+/// The suggestions of every <see cref="SearchAlgorithm"/>. Random and grid are pure functions of the definition and the
+/// trial number; Bayesian also of the results stored so far (<see cref="TreeParzenEstimator"/>). The sweep stores each
+/// trial before it is dispatched, and after a restart the next number gives the same suggestion it would have given
+/// before from the same rows, so nothing is lost or repeated.
 /// Random draws its values from a <see cref="SeededRandom"/> seeded by the sweep's seed and the trial number, so the
 /// same seed and space give the same trials on any machine and in any order of completion.
 /// </summary>
@@ -41,26 +42,43 @@ public static class SearchSpace
         return total;
     }
 
-    /// <summary>The suggestion for trial <paramref name="trialNumber"/> (from 1).</summary>
-    public static Suggestion Suggest(SweepDefinition definition, int trialNumber)
+    /// <summary>
+    /// The suggestion for trial <paramref name="trialNumber"/> (from 1). Grid and random ignore
+    /// <paramref name="observations"/>; Bayesian search draws at random until
+    /// <see cref="TreeParzenEstimator.StartupTrials"/> trials have a result, then learns from them (in trial order).
+    /// </summary>
+    public static Suggestion Suggest(SweepDefinition definition, int trialNumber, IReadOnlyList<TrialObservation>? observations = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trialNumber);
-        return definition.Algorithm == SearchAlgorithm.Grid ? GridPoint(definition, trialNumber - 1) : Draw(definition, trialNumber);
+        if (definition.Algorithm == SearchAlgorithm.Grid) return GridPoint(definition, trialNumber - 1);
+        observations ??= [];
+        if (definition.Algorithm == SearchAlgorithm.Bayesian && observations.Count >= TreeParzenEstimator.StartupTrials(definition.MaxTrials))
+            return TreeParzenEstimator.Suggest(definition, observations, TrialRandom(definition, trialNumber));
+        return Draw(definition, trialNumber);
     }
+
+    /// <summary>
+    /// One generator per trial, not one per sweep: trial n's draws do not depend on which trials were asked for
+    /// before it, so a restarted scheduler asking for trial n alone gets the same values.
+    /// </summary>
+    private static SeededRandom TrialRandom(SweepDefinition definition, int trialNumber) =>
+        new(unchecked((definition.Seed * 1_000_003) + trialNumber));
 
     private static Suggestion Draw(SweepDefinition definition, int trialNumber)
     {
-        // One generator per trial, not one per sweep: trial n's values do not depend on which trials came before.
-        var random = new SeededRandom(unchecked((definition.Seed * 1_000_003) + trialNumber));
+        var random = TrialRandom(definition, trialNumber);
         var trainer = definition.Trainers[random.NextBelow(definition.Trainers.Count)];
         var parameters = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var dimension in trainer.Space) parameters[dimension.Name] = Draw(dimension, random);
         return new Suggestion(trainer.Name, parameters);
     }
 
-    private static string Draw(SearchDimension dimension, SeededRandom random)
+    /// <summary>A value of <paramref name="dimension"/> drawn uniformly on its scale.</summary>
+    public static string Draw(SearchDimension dimension, SeededRandom random)
     {
+        ArgumentNullException.ThrowIfNull(dimension);
+        ArgumentNullException.ThrowIfNull(random);
         switch (dimension.Kind)
         {
             case DimensionKind.Choice:
@@ -79,6 +97,29 @@ public static class SearchSpace
                     : dimension.Min + (random.NextDouble() * (dimension.Max - dimension.Min));
                 return Math.Clamp(value, dimension.Min, dimension.Max).ToString("R", CultureInfo.InvariantCulture);
         }
+    }
+
+    /// <summary>
+    /// A range's bounds on the scale the search works on: the logarithm on a log scale, and for integers widened by
+    /// half a unit so that rounding gives each integer its share (as <see cref="Draw(SearchDimension, SeededRandom)"/> does).
+    /// </summary>
+    public static (double Low, double High) InternalBounds(SearchDimension dimension)
+    {
+        ArgumentNullException.ThrowIfNull(dimension);
+        var (low, high) = dimension.Kind == DimensionKind.IntegerRange
+            ? (dimension.Log && dimension.Min - 0.5 <= 0 ? dimension.Min : dimension.Min - 0.5, dimension.Max + 0.5)
+            : (dimension.Min, dimension.Max);
+        return dimension.Log ? (Math.Log(low), Math.Log(high)) : (low, high);
+    }
+
+    /// <summary>The hyperparameter's value, as text, at <paramref name="x"/> on the scale of <see cref="InternalBounds"/>.</summary>
+    public static string FromInternal(SearchDimension dimension, double x)
+    {
+        ArgumentNullException.ThrowIfNull(dimension);
+        var value = dimension.Log ? Math.Exp(x) : x;
+        return dimension.Kind == DimensionKind.IntegerRange
+            ? Math.Clamp((long)Math.Round(value, MidpointRounding.AwayFromZero), (long)dimension.Min, (long)dimension.Max).ToString(CultureInfo.InvariantCulture)
+            : Math.Clamp(value, dimension.Min, dimension.Max).ToString("R", CultureInfo.InvariantCulture);
     }
 
     private static Suggestion GridPoint(SweepDefinition definition, int index)

@@ -28,6 +28,8 @@ public enum SearchAlgorithm
     Random,
     /// <summary>Every combination, trainer by trainer.</summary>
     Grid,
+    /// <summary>A few random trials, then the tree-structured Parzen estimator (<see cref="TreeParzenEstimator"/>).</summary>
+    Bayesian,
 }
 
 /// <summary>One trainer of a sweep: fixed hyperparameters and the searched ones.</summary>

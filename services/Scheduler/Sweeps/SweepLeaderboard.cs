@@ -49,6 +49,23 @@ public sealed class SweepLeaderboard
             trials.Count(t => !t.Job.State.IsTerminal()));
     }
 
+    /// <summary>The trials with an objective, in trial order, as the Bayesian search learns from them (searched values only).</summary>
+    public IReadOnlyList<TrialObservation> Observations(SweepDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var result = new List<TrialObservation>();
+        foreach (var trial in Trials.Where(t => t.Objective is not null).OrderBy(t => t.Number))
+        {
+            var trainer = definition.Trainers.FirstOrDefault(t => t.Name == trial.Job.Spec.Trainer);
+            if (trainer is null) continue;
+            var searched = trainer.Space.Where(d => trial.Job.Spec.Hyperparameters.ContainsKey(d.Name))
+                .ToDictionary(d => d.Name, d => trial.Job.Spec.Hyperparameters[d.Name], StringComparer.Ordinal);
+            var value = trial.Objective!.Value;
+            result.Add(new TrialObservation(trainer.Name, searched, definition.Objective.Maximize ? -value : value));
+        }
+        return result;
+    }
+
     private static double? ObjectiveOf(TrainingJob job, string metric) =>
         job.State == JobState.Succeeded && job.Result?.Metrics.TryGetValue(metric, out var value) == true && double.IsFinite(value) ? value : null;
 }

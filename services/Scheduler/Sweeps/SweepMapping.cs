@@ -75,7 +75,12 @@ internal static class SweepMapping
                 Metric = definition.Objective.Metric,
                 Direction = definition.Objective.Maximize ? Proto.Direction.Maximize : Proto.Direction.Minimize,
             },
-            Algorithm = definition.Algorithm == SearchAlgorithm.Grid ? Proto.SearchAlgorithm.Grid : Proto.SearchAlgorithm.Random,
+            Algorithm = definition.Algorithm switch
+            {
+                SearchAlgorithm.Grid => Proto.SearchAlgorithm.Grid,
+                SearchAlgorithm.Bayesian => Proto.SearchAlgorithm.Bayesian,
+                _ => Proto.SearchAlgorithm.Random,
+            },
             MaxTrials = definition.MaxTrials,
             MaxParallel = definition.MaxParallel,
             MaxFailed = definition.MaxFailed,

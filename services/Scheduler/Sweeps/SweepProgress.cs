@@ -56,7 +56,10 @@ public sealed class SweepProgress(
             var room = Math.Min(definition.MaxParallel - board.Active, planned - sweep.TrialsCreated);
             if (room <= 0) return false;
             var first = sweep.TrialsCreated + 1;
-            for (var number = first; number < first + room; number++) db.TrainingJobs.Add(Trial(sweep, number, now));
+            // What the Bayesian search learns from: the trials with a result, in trial order (so the same results
+            // give the same suggestion whichever pass, replica or restart asks).
+            var observations = board.Observations(definition);
+            for (var number = first; number < first + room; number++) db.TrainingJobs.Add(Trial(sweep, number, observations, now));
             sweep.TrialsStored(first + room - 1);
             if (!await SaveAsync(sweep, cancellationToken)) return false;
             logger.LogInformation("Sweep {SweepId}: trials {First} to {Last} of {Planned} queued", sweep.Id, first, first + room - 1, planned);
@@ -110,9 +113,9 @@ public sealed class SweepProgress(
     }
 
     /// <summary>Trial <paramref name="number"/>: the base spec with the suggested trainer and hyperparameters, resolved as a job's are.</summary>
-    private static TrainingJob Trial(Sweep sweep, int number, DateTimeOffset now)
+    private static TrainingJob Trial(Sweep sweep, int number, IReadOnlyList<TrialObservation> observations, DateTimeOffset now)
     {
-        var suggestion = SearchSpace.Suggest(sweep.Definition, number);
+        var suggestion = SearchSpace.Suggest(sweep.Definition, number, observations);
         var trainer = sweep.Definition.Trainers.Single(t => t.Name == suggestion.Trainer);
         var values = new Dictionary<string, string>(trainer.Fixed);
         foreach (var (name, value) in suggestion.Parameters) values[name] = value;

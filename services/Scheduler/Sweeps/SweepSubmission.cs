@@ -53,7 +53,8 @@ public sealed class SweepSubmission(
             {
                 Proto.SearchAlgorithm.Unspecified or Proto.SearchAlgorithm.Random => SearchAlgorithm.Random,
                 Proto.SearchAlgorithm.Grid => SearchAlgorithm.Grid,
-                _ => throw new InvalidArgumentException("spec.algorithm", $"{(int)spec.Algorithm} is not an algorithm; use grid or random"),
+                Proto.SearchAlgorithm.Bayesian => SearchAlgorithm.Bayesian,
+                _ => throw new InvalidArgumentException("spec.algorithm", $"{(int)spec.Algorithm} is not an algorithm; use grid, random or bayesian"),
             },
             MaxTrials = spec.MaxTrials is >= 1 and <= MaxTrials ? spec.MaxTrials
                 : throw new InvalidArgumentException("spec.max_trials", $"{spec.MaxTrials} is not between 1 and {MaxTrials}"),

@@ -112,6 +112,40 @@ public sealed class SweepTests
     }
 
     [Fact]
+    public async Task A_bayesian_sweep_stores_each_suggestion_learnt_from_the_stored_results_before_dispatch()
+    {
+        await using var host = await SchedulerTestHost.StartAsync();
+        var spec = SweepHost.Spec(host.ModelStore.AddPenguins(), maxTrials: 10, maxParallel: 1, seed: 4);
+        spec.Algorithm = Platform.Sweeps.V1.SearchAlgorithm.Bayesian;
+        var sweep = await host.SubmitSweepAsync(spec);
+        Assert.Equal(Platform.Sweeps.V1.SearchAlgorithm.Bayesian, sweep.Spec.Algorithm);
+        var definition = await host.QueryAsync(db => db.Sweeps.AsNoTracking().Select(s => s.Definition).SingleAsync());
+
+        var observations = new List<TrialObservation>();
+        for (var number = 1; number <= 10; number++)
+        {
+            await host.AdvanceAsync();
+            var trial = Assert.Single(await host.ActiveJobsAsync(sweep.Id));
+            Assert.Equal(number, trial.TrialNumber);
+            // Stored (and dispatched) is exactly what the search suggests from the results stored so far, so a
+            // restarted scheduler that recomputes it from the rows gets the same trial.
+            var expected = SearchSpace.Suggest(definition, number, observations);
+            Assert.Equal(expected.Parameters, trial.Spec.Hyperparameters.Where(p => expected.Parameters.ContainsKey(p.Key)).ToDictionary());
+            Assert.Single(host.DispatchesOf(trial.Id.ToString()));
+
+            var rate = double.Parse(trial.Spec.Hyperparameters["learning_rate"], System.Globalization.CultureInfo.InvariantCulture);
+            var accuracy = 1 - Math.Abs(Math.Log(rate / 0.05));
+            await host.CompleteAsync(trial.Id, accuracy);
+            observations.Add(new TrialObservation("lightgbm", expected.Parameters, -accuracy));
+        }
+        await host.AdvanceAsync();
+
+        var registering = await host.GetSweepAsync(sweep.Id);
+        Assert.Equal(Platform.Sweeps.V1.SweepState.Registering, registering.State);
+        Assert.Equal(observations.Min(o => o.Loss), -registering.BestTrial.Objective);
+    }
+
+    [Fact]
     public async Task Two_passes_at_once_store_each_trial_once()
     {
         await using var host = await SchedulerTestHost.StartAsync();
