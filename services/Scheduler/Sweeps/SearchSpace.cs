@@ -3,8 +3,8 @@ using Platform.Training.Evaluation;
 
 namespace Platform.Scheduler.Sweeps;
 
-/// <summary>One suggested trial: a trainer and the values of its searched hyperparameters.</summary>
-public sealed record Suggestion(string Trainer, IReadOnlyDictionary<string, string> Parameters);
+/// <summary>One suggested trial: a trainer, the values of its searched hyperparameters and (successive halving) its budget.</summary>
+public sealed record Suggestion(string Trainer, IReadOnlyDictionary<string, string> Parameters, int? Budget = null);
 
 /// <summary>
 /// The suggestions of every <see cref="SearchAlgorithm"/>. Random and grid are pure functions of the definition and the
@@ -43,19 +43,30 @@ public static class SearchSpace
     }
 
     /// <summary>
-    /// The suggestion for trial <paramref name="trialNumber"/> (from 1). Grid and random ignore
-    /// <paramref name="observations"/>; Bayesian search draws at random until
-    /// <see cref="TreeParzenEstimator.StartupTrials"/> trials have a result, then learns from them (in trial order).
+    /// The suggestion for trial <paramref name="trialNumber"/> (from 1) after the stored <paramref name="trials"/> (in
+    /// number order). Grid and random ignore them; Bayesian search draws at random until
+    /// <see cref="TreeParzenEstimator.StartupTrials"/> trials have a result, then learns from those; successive
+    /// halving promotes or draws (<see cref="SuccessiveHalving"/>).
     /// </summary>
-    public static Suggestion Suggest(SweepDefinition definition, int trialNumber, IReadOnlyList<TrialObservation>? observations = null)
+    public static Suggestion Suggest(SweepDefinition definition, int trialNumber, IReadOnlyList<TrialRecord>? trials = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trialNumber);
-        if (definition.Algorithm == SearchAlgorithm.Grid) return GridPoint(definition, trialNumber - 1);
-        observations ??= [];
-        if (definition.Algorithm == SearchAlgorithm.Bayesian && observations.Count >= TreeParzenEstimator.StartupTrials(definition.MaxTrials))
-            return TreeParzenEstimator.Suggest(definition, observations, TrialRandom(definition, trialNumber));
-        return Draw(definition, trialNumber);
+        trials ??= [];
+        switch (definition.Algorithm)
+        {
+            case SearchAlgorithm.Grid:
+                return GridPoint(definition, trialNumber - 1);
+            case SearchAlgorithm.SuccessiveHalving:
+                return SuccessiveHalving.Suggest(definition, trialNumber, trials);
+            case SearchAlgorithm.Bayesian:
+                var observations = trials.Where(t => t.Loss is not null).Select(t => new TrialObservation(t.Trainer, t.Parameters, t.Loss!.Value)).ToList();
+                if (observations.Count >= TreeParzenEstimator.StartupTrials(definition.MaxTrials))
+                    return TreeParzenEstimator.Suggest(definition, observations, TrialRandom(definition, trialNumber));
+                return Draw(definition, trialNumber);
+            default:
+                return Draw(definition, trialNumber);
+        }
     }
 
     /// <summary>
@@ -65,8 +76,10 @@ public static class SearchSpace
     private static SeededRandom TrialRandom(SweepDefinition definition, int trialNumber) =>
         new(unchecked((definition.Seed * 1_000_003) + trialNumber));
 
-    private static Suggestion Draw(SweepDefinition definition, int trialNumber)
+    /// <summary>Trial <paramref name="trialNumber"/>'s random draw: a trainer uniformly, then each dimension on its scale.</summary>
+    public static Suggestion Draw(SweepDefinition definition, int trialNumber)
     {
+        ArgumentNullException.ThrowIfNull(definition);
         var random = TrialRandom(definition, trialNumber);
         var trainer = definition.Trainers[random.NextBelow(definition.Trainers.Count)];
         var parameters = new SortedDictionary<string, string>(StringComparer.Ordinal);

@@ -18,6 +18,24 @@ public sealed record SweepDefinition
     public required int MaxFailed { get; init; }
     /// <summary>Seed of the suggestions (each trial trains with the base spec's own seed).</summary>
     public required int Seed { get; init; }
+    /// <summary><see cref="SearchAlgorithm.SuccessiveHalving"/> only: the rungs' budgets.</summary>
+    public SweepBudget? Budget { get; init; }
+}
+
+/// <summary>
+/// The budget of successive halving: rung <c>k</c> trains with <see cref="Min"/> × <see cref="ReductionFactor"/>^k of each
+/// trainer's <see cref="SweepTrainer.BudgetHyperparameter"/>, the last rung with <see cref="Max"/>.
+/// </summary>
+public sealed record SweepBudget(int Min, int Max, int ReductionFactor)
+{
+    /// <summary>The rungs' budgets, smallest first.</summary>
+    public IReadOnlyList<int> Rungs()
+    {
+        var rungs = new List<int>();
+        for (long budget = Min; budget < Max; budget *= ReductionFactor) rungs.Add((int)budget);
+        rungs.Add(Max);
+        return rungs;
+    }
 }
 
 /// <summary>How trials are suggested.</summary>
@@ -30,6 +48,8 @@ public enum SearchAlgorithm
     Grid,
     /// <summary>A few random trials, then the tree-structured Parzen estimator (<see cref="TreeParzenEstimator"/>).</summary>
     Bayesian,
+    /// <summary>Asynchronous successive halving over rungs of budget (<see cref="SuccessiveHalving"/>).</summary>
+    SuccessiveHalving,
 }
 
 /// <summary>One trainer of a sweep: fixed hyperparameters and the searched ones.</summary>
@@ -40,6 +60,8 @@ public sealed record SweepTrainer
     /// <summary>Set on every trial of this trainer, as given (text values).</summary>
     public required IReadOnlyDictionary<string, string> Fixed { get; init; }
     public required IReadOnlyList<SearchDimension> Space { get; init; }
+    /// <summary><see cref="SearchAlgorithm.SuccessiveHalving"/> only: the int hyperparameter that is this trainer's budget.</summary>
+    public string? BudgetHyperparameter { get; init; }
 }
 
 /// <summary>The kind of a dimension's domain.</summary>

@@ -11,8 +11,8 @@ public sealed record TrialStanding(TrainingJob Job, double? Objective)
 }
 
 /// <summary>
-/// A sweep's trials counted and ranked: best objective first (ties to the earlier trial), then the trials without
-/// one by number. The only place that decides which trial is best.
+/// A sweep's trials counted and ranked: best objective first (ties to the earlier trial; with successive halving,
+/// the largest budget first), then the trials without one by number. The only place that decides which trial is best.
 /// </summary>
 public sealed class SweepLeaderboard
 {
@@ -39,8 +39,10 @@ public sealed class SweepLeaderboard
         ArgumentNullException.ThrowIfNull(definition);
         var objective = definition.Objective;
         var trials = jobs.Where(j => j.EvaluateOnly).Select(j => new TrialStanding(j, ObjectiveOf(j, objective.Metric))).ToList();
+        // Successive halving: a trial with more budget ranks above one with less (its value is what the full model gets).
         var ranked = trials.Where(t => t.Objective is not null)
-            .OrderBy(t => objective.Maximize ? -t.Objective!.Value : t.Objective!.Value).ThenBy(t => t.Number)
+            .OrderByDescending(t => BudgetOf(definition, t.Job) ?? 0)
+            .ThenBy(t => objective.Maximize ? -t.Objective!.Value : t.Objective!.Value).ThenBy(t => t.Number)
             .Concat(trials.Where(t => t.Objective is null).OrderBy(t => t.Number))
             .ToList();
         return new SweepLeaderboard(ranked,
@@ -49,21 +51,33 @@ public sealed class SweepLeaderboard
             trials.Count(t => !t.Job.State.IsTerminal()));
     }
 
-    /// <summary>The trials with an objective, in trial order, as the Bayesian search learns from them (searched values only).</summary>
-    public IReadOnlyList<TrialObservation> Observations(SweepDefinition definition)
+    /// <summary>Every trial in number order, as the search algorithms read them (searched values and budget only).</summary>
+    public IReadOnlyList<TrialRecord> Records(SweepDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var result = new List<TrialObservation>();
-        foreach (var trial in Trials.Where(t => t.Objective is not null).OrderBy(t => t.Number))
+        var result = new List<TrialRecord>();
+        foreach (var trial in Trials.OrderBy(t => t.Number))
         {
             var trainer = definition.Trainers.FirstOrDefault(t => t.Name == trial.Job.Spec.Trainer);
             if (trainer is null) continue;
             var searched = trainer.Space.Where(d => trial.Job.Spec.Hyperparameters.ContainsKey(d.Name))
                 .ToDictionary(d => d.Name, d => trial.Job.Spec.Hyperparameters[d.Name], StringComparer.Ordinal);
-            var value = trial.Objective!.Value;
-            result.Add(new TrialObservation(trainer.Name, searched, definition.Objective.Maximize ? -value : value));
+            var loss = trial.Objective is { } value ? definition.Objective.Maximize ? -value : value : (double?)null;
+            result.Add(new TrialRecord(trial.Number, trainer.Name, searched, BudgetOf(definition, trial.Job), trial.Job.State.IsTerminal(), loss));
         }
         return result;
+    }
+
+    /// <summary>Successive halving: the budget <paramref name="job"/> trains with (its trainer's budget hyperparameter); null otherwise.</summary>
+    public static int? BudgetOf(SweepDefinition definition, TrainingJob job)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(job);
+        if (definition.Budget is null) return null;
+        var name = definition.Trainers.FirstOrDefault(t => t.Name == job.Spec.Trainer)?.BudgetHyperparameter;
+        return name is not null && job.Spec.Hyperparameters.TryGetValue(name, out var text)
+            && int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var budget)
+            ? budget : null;
     }
 
     private static double? ObjectiveOf(TrainingJob job, string metric) =>

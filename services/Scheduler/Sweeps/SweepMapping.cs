@@ -58,6 +58,7 @@ internal static class SweepMapping
         var searched = definition.Trainers.Single(t => t.Name == job.Spec.Trainer).Space.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var (name, value) in job.Spec.Hyperparameters.Where(p => searched.Contains(p.Key))) proto.Parameters[name] = value;
         if (trial.Objective is { } objective) proto.Objective = objective;
+        if (SweepLeaderboard.BudgetOf(definition, job) is { } budget) proto.Budget = budget;
         return proto;
     }
 
@@ -79,6 +80,7 @@ internal static class SweepMapping
             {
                 SearchAlgorithm.Grid => Proto.SearchAlgorithm.Grid,
                 SearchAlgorithm.Bayesian => Proto.SearchAlgorithm.Bayesian,
+                SearchAlgorithm.SuccessiveHalving => Proto.SearchAlgorithm.SuccessiveHalving,
                 _ => Proto.SearchAlgorithm.Random,
             },
             MaxTrials = definition.MaxTrials,
@@ -86,9 +88,17 @@ internal static class SweepMapping
             MaxFailed = definition.MaxFailed,
             Seed = definition.Seed,
         };
+        if (definition.Budget is { } budget)
+        {
+            // The sweep-wide name is the first trainer's; a trainer with another one names it itself.
+            var common = definition.Trainers[0].BudgetHyperparameter ?? "";
+            spec.Budget = new Proto.Budget { Hyperparameter = common, Min = budget.Min, Max = budget.Max, ReductionFactor = budget.ReductionFactor };
+        }
         foreach (var trainer in definition.Trainers)
         {
             var proto = new Proto.SweepTrainer { Name = trainer.Name };
+            if (definition.Budget is not null && trainer.BudgetHyperparameter != spec.Budget.Hyperparameter)
+                proto.BudgetHyperparameter = trainer.BudgetHyperparameter ?? "";
             foreach (var (name, value) in trainer.Fixed) proto.Hyperparameters[name] = value;
             proto.Space.Add(trainer.Space.Select(ToProto));
             spec.Trainers.Add(proto);

@@ -56,10 +56,15 @@ public sealed class SweepProgress(
             var room = Math.Min(definition.MaxParallel - board.Active, planned - sweep.TrialsCreated);
             if (room <= 0) return false;
             var first = sweep.TrialsCreated + 1;
-            // What the Bayesian search learns from: the trials with a result, in trial order (so the same results
-            // give the same suggestion whichever pass, replica or restart asks).
-            var observations = board.Observations(definition);
-            for (var number = first; number < first + room; number++) db.TrainingJobs.Add(Trial(sweep, number, observations, now));
+            // What Bayesian search and successive halving learn from: the stored trials in number order (so the same
+            // rows give the same suggestion whichever pass, replica or restart asks), each new one added as stored.
+            var records = board.Records(definition).ToList();
+            for (var number = first; number < first + room; number++)
+            {
+                var (trial, record) = Trial(sweep, number, records, now);
+                db.TrainingJobs.Add(trial);
+                records.Add(record);
+            }
             sweep.TrialsStored(first + room - 1);
             if (!await SaveAsync(sweep, cancellationToken)) return false;
             logger.LogInformation("Sweep {SweepId}: trials {First} to {Last} of {Planned} queued", sweep.Id, first, first + room - 1, planned);
@@ -113,15 +118,20 @@ public sealed class SweepProgress(
     }
 
     /// <summary>Trial <paramref name="number"/>: the base spec with the suggested trainer and hyperparameters, resolved as a job's are.</summary>
-    private static TrainingJob Trial(Sweep sweep, int number, IReadOnlyList<TrialObservation> observations, DateTimeOffset now)
+    private static (TrainingJob Trial, TrialRecord Record) Trial(Sweep sweep, int number, IReadOnlyList<TrialRecord> trials, DateTimeOffset now)
     {
-        var suggestion = SearchSpace.Suggest(sweep.Definition, number, observations);
+        var suggestion = SearchSpace.Suggest(sweep.Definition, number, trials);
         var trainer = sweep.Definition.Trainers.Single(t => t.Name == suggestion.Trainer);
         var values = new Dictionary<string, string>(trainer.Fixed);
         foreach (var (name, value) in suggestion.Parameters) values[name] = value;
+        if (suggestion.Budget is { } budget && trainer.BudgetHyperparameter is { } budgetName)
+            values[budgetName] = budget.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var settings = TrainerCatalogue.Validate(TrainingTasks.Parse(sweep.BaseSpec.Task), trainer.Name, values);
         var spec = sweep.BaseSpec with { Trainer = settings.Trainer.Name, Hyperparameters = new Dictionary<string, string>(settings.Hyperparameters) };
-        return TrainingJob.ForSweep(Guid.CreateVersion7(now), sweep.TenantId, sweep.Id, number, evaluateOnly: true, spec, now, sweep.DatasetSha256);
+        var job = TrainingJob.ForSweep(Guid.CreateVersion7(now), sweep.TenantId, sweep.Id, number, evaluateOnly: true, spec, now, sweep.DatasetSha256);
+        // As the leaderboard will read it back from the stored row (the catalogue's canonical text of each value).
+        var searched = trainer.Space.ToDictionary(d => d.Name, d => spec.Hyperparameters[d.Name], StringComparer.Ordinal);
+        return (job, new TrialRecord(number, trainer.Name, searched, suggestion.Budget, Ended: false, Loss: null));
     }
 
     /// <summary>Saves; false when another pass (or a cancellation) changed the sweep first: the next pass starts again from the rows.</summary>

@@ -54,7 +54,9 @@ public sealed class SweepSubmission(
                 Proto.SearchAlgorithm.Unspecified or Proto.SearchAlgorithm.Random => SearchAlgorithm.Random,
                 Proto.SearchAlgorithm.Grid => SearchAlgorithm.Grid,
                 Proto.SearchAlgorithm.Bayesian => SearchAlgorithm.Bayesian,
-                _ => throw new InvalidArgumentException("spec.algorithm", $"{(int)spec.Algorithm} is not an algorithm; use grid, random or bayesian"),
+                Proto.SearchAlgorithm.SuccessiveHalving => SearchAlgorithm.SuccessiveHalving,
+                _ => throw new InvalidArgumentException("spec.algorithm",
+                    $"{(int)spec.Algorithm} is not an algorithm; use grid, random, bayesian or successive_halving"),
             },
             MaxTrials = spec.MaxTrials is >= 1 and <= MaxTrials ? spec.MaxTrials
                 : throw new InvalidArgumentException("spec.max_trials", $"{spec.MaxTrials} is not between 1 and {MaxTrials}"),
@@ -64,6 +66,10 @@ public sealed class SweepSubmission(
                 : throw new InvalidArgumentException("spec.max_failed", $"{spec.MaxFailed} is negative; 0 means no limit"),
             Seed = spec.Seed,
         };
+        if (definition.Algorithm == SearchAlgorithm.SuccessiveHalving)
+            definition = definition with { Budget = ValidateBudget(spec.Budget), Trainers = WithBudgets(task, definition.Trainers, spec) };
+        else if (spec.Budget is not null)
+            throw new InvalidArgumentException("spec.budget", "is only for successive_halving");
         if (definition.Algorithm == SearchAlgorithm.Grid)
         {
             ValidateGrid(definition);
@@ -241,6 +247,42 @@ public sealed class SweepSubmission(
                         $"the range holds {dimension.Max - dimension.Min + 1} integers, more than {MaxValues}; set grid_points");
             }
         }
+    }
+
+    private static SweepBudget ValidateBudget(Proto.Budget? budget)
+    {
+        if (budget is null) throw new InvalidArgumentException("spec.budget", "is required for successive_halving: the budget hyperparameter, min and max");
+        if (budget.Min < 1) throw new InvalidArgumentException("spec.budget.min", $"{budget.Min}: the smallest budget is at least 1");
+        if (budget.Max <= budget.Min)
+            throw new InvalidArgumentException("spec.budget.max", $"{budget.Max} is not above min = {budget.Min}");
+        var eta = budget.ReductionFactor == 0 ? 3 : budget.ReductionFactor;
+        if (eta is < 2 or > 10) throw new InvalidArgumentException("spec.budget.reduction_factor", $"{budget.ReductionFactor} is not between 2 and 10 (0 for 3)");
+        return new SweepBudget(budget.Min, budget.Max, eta);
+    }
+
+    /// <summary>Each trainer's budget hyperparameter: declared as an int, neither fixed nor searched, and taking min and max.</summary>
+    private static List<SweepTrainer> WithBudgets(TrainingTask task, IReadOnlyList<SweepTrainer> trainers, Proto.SweepSpec spec)
+    {
+        var result = new List<SweepTrainer>();
+        for (var i = 0; i < trainers.Count; i++)
+        {
+            var trainer = trainers[i];
+            var own = spec.Trainers[i].BudgetHyperparameter;
+            var (field, name) = string.IsNullOrWhiteSpace(own)
+                ? ("spec.budget.hyperparameter", spec.Budget.Hyperparameter)
+                : ($"spec.trainers[{i}].budget_hyperparameter", own);
+            var declared = TrainerCatalogue.Find(trainer.Name)?.Hyperparameters.FirstOrDefault(h => h.Name == name);
+            if (declared is not { Type: HyperparameterType.Int })
+                throw new InvalidArgumentException(field,
+                    $"{Echo.Quote(trainer.Name)} has no int hyperparameter {Echo.Quote(name)} to spend as a budget (e.g. number_of_iterations, number_of_trees)");
+            if (trainer.Fixed.ContainsKey(name) || trainer.Space.Any(d => d.Name == name))
+                throw new InvalidArgumentException(field, $"{Echo.Quote(name)} is fixed or searched for {Echo.Quote(trainer.Name)}; the budget sets it");
+            foreach (var (bound, value) in new[] { ("min", spec.Budget.Min), ("max", spec.Budget.Max) })
+                Catalogue($"spec.budget.{bound}", () => TrainerCatalogue.Validate(task, trainer.Name,
+                    new Dictionary<string, string> { [name] = value.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            result.Add(trainer with { BudgetHyperparameter = name });
+        }
+        return result;
     }
 
     private static SweepObjective ValidateObjective(TrainingTask task, Proto.Objective? objective)

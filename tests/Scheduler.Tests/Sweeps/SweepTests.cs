@@ -26,6 +26,11 @@ public sealed class SweepTests
         { "trainer in the base spec", "spec.base.trainer" },
         { "base holdout out of range", "spec.base.holdout_fraction" },
         { "no trainers", "spec.trainers" },
+        { "successive halving without a budget", "spec.budget" },
+        { "a budget the trainer does not have", "spec.budget.hyperparameter" },
+        { "a budget max not above min", "spec.budget.max" },
+        { "a budget that is also searched", "spec.budget.hyperparameter" },
+        { "a budget without successive halving", "spec.budget" },
     };
 
     [Theory]
@@ -54,6 +59,23 @@ public sealed class SweepTests
             case "trainer in the base spec": spec.Base.Trainer = "lightgbm"; break;
             case "base holdout out of range": spec.Base.HoldoutFraction = 0.9; break;
             case "no trainers": spec.Trainers.Clear(); break;
+            case "successive halving without a budget": spec.Algorithm = Platform.Sweeps.V1.SearchAlgorithm.SuccessiveHalving; break;
+            case "a budget the trainer does not have":
+                spec.Algorithm = Platform.Sweeps.V1.SearchAlgorithm.SuccessiveHalving;
+                spec.Budget = new Budget { Hyperparameter = "number_of_trees", Min = 10, Max = 90 };
+                break;
+            case "a budget max not above min":
+                spec.Algorithm = Platform.Sweeps.V1.SearchAlgorithm.SuccessiveHalving;
+                spec.Budget = new Budget { Hyperparameter = "number_of_iterations", Min = 10, Max = 10 };
+                break;
+            case "a budget that is also searched":
+                spec.Algorithm = Platform.Sweeps.V1.SearchAlgorithm.SuccessiveHalving;
+                spec.Budget = new Budget { Hyperparameter = "number_of_leaves", Min = 4, Max = 64 };
+                break;
+            case "a budget without successive halving":
+                spec.Algorithm = Platform.Sweeps.V1.SearchAlgorithm.Random;
+                spec.Budget = new Budget { Hyperparameter = "number_of_iterations", Min = 10, Max = 90 };
+                break;
         }
 
         var error = await Assert.ThrowsAsync<RpcException>(() => host.SubmitSweepAsync(spec));
@@ -121,7 +143,7 @@ public sealed class SweepTests
         Assert.Equal(Platform.Sweeps.V1.SearchAlgorithm.Bayesian, sweep.Spec.Algorithm);
         var definition = await host.QueryAsync(db => db.Sweeps.AsNoTracking().Select(s => s.Definition).SingleAsync());
 
-        var observations = new List<TrialObservation>();
+        var records = new List<TrialRecord>();
         for (var number = 1; number <= 10; number++)
         {
             await host.AdvanceAsync();
@@ -129,20 +151,54 @@ public sealed class SweepTests
             Assert.Equal(number, trial.TrialNumber);
             // Stored (and dispatched) is exactly what the search suggests from the results stored so far, so a
             // restarted scheduler that recomputes it from the rows gets the same trial.
-            var expected = SearchSpace.Suggest(definition, number, observations);
+            var expected = SearchSpace.Suggest(definition, number, records);
             Assert.Equal(expected.Parameters, trial.Spec.Hyperparameters.Where(p => expected.Parameters.ContainsKey(p.Key)).ToDictionary());
             Assert.Single(host.DispatchesOf(trial.Id.ToString()));
 
             var rate = double.Parse(trial.Spec.Hyperparameters["learning_rate"], System.Globalization.CultureInfo.InvariantCulture);
             var accuracy = 1 - Math.Abs(Math.Log(rate / 0.05));
             await host.CompleteAsync(trial.Id, accuracy);
-            observations.Add(new TrialObservation("lightgbm", expected.Parameters, -accuracy));
+            records.Add(new TrialRecord(number, "lightgbm", expected.Parameters, null, true, -accuracy));
         }
         await host.AdvanceAsync();
 
         var registering = await host.GetSweepAsync(sweep.Id);
         Assert.Equal(Platform.Sweeps.V1.SweepState.Registering, registering.State);
-        Assert.Equal(observations.Min(o => o.Loss), -registering.BestTrial.Objective);
+        Assert.Equal(records.Min(o => o.Loss), -registering.BestTrial.Objective);
+    }
+
+    [Fact]
+    public async Task Successive_halving_promotes_the_best_of_a_rung_with_more_budget_and_registers_the_best_of_the_top_rung()
+    {
+        await using var host = await SchedulerTestHost.StartAsync();
+        var spec = SweepHost.Spec(host.ModelStore.AddPenguins(), maxTrials: 13, maxParallel: 1, seed: 2);
+        spec.Algorithm = Platform.Sweeps.V1.SearchAlgorithm.SuccessiveHalving;
+        spec.Budget = new Budget { Hyperparameter = "number_of_iterations", Min = 10, Max = 90 };
+        var sweep = await host.SubmitSweepAsync(spec);
+        Assert.Equal(3, sweep.Spec.Budget.ReductionFactor);
+
+        var budgets = new List<int>();
+        for (var number = 1; number <= 13; number++)
+        {
+            await host.AdvanceAsync();
+            var trial = Assert.Single(await host.ActiveJobsAsync(sweep.Id));
+            var budget = int.Parse(trial.Spec.Hyperparameters["number_of_iterations"], System.Globalization.CultureInfo.InvariantCulture);
+            budgets.Add(budget);
+            // More budget, better; and a better learning rate, better.
+            var rate = double.Parse(trial.Spec.Hyperparameters["learning_rate"], System.Globalization.CultureInfo.InvariantCulture);
+            await host.CompleteAsync(trial.Id, (budget / 100.0) - Math.Abs(Math.Log(rate / 0.05) / 10));
+        }
+        await host.AdvanceAsync();
+
+        // 10, 10, 10, then the best of three goes on to 30, ... and one configuration reaches 90.
+        Assert.Equal([10, 10, 10, 30], budgets.Take(4));
+        Assert.Contains(90, budgets);
+        var registering = await host.GetSweepAsync(sweep.Id);
+        Assert.Equal(Platform.Sweeps.V1.SweepState.Registering, registering.State);
+        Assert.Equal(90, registering.BestTrial.Budget);
+        Assert.Equal(registering.Trials.Where(t => t.Budget == 90).Max(t => t.Objective), registering.BestTrial.Objective);
+        var final = Assert.Single(await host.ActiveJobsAsync(sweep.Id));
+        Assert.Equal("90", final.Spec.Hyperparameters["number_of_iterations"]);
     }
 
     [Fact]

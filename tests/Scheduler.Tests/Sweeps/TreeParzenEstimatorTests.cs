@@ -52,13 +52,13 @@ public sealed class TreeParzenEstimatorTests
     private static List<(Suggestion Suggestion, double Loss)> Run(SweepDefinition definition, int trials)
     {
         var history = new List<(Suggestion, double)>();
-        var observations = new List<TrialObservation>();
+        var records = new List<TrialRecord>();
         for (var n = 1; n <= trials; n++)
         {
-            var suggestion = SearchSpace.Suggest(definition, n, observations);
+            var suggestion = SearchSpace.Suggest(definition, n, records);
             var loss = Loss(suggestion);
             history.Add((suggestion, loss));
-            observations.Add(new TrialObservation(suggestion.Trainer, suggestion.Parameters, loss));
+            records.Add(new TrialRecord(n, suggestion.Trainer, suggestion.Parameters, null, Ended: true, loss));
         }
         return history;
     }
@@ -78,7 +78,7 @@ public sealed class TreeParzenEstimatorTests
         // Trial n asked for alone, from the stored results of trials 1 to n-1 (a restarted scheduler), is the same.
         var definition = Definition(SearchAlgorithm.Bayesian, seed: 5);
         var history = Run(definition, 30);
-        var earlier = history.Take(24).Select(t => new TrialObservation(t.Suggestion.Trainer, t.Suggestion.Parameters, t.Loss)).ToList();
+        var earlier = history.Take(24).Select((t, i) => new TrialRecord(i + 1, t.Suggestion.Trainer, t.Suggestion.Parameters, null, true, t.Loss)).ToList();
         Assert.Equal(first[24], Describe(SearchSpace.Suggest(definition, 25, earlier)));
     }
 
