@@ -69,6 +69,9 @@ public sealed class Sweep
 
     public bool IsEnded => State is SweepState.Succeeded or SweepState.Failed or SweepState.Cancelled;
 
+    /// <summary>With a time budget: when the sweep stops suggesting trials.</summary>
+    public DateTimeOffset? Deadline => Definition.TimeBudgetSeconds > 0 ? CreatedAt.AddSeconds(Definition.TimeBudgetSeconds) : null;
+
     /// <summary>Records that trials up to <paramref name="lastTrial"/> are stored.</summary>
     public void TrialsStored(int lastTrial)
     {

@@ -18,6 +18,8 @@ public sealed record SweepDefinition
     public required int MaxFailed { get; init; }
     /// <summary>Seed of the suggestions (each trial trains with the base spec's own seed).</summary>
     public required int Seed { get; init; }
+    /// <summary>Seconds after submission when no further trial is suggested (running ones finish); 0 for no limit.</summary>
+    public int TimeBudgetSeconds { get; init; }
     /// <summary><see cref="SearchAlgorithm.SuccessiveHalving"/> only: the rungs' budgets.</summary>
     public SweepBudget? Budget { get; init; }
 }

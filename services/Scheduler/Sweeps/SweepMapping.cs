@@ -37,6 +37,7 @@ internal static class SweepMapping
             ModelVersion = sweep.ModelVersion ?? 0,
         };
         if (sweep.FinishedAt is { } finished) proto.FinishedAt = Timestamp.FromDateTimeOffset(finished);
+        if (sweep.Deadline is { } deadline) proto.Deadline = Timestamp.FromDateTimeOffset(deadline);
         if (board.Best is { } best) proto.BestTrial = best.ToProto(sweep.Definition);
         if (withTrials) proto.Trials.Add(board.Trials.Select(t => t.ToProto(sweep.Definition)));
         return proto;
@@ -87,6 +88,7 @@ internal static class SweepMapping
             MaxParallel = definition.MaxParallel,
             MaxFailed = definition.MaxFailed,
             Seed = definition.Seed,
+            TimeBudgetSeconds = definition.TimeBudgetSeconds,
         };
         if (definition.Budget is { } budget)
         {

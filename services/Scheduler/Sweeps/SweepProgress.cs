@@ -51,7 +51,9 @@ public sealed class SweepProgress(
         }
 
         var planned = SearchSpace.PlannedTrials(definition);
-        if (sweep.TrialsCreated < planned)
+        // Past the time budget nothing more is suggested; what runs finishes, then the best is registered.
+        var timeLeft = sweep.Deadline is not { } deadline || now < deadline;
+        if (sweep.TrialsCreated < planned && timeLeft)
         {
             var room = Math.Min(definition.MaxParallel - board.Active, planned - sweep.TrialsCreated);
             if (room <= 0) return false;

@@ -25,6 +25,8 @@ public sealed class SweepSubmission(
 {
     /// <summary>Most trials one sweep may run.</summary>
     public const int MaxTrials = 10_000;
+    /// <summary>Longest time budget: 30 days.</summary>
+    public const int MaxTimeBudgetSeconds = 30 * 24 * 3600;
     /// <summary>Most trainers one sweep may choose between.</summary>
     public const int MaxTrainers = 20;
     /// <summary>Most values of one choice, and most points of one grid dimension.</summary>
@@ -65,6 +67,9 @@ public sealed class SweepSubmission(
             MaxFailed = spec.MaxFailed >= 0 ? spec.MaxFailed
                 : throw new InvalidArgumentException("spec.max_failed", $"{spec.MaxFailed} is negative; 0 means no limit"),
             Seed = spec.Seed,
+            TimeBudgetSeconds = spec.TimeBudgetSeconds is >= 0 and <= MaxTimeBudgetSeconds ? spec.TimeBudgetSeconds
+                : throw new InvalidArgumentException("spec.time_budget_seconds",
+                    $"{spec.TimeBudgetSeconds} is not between 0 (no limit) and {MaxTimeBudgetSeconds} (30 days)"),
         };
         if (definition.Algorithm == SearchAlgorithm.SuccessiveHalving)
             definition = definition with { Budget = ValidateBudget(spec.Budget), Trainers = WithBudgets(task, definition.Trainers, spec) };

@@ -31,6 +31,7 @@ public sealed class SweepTests
         { "a budget max not above min", "spec.budget.max" },
         { "a budget that is also searched", "spec.budget.hyperparameter" },
         { "a budget without successive halving", "spec.budget" },
+        { "a negative time budget", "spec.time_budget_seconds" },
     };
 
     [Theory]
@@ -72,6 +73,7 @@ public sealed class SweepTests
                 spec.Algorithm = Platform.Sweeps.V1.SearchAlgorithm.SuccessiveHalving;
                 spec.Budget = new Budget { Hyperparameter = "number_of_leaves", Min = 4, Max = 64 };
                 break;
+            case "a negative time budget": spec.TimeBudgetSeconds = -1; break;
             case "a budget without successive halving":
                 spec.Algorithm = Platform.Sweeps.V1.SearchAlgorithm.Random;
                 spec.Budget = new Budget { Hyperparameter = "number_of_iterations", Min = 10, Max = 90 };
@@ -199,6 +201,38 @@ public sealed class SweepTests
         Assert.Equal(registering.Trials.Where(t => t.Budget == 90).Max(t => t.Objective), registering.BestTrial.Objective);
         var final = Assert.Single(await host.ActiveJobsAsync(sweep.Id));
         Assert.Equal("90", final.Spec.Hyperparameters["number_of_iterations"]);
+    }
+
+    [Fact]
+    public async Task Past_its_time_budget_a_sweep_suggests_no_more_trials_lets_running_ones_finish_and_registers_the_best()
+    {
+        await using var host = await SchedulerTestHost.StartAsync();
+        var spec = SweepHost.Spec(host.ModelStore.AddPenguins(), maxTrials: 10, maxParallel: 2);
+        spec.TimeBudgetSeconds = 10;
+        var sweep = await host.SubmitSweepAsync(spec);
+        Assert.Equal(sweep.CreatedAt.ToDateTimeOffset().AddSeconds(10), sweep.Deadline.ToDateTimeOffset());
+        await host.AdvanceAsync();
+        var trials = await host.ActiveJobsAsync(sweep.Id);
+        Assert.Equal(2, trials.Count);
+
+        await host.CompleteAsync(trials[0].Id, 0.9);
+        await host.AdvanceAsync();
+        Assert.Equal(3, (await host.GetSweepAsync(sweep.Id)).TrialsCreated); // within the budget: trial 3 took the free place
+
+        host.Clock.Advance(TimeSpan.FromSeconds(11)); // within the workers' 30 s leases
+        await host.CompleteAsync(trials[1].Id, 0.95);
+        await host.AdvanceAsync();
+        var running = await host.GetSweepAsync(sweep.Id);
+        Assert.Equal(Platform.Sweeps.V1.SweepState.Running, running.State);
+        Assert.Equal(3, running.TrialsCreated); // no trial 4: the budget has passed
+        Assert.Equal(1, running.TrialsActive); // trial 3 is not cancelled
+
+        var third = Assert.Single(await host.ActiveJobsAsync(sweep.Id));
+        await host.CompleteAsync(third.Id, 0.8);
+        await host.AdvanceAsync();
+        var registering = await host.GetSweepAsync(sweep.Id);
+        Assert.Equal(Platform.Sweeps.V1.SweepState.Registering, registering.State);
+        Assert.Equal(2, registering.BestTrial.Number);
     }
 
     [Fact]
