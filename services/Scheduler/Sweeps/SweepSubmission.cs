@@ -33,17 +33,30 @@ public sealed class SweepSubmission(
     public const int MaxValues = SearchSpace.MaxGridPoints;
 
     /// <summary>Validates and stores the sweep; a request id already used in the tenant returns that sweep unchanged.</summary>
-    public async Task<Sweep> SubmitAsync(string tenantId, string? requestId, Proto.SweepSpec? spec, CancellationToken cancellationToken)
+    public Task<Sweep> SubmitAsync(string tenantId, string? requestId, Proto.SweepSpec? spec, CancellationToken cancellationToken)
     {
-        requestId = JobSubmission.ValidateRequestId(requestId);
-        if (requestId is not null && await FindAsync(tenantId, requestId, cancellationToken) is { } existing) return existing;
-
         if (spec is null) throw new InvalidArgumentException("spec", "is required");
         if (spec.Base is null) throw new InvalidArgumentException("spec.base", "is required: the job spec every trial trains with");
-        if (!string.IsNullOrEmpty(spec.Base.Trainer) || spec.Base.Hyperparameters.Count > 0)
-            throw new InvalidArgumentException(string.IsNullOrEmpty(spec.Base.Trainer) ? "spec.base.hyperparameters" : "spec.base.trainer",
+        return SubmitAsync(spec.Base.ToSubmissionRequest(tenantId, requestId, JobSources.Sweep), spec, cancellationToken);
+    }
+
+    /// <summary>
+    /// Validates and stores the sweep whose base is <paramref name="baseRequest"/> (its tenant, request id and job
+    /// fields; a gRPC spec's <c>base</c> or a message's job fields) and whose search is <paramref name="spec"/> (its
+    /// <c>base</c> ignored). A request id already used in the tenant returns that sweep unchanged.
+    /// </summary>
+    public async Task<Sweep> SubmitAsync(JobSubmissionRequest baseRequest, Proto.SweepSpec spec, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(baseRequest);
+        ArgumentNullException.ThrowIfNull(spec);
+        var tenantId = baseRequest.TenantId;
+        var requestId = JobSubmission.ValidateRequestId(baseRequest.RequestId);
+        if (requestId is not null && await FindAsync(tenantId, requestId, cancellationToken) is { } existing) return existing;
+
+        if (!string.IsNullOrEmpty(baseRequest.Trainer) || baseRequest.Hyperparameters is { Count: > 0 })
+            throw new InvalidArgumentException(string.IsNullOrEmpty(baseRequest.Trainer) ? "spec.base.hyperparameters" : "spec.base.trainer",
                 "must be empty: each trial's trainer and hyperparameters come from spec.trainers");
-        var task = TrainingTasks.TryParse(JobMapping.FromProtoTask(spec.Base.Task), out var parsed)
+        var task = TrainingTasks.TryParse(baseRequest.Task, out var parsed)
             ? parsed
             : throw new InvalidArgumentException("spec.base.task", $"is required: one of {string.Join(", ", TrainingTasks.All.Select(t => t.ToWireName()))}");
 
@@ -87,7 +100,7 @@ public sealed class SweepSubmission(
         (TrainingJobSpec Spec, Datasets.V1.Dataset Dataset)? validated = null;
         foreach (var trainer in definition.Trainers)
         {
-            var result = await ValidateBaseAsync(tenantId, spec.Base, trainer, cancellationToken);
+            var result = await ValidateBaseAsync(baseRequest, trainer, cancellationToken);
             validated ??= result;
         }
         var (baseSpec, dataset) = validated!.Value;
@@ -116,15 +129,17 @@ public sealed class SweepSubmission(
         db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.TenantId == tenantId && s.RequestId == requestId, cancellationToken);
 
     private async Task<(TrainingJobSpec, Datasets.V1.Dataset)> ValidateBaseAsync(
-        string tenantId, Platform.Jobs.V1.JobSpec spec, SweepTrainer trainer, CancellationToken cancellationToken)
+        JobSubmissionRequest baseRequest, SweepTrainer trainer, CancellationToken cancellationToken)
     {
         try
         {
             // Each trainer with its fixed hyperparameters, as a job of that trainer would be submitted.
-            var request = spec.ToSubmissionRequest(tenantId, requestId: null, JobSources.Sweep) with
+            var request = baseRequest with
             {
+                RequestId = null,
                 Trainer = trainer.Name,
                 Hyperparameters = trainer.Fixed,
+                Source = JobSources.Sweep,
             };
             var (validated, dataset, _) = await jobs.ValidateAsync(request, cancellationToken);
             return (validated, dataset);
