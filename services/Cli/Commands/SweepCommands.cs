@@ -6,7 +6,7 @@ using Platform.Sweeps.V1;
 
 namespace Platform.Cli.Commands;
 
-/// <summary><c>platformctl sweeps submit|list|show|watch|cancel</c> (docs/sweeps.md).</summary>
+/// <summary><c>platformctl sweeps submit|list|show|watch|cancel|report</c> (docs/sweeps.md).</summary>
 public static class SweepCommands
 {
     public static Command Create(CommandRunner run)
@@ -19,6 +19,7 @@ public static class SweepCommands
             Show(run),
             Watch(run),
             Cancel(run),
+            Report(run),
         };
     }
 
@@ -86,15 +87,47 @@ public static class SweepCommands
         {
             using var call = gateway.Sweeps.WatchSweep(new WatchSweepRequest { SweepId = parse.GetRequiredValue(id) }, cancellationToken: cancellationToken);
             Sweep? last = null;
-            while (await call.ResponseStream.MoveNext(cancellationToken))
+            if (run.Terminal.IsLive)
             {
-                last = call.ResponseStream.Current;
-                var best = last.BestTrial is { } b ? $", best trial {b.Number}: {SweepReport.Value(b)}" : "";
-                run.Terminal.Out.WriteLine($"{last.State}: {SweepReport.Progress(last)}{best}");
+                // A terminal: the progress bar and the leaderboard's top, redrawn on every change.
+                await run.Terminal.Out.Live(new Markup("[grey]waiting for the sweep…[/]")).AutoClear(true).StartAsync(async live =>
+                {
+                    while (await call.ResponseStream.MoveNext(cancellationToken))
+                    {
+                        last = call.ResponseStream.Current;
+                        live.UpdateTarget(SweepReport.Live(last));
+                    }
+                });
+            }
+            else
+            {
+                // Logs and pipes: one line per change.
+                while (await call.ResponseStream.MoveNext(cancellationToken))
+                {
+                    last = call.ResponseStream.Current;
+                    var best = last.BestTrial is { } b ? $", best trial {b.Number}: {SweepReport.Value(b)}" : "";
+                    run.Terminal.Out.WriteLine($"{last.State}: {SweepReport.Progress(last)}{best}");
+                }
             }
             if (last is null) return ExitCodes.Error;
             SweepReport.Print(run.Terminal, last);
             return last.State == SweepState.Succeeded ? ExitCodes.Success : ExitCodes.JobUnsuccessful;
+        });
+        return command;
+    }
+
+    private static Command Report(CommandRunner run)
+    {
+        var id = new Argument<string>("id") { Description = "Sweep id" };
+        var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Folder to write into; default sweep-<id>" };
+        var command = new Command("report", "Write a sweep report: report.md, the objective per trial and each hyperparameter against it (PNG)") { id, output };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var sweep = await gateway.Sweeps.GetSweepAsync(new GetSweepRequest { SweepId = parse.GetRequiredValue(id) }, cancellationToken: cancellationToken);
+            var folder = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"sweep-{sweep.Id}");
+            var files = await SweepReport.WriteAsync(sweep, folder, cancellationToken);
+            run.Terminal.Out.WriteLine($"Wrote {files.Count} files to {folder}");
+            return ExitCodes.Success;
         });
         return command;
     }
