@@ -9,6 +9,7 @@ using Platform.Jobs.V1;
 using Platform.Models.V1;
 using Platform.ServiceDefaults.Tenancy;
 using Platform.Serving.V1;
+using Platform.Sweeps.V1;
 using Platform.Transfers;
 
 namespace Platform.Authentication;
@@ -27,6 +28,7 @@ public static class AccessTable
 {
     private static readonly string Datasets = DatasetService.Descriptor.FullName;
     private static readonly string Jobs = JobService.Descriptor.FullName;
+    private static readonly string Sweeps = SweepService.Descriptor.FullName;
     private static readonly string Models = ModelService.Descriptor.FullName;
     private static readonly string Admin = AdminService.Descriptor.FullName;
     private static readonly string Predictions = PredictionService.Descriptor.FullName;
@@ -48,6 +50,13 @@ public static class AccessTable
         [Grpc(Jobs, "ListJobs")] = Reads(Scopes.JobsRead),
         [Grpc(Jobs, "WatchJob")] = Reads(Scopes.JobsRead),
         [Grpc(Jobs, "ListTrainers")] = Reads(Scopes.JobsRead),
+
+        // A sweep is a set of jobs: the job scopes apply.
+        [Grpc(Sweeps, "SubmitSweep")] = Changes(Scopes.JobsSubmit),
+        [Grpc(Sweeps, "CancelSweep")] = Changes(Scopes.JobsSubmit),
+        [Grpc(Sweeps, "GetSweep")] = Reads(Scopes.JobsRead),
+        [Grpc(Sweeps, "ListSweeps")] = Reads(Scopes.JobsRead),
+        [Grpc(Sweeps, "WatchSweep")] = Reads(Scopes.JobsRead),
 
         [Grpc(Models, "ListModels")] = Reads(Scopes.ModelsRead),
         [Grpc(Models, "ListModelVersions")] = Reads(Scopes.ModelsRead),

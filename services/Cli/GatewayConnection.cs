@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Platform.Admin.V1;
+using Platform.Sweeps.V1;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
 using Platform.Models.V1;
@@ -61,6 +62,7 @@ public sealed class GatewayConnection : IDisposable
         Admin = new AdminService.AdminServiceClient(invoker);
         Datasets = new DatasetService.DatasetServiceClient(invoker);
         Jobs = new JobService.JobServiceClient(invoker);
+        Sweeps = new SweepService.SweepServiceClient(invoker);
         Models = new ModelService.ModelServiceClient(invoker);
     }
 
@@ -69,6 +71,8 @@ public sealed class GatewayConnection : IDisposable
     public DatasetService.DatasetServiceClient Datasets { get; }
 
     public JobService.JobServiceClient Jobs { get; }
+
+    public SweepService.SweepServiceClient Sweeps { get; }
 
     public ModelService.ModelServiceClient Models { get; }
 

@@ -26,6 +26,7 @@ public sealed class PlatformCli
             options.Transfers,
             DatasetCommands.Create(runner),
             JobCommands.Create(runner),
+            SweepCommands.Create(runner),
             TrainerCommands.Create(runner),
             ModelCommands.Create(runner),
             KeyCommands.Create(runner),

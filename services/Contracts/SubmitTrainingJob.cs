@@ -36,7 +36,64 @@ public sealed record SubmitTrainingJob
     public PreparationSpec? Preparation { get; init; }
     /// <summary>How the model is evaluated; absent for a stratified holdout of <see cref="HoldoutFraction"/>.</summary>
     public EvaluationOptions? Evaluation { get; init; }
+    /// <summary>
+    /// Present: the message submits a hyperparameter sweep (docs/sweeps.md), not one job. The fields above are then the
+    /// base every trial trains with, <see cref="Trainer"/> and <see cref="Hyperparameters"/> left out.
+    /// </summary>
+    public SweepRequest? Sweep { get; init; }
 }
+
+/// <summary>What a sweep submitted over the message queue searches: <c>SweepSpec</c> of <c>platform.sweeps.v1</c> without its base.</summary>
+public sealed record SweepRequest
+{
+    /// <summary>The trainers to choose between, each with its space; at least one.</summary>
+    public List<SweepTrainerRequest>? Trainers { get; init; }
+    public SweepObjectiveRequest? Objective { get; init; }
+    /// <summary>"grid", "random" (when absent), "bayesian" or "successive_halving".</summary>
+    public string? Algorithm { get; init; }
+    public int? MaxTrials { get; init; }
+    public int? MaxParallel { get; init; }
+    /// <summary>Failed trials that end the sweep; absent or 0 for no limit.</summary>
+    public int? MaxFailed { get; init; }
+    /// <summary>Seed of the suggestions.</summary>
+    public int? Seed { get; init; }
+    /// <summary>Seconds after which no further trial is suggested; absent or 0 for none.</summary>
+    public int? TimeBudgetSeconds { get; init; }
+    /// <summary>successive_halving only: the budget hyperparameter and its rungs.</summary>
+    public SweepBudgetRequest? Budget { get; init; }
+}
+
+/// <summary>One trainer of a sweep: fixed hyperparameters (values as text) and the searched ones.</summary>
+public sealed record SweepTrainerRequest
+{
+    public string? Name { get; init; }
+    public Dictionary<string, string>? Hyperparameters { get; init; }
+    public List<SearchDimensionRequest>? Space { get; init; }
+    /// <summary>successive_halving: this trainer's budget hyperparameter, when not the sweep's.</summary>
+    public string? BudgetHyperparameter { get; init; }
+}
+
+/// <summary>One searched hyperparameter: exactly one of <see cref="Choice"/>, <see cref="IntRange"/> and <see cref="FloatRange"/>.</summary>
+public sealed record SearchDimensionRequest
+{
+    public string? Name { get; init; }
+    /// <summary>Values as text ("true", "0.1", "50").</summary>
+    public List<string>? Choice { get; init; }
+    public IntRangeRequest? IntRange { get; init; }
+    public FloatRangeRequest? FloatRange { get; init; }
+}
+
+/// <summary>Integers from min to max, both included; scale "linear" (when absent) or "log".</summary>
+public sealed record IntRangeRequest(int Min, int Max, string? Scale = null, int GridPoints = 0);
+
+/// <summary>Numbers from min to max; scale "linear" (when absent) or "log".</summary>
+public sealed record FloatRangeRequest(double Min, double Max, string? Scale = null, int GridPoints = 0);
+
+/// <summary>The metric to optimise and, optionally, "maximize" or "minimize".</summary>
+public sealed record SweepObjectiveRequest(string? Metric, string? Direction = null);
+
+/// <summary>successive_halving's budget: an int hyperparameter, its smallest and largest value, and the reduction factor (absent: 3).</summary>
+public sealed record SweepBudgetRequest(string? Hyperparameter, int Min, int Max, int ReductionFactor = 0);
 
 /// <summary>
 /// A message-queue submission was invalid: no job was created. Sent so the submitter can learn why, to the topic

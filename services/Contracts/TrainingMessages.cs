@@ -20,6 +20,13 @@ public sealed record TrainModel
     public PreparationSpec? Preparation { get; init; }
     /// <summary>How the model is evaluated; null for a stratified holdout of <see cref="HoldoutFraction"/>.</summary>
     public EvaluationOptions? Evaluation { get; init; }
+    /// <summary>
+    /// A sweep's trial: fit, evaluate and report the metrics in <see cref="TrainingJobCompleted"/> (with
+    /// <c>ModelVersion</c> 0); no model card, ONNX export or registered version.
+    /// </summary>
+    public bool EvaluateOnly { get; init; }
+    /// <summary>Tags for the registered version (a sweep's final job: <c>sweep</c>, <c>sweep_trial</c>).</summary>
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -112,7 +119,7 @@ public sealed record TrainingJobStarted(Guid JobId, int Attempt, string Worker, 
 /// <summary>A worker reports how far an attempt has got (<see cref="Progress"/> in 0..1 within <see cref="Stage"/>).</summary>
 public sealed record TrainingJobProgressed(Guid JobId, int Attempt, string Stage, double Progress, string Message, DateTimeOffset At);
 
-/// <summary>An attempt ended with a registered model version.</summary>
+/// <summary>An attempt ended with a registered model version (or, for an evaluate-only trial, with its metrics: version 0).</summary>
 public sealed record TrainingJobCompleted
 {
     public required Guid JobId { get; init; }

@@ -13,6 +13,7 @@ using Platform.Models.V1;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Hosting;
 using Platform.ServiceDefaults.Persistence;
+using Platform.Sweeps.V1;
 
 namespace Platform.Gateway;
 
@@ -47,9 +48,11 @@ public static class GatewayExtensions
         builder.Services.AddGrpc()
             .AddServiceOptions<DatasetForwarder>(options => options.Interceptors.Add<AuditInterceptor>())
             .AddServiceOptions<JobForwarder>(options => options.Interceptors.Add<AuditInterceptor>())
+            .AddServiceOptions<SweepForwarder>(options => options.Interceptors.Add<AuditInterceptor>())
             .AddServiceOptions<ModelForwarder>(options => options.Interceptors.Add<AuditInterceptor>())
             .AddServiceOptions<AdminGrpcService>(options => options.Interceptors.Add<AuditInterceptor>());
         builder.AddPlatformGrpcClient<JobService.JobServiceClient>("Scheduler");
+        builder.AddPlatformGrpcClient<SweepService.SweepServiceClient>("Scheduler");
         builder.AddPlatformGrpcClient<DatasetService.DatasetServiceClient>("ModelStore");
         builder.AddPlatformGrpcClient<ModelService.ModelServiceClient>("ModelStore");
         builder.AddByteStreamRelay();
@@ -58,7 +61,7 @@ public static class GatewayExtensions
 
     /// <summary>
     /// Maps the public API on the public gRPC listener, every call behind the access policy: DatasetService,
-    /// JobService, ModelService and AdminService; and the internal ApiKeyDirectory (service credential only) through
+    /// JobService, SweepService, ModelService and AdminService; and the internal ApiKeyDirectory (service credential only) through
     /// which the serving service checks API keys. The model store's internal ModelRegistry and RegistryMaintenance are
     /// deliberately not exposed: only workers register model versions. The byte stream's routes are relayed to the
     /// store (<c>ByteStreamRelay</c>); staged bytes only become a version through <c>ModelService.UploadModelVersion</c>,
@@ -72,6 +75,7 @@ public static class GatewayExtensions
         var listener = app.Services.GetRequiredService<PlatformListeners>().Grpc;
         app.MapGrpcService<DatasetForwarder>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);
         app.MapGrpcService<JobForwarder>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);
+        app.MapGrpcService<SweepForwarder>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);
         app.MapGrpcService<ModelForwarder>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);
         app.MapGrpcService<AdminGrpcService>().RequireListener(listener).RequireAuthorization(AccessRequirement.Policy);
         // For the serving service, which checks API keys by asking the gateway: the service credential only.

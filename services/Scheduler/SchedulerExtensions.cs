@@ -6,6 +6,7 @@ using Platform.Scheduler.Data;
 using Platform.Scheduler.Grpc;
 using Platform.Scheduler.Jobs;
 using Platform.Scheduler.Messaging;
+using Platform.Scheduler.Sweeps;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Persistence;
 
@@ -16,7 +17,7 @@ public static class SchedulerExtensions
     /// <summary>
     /// Registers the job store (<c>ConnectionStrings:Scheduler</c>), the model-store client used to validate
     /// data sets (<c>Services:ModelStore</c>), job submission and dispatch, the supervisor (leases, deadlines,
-    /// dispatch passes) and the feed every <c>WatchJob</c> stream reads. Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>);
+    /// dispatch passes), the feed every <c>WatchJob</c> stream reads, and sweeps (<c>Sweeps</c> section, <see cref="SweepOptions"/>). Tuning: the <c>Scheduler</c> section (<see cref="SchedulerOptions"/>);
     /// who may submit over the message queue: <c>Messaging:Submission</c> (<see cref="SubmissionOptions"/>).
     /// </summary>
     public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
@@ -35,9 +36,11 @@ public static class SchedulerExtensions
             .Validate(o => o.MaxRunSeconds.IsValid, "Scheduler:MaxRunSeconds must not be negative (0 means none).")
             .ValidateOnStart();
         builder.Services.AddOptions<SubmissionOptions>().BindConfiguration(SubmissionOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section).ValidateOnStart();
         builder.Services.AddSchedulerCore();
         builder.Services.AddSingleton<JobSupervisor>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<JobSupervisor>());
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<SweepSupervisor>());
         return builder;
     }
 
@@ -75,6 +78,7 @@ public static class SchedulerExtensions
         services.AddScoped<JobTracker>();
         services.AddSingleton<IValidateOptions<SubmissionOptions>, SubmissionOptionsValidation>();
         services.AddSingleton<SubmissionPublishers>();
+        services.AddSweepsCore();
         return services;
     }
 
@@ -96,11 +100,12 @@ public static class SchedulerExtensions
         return bus;
     }
 
-    /// <summary>Maps <c>platform.jobs.v1.JobService</c> for internal callers (the gateway) only.</summary>
+    /// <summary>Maps <c>platform.jobs.v1.JobService</c> and <c>platform.sweeps.v1.SweepService</c> for internal callers (the gateway) only.</summary>
     public static WebApplication MapScheduler(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapInternalGrpcService<JobGrpcService>();
+        app.MapInternalGrpcService<SweepGrpcService>();
         return app;
     }
 }

@@ -48,6 +48,23 @@ public static class MetricNames
     /// <summary>Clustering with a label: normalized mutual information between clusters and classes.</summary>
     public const string NormalizedMutualInformation = "normalized_mutual_information";
 
+    /// <summary>
+    /// The task's own metrics, the ones a sweep may optimise (binary <c>log_loss</c> only with a calibrated trainer;
+    /// clustering's <c>normalized_mutual_information</c> only with a label).
+    /// </summary>
+    public static IReadOnlyList<string> ReportedBy(TrainingTask task) => task switch
+    {
+        TrainingTask.BinaryClassification =>
+            [Accuracy, Auc, PrAuc, F1, Precision, Recall, LogLoss, MacroPrecision, MacroRecall, MacroF1, MicroPrecision, MicroRecall, MicroF1],
+        TrainingTask.MulticlassClassification =>
+            [Accuracy, MacroAccuracy, LogLoss, MacroPrecision, MacroRecall, MacroF1, MicroPrecision, MicroRecall, MicroF1],
+        TrainingTask.Regression => [Rmse, Mae, R2],
+        _ => [AverageDistance, DaviesBouldin, NormalizedMutualInformation],
+    };
+
+    /// <summary>Whether smaller values of <paramref name="metric"/> are better (errors, losses, distances).</summary>
+    public static bool LowerIsBetter(string metric) => metric is Rmse or Mae or LogLoss or AverageDistance or DaviesBouldin;
+
     /// <summary>A per-class figure in a flat metric map: <c>precision[setosa]</c>.</summary>
     public static string ForClass(string metric, string className) => $"{metric}[{className}]";
 

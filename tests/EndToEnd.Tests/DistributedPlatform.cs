@@ -4,7 +4,7 @@ using Platform.Testing;
 namespace Platform.EndToEnd.Tests;
 
 /// <summary>
-/// The platform as it runs in a cluster: gateway, scheduler, worker and model store, each its own process,
+/// The platform as it runs in a cluster: gateway, scheduler, two workers and model store, each its own process,
 /// on real PostgreSQL (a fresh database per service) and real RabbitMQ (a fresh virtual host), with authentication
 /// on: the services share a service credential, and the tests call the gateway with an admin API key made the way an
 /// operator makes the first one (the gateway's <c>keys create</c> host command).
@@ -14,6 +14,9 @@ public sealed class DistributedPlatform : IAsyncLifetime
     private readonly PlatformServers _servers = new();
     private readonly List<ServiceProcess> _processes = [];
     private readonly string _blobRoot = Path.Combine(Path.GetTempPath(), "platform-e2e-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>The worker processes' names (<c>Worker:Name</c>).</summary>
+    public static IReadOnlyList<string> WorkerNames { get; } = ["worker-1", "worker-2"];
 
     /// <summary>A channel to the gateway that calls with <see cref="AdminKey"/>.</summary>
     public GrpcChannel Gateway { get; private set; } = null!;
@@ -70,12 +73,17 @@ public sealed class DistributedPlatform : IAsyncLifetime
         var store = await Start("ModelStore", storeEnv);
         schedulerEnv["Services__ModelStore"] = store.GrpcAddress.ToString();
         var scheduler = await Start("Scheduler", schedulerEnv);
-        // The worker moves bytes over the store's byte stream (data sets down, artifacts up), as the chart configures it.
-        await Start("Worker", new Dictionary<string, string>(common)
+        // Two worker replicas (a sweep's trials run on both at once). They move bytes over the store's byte stream (data sets
+        // down, artifacts up), as the chart configures it.
+        foreach (var name in WorkerNames)
         {
-            ["Services__ModelStore"] = store.GrpcAddress.ToString(),
-            ["Services__ModelStoreTransfers"] = store.TransfersAddress.ToString(),
-        });
+            await Start("Worker", new Dictionary<string, string>(common)
+            {
+                ["Services__ModelStore"] = store.GrpcAddress.ToString(),
+                ["Services__ModelStoreTransfers"] = store.TransfersAddress.ToString(),
+                ["Worker__Name"] = name,
+            });
+        }
         var gateway = await Start("Gateway", new Dictionary<string, string>(gatewayEnv)
         {
             ["Services__Scheduler"] = scheduler.GrpcAddress.ToString(),

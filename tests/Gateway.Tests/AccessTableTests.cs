@@ -7,6 +7,7 @@ using Platform.Jobs.V1;
 using Platform.Models.V1;
 using Platform.Registry.V1;
 using Platform.Serving.V1;
+using Platform.Sweeps.V1;
 using Platform.Transfers;
 
 namespace Platform.Gateway.Tests;
@@ -19,7 +20,7 @@ public sealed class AccessTableTests(GatewayFixture fixture) : IClassFixture<Gat
 {
     /// <summary>The public services the gateway serves.</summary>
     private static readonly Google.Protobuf.Reflection.ServiceDescriptor[] GatewayPublic =
-        [DatasetService.Descriptor, JobService.Descriptor, ModelService.Descriptor, AdminService.Descriptor];
+        [DatasetService.Descriptor, JobService.Descriptor, SweepService.Descriptor, ModelService.Descriptor, AdminService.Descriptor];
 
     /// <summary>Every public service: the gateway's and the serving service's.</summary>
     private static readonly Google.Protobuf.Reflection.ServiceDescriptor[] Public = [.. GatewayPublic, PredictionService.Descriptor];

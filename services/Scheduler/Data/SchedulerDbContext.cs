@@ -5,7 +5,7 @@ using Platform.Scheduler.Jobs;
 namespace Platform.Scheduler.Data;
 
 /// <summary>
-/// The scheduler's store: <c>training_jobs</c>, <c>job_events</c> and <c>workers</c>. The same model runs on PostgreSQL
+/// The scheduler's store: <c>training_jobs</c>, <c>job_events</c>, <c>workers</c> and <c>sweeps</c>. The same model runs on PostgreSQL
 /// (production, migrations in <c>Data/Migrations</c>) and SQLite (standalone, created from the model).
 /// </summary>
 public sealed class SchedulerDbContext(DbContextOptions<SchedulerDbContext> options) : DbContext(options)
@@ -13,6 +13,7 @@ public sealed class SchedulerDbContext(DbContextOptions<SchedulerDbContext> opti
     public DbSet<TrainingJob> TrainingJobs => Set<TrainingJob>();
     public DbSet<JobEvent> JobEvents => Set<JobEvent>();
     public DbSet<Workers.ConnectedWorker> Workers => Set<Workers.ConnectedWorker>();
+    public DbSet<Sweeps.Sweep> Sweeps => Set<Sweeps.Sweep>();
 
     protected override void OnConfiguring(DbContextOptionsBuilder optionsBuilder)
     {

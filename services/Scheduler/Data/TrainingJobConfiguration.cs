@@ -44,6 +44,9 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
 
         builder.Property(j => j.DatasetSha256).HasColumnName("dataset_sha256").HasMaxLength(64);
         builder.Property(j => j.RerunOf).HasColumnName("rerun_of");
+        builder.Property(j => j.SweepId).HasColumnName("sweep_id");
+        builder.Property(j => j.TrialNumber).HasColumnName("trial_number");
+        builder.Property(j => j.EvaluateOnly).HasColumnName("evaluate_only");
         builder.Property(j => j.EstimatedRunSeconds).HasColumnName("estimated_run_seconds");
 
         builder.Property(j => j.State).HasColumnName("state").HasConversion<string>().HasMaxLength(16);
@@ -86,6 +89,8 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
         builder.HasIndex(j => new { j.TenantId, j.CreatedAt, j.Id }).HasDatabaseName("ix_training_jobs_tenant_created");
         // The dispatch pass and the supervisor look for queued jobs without a slot, and for jobs holding one.
         builder.HasIndex(j => new { j.State, j.DispatchedAt }).HasDatabaseName("ix_training_jobs_state_dispatched");
+        // A sweep's jobs; unique, so a trial is stored once even if two scheduler replicas suggest it at the same moment.
+        builder.HasIndex(j => new { j.SweepId, j.TrialNumber, j.EvaluateOnly }).IsUnique().HasDatabaseName("ix_training_jobs_sweep_trial");
     }
 }
 

@@ -30,25 +30,7 @@ public sealed class JobGrpcService(
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var spec = request.Spec ?? throw new InvalidArgumentException("spec", "is required");
-        var job = await submission.SubmitAsync(new JobSubmissionRequest
-        {
-            TenantId = Tenant.From(context),
-            RequestId = request.RequestId,
-            DatasetId = spec.DatasetId,
-            Task = JobMapping.FromProtoTask(spec.Task),
-            LabelColumn = spec.LabelColumn,
-            Trainer = spec.Trainer,
-            Hyperparameters = spec.Hyperparameters,
-            Seed = spec.Seed,
-            ModelName = spec.ModelName,
-            HoldoutFraction = spec.HoldoutFraction,
-            Priority = spec.Priority,
-            Queue = spec.Queue,
-            MaxRunSeconds = spec.MaxRunSeconds,
-            Preparation = SpecMapping.FromProto(spec.Preparation),
-            Evaluation = SpecMapping.FromProto(spec.Evaluation),
-            Source = JobSources.Grpc,
-        }, context.CancellationToken);
+        var job = await submission.SubmitAsync(spec.ToSubmissionRequest(Tenant.From(context), request.RequestId, JobSources.Grpc), context.CancellationToken);
         return job.ToProto();
     }
 

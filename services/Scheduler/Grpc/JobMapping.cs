@@ -15,6 +15,27 @@ namespace Platform.Scheduler.Grpc;
 /// <summary>Between the domain and the <c>platform.jobs.v1</c> messages.</summary>
 internal static class JobMapping
 {
+    /// <summary>A submitted spec as <see cref="JobSubmission"/> takes it (a sweep's base spec too), before any validation.</summary>
+    public static JobSubmissionRequest ToSubmissionRequest(this ProtoJobSpec spec, string tenantId, string? requestId, string source) => new()
+    {
+        TenantId = tenantId,
+        RequestId = requestId,
+        DatasetId = spec.DatasetId,
+        Task = FromProtoTask(spec.Task),
+        LabelColumn = spec.LabelColumn,
+        Trainer = spec.Trainer,
+        Hyperparameters = spec.Hyperparameters,
+        Seed = spec.Seed,
+        ModelName = spec.ModelName,
+        HoldoutFraction = spec.HoldoutFraction,
+        Priority = spec.Priority,
+        Queue = spec.Queue,
+        MaxRunSeconds = spec.MaxRunSeconds,
+        Preparation = SpecMapping.FromProto(spec.Preparation),
+        Evaluation = SpecMapping.FromProto(spec.Evaluation),
+        Source = source,
+    };
+
     public static ProtoJob ToProto(this TrainingJob job)
     {
         var proto = new ProtoJob
@@ -36,6 +57,8 @@ internal static class JobMapping
             Attempt = job.Attempt,
             RerunOf = job.RerunOf?.ToString() ?? "",
             DatasetSha256 = job.DatasetSha256 ?? "",
+            SweepId = job.SweepId?.ToString() ?? "",
+            TrialNumber = job.TrialNumber ?? 0,
             EstimatedRunSeconds = job.EstimatedRunSeconds ?? 0,
         };
         if (job.Result is { } result)

@@ -151,5 +151,7 @@ public sealed class JobDispatcher(
         HoldoutFraction = job.Spec.HoldoutFraction,
         Preparation = job.Spec.Preparation,
         Evaluation = job.Spec.Evaluation,
+        EvaluateOnly = job.EvaluateOnly,
+        Tags = Sweeps.SweepTags.Of(job),
     };
 }

@@ -32,4 +32,6 @@ public static class JobSources
     public const string Grpc = "grpc";
     /// <summary>Through the public message queue <c>platform.submit-training-job</c>.</summary>
     public const string Amqp = "amqp";
+    /// <summary>Created by a sweep: one of its trials, or its final job.</summary>
+    public const string Sweep = "sweep";
 }

@@ -155,7 +155,7 @@ public sealed partial class JobSubmission(
     private Task<TrainingJob?> FindByRequestIdAsync(string tenantId, string requestId, CancellationToken cancellationToken) =>
         db.TrainingJobs.AsNoTracking().SingleOrDefaultAsync(j => j.TenantId == tenantId && j.RequestId == requestId, cancellationToken);
 
-    private async Task<(TrainingJobSpec Spec, Dataset Dataset, TrainerSettings Settings)> ValidateAsync(JobSubmissionRequest request, CancellationToken cancellationToken)
+    internal async Task<(TrainingJobSpec Spec, Dataset Dataset, TrainerSettings Settings)> ValidateAsync(JobSubmissionRequest request, CancellationToken cancellationToken)
     {
         // Cheap checks first, so a malformed request never costs a call to the model store.
         var task = ValidateTask(request.Task);
@@ -266,7 +266,7 @@ public sealed partial class JobSubmission(
             new GetDatasetRequest { DatasetId = datasetId.ToString() }, Tenant.Headers(tenantId),
             deadline: DateTime.UtcNow + DatasetLookupTimeout, cancellationToken: cancellationToken);
 
-    private static string? ValidateRequestId(string? requestId)
+    internal static string? ValidateRequestId(string? requestId)
     {
         if (string.IsNullOrEmpty(requestId)) return null;
         if (requestId.Length > MaxRequestIdLength || requestId.Any(char.IsControl) || string.IsNullOrWhiteSpace(requestId))

@@ -62,9 +62,19 @@ public sealed class TrainingJob
     public string? DatasetSha256 { get; private set; }
     /// <summary>The job whose spec this one re-runs; null for an ordinary submission.</summary>
     public Guid? RerunOf { get; private set; }
+    /// <summary>The sweep this job belongs to (<see cref="Sweeps.Sweep"/>); null for a job of its own.</summary>
+    public Guid? SweepId { get; private set; }
+    /// <summary>
+    /// Within a sweep: the trial this job runs, or for the sweep's final job (<see cref="EvaluateOnly"/> false) the
+    /// trial whose model it trains again and registers.
+    /// </summary>
+    public int? TrialNumber { get; private set; }
+    /// <summary>A sweep's trial: the worker fits and evaluates, and reports the metrics without registering a model.</summary>
+    public bool EvaluateOnly { get; private set; }
     /// <summary>
     /// How long one attempt will probably run, estimated at submission from the data set's size and the hyperparameters
-    /// (<see cref="Platform.Training.Catalogue.TrainingCost"/>); null for jobs submitted before it was recorded.
+    /// (<see cref="Platform.Training.Catalogue.TrainingCost"/>); null for jobs submitted before it was recorded and for a
+    /// sweep's jobs (whose trials the sweep's own limits bound).
     /// </summary>
     public double? EstimatedRunSeconds { get; private set; }
     public JobState State { get; private set; }
@@ -139,6 +149,26 @@ public sealed class TrainingJob
         ArgumentNullException.ThrowIfNull(spec);
         var job = new TrainingJob(id, original.TenantId, requestId, spec, source, at, datasetSha256, original.Id, estimatedRunSeconds);
         job.Append($"queued ({source}): re-run of job {original.Id}", at);
+        return job;
+    }
+
+    /// <summary>
+    /// A job of sweep <paramref name="sweepId"/>, queued for its first attempt: trial <paramref name="trialNumber"/>
+    /// (<paramref name="evaluateOnly"/>), or the final job that registers that trial's model.
+    /// </summary>
+    public static TrainingJob ForSweep(Guid id, string tenantId, Guid sweepId, int trialNumber, bool evaluateOnly, TrainingJobSpec spec,
+        DateTimeOffset at, string? datasetSha256)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var job = new TrainingJob(id, tenantId, requestId: null, spec, JobSources.Sweep, at, datasetSha256, rerunOf: null, estimatedRunSeconds: null)
+        {
+            SweepId = sweepId,
+            TrialNumber = trialNumber,
+            EvaluateOnly = evaluateOnly,
+        };
+        job.Append(evaluateOnly
+            ? $"queued (sweep {sweepId}): trial {trialNumber}"
+            : $"queued (sweep {sweepId}): registers the model of trial {trialNumber}", at);
         return job;
     }
 
@@ -251,7 +281,7 @@ public sealed class TrainingJob
         Progress = 1;
         FinishedAt = at;
         LeaseExpiresAt = null;
-        Append($"succeeded: model {result.ModelName} version {result.ModelVersion}", at);
+        Append(EvaluateOnly ? "succeeded: trial evaluated" : $"succeeded: model {result.ModelName} version {result.ModelVersion}", at);
         return true;
     }
 

@@ -2,6 +2,7 @@ using MassTransit;
 using MassTransit.Middleware;
 using Platform.Contracts;
 using Platform.Scheduler.Jobs;
+using Platform.Scheduler.Sweeps;
 using Platform.ServiceDefaults.Errors;
 using Platform.ServiceDefaults.Tenancy;
 
@@ -15,8 +16,12 @@ namespace Platform.Scheduler.Messaging;
 /// tenant's routing key and acknowledged, never retried, because the same message would fail the same way forever.
 /// A submission whose publisher cannot be vouched for creates nothing either and goes to the <c>_error</c> queue.
 /// </summary>
+/// <remarks>
+/// A message with a <see cref="SubmitTrainingJob.Sweep"/> submits a sweep instead (<see cref="SweepSubmission"/>): same
+/// queue, same publisher and tenant rules, same rejections, its job fields the base of every trial.
+/// </remarks>
 public sealed class SubmitTrainingJobConsumer(
-    JobSubmission submission, SubmissionPublishers publishers, TimeProvider time, ILogger<SubmitTrainingJobConsumer> logger)
+    JobSubmission submission, SweepSubmission sweeps, SubmissionPublishers publishers, TimeProvider time, ILogger<SubmitTrainingJobConsumer> logger)
     : IConsumer<SubmitTrainingJob>
 {
     public async Task Consume(ConsumeContext<SubmitTrainingJob> context)
@@ -40,7 +45,7 @@ public sealed class SubmitTrainingJobConsumer(
         try
         {
             tenantId = publisher.TenantOf(message.TenantId);
-            var job = await submission.SubmitAsync(new JobSubmissionRequest
+            var request = new JobSubmissionRequest
             {
                 TenantId = tenantId,
                 RequestId = message.RequestId,
@@ -58,9 +63,25 @@ public sealed class SubmitTrainingJobConsumer(
                 Preparation = message.Preparation,
                 Evaluation = message.Evaluation,
                 Source = JobSources.Amqp,
-            }, context.CancellationToken);
+            };
+            if (message.Sweep is { } sweepRequest)
+            {
+                var sweep = await sweeps.SubmitAsync(request, sweepRequest.ToProto(), context.CancellationToken);
+                logger.LogInformation("Message-queue submission {RequestId} of tenant {TenantId} is sweep {SweepId}",
+                    message.RequestId, tenantId, sweep.Id);
+                return;
+            }
+            var job = await submission.SubmitAsync(request, context.CancellationToken);
             logger.LogInformation("Message-queue submission {RequestId} of tenant {TenantId} is job {JobId}",
                 message.RequestId, tenantId, job.Id);
+        }
+        catch (InvalidArgumentException ex) when (message.Sweep is not null)
+        {
+            // A sweep's own fields live under "sweep" in the message, its base's at the top as a job's.
+            var field = ex.Field.StartsWith("spec.base.", StringComparison.Ordinal) ? "spec." + ex.Field["spec.base.".Length..]
+                : ex.Field.StartsWith("spec.", StringComparison.Ordinal) ? "sweep." + ex.Field["spec.".Length..]
+                : ex.Field;
+            await RejectAsync(context, delivery, tenantId ?? Tenant.Default, field, field + ex.Message[ex.Field.Length..]);
         }
         catch (InvalidArgumentException ex)
         {

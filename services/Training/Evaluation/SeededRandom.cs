@@ -5,7 +5,7 @@ namespace Platform.Training.Evaluation;
 /// splits and permutations drawn from a seed are the same on every machine and every .NET release
 /// (<see cref="Random"/> makes no such promise across releases).
 /// </summary>
-internal sealed class SeededRandom(int seed)
+public sealed class SeededRandom(int seed)
 {
     private ulong _state = unchecked((ulong)(uint)seed);
 
@@ -16,6 +16,9 @@ internal sealed class SeededRandom(int seed)
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
     }
+
+    /// <summary>A uniform number in [0, 1), from the top 53 bits of <see cref="Next"/>.</summary>
+    public double NextDouble() => (Next() >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>A uniform integer in [0, <paramref name="bound"/>), without modulo bias (Lemire, 2019).</summary>
     public int NextBelow(int bound)

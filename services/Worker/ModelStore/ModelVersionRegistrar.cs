@@ -79,6 +79,7 @@ public sealed class ModelVersionRegistrar(
         version.InputSchema.Add(result.InputSchema.Select(c => new SchemaColumn { Name = c.Name, Type = c.Type }));
         version.OutputSchema.Add(result.OutputSchema.Select(c => new SchemaColumn { Name = c.Name, Type = c.Type }));
 
+        foreach (var (name, value) in job.Tags) version.Tags[name] = value;
         version.Tags[OnnxExportTag] = onnx.Model is null ? Truncate(onnx.NotSupportedReason ?? "not exported", RegistryTagValueLimit) : "exported";
 
         (string Kind, TrainingArtifact File)[] artifacts =

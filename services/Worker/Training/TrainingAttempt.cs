@@ -54,12 +54,21 @@ public sealed class TrainingAttempt(
                 fraction => progress.Report(JobStages.Downloading, fraction, "Downloading"), cancellationToken));
 
             // The card's data profile is read from the store while the model trains, off the path after it.
-            profile = modelCard.ReadProfileAsync(job, data, spec, cancellationToken);
+            if (!job.EvaluateOnly) profile = modelCard.ReadProfileAsync(job, data, spec, cancellationToken);
             var result = await TimedAsync(steps, AttemptSteps.Train, () =>
                 TrainingRun.ExecuteAsync(data.File, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken));
+            if (job.EvaluateOnly)
+            {
+                // A sweep's trial only needs its metrics; the sweep's final job makes the card, the export and the version.
+                await progress.DisposeAsync();
+                logger.LogInformation("Job {JobId} attempt {Attempt} evaluated (sweep trial); steps: {Steps}; training run: {RunSteps}",
+                    job.JobId, job.Attempt, StepTiming.Describe(steps), StepTiming.Describe(result.Timings.Steps));
+                await PublishCompletedAsync(publisher, job, result, modelVersion: 0, worker);
+                return;
+            }
             // The card and the ONNX export both only read the run's artifacts: draw one while the other converts.
             var cardStep = TimedAsync(steps, AttemptSteps.ModelCard, () =>
-                modelCard.WriteAsync(job, data, spec, result, profile, Path.Combine(scratch.FullName, "card"), cancellationToken));
+                modelCard.WriteAsync(job, data, spec, result, profile!, Path.Combine(scratch.FullName, "card"), cancellationToken));
             // An extra artifact when the converter supports the pipeline; otherwise the version records why not.
             var onnxStep = Task.Run(() => Timed(steps, AttemptSteps.OnnxExport, () => OnnxExport.Export(result.Model.Path, Path.Combine(scratch.FullName, OnnxExport.FileName))), cancellationToken);
             await Task.WhenAll(cardStep, onnxStep);
@@ -77,19 +86,7 @@ public sealed class TrainingAttempt(
             // Where the attempt's time went, for whoever tunes the worker: its own steps, then the training run's.
             logger.LogInformation("Job {JobId} attempt {Attempt} steps: {Steps}; training run: {RunSteps}",
                 job.JobId, job.Attempt, StepTiming.Describe(steps), StepTiming.Describe(result.Timings.Steps));
-            await publisher.Publish(new TrainingJobCompleted
-            {
-                JobId = job.JobId,
-                Attempt = job.Attempt,
-                ModelName = version.ModelName,
-                ModelVersion = version.Version,
-                ModelSha256 = result.Model.Sha256,
-                Metrics = result.Metrics,
-                Evaluation = result.Evaluation.ToMessage(),
-                TrainingSeconds = result.Timings.Training.TotalSeconds,
-                Worker = worker,
-                At = time.GetUtcNow(),
-            }, CancellationToken.None);
+            await PublishCompletedAsync(publisher, job, result, version.Version, worker, version.ModelName);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -109,6 +106,22 @@ public sealed class TrainingAttempt(
             DeleteScratch(scratch);
         }
     }
+
+    private Task PublishCompletedAsync(IPublishEndpoint publisher, TrainModel job, TrainingResult result, int modelVersion, string worker,
+        string? modelName = null) =>
+        publisher.Publish(new TrainingJobCompleted
+        {
+            JobId = job.JobId,
+            Attempt = job.Attempt,
+            ModelName = modelName ?? job.ModelName,
+            ModelVersion = modelVersion,
+            ModelSha256 = result.Model.Sha256,
+            Metrics = result.Metrics,
+            Evaluation = result.Evaluation.ToMessage(),
+            TrainingSeconds = result.Timings.Training.TotalSeconds,
+            Worker = worker,
+            At = time.GetUtcNow(),
+        }, CancellationToken.None);
 
     /// <summary>Runs one step of the attempt and records how long it took (steps may run concurrently).</summary>
     private static async Task<T> TimedAsync<T>(List<StepTiming> steps, string name, Func<Task<T>> step)

@@ -235,6 +235,83 @@ public sealed class AmqpSubmissionTests(PlatformServers servers) : IAsyncLifetim
         Assert.Equal(0L, await CountJobsAsync());
     }
 
+    [Fact]
+    public async Task A_sweep_message_on_the_submission_queue_starts_a_sweep_of_the_publishers_tenant()
+    {
+        var dataset = _server.ModelStore.AddPenguins("acme");
+        var requestId = $"sweep-{Guid.NewGuid():N}";
+
+        await _acme.PublishAsync(SweepSubmission(requestId, dataset.Id, logMin: "0.01"));
+        var sweep = await WaitForAsync(async () => await QueryAsync(
+            $"select tenant_id || ' ' || state from sweeps where request_id = '{requestId}'"), Patience);
+        var trials = await WaitForAsync(async () => await QueryAsync(
+            $"select count(*)::text from training_jobs j join sweeps s on j.sweep_id = s.id where s.request_id = '{requestId}' and j.tenant_id = 'acme'")
+            is "0" or null ? null : "some", Patience);
+
+        Assert.Equal("acme Running", sweep);
+        Assert.NotNull(trials);
+        Assert.Null(await _acme.NextRejectionAsync(TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task A_bad_or_forged_sweep_message_is_rejected_naming_the_json_property_and_stores_nothing()
+    {
+        var dataset = _server.ModelStore.AddPenguins("acme");
+        var betasData = _server.ModelStore.AddPenguins("beta");
+
+        await _acme.PublishAsync(SweepSubmission("bad-sweep", dataset.Id, logMin: "0"));
+        var bad = await _acme.NextRejectionAsync(Patience);
+        await _acme.PublishAsync(SweepSubmission("bad-label", dataset.Id, logMin: "0.01").Replace("\"species\"", "\"beak\"", StringComparison.Ordinal));
+        var badBase = await _acme.NextRejectionAsync(Patience);
+        await _acme.PublishAsync(SweepSubmission("forged-sweep", betasData.Id, logMin: "0.01", tenantId: "beta"));
+        var forged = await _acme.NextRejectionAsync(Patience);
+
+        Assert.Equal("sweep.trainers[0].space[0].floatRange.min", Text(bad, "field"));
+        Assert.StartsWith("sweep.trainers[0].space[0].floatRange.min: 0: a log scale", Text(bad, "reason"), StringComparison.Ordinal);
+        Assert.Equal("labelColumn", Text(badBase, "field"));
+        Assert.Equal("tenantId", Text(forged, "field"));
+        Assert.Equal("acme", Text(forged, "tenantId"));
+        Assert.Equal("0", await QueryAsync("select count(*)::text from sweeps"));
+        Assert.Equal(0L, await CountJobsAsync());
+        Assert.Null(await _beta.NextRejectionAsync(TimeSpan.Zero));
+    }
+
+    private static string SweepSubmission(string requestId, string datasetId, string logMin, string? tenantId = null) => $$"""
+        {
+          "requestId": "{{requestId}}", {{(tenantId is null ? "" : $"\"tenantId\": \"{tenantId}\",")}}
+          "datasetId": "{{datasetId}}",
+          "task": "multiclass_classification",
+          "labelColumn": "species",
+          "sweep": {
+            "trainers": [ { "name": "lightgbm", "hyperparameters": { "number_of_iterations": "20" },
+                            "space": [ { "name": "learning_rate", "floatRange": { "min": {{logMin}}, "max": 0.3, "scale": "log" } },
+                                       { "name": "number_of_leaves", "intRange": { "min": 4, "max": 32 } } ] } ],
+            "objective": { "metric": "accuracy" },
+            "algorithm": "bayesian",
+            "maxTrials": 4, "maxParallel": 2, "seed": 3
+          }
+        }
+        """;
+
+    private async Task<string?> QueryAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_server.DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (await command.ExecuteScalarAsync())?.ToString();
+    }
+
+    private static async Task<string?> WaitForAsync(Func<Task<string?>> probe, TimeSpan patience)
+    {
+        using var timeout = new CancellationTokenSource(patience);
+        while (!timeout.IsCancellationRequested)
+        {
+            if (await probe() is { } value) return value;
+            await Task.Delay(100, CancellationToken.None);
+        }
+        return null;
+    }
+
     private static string Submission(string requestId, string datasetId, string? tenantId = null) => JsonSerializer.Serialize(new
     {
         requestId,

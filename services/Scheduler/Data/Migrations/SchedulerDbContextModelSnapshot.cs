@@ -108,6 +108,10 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("estimated_run_seconds");
 
+                    b.Property<bool>("EvaluateOnly")
+                        .HasColumnType("boolean")
+                        .HasColumnName("evaluate_only");
+
                     b.Property<int>("FailedAttempts")
                         .HasColumnType("integer")
                         .HasColumnName("failed_attempts");
@@ -174,11 +178,19 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("state");
 
+                    b.Property<Guid?>("SweepId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("sweep_id");
+
                     b.Property<string>("TenantId")
                         .IsRequired()
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)")
                         .HasColumnName("tenant_id");
+
+                    b.Property<int?>("TrialNumber")
+                        .HasColumnType("integer")
+                        .HasColumnName("trial_number");
 
                     b.Property<int>("Version")
                         .IsConcurrencyToken()
@@ -298,10 +310,105 @@ namespace Platform.Scheduler.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_training_jobs_tenant_request");
 
+                    b.HasIndex("SweepId", "TrialNumber", "EvaluateOnly")
+                        .IsUnique()
+                        .HasDatabaseName("ix_training_jobs_sweep_trial");
+
                     b.HasIndex("TenantId", "CreatedAt", "Id")
                         .HasDatabaseName("ix_training_jobs_tenant_created");
 
                     b.ToTable("training_jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Scheduler.Sweeps.Sweep", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BaseSpec")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("base_spec");
+
+                    b.Property<int?>("BestTrial")
+                        .HasColumnType("integer")
+                        .HasColumnName("best_trial");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DatasetSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("dataset_sha256");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("definition");
+
+                    b.Property<string>("FailureReason")
+                        .HasColumnType("text")
+                        .HasColumnName("failure_reason");
+
+                    b.Property<Guid?>("FinalJobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("final_job_id");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("ModelName")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("model_name");
+
+                    b.Property<int?>("ModelVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("model_version");
+
+                    b.Property<string>("RequestId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("request_id");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("TrialsCreated")
+                        .HasColumnType("integer")
+                        .HasColumnName("trials_created");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("State")
+                        .HasDatabaseName("ix_sweeps_state");
+
+                    b.HasIndex("TenantId", "CreatedAt")
+                        .HasDatabaseName("ix_sweeps_tenant_created");
+
+                    b.HasIndex("TenantId", "RequestId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_sweeps_tenant_request");
+
+                    b.ToTable("sweeps", (string)null);
                 });
 
             modelBuilder.Entity("Platform.Scheduler.Workers.ConnectedWorker", b =>
