@@ -1,11 +1,13 @@
 using MassTransit;
 using Platform.Authentication;
+using Platform.Datasets.V1;
 using Platform.Models.V1;
 using Platform.Serving.Data;
 using Platform.Serving.Grpc;
 using Platform.Serving.Logging;
 using Platform.Serving.Messaging;
 using Platform.Serving.Models;
+using Platform.Serving.Monitoring;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Hosting;
 using Platform.ServiceDefaults.Persistence;
@@ -38,6 +40,7 @@ public static class ServingExtensions
         builder.AddPublicAuthentication();
         builder.AddApiKeysFromGateway();
         builder.AddPlatformGrpcClient<ModelService.ModelServiceClient>("ModelStore");
+        builder.AddPlatformGrpcClient<DatasetService.DatasetServiceClient>("ModelStore");
         builder.Services.AddSingleton<ISensitiveColumns, ConfiguredSensitiveColumns>();
         builder.Services.AddSingleton<ModelStoreSource>();
         builder.Services.AddSingleton<ServedModels>();
@@ -48,6 +51,7 @@ public static class ServingExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<PredictionLogWriter>());
         builder.Services.AddSingleton<PredictionLogRetention>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PredictionLogRetention>());
+        builder.Services.AddSingleton<ModelMonitor>();
         builder.Services.AddGrpc().AddJsonTranscoding();
         builder.Services.AddHealthChecks().AddCheck<ServedModelsHealthCheck>("served-models");
         return builder;
