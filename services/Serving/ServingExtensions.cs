@@ -25,7 +25,7 @@ public static class ServingExtensions
     /// Registers the serving service: its database (<c>ConnectionStrings:Serving</c>: the prediction log), public
     /// authentication (API keys through the gateway at <c>Services:Gateway</c> unless the host runs the gateway too),
     /// the model store client (<c>Services:ModelStore</c>), the served models and their maintenance, the prediction log's
-    /// writer and retention, JSON transcoding, and readiness with the loaded models. Settings: <see cref="ServingOptions"/>.
+    /// writer and retention, monitoring and the drift check with its outbox, JSON transcoding, and readiness with the loaded models. Settings: <see cref="ServingOptions"/>.
     /// </summary>
     public static WebApplicationBuilder AddServing(this WebApplicationBuilder builder)
     {
@@ -52,6 +52,10 @@ public static class ServingExtensions
         builder.Services.AddSingleton<PredictionLogRetention>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PredictionLogRetention>());
         builder.Services.AddSingleton<ModelMonitor>();
+        builder.Services.AddSingleton<DriftCheck>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DriftCheck>());
+        builder.Services.AddSingleton<ServingOutboxSignal>();
+        builder.Services.AddHostedService<ServingOutboxPublisher>();
         builder.Services.AddGrpc().AddJsonTranscoding();
         builder.Services.AddHealthChecks().AddCheck<ServedModelsHealthCheck>("served-models");
         return builder;

@@ -65,8 +65,8 @@ internal sealed class ModelMonitor(ModelStoreSource store, IServiceScopeFactory 
         return answer;
     }
 
-    /// <summary>The latest window (<c>Serving:Monitoring:WindowMinutes</c> up to now) of a served version.</summary>
-    public async Task<MonitoringWindow> LatestWindowAsync(VersionIdentity served, CancellationToken cancellationToken)
+    /// <summary>The latest window (<c>Serving:Monitoring:WindowMinutes</c> up to now) of a served version, and the version's record.</summary>
+    public async Task<(ModelVersion Version, MonitoringWindow Window)> LatestWindowAsync(VersionIdentity served, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(served);
         var version = await store.ResolveAsync(served.Tenant, $"{served.ModelName}:{served.Version}", cancellationToken);
@@ -74,7 +74,7 @@ internal sealed class ModelMonitor(ModelStoreSource store, IServiceScopeFactory 
         var end = time.GetUtcNow();
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ServingDbContext>();
-        return await WindowAsync(db, served.Tenant, version, reference, end - TimeSpan.FromMinutes(Options.WindowMinutes), end, cancellationToken);
+        return (version, await WindowAsync(db, served.Tenant, version, reference, end - TimeSpan.FromMinutes(Options.WindowMinutes), end, cancellationToken));
     }
 
     private async Task<MonitoringWindow> WindowAsync(ServingDbContext db, string tenant, ModelVersion version, MonitoringReference reference,

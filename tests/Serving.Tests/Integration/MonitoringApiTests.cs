@@ -1,5 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Npgsql;
 using Platform.Serving.V1;
 
 namespace Platform.Serving.Tests.Integration;
@@ -19,7 +20,10 @@ public sealed class MonitoringApiTests(ServingPlatform platform) : IClassFixture
     {
         var version = await platform.RegisterAsync(await TrainedModels.PenguinsLightGbm);
         var reference = $"{ServingPlatform.Model}:{version.Version}";
+        // Shuffled (seeded): the file is sorted by species, and the background check may judge the window while only
+        // part of the rows are logged; any part of a shuffled order looks like the whole.
         var rows = Rows.From(TrainedModels.Penguins);
+        new Random(19).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows));
         var predictions = new PredictionService.PredictionServiceClient(platform.Serving(platform.PredictKey));
 
         var answers = await PredictAllAsync(predictions, reference, rows);
@@ -39,6 +43,11 @@ public sealed class MonitoringApiTests(ServingPlatform platform) : IClassFixture
         Assert.All(window.Features, f => Assert.True(f.Level == "stable", $"{f.Column}: PSI {f.Psi} ({f.Level})"));
         Assert.Equal("stable", window.Level);
         Assert.Equal("categorical", window.Prediction.Kind);
+
+        // The background check has judged this version (its alert row exists, off) and raised nothing for it.
+        var alert = await AlertAsync(version.Id, expectDrifting: false);
+        Assert.False(alert);
+        Assert.Empty(await DriftEventsAsync(version.Id));
     }
 
     [Fact]
@@ -47,7 +56,9 @@ public sealed class MonitoringApiTests(ServingPlatform platform) : IClassFixture
         var version = await platform.RegisterAsync(await TrainedModels.PenguinsLightGbm);
         var reference = $"{ServingPlatform.Model}:{version.Version}";
         // Heavier penguins with longer flippers than any in the training data.
-        var rows = Rows.From(TrainedModels.Penguins).Select(row =>
+        var training = Rows.From(TrainedModels.Penguins);
+        new Random(19).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(training));
+        var rows = training.Select(row =>
         {
             var shifted = row.Clone();
             foreach (var column in new[] { "Body Mass (g)", "Flipper Length (mm)" })
@@ -66,6 +77,26 @@ public sealed class MonitoringApiTests(ServingPlatform platform) : IClassFixture
         var mass = window.Features.Single(f => f.Column == "Body Mass (g)");
         Assert.True(mass.KsPValue < 1e-6, $"KS p = {mass.KsPValue}");
         Assert.Equal("stable", window.Features.Single(f => f.Column == "Island").Level);
+
+        // The background check raises ModelDriftDetected once, through the outbox: published (sent) to RabbitMQ.
+        Assert.True(await AlertAsync(version.Id, expectDrifting: true));
+        var deadline = DateTime.UtcNow + Patience;
+        List<(string Payload, bool Sent)> events;
+        while ((events = await DriftEventsAsync(version.Id)) is not [(_, true)])
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{events.Count} drift events for {version.Id}\n{platform.Logs()}");
+            await Task.Delay(200);
+        }
+        using var payload = System.Text.Json.JsonDocument.Parse(events[0].Payload);
+        Assert.Equal(version.Version, payload.RootElement.GetProperty("Version").GetInt32());
+        Assert.Equal(platform.PenguinsDatasetId, payload.RootElement.GetProperty("DatasetId").GetString());
+        Assert.Equal("Species", payload.RootElement.GetProperty("LabelColumn").GetString());
+        // The check may have judged a part of the stream; the shifted columns are in it, the unshifted inputs are not
+        // (the prediction may be: heavier penguins are predicted differently).
+        var columns = payload.RootElement.GetProperty("Columns").EnumerateArray().Select(c => c.GetProperty("Column").GetString()).ToList();
+        Assert.Contains("Body Mass (g)", columns);
+        Assert.Contains("Flipper Length (mm)", columns);
+        Assert.DoesNotContain("Island", columns);
     }
 
     [Fact]
@@ -105,6 +136,36 @@ public sealed class MonitoringApiTests(ServingPlatform platform) : IClassFixture
             Assert.True(DateTime.UtcNow < deadline, $"{window.Rows} rows and {window.Quality.Outcomes} outcomes measured for {reference}\n{platform.Logs()}");
             await Task.Delay(200);
         }
+    }
+
+    /// <summary>Waits until the drift check has judged the version (its alert row exists) as <paramref name="expectDrifting"/> says; returns the row's state.</summary>
+    private async Task<bool> AlertAsync(string versionId, bool expectDrifting)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            await using var connection = new NpgsqlConnection(platform.ServingDatabase);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT drifting FROM drift_alerts WHERE version_id = @id", connection);
+            command.Parameters.AddWithValue("id", Guid.Parse(versionId));
+            if (await command.ExecuteScalarAsync() is bool drifting && drifting == expectDrifting) return drifting;
+            Assert.True(DateTime.UtcNow < deadline, $"no drift check judged {versionId} {(expectDrifting ? "drifting" : "stable")}\n{platform.Logs()}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The ModelDriftDetected events in the serving outbox for a version: payload, and whether it was published.</summary>
+    private async Task<List<(string Payload, bool Sent)>> DriftEventsAsync(string versionId)
+    {
+        await using var connection = new NpgsqlConnection(platform.ServingDatabase);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT payload, sent_at IS NOT NULL FROM outbox_messages WHERE message_type = 'ModelDriftDetected' AND payload LIKE @pattern", connection);
+        command.Parameters.AddWithValue("pattern", $"%\"VersionId\":\"{versionId}\"%");
+        await using var reader = await command.ExecuteReaderAsync();
+        var events = new List<(string, bool)>();
+        while (await reader.ReadAsync()) events.Add((reader.GetString(0), reader.GetBoolean(1)));
+        return events;
     }
 
     /// <summary>Predicts every row, in requests of at most <see cref="ServingPlatform.MaxRows"/>; each row's request id, position and label.</summary>

@@ -83,6 +83,8 @@ public sealed class ServingPlatform : IAsyncLifetime
             ["Serving__MaxRowsPerRequest"] = MaxRows.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // No periodic check of the references: an alias move must reach the service through the registry's event.
             ["Serving__ReferenceRefreshSeconds"] = "0",
+            // The drift check every second, so a drift event follows a shifted stream within the test's patience.
+            ["Serving__Monitoring__CheckIntervalSeconds"] = "1",
         };
         await ServiceProcess.RunToCompletionAsync("ModelStore", "migrate", storeEnv);
         await ServiceProcess.RunToCompletionAsync("Gateway", "migrate", gatewayEnv);
