@@ -82,7 +82,7 @@ public static class PredictCommand
     /// The --row pairs, <c>col=value</c> (the first '=' splits), in order; the options' tokens arrive as one list, so a new
     /// row starts where a column repeats.
     /// </summary>
-    internal static List<Struct> RowsFromPairs(IReadOnlyList<string> pairs, IReadOnlyDictionary<string, string>? types)
+    public static List<Struct> RowsFromPairs(IReadOnlyList<string> pairs, IReadOnlyDictionary<string, string>? types)
     {
         var rows = new List<Struct>();
         var row = new Struct();
@@ -103,7 +103,7 @@ public static class PredictCommand
     }
 
     /// <summary>A value as the column's type asks: a number, true/false, text, or null for an empty value.</summary>
-    internal static Value Typed(string column, string text, IReadOnlyDictionary<string, string>? types)
+    public static Value Typed(string column, string text, IReadOnlyDictionary<string, string>? types)
     {
         if (text.Length == 0) return Value.ForNull();
         var type = types is not null && types.TryGetValue(column, out var t) ? t : null;
@@ -113,7 +113,7 @@ public static class PredictCommand
         return Value.ForString(text);
     }
 
-    internal static List<Struct> ReadCsv(FileInfo file, IReadOnlyDictionary<string, string>? types)
+    public static List<Struct> ReadCsv(FileInfo file, IReadOnlyDictionary<string, string>? types)
     {
         if (!file.Exists) throw new CliException($"{file.FullName} does not exist");
         using var reader = file.OpenText();
@@ -136,7 +136,7 @@ public static class PredictCommand
     }
 
     /// <summary>The fields of one CSV line: comma-separated, double quotes around a field that holds commas or quotes ("" for a quote).</summary>
-    internal static List<string> CsvFields(string line)
+    public static List<string> CsvFields(string line)
     {
         var fields = new List<string>();
         var field = new System.Text.StringBuilder();
