@@ -117,6 +117,18 @@ public sealed class MonitoringApiTests(ServingPlatform platform) : IClassFixture
         Assert.Equal(platform.PenguinsDatasetId, monitoring.DatasetId);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], monitoring.DriftChartPng.Take(4));
 
+        // The same as JSON over HTTP, the query naming the fields as the JSON form does.
+        using var http = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", platform.ReadKey);
+        using var answer = await http.GetAsync(new Uri(platform.ServingAddress,
+            $"/v1/models/{ServingPlatform.Model}:{platform.Version1.Version}:monitoring?windowMinutes=30&windows=3"));
+        var text = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.IsSuccessStatusCode, $"{answer.StatusCode}: {text}");
+        using var json = System.Text.Json.JsonDocument.Parse(text);
+        var windows = json.RootElement.GetProperty("windows");
+        Assert.Equal(3, windows.GetArrayLength());
+        Assert.Equal(TimeSpan.FromMinutes(30), windows[0].GetProperty("end").GetDateTime() - windows[0].GetProperty("start").GetDateTime());
+
         var tooMany = await Assert.ThrowsAsync<RpcException>(() => reader.GetModelMonitoringAsync(
             new GetModelMonitoringRequest { Model = ServingPlatform.Model, Windows = 1000 }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, tooMany.StatusCode);
