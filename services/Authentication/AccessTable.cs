@@ -88,6 +88,8 @@ public static class AccessTable
         [Grpc(Predictions, "Predict")] = Reads(Scopes.ModelsPredict),
         [Grpc(Predictions, "PredictStream")] = Reads(Scopes.ModelsPredict),
         [Grpc(Predictions, "ReportOutcome")] = Reads(Scopes.ModelsPredict),
+        // Drift and live quality describe a model, like its card: read with models:read, which a predicting client lacks.
+        [Grpc(Predictions, "GetModelMonitoring")] = Reads(Scopes.ModelsRead),
 
         [Http("GET", ByteStream.Routes.Artifact)] = Reads(Scopes.ModelsRead),
         [Http("GET", ByteStream.Routes.Dataset)] = Reads(Scopes.DatasetsRead),

@@ -5,10 +5,10 @@ namespace Platform.Cli;
 /// <summary>
 /// The optional config file, <c>$PLATFORM_CONFIG</c> or <c>~/.config/platformctl/config.json</c>
 /// (<c>$XDG_CONFIG_HOME/platformctl/config.json</c> when set), for settings one would otherwise repeat:
-/// <code>{ "gateway": "https://platform.example.com:443", "transfers": "https://…", "apiKey": "plk_…", "tenant": "acme" }</code>
+/// <code>{ "gateway": "https://platform.example.com:443", "transfers": "https://…", "apiKey": "plk_…", "tenant": "acme", "serving": "https://…" }</code>
 /// Options win over environment variables, which win over the file. Keep the file readable by you only: it holds a key.
 /// </summary>
-public sealed record CliConfig(string? Gateway, string? Transfers, string? ApiKey, string? Tenant)
+public sealed record CliConfig(string? Gateway, string? Transfers, string? ApiKey, string? Tenant, string? Serving = null)
 {
     public const string PathVariable = "PLATFORM_CONFIG";
 

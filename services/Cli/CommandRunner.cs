@@ -28,7 +28,7 @@ public sealed class CommandRunner(Terminal terminal, GlobalOptions options)
             {
                 using var gateway = new GatewayConnection(
                     parse.GetRequiredValue(options.Gateway), parse.GetValue(options.Tenant), parse.GetValue(options.Transfers),
-                    parse.GetValue(options.ApiKey));
+                    parse.GetValue(options.ApiKey), parse.GetValue(options.Serving));
                 return await action(parse, gateway, cancellationToken);
             }
             catch (Exception ex) when (cancellationToken.IsCancellationRequested &&

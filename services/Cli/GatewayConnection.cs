@@ -6,6 +6,7 @@ using Platform.Sweeps.V1;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
 using Platform.Models.V1;
+using Platform.Serving.V1;
 using Platform.Transfers;
 
 namespace Platform.Cli;
@@ -31,13 +32,15 @@ public sealed class GatewayConnection : IDisposable
     private const int StreamWindowBytes = 8 * ChunkBytes;
 
     private readonly GrpcChannel _channel;
+    private readonly GrpcChannel? _serving;
     private readonly HttpClient? _transfers;
 
     /// <param name="address">The gateway's gRPC address.</param>
     /// <param name="tenant">The tenant to act for; null for the platform's default.</param>
     /// <param name="transfers">The gateway's byte-stream address (HTTP/1.1), or null to move every byte over gRPC.</param>
     /// <param name="apiKey">The API key to call with, or null for none (open standalone mode).</param>
-    public GatewayConnection(Uri address, string? tenant, Uri? transfers = null, string? apiKey = null)
+    /// <param name="serving">The serving service's gRPC address, or null when the gateway's address serves predictions too.</param>
+    public GatewayConnection(Uri address, string? tenant, Uri? transfers = null, string? apiKey = null, Uri? serving = null)
     {
         var authorization = string.IsNullOrEmpty(apiKey) ? null : "Bearer " + apiKey;
         if (transfers is not null)
@@ -48,17 +51,16 @@ public sealed class GatewayConnection : IDisposable
             Transfers = new ByteStreamClient(_transfers, string.IsNullOrEmpty(tenant) ? null : tenant);
             TransfersAddress = transfers;
         }
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = MaxMessageBytes,
-            HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = StreamWindowBytes, EnableMultipleHttp2Connections = true },
-        });
-        var invoker = _channel.Intercept(headers =>
+        _channel = Channel(address);
+        CallInvoker Authorized(GrpcChannel channel) => channel.Intercept(headers =>
         {
             if (authorization is not null) headers.Add("authorization", authorization);
             if (!string.IsNullOrEmpty(tenant)) headers.Add(TenantHeader, tenant);
             return headers;
         });
+        var invoker = Authorized(_channel);
+        if (serving is not null && serving != address) _serving = Channel(serving);
+        Predictions = new PredictionService.PredictionServiceClient(_serving is null ? invoker : Authorized(_serving));
         Admin = new AdminService.AdminServiceClient(invoker);
         Datasets = new DatasetService.DatasetServiceClient(invoker);
         Jobs = new JobService.JobServiceClient(invoker);
@@ -67,6 +69,9 @@ public sealed class GatewayConnection : IDisposable
     }
 
     public AdminService.AdminServiceClient Admin { get; }
+
+    /// <summary>The serving service's PredictionService: predictions and monitoring (<c>--serving</c>, else the gateway's address).</summary>
+    public PredictionService.PredictionServiceClient Predictions { get; }
 
     public DatasetService.DatasetServiceClient Datasets { get; }
 
@@ -82,9 +87,16 @@ public sealed class GatewayConnection : IDisposable
     /// <summary>The byte stream's address, for messages.</summary>
     public Uri? TransfersAddress { get; }
 
+    private static GrpcChannel Channel(Uri address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = MaxMessageBytes,
+        HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = StreamWindowBytes, EnableMultipleHttp2Connections = true },
+    });
+
     public void Dispose()
     {
         _channel.Dispose();
+        _serving?.Dispose();
         _transfers?.Dispose();
     }
 }

@@ -16,6 +16,7 @@ public sealed class GlobalOptions
     public const string TenantVariable = "PLATFORM_TENANT";
     public const string TransfersVariable = "PLATFORM_TRANSFERS";
     public const string ApiKeyVariable = "PLATFORM_API_KEY";
+    public const string ServingVariable = "PLATFORM_SERVING";
 
     public GlobalOptions(Func<string, string?> environment)
     {
@@ -66,7 +67,19 @@ public sealed class GlobalOptions
             CustomParser = result => ParseAddress(result, "--transfers", result.Tokens[0].Value),
             DefaultValueFactory = result => Setting(result, TransfersVariable, c => c.Transfers) is { } value ? ParseAddress(result, "--transfers", value) : null,
         };
+        Serving = new Option<Uri?>("--serving")
+        {
+            Description = "Address of the serving service (predictions and monitoring), when it is not the gateway's " +
+                          $"(in a cluster it is its own Service; the standalone platform serves both on one port) [env: {ServingVariable}; config: serving]",
+            HelpName = "url",
+            Recursive = true,
+            CustomParser = result => ParseAddress(result, "--serving", result.Tokens[0].Value),
+            DefaultValueFactory = result => Setting(result, ServingVariable, c => c.Serving) is { } value ? ParseAddress(result, "--serving", value) : null,
+        };
     }
+
+    /// <summary>The serving service's address; null means the gateway's.</summary>
+    public Option<Uri?> Serving { get; }
 
     /// <summary>The API key, sent as <c>authorization: Bearer …</c> on every call; null sends none.</summary>
     public Option<string?> ApiKey { get; }

@@ -24,11 +24,13 @@ public sealed class PlatformCli
             options.ApiKey,
             options.Tenant,
             options.Transfers,
+            options.Serving,
             DatasetCommands.Create(runner),
             JobCommands.Create(runner),
             SweepCommands.Create(runner),
             TrainerCommands.Create(runner),
             ModelCommands.Create(runner),
+            PredictCommand.Create(runner),
             KeyCommands.Create(runner),
             AuditCommands.Create(runner),
         };

@@ -1,11 +1,13 @@
 using MassTransit;
 using Platform.Authentication;
+using Platform.Datasets.V1;
 using Platform.Models.V1;
 using Platform.Serving.Data;
 using Platform.Serving.Grpc;
 using Platform.Serving.Logging;
 using Platform.Serving.Messaging;
 using Platform.Serving.Models;
+using Platform.Serving.Monitoring;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Hosting;
 using Platform.ServiceDefaults.Persistence;
@@ -23,7 +25,7 @@ public static class ServingExtensions
     /// Registers the serving service: its database (<c>ConnectionStrings:Serving</c>: the prediction log), public
     /// authentication (API keys through the gateway at <c>Services:Gateway</c> unless the host runs the gateway too),
     /// the model store client (<c>Services:ModelStore</c>), the served models and their maintenance, the prediction log's
-    /// writer and retention, JSON transcoding, and readiness with the loaded models. Settings: <see cref="ServingOptions"/>.
+    /// writer and retention, monitoring and the drift check with its outbox, JSON transcoding, and readiness with the loaded models. Settings: <see cref="ServingOptions"/>.
     /// </summary>
     public static WebApplicationBuilder AddServing(this WebApplicationBuilder builder)
     {
@@ -38,6 +40,7 @@ public static class ServingExtensions
         builder.AddPublicAuthentication();
         builder.AddApiKeysFromGateway();
         builder.AddPlatformGrpcClient<ModelService.ModelServiceClient>("ModelStore");
+        builder.AddPlatformGrpcClient<DatasetService.DatasetServiceClient>("ModelStore");
         builder.Services.AddSingleton<ISensitiveColumns, ConfiguredSensitiveColumns>();
         builder.Services.AddSingleton<ModelStoreSource>();
         builder.Services.AddSingleton<ServedModels>();
@@ -48,6 +51,11 @@ public static class ServingExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<PredictionLogWriter>());
         builder.Services.AddSingleton<PredictionLogRetention>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PredictionLogRetention>());
+        builder.Services.AddSingleton<ModelMonitor>();
+        builder.Services.AddSingleton<DriftCheck>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DriftCheck>());
+        builder.Services.AddSingleton<ServingOutboxSignal>();
+        builder.Services.AddHostedService<ServingOutboxPublisher>();
         builder.Services.AddGrpc().AddJsonTranscoding();
         builder.Services.AddHealthChecks().AddCheck<ServedModelsHealthCheck>("served-models");
         return builder;

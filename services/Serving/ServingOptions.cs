@@ -1,3 +1,5 @@
+using Platform.Serving.Monitoring;
+
 namespace Platform.Serving;
 
 /// <summary>
@@ -34,12 +36,16 @@ public sealed class ServingOptions
     /// <summary><c>Serving:PredictionLog</c>: what is logged and for how long.</summary>
     public PredictionLogOptions PredictionLog { get; set; } = new();
 
+    /// <summary><c>Serving:Monitoring</c>: drift thresholds and the background drift check (docs/monitoring.md).</summary>
+    public MonitoringOptions Monitoring { get; set; } = new();
+
     internal void Validate()
     {
         if (MaxRowsPerRequest < 1) throw new InvalidOperationException($"{Section}:MaxRowsPerRequest must be at least 1.");
         if (MaxLoadedModels < 1) throw new InvalidOperationException($"{Section}:MaxLoadedModels must be at least 1.");
         if (ReferenceRefreshSeconds < 0) throw new InvalidOperationException($"{Section}:ReferenceRefreshSeconds must not be negative.");
         PredictionLog.Validate();
+        Monitoring.Validate();
     }
 }
 

@@ -9,7 +9,7 @@ using Spectre.Console;
 
 namespace Platform.Cli.Commands;
 
-/// <summary><c>models list | versions | show | download | card | card-edit</c>.</summary>
+/// <summary><c>models list | versions | show | compare | download | card | card-edit | monitor</c>.</summary>
 public static class ModelCommands
 {
     public static Command Create(CommandRunner run)
@@ -24,6 +24,7 @@ public static class ModelCommands
             Download(run),
             Card(run),
             CardEdit(run),
+            Monitor(run),
         };
     }
 
@@ -127,6 +128,37 @@ public static class ModelCommands
             ModelName = version.ModelName, Version = version.Version, Artifact = EvaluationArtifact,
         }, cancellationToken: cancellationToken);
         return (version, JsonDocument.Parse(await ReadVerifiedAsync(call.ResponseStream, cancellationToken)));
+    }
+
+    private static Command Monitor(CommandRunner run)
+    {
+        var reference = Reference();
+        var window = new Option<int>("--window") { Description = "Window length in minutes (default: the service's, 60)", HelpName = "minutes" };
+        var windows = new Option<int>("--windows") { Description = "How many windows up to now (default 24)", HelpName = "n" };
+        var chart = new Option<FileInfo?>("--chart") { Description = "Write feature drift (PSI) over the windows as a PNG here (default: <name>-<version>-drift.png)", HelpName = "file" };
+        var noChart = new Option<bool>("--no-chart") { Description = "Do not ask for the picture" };
+        var command = new Command("monitor",
+            "How a served version is doing: per-feature and prediction drift against its training data (PSI, KS, chi²) and live quality from reported outcomes, per window")
+        {
+            reference, window, windows, chart, noChart,
+        };
+        run.SetAction(command, async (parse, gateway, cancellationToken) =>
+        {
+            var draw = !parse.GetValue(noChart);
+            var monitoring = await gateway.Predictions.GetModelMonitoringAsync(new Platform.Serving.V1.GetModelMonitoringRequest
+            {
+                Model = parse.GetRequiredValue(reference), WindowMinutes = parse.GetValue(window), Windows = parse.GetValue(windows), IncludeChart = draw,
+            }, cancellationToken: cancellationToken);
+            MonitoringReport.Print(run.Terminal, monitoring);
+            if (draw && !monitoring.DriftChartPng.IsEmpty)
+            {
+                var path = Path.GetFullPath(parse.GetValue(chart)?.FullName ?? $"{monitoring.ModelName}-{monitoring.Version}-drift.png");
+                await File.WriteAllBytesAsync(path, monitoring.DriftChartPng.ToByteArray(), cancellationToken);
+                run.Terminal.Out.WriteLine($"Drift chart: {path}");
+            }
+            return ExitCodes.Success;
+        });
+        return command;
     }
 
     private static Command Card(CommandRunner run)

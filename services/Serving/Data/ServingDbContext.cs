@@ -12,6 +12,8 @@ public sealed class ServingDbContext(DbContextOptions<ServingDbContext> options)
 {
     public DbSet<LoggedPrediction> Predictions => Set<LoggedPrediction>();
     public DbSet<PredictionOutcome> Outcomes => Set<PredictionOutcome>();
+    public DbSet<DriftAlert> DriftAlerts => Set<DriftAlert>();
+    public DbSet<ServingOutboxMessage> OutboxMessages => Set<ServingOutboxMessage>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
         configurationBuilder.StoreTimesAsUtc();
@@ -71,4 +73,41 @@ public sealed class PredictionOutcome
     public required DateTimeOffset ReportedAt { get; init; }
     /// <summary>How it came: <c>grpc</c> (ReportOutcome) or <c>amqp</c> (the ReportPredictionOutcome message).</summary>
     public required string Source { get; init; }
+}
+
+/// <summary>
+/// Whether a served version is in significant drift now (table <c>drift_alerts</c>): the background drift check raises
+/// <c>ModelDriftDetected</c> when this turns true, so an event goes out once per crossing, not every interval, whichever
+/// replica checks.
+/// </summary>
+public sealed class DriftAlert
+{
+    public required string TenantId { get; init; }
+    public required Guid VersionId { get; init; }
+    public required string ModelName { get; init; }
+    public required int Version { get; init; }
+    public bool Drifting { get; set; }
+    /// <summary>When <see cref="Drifting"/> last changed.</summary>
+    public DateTimeOffset ChangedAt { get; set; }
+}
+
+/// <summary>
+/// An event waiting to be published (table <c>outbox_messages</c>): written in the same transaction as the change it
+/// reports (a <see cref="DriftAlert"/> turning on), published by <c>ServingOutboxPublisher</c> after the commit.
+/// </summary>
+public sealed class ServingOutboxMessage
+{
+    /// <summary>Assigned by the database: the order events are published in.</summary>
+    public long Sequence { get; set; }
+    /// <summary>The bus message id, the same on every redelivery.</summary>
+    public required Guid MessageId { get; init; }
+    public required string TenantId { get; init; }
+    /// <summary>The contract's type name in Platform.Contracts.</summary>
+    public required string MessageType { get; init; }
+    public required string Payload { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? SentAt { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset NextAttemptAt { get; set; }
+    public string? LastError { get; set; }
 }

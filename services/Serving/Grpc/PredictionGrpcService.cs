@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Platform.Authentication;
 using Platform.Serving.Logging;
 using Platform.Serving.Models;
+using Platform.Serving.Monitoring;
 using Platform.Serving.V1;
 using Platform.ServiceDefaults.Errors;
 
@@ -15,7 +16,8 @@ namespace Platform.Serving.Grpc;
 /// them): InvalidArgument naming the row and column, NotFound naming the model, DataLoss for a corrupt artifact,
 /// ResourceExhausted naming <c>Serving:MaxRowsPerRequest</c>.
 /// </summary>
-internal sealed class PredictionGrpcService(ServedModels models, PredictionLog log, IOptions<ServingOptions> options, TimeProvider time)
+internal sealed class PredictionGrpcService(
+    ServedModels models, PredictionLog log, ModelMonitor monitor, IOptions<ServingOptions> options, TimeProvider time)
     : PredictionService.PredictionServiceBase
 {
     /// <summary>The most feature contributions a row may ask for.</summary>
@@ -38,6 +40,9 @@ internal sealed class PredictionGrpcService(ServedModels models, PredictionLog l
         log.OutcomeReported(outcome);
         return Task.FromResult(new ReportOutcomeResponse());
     }
+
+    public override Task<ModelMonitoring> GetModelMonitoring(GetModelMonitoringRequest request, ServerCallContext context) =>
+        monitor.GetAsync(Caller.Of(context).Tenant, request, context.CancellationToken);
 
     private async ValueTask<PredictResponse> PredictAsync(string tenant, PredictRequest request, CancellationToken cancellationToken)
     {

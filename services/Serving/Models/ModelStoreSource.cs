@@ -4,6 +4,7 @@ using System.Text.Json;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.Datasets.V1;
 using Platform.Models.V1;
 using Platform.Serving.Logging;
 using Platform.Serving.Scoring;
@@ -20,7 +21,7 @@ namespace Platform.Serving.Models;
 /// columns the prediction log must leave out (<see cref="ISensitiveColumns"/>).
 /// </summary>
 internal sealed class ModelStoreSource(
-    ModelService.ModelServiceClient store, ISensitiveColumns sensitiveColumns, IOptions<ServingOptions> options, ILogger<ModelStoreSource> logger)
+    ModelService.ModelServiceClient store, DatasetService.DatasetServiceClient datasets, ISensitiveColumns sensitiveColumns, IOptions<ServingOptions> options, ILogger<ModelStoreSource> logger)
 {
     private const string ModelArtifact = "model";
     private const string EvaluationArtifact = "evaluation";
@@ -46,6 +47,27 @@ internal sealed class ModelStoreSource(
             var detail = ex.Status.Detail;
             var colon = detail.IndexOf(": ", StringComparison.Ordinal);
             throw new InvalidArgumentException("model", colon >= 0 ? detail[(colon + 2)..] : detail);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            throw new UnavailableException($"the model store does not answer ({ex.StatusCode}); retry", ex);
+        }
+    }
+
+    /// <summary>
+    /// The profile of the data set a version was trained on, with its label described (monitoring's reference); null when
+    /// the data set is gone (erased) or the store does not know it for the tenant.
+    /// </summary>
+    public async Task<DatasetProfile?> ProfileAsync(string tenant, string datasetId, string label, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await datasets.GetDatasetProfileAsync(new GetDatasetProfileRequest { DatasetId = datasetId, Label = label },
+                Tenant.Headers(tenant), cancellationToken: cancellationToken);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
+        {
+            return null;
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {

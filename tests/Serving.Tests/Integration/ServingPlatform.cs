@@ -40,6 +40,11 @@ public sealed class ServingPlatform : IAsyncLifetime
     /// <summary>The serving service's database (the prediction log).</summary>
     public string ServingDatabase { get; private set; } = null!;
 
+    /// <summary>The penguins sample uploaded as a data set: the versions' training data, whose profile monitoring compares with.</summary>
+    public string PenguinsDatasetId { get; private set; } = null!;
+
+    private Uri _storeAddress = null!;
+
     /// <summary>Version 1 (LightGBM) and version 2 (LightGBM, 3 trees) of <see cref="Model"/>.</summary>
     public ModelVersion Version1 { get; private set; } = null!;
     public ModelVersion Version2 { get; private set; } = null!;
@@ -78,6 +83,8 @@ public sealed class ServingPlatform : IAsyncLifetime
             ["Serving__MaxRowsPerRequest"] = MaxRows.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // No periodic check of the references: an alias move must reach the service through the registry's event.
             ["Serving__ReferenceRefreshSeconds"] = "0",
+            // The drift check every second, so a drift event follows a shifted stream within the test's patience.
+            ["Serving__Monitoring__CheckIntervalSeconds"] = "1",
         };
         await ServiceProcess.RunToCompletionAsync("ModelStore", "migrate", storeEnv);
         await ServiceProcess.RunToCompletionAsync("Gateway", "migrate", gatewayEnv);
@@ -103,9 +110,30 @@ public sealed class ServingPlatform : IAsyncLifetime
         });
         ServingAddress = serving.GrpcAddress;
 
-        using var registry = InternalCaller.Channel(store.GrpcAddress);
-        Version1 = await RegisterAsync(registry, await TrainedModels.PenguinsLightGbm);
-        Version2 = await RegisterAsync(registry, await TrainedModels.PenguinsLightGbmSmall);
+        _storeAddress = store.GrpcAddress;
+        PenguinsDatasetId = await UploadAsync(TrainedModels.Penguins.Path);
+        Version1 = await RegisterAsync(await TrainedModels.PenguinsLightGbm);
+        Version2 = await RegisterAsync(await TrainedModels.PenguinsLightGbmSmall);
+    }
+
+    /// <summary>Registers another version of <see cref="Model"/>, trained on <see cref="PenguinsDatasetId"/>, as a worker would.</summary>
+    public async Task<ModelVersion> RegisterAsync(TrainedModel trained)
+    {
+        using var registry = InternalCaller.Channel(_storeAddress);
+        return await RegisterAsync(registry, trained, PenguinsDatasetId);
+    }
+
+    private async Task<string> UploadAsync(string path)
+    {
+        using var channel = Gateway(AdminKey);
+        using var call = new Platform.Datasets.V1.DatasetService.DatasetServiceClient(channel).UploadDataset();
+        await call.RequestStream.WriteAsync(new Platform.Datasets.V1.UploadDatasetRequest
+        {
+            Header = new Platform.Datasets.V1.UploadDatasetHeader { Name = Path.GetFileName(path), Format = Platform.Datasets.V1.DatasetFormat.Csv },
+        });
+        await call.RequestStream.WriteAsync(new Platform.Datasets.V1.UploadDatasetRequest { Chunk = ByteString.CopyFrom(await File.ReadAllBytesAsync(path)) });
+        await call.RequestStream.CompleteAsync();
+        return (await call.ResponseAsync).Id;
     }
 
     public async Task DisposeAsync()
@@ -120,13 +148,13 @@ public sealed class ServingPlatform : IAsyncLifetime
             $"keys create --tenant {tenant} --name {name} " + string.Join(" ", scopes.Select(scope => "--scope " + scope)), gatewayEnv)).Trim();
 
     /// <summary>Registers a trained model as the worker does after a job: the version's facts, then the model's bytes.</summary>
-    private static async Task<ModelVersion> RegisterAsync(GrpcChannel channel, TrainedModel trained)
+    private static async Task<ModelVersion> RegisterAsync(GrpcChannel channel, TrainedModel trained, string datasetId)
     {
         var version = new ModelVersion
         {
             ModelName = Model,
             JobId = Guid.NewGuid().ToString(),
-            DatasetId = Guid.NewGuid().ToString(),
+            DatasetId = datasetId,
             DatasetSha256 = new string('d', 64),
             Task = trained.Spec.Task.ToWireName(),
             Trainer = trained.Spec.Trainer,

@@ -40,3 +40,30 @@ internal sealed class PredictionOutcomeConfiguration : IEntityTypeConfiguration<
         builder.HasIndex(o => o.ReportedAt);
     }
 }
+
+internal sealed class DriftAlertConfiguration : IEntityTypeConfiguration<DriftAlert>
+{
+    public void Configure(EntityTypeBuilder<DriftAlert> builder)
+    {
+        builder.ToTable("drift_alerts");
+        builder.HasKey(a => new { a.TenantId, a.VersionId });
+        builder.Property(a => a.TenantId).HasMaxLength(63);
+        builder.Property(a => a.ModelName).HasMaxLength(200);
+    }
+}
+
+internal sealed class ServingOutboxMessageConfiguration : IEntityTypeConfiguration<ServingOutboxMessage>
+{
+    public void Configure(EntityTypeBuilder<ServingOutboxMessage> builder)
+    {
+        builder.ToTable("outbox_messages");
+        builder.HasKey(m => m.Sequence);
+        builder.Property(m => m.Sequence).ValueGeneratedOnAdd();
+        builder.Property(m => m.TenantId).HasMaxLength(63);
+        builder.Property(m => m.MessageType).HasMaxLength(200);
+        builder.Property(m => m.LastError).HasMaxLength(1000);
+        builder.HasIndex(m => m.MessageId).IsUnique();
+        // The publisher's scan: pending rows that are due, oldest first (partial, as the model store's outbox index).
+        builder.HasIndex(m => new { m.NextAttemptAt, m.Sequence }).HasFilter("sent_at IS NULL");
+    }
+}
