@@ -21,6 +21,7 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(TrainingCostBenchmark), () => TrainingCostBenchmark.RunAsync(datasets)),
     (nameof(FitSteadiness), () => FitSteadiness.RunAsync(datasets)),
     (nameof(SweepQuality), () => SweepQuality.RunAsync(datasets)),
+    (nameof(ServingBenchmarks), () => ServingBenchmarks.RunAsync(datasets)),
 ];
 
 var results = new List<BenchmarkResult>();

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Platform.Datasets.V1;
 using Platform.Jobs.V1;
+using Platform.Models.V1;
 using Platform.Testing;
 
 namespace Platform.Benchmarks;
@@ -25,11 +26,17 @@ public sealed class StandalonePlatform : IAsyncDisposable
         _channel = GrpcChannel.ForAddress(host.GrpcAddress);
         Jobs = new JobService.JobServiceClient(_channel);
         Datasets = new DatasetService.DatasetServiceClient(_channel);
+        Models = new ModelService.ModelServiceClient(_channel);
     }
+
+    /// <summary>The public gRPC address (the gateway's APIs and the serving service's), for clients of their own.</summary>
+    public Uri Address => _host.GrpcAddress;
 
     public JobService.JobServiceClient Jobs { get; }
 
     public DatasetService.DatasetServiceClient Datasets { get; }
+
+    public ModelService.ModelServiceClient Models { get; }
 
     /// <summary>The host's process id: its peak memory is the worker's (and the rest of the platform's).</summary>
     public int ProcessId => _host.ProcessId;
