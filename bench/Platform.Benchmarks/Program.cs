@@ -20,6 +20,8 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(WatchBenchmark), WatchBenchmark.RunAsync),
     (nameof(TrainingCostBenchmark), () => TrainingCostBenchmark.RunAsync(datasets)),
     (nameof(FitSteadiness), () => FitSteadiness.RunAsync(datasets)),
+    (nameof(TextTraining), () => TextTraining.RunAsync(datasets)),
+    ("TextQuality", () => TextTraining.QualityAsync(datasets)),
 ];
 
 var results = new List<BenchmarkResult>();
