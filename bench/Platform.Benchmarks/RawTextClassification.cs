@@ -36,7 +36,8 @@ public static class RawTextClassification
     {
         var clock = Stopwatch.StartNew();
         var ml = new MLContext(seed);
-        var usable = ml.Data.Cache(ml.Data.FilterRowsByMissingValues(load(ml), label));
+        // Every row of the corpus has its label (ML.NET cannot filter text on missing values; the platform drops empty labels).
+        var usable = ml.Data.Cache(load(ml));
         var strata = new List<int>();
         using (var cursor = usable.GetRowCursor([usable.Schema[label]]))
         {
