@@ -75,6 +75,9 @@ public static class RawTextClassification
         foreach (var column in textColumns)
             pipeline = pipeline.Append<ITransformer>(ml.Transforms.Text.FeaturizeText(column, TextFeaturization.Options(), column));
         pipeline = pipeline.Append<ITransformer>(ml.Transforms.Concatenate("Features", textColumns));
+        // Linear trainers make several passes: cached once featurised and scaled, as the platform does (and ML.NET
+        // advises), otherwise every pass featurises the text again.
+        var linear = pipeline.Append<ITransformer>(ml.Transforms.NormalizeMinMax("Features")).AppendCacheCheckpoint(ml);
         // The trainer gets a context of its own, as in the platform, so its random draws depend on the seed alone.
         var trainers = new MLContext(seed).BinaryClassification.Trainers;
         return trainer switch
@@ -85,12 +88,12 @@ public static class RawTextClassification
                 Booster = new GradientBooster.Options { L2Regularization = 0.01, L1Regularization = 0 },
                 Seed = seed, Deterministic = true, ForceColumnWise = true,
             })),
-            "sdca_logistic" => pipeline.Append<ITransformer>(ml.Transforms.NormalizeMinMax("Features")).Append<ITransformer>(
+            "sdca_logistic" => linear.Append<ITransformer>(
                 trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
                 {
                     L2Regularization = 0.0001f, L1Regularization = 0, MaximumNumberOfIterations = 100, ConvergenceTolerance = 0.1f, NumberOfThreads = 1,
                 })),
-            "averaged_perceptron" => pipeline.Append<ITransformer>(ml.Transforms.NormalizeMinMax("Features")).Append<ITransformer>(
+            "averaged_perceptron" => linear.Append<ITransformer>(
                 trainers.AveragedPerceptron(new AveragedPerceptronTrainer.Options
                 {
                     LearningRate = 1, DecreaseLearningRate = false, L2Regularization = 0, NumberOfIterations = 10,
