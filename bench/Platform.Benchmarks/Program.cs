@@ -22,6 +22,8 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(FitSteadiness), () => FitSteadiness.RunAsync(datasets)),
     (nameof(SweepQuality), () => SweepQuality.RunAsync(datasets)),
     (nameof(ServingBenchmarks), () => ServingBenchmarks.RunAsync(datasets)),
+    (nameof(TextTraining), () => TextTraining.RunAsync(datasets)),
+    ("TextQuality", () => TextTraining.QualityAsync(datasets)),
 ];
 
 var results = new List<BenchmarkResult>();

@@ -64,6 +64,7 @@ public static class AccessTable
         [Grpc(Models, "DownloadModelVersion")] = Reads(Scopes.ModelsRead),
         [Grpc(Models, "SearchModelVersions")] = Reads(Scopes.ModelsRead),
         [Grpc(Models, "ResolveModel")] = Reads(Scopes.ModelsRead),
+        [Grpc(Models, "CompareModelVersions")] = Reads(Scopes.ModelsRead),
         [Grpc(Models, "ListModelAliases")] = Reads(Scopes.ModelsRead),
         [Grpc(Models, "ListVersionsTrainedOn")] = Reads(Scopes.ModelsRead),
         [Grpc(Models, "GetModelCard")] = Reads(Scopes.ModelsRead),

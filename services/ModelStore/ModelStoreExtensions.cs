@@ -61,6 +61,7 @@ public static class ModelStoreExtensions
         builder.Services.AddSingleton<RegistryOutbox>();
         builder.Services.AddScoped<ModelVersionCatalog>();
         builder.Services.AddScoped<ModelAliases>();
+        builder.Services.AddScoped<VersionComparison>();
         builder.Services.AddScoped<ModelVersionDeletion>();
         builder.Services.AddScoped<BlobReclaimer>();
         builder.Services.AddScoped<DatasetErasure>();

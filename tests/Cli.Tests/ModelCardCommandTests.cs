@@ -148,6 +148,8 @@ public sealed class ModelCardCommandTests : IAsyncLifetime
         Assert.Contains("log_loss 0.1000 * 0.2000", lines); // lower is better
         Assert.DoesNotContain(lines, l => l.StartsWith("f1[Adelie]", StringComparison.Ordinal)); // per class: models show
         Assert.Contains("Confusion matrix of penguins v2 (rows: actual class, columns: predicted class)", lines);
+        Assert.Contains("Adelie 148 4", lines);
+        Assert.Contains("* the better value (lower for log_loss; higher for the rest); ± the standard deviation over the folds", lines);
     }
 
     [Fact]
@@ -226,26 +228,50 @@ public sealed class CardModels(CardModels.Received received) : ModelService.Mode
     public override Task<ModelVersion> ResolveModel(ResolveModelRequest request, ServerCallContext context)
     {
         var version = new ModelVersion { ModelName = request.Reference, Version = 1, Task = "multiclass_classification", Trainer = "lightgbm" };
-        if (request.Reference.StartsWith("penguins:", StringComparison.Ordinal))
-        {
-            // Two versions to compare: the second is more accurate, the first has the smaller log-loss.
-            var number = int.Parse(request.Reference["penguins:".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            version.ModelName = "penguins";
-            version.Version = number;
-            version.DatasetId = "ds-1";
-            version.DatasetSha256 = new string('d', 64);
-            version.Hyperparameters["learning_rate"] = number == 1 ? "0.1" : "0.3";
-            version.Metrics["accuracy"] = 0.9 + number / 100.0;
-            version.Metrics["accuracy_std"] = 0.01;
-            version.Metrics["log_loss"] = 0.1 * number;
-            version.Metrics["f1[Adelie]"] = 0.5;
-            version.PreparationSteps.Add(new PreparationStep { Kind = number == 1 ? "exclude_columns" : "normalize", Columns = { "Island" } });
-        }
         if (request.Reference == Uploaded)
             version.Metrics["auc"] = 0.91;
         else
             version.Artifacts.Add(new Artifact { Kind = "evaluation", FileName = "evaluation.json", SizeBytes = EvaluationJson.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(EvaluationJson)) });
         return Task.FromResult(version);
+    }
+
+    /// <summary>Two versions as the store compares them: the second is more accurate, the first has the smaller log-loss.</summary>
+    public override Task<ModelVersionComparison> CompareModelVersions(CompareModelVersionsRequest request, ServerCallContext context)
+    {
+        foreach (var reference in request.References) received.References.Enqueue(reference);
+        var comparison = new ModelVersionComparison();
+        foreach (var number in new[] { 1, 2 })
+        {
+            var version = new ModelVersion
+            {
+                ModelName = "penguins", Version = number, Task = "multiclass_classification", Trainer = "lightgbm",
+                DatasetId = "ds-1", DatasetSha256 = new string('d', 64),
+                Hyperparameters = { ["learning_rate"] = number == 1 ? "0.1" : "0.3" },
+                PreparationSteps = { new PreparationStep { Kind = number == 1 ? "exclude_columns" : "normalize", Columns = { "Island" } } },
+            };
+            comparison.Versions.Add(new ComparedModelVersion
+            {
+                Version = version,
+                Evaluation = new ComparedEvaluationMethod { Method = "cross_validation", Folds = 5, Stratified = true },
+                ConfusionMatrix = new ComparedConfusionMatrix { Classes = { "Adelie", "Gentoo" }, Counts = { 148, 4, 1, 123 } },
+            });
+        }
+        comparison.Metrics.Add(new MetricComparison
+        {
+            Metric = "accuracy", Direction = MetricDirection.HigherIsBetter,
+            Values = { new ComparedMetricValue { Value = 0.91, StandardDeviation = 0.01 }, new ComparedMetricValue { Value = 0.92, StandardDeviation = 0.01, Better = true } },
+        });
+        comparison.Metrics.Add(new MetricComparison
+        {
+            Metric = "f1[Adelie]", Direction = MetricDirection.HigherIsBetter,
+            Values = { new ComparedMetricValue { Value = 0.5 }, new ComparedMetricValue { Value = 0.5 } },
+        });
+        comparison.Metrics.Add(new MetricComparison
+        {
+            Metric = "log_loss", Direction = MetricDirection.LowerIsBetter,
+            Values = { new ComparedMetricValue { Value = 0.1, Better = true }, new ComparedMetricValue { Value = 0.2 } },
+        });
+        return Task.FromResult(comparison);
     }
 
     public override async Task DownloadModelVersion(DownloadModelVersionRequest request, IServerStreamWriter<ArtifactChunk> responseStream, ServerCallContext context)

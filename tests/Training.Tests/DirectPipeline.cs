@@ -193,8 +193,14 @@ internal static class DirectPipeline
         if (preparation.Hashed.Length > 0)
             pipeline = pipeline.Append<ITransformer>(ml.Transforms.Categorical.OneHotHashEncoding(
                 [.. preparation.Hashed.Select(c => new InputOutputColumnPair(c))], numberOfBits: preparation.HashingBits));
+        // The documented text defaults (docs/training.md, "Text"): word 1-2-grams and character trigrams, each
+        // vocabulary capped at its most frequent 20,000 (words, per length) and 10,000 (trigrams).
         foreach (var column in preparation.Text)
-            pipeline = pipeline.Append<ITransformer>(ml.Transforms.Text.FeaturizeText(column, column));
+            pipeline = pipeline.Append<ITransformer>(ml.Transforms.Text.FeaturizeText(column, new Microsoft.ML.Transforms.Text.TextFeaturizingEstimator.Options
+            {
+                WordFeatureExtractor = new Microsoft.ML.Transforms.Text.WordBagEstimator.Options { NgramLength = 2, UseAllLengths = true, MaximumNgramsCount = [20_000, 20_000] },
+                CharFeatureExtractor = new Microsoft.ML.Transforms.Text.WordBagEstimator.Options { NgramLength = 3, UseAllLengths = false, MaximumNgramsCount = [10_000] },
+            }, column));
         pipeline = pipeline.Append<ITransformer>(ml.Transforms.Concatenate(Features,
             [.. features.Select(c => c.Name), .. preparation.Indicator.Select(c => "missing_" + c)]));
         var linear = trainer is not ("lightgbm" or "fast_tree" or "fast_forest" or "gam");

@@ -56,7 +56,10 @@ public sealed class PreparationTests : IDisposable
         var expected = DirectPipeline.TrainAndEvaluate(data, TrainingTask.BinaryClassification, "label", "averaged_perceptron",
             Seed, TrainingSpec.DefaultHoldoutFraction, new OraclePreparation { Exclude = ["group"], Text = ["subject", "body"] });
         Assert.Equal(expected.OrderBy(m => m.Key), result.Metrics.OrderBy(m => m.Key));
-        Assert.Equal(["subject", "body"], result.Preparation.Single(s => s.Kind == PreparationStep.FeaturizeText).Columns);
+        var text = result.Preparation.Single(s => s.Kind == PreparationStep.FeaturizeText);
+        Assert.Equal(["subject", "body"], text.Columns);
+        Assert.Equal(("1-2", "20000", "3", "10000"),
+            (text.Parameters["word_ngrams"], text.Parameters["max_word_ngrams"], text.Parameters["char_ngrams"], text.Parameters["max_char_ngrams"]));
     }
 
     [Fact]

@@ -100,17 +100,9 @@ public static class ModelCommands
         };
         run.SetAction(command, async (parse, gateway, cancellationToken) =>
         {
-            var versions = new List<(ModelVersion, JsonDocument?)>();
-            try
-            {
-                foreach (var reference in parse.GetRequiredValue(references))
-                    versions.Add(await ResolveWithEvaluationAsync(gateway, reference, cancellationToken));
-                ModelComparison.Print(run.Terminal, versions);
-            }
-            finally
-            {
-                foreach (var (_, evaluation) in versions) evaluation?.Dispose();
-            }
+            var comparison = await gateway.Models.CompareModelVersionsAsync(
+                new CompareModelVersionsRequest { References = { parse.GetRequiredValue(references) } }, cancellationToken: cancellationToken);
+            ModelComparison.Print(run.Terminal, comparison);
             return ExitCodes.Success;
         });
         return command;

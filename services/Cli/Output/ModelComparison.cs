@@ -1,26 +1,23 @@
-using System.Text.Json;
 using Platform.Models.V1;
 using Spectre.Console;
 
 namespace Platform.Cli.Output;
 
 /// <summary>
-/// <c>models compare</c>: versions side by side, one column each: what produced them (task, trainer, data set, label,
-/// seed, evaluation method, preparation, every hyperparameter), then their metrics with the better value marked, then
-/// each one's confusion matrix.
+/// <c>models compare</c>: the store's comparison (ModelService.CompareModelVersions) printed one column per version:
+/// what produced them (task, trainer, data set, label, seed, evaluation method, preparation, every hyperparameter),
+/// then their metrics with the better value the store marked, then each one's confusion matrix.
 /// </summary>
 public static class ModelComparison
 {
-    /// <summary>Metrics where a smaller value is better (docs/training.md lists what each measures); every other metric is better larger.</summary>
-    private static readonly HashSet<string> LowerIsBetter = new(StringComparer.Ordinal) { "log_loss", "rmse", "mae", "average_distance", "davies_bouldin" };
-
     /// <summary>The mark after the better value of a metric.</summary>
     public const string Better = " *";
 
-    public static void Print(Terminal terminal, IReadOnlyList<(ModelVersion Version, JsonDocument? Evaluation)> versions)
+    public static void Print(Terminal terminal, ModelVersionComparison comparison)
     {
         ArgumentNullException.ThrowIfNull(terminal);
-        ArgumentNullException.ThrowIfNull(versions);
+        ArgumentNullException.ThrowIfNull(comparison);
+        var versions = comparison.Versions;
         var header = versions.Select(v => $"{v.Version.ModelName} v{v.Version.Version}").ToArray();
 
         var details = Tables.Create(["", .. header]);
@@ -35,48 +32,33 @@ public static class ModelComparison
             Row(details, name, versions, v => v.Version.Hyperparameters.GetValueOrDefault(name, ""));
         terminal.Out.Write(details);
 
-        // The task's figures; per-class ones (f1[spam]) and fold deviations (accuracy_std) are shown with their metric or by `models show`.
+        // The task's figures; per-class ones (f1[spam]) are shown by `models show`.
         var metrics = Tables.Create(["Metric", .. header]);
-        foreach (var name in versions.SelectMany(v => v.Version.Metrics.Keys).Where(IsHeadline).Distinct().Order(StringComparer.Ordinal))
-        {
-            var values = versions.Select(v => v.Version.Metrics.TryGetValue(name, out var value) ? value : (double?)null).ToArray();
-            var best = BestOf(name, values);
-            metrics.Row([name, .. values.Select((value, i) => value is not { } number ? "" :
-                Formats.Metric(number) + Deviation(versions[i].Version, name) + (best.Contains(i) ? Better : ""))]);
-        }
+        foreach (var metric in comparison.Metrics.Where(m => !m.Metric.Contains('[', StringComparison.Ordinal)))
+            metrics.Row([metric.Metric, .. metric.Values.Select(Cell)]);
         terminal.Out.Write(metrics);
-        terminal.Out.WriteLine($"{Better.Trim()} the better value (lower for {string.Join(", ", LowerIsBetter.Order(StringComparer.Ordinal))}; higher for the rest); ± the standard deviation over the folds");
+        var lower = comparison.Metrics.Where(m => m.Direction == MetricDirection.LowerIsBetter && !m.Metric.Contains('[', StringComparison.Ordinal))
+            .Select(m => m.Metric).ToArray();
+        terminal.Out.WriteLine($"{Better.Trim()} the better value ({(lower.Length == 0 ? "" : $"lower for {string.Join(", ", lower)}; ")}higher for the rest); ± the standard deviation over the folds");
 
         for (var i = 0; i < versions.Count; i++)
-            if (versions[i].Evaluation?.RootElement.TryGetProperty("confusion_matrix", out var matrix) == true)
-                ModelEvaluationReport.PrintConfusionMatrix(terminal, matrix, $"Confusion matrix of {header[i]} (rows: actual class, columns: predicted class)");
+            if (versions[i].ConfusionMatrix is { } matrix)
+                ModelEvaluationReport.PrintConfusionMatrix(terminal, matrix.Classes, matrix.Counts, $"Confusion matrix of {header[i]} (rows: actual class, columns: predicted class)");
     }
 
-    private static void Row(Table table, string label, IReadOnlyList<(ModelVersion Version, JsonDocument? Evaluation)> versions,
-        Func<(ModelVersion Version, JsonDocument? Evaluation), string> cell) =>
+    private static string Cell(ComparedMetricValue value) => !value.HasValue ? ""
+        : Formats.Metric(value.Value) + (value.HasStandardDeviation ? $" ± {Formats.Metric(value.StandardDeviation)}" : "") + (value.Better ? Better : "");
+
+    private static void Row(Table table, string label, IEnumerable<ComparedModelVersion> versions, Func<ComparedModelVersion, string> cell) =>
         table.Row([label, .. versions.Select(cell)]);
 
-    private static bool IsHeadline(string metric) => !metric.Contains('[', StringComparison.Ordinal) && !metric.EndsWith("_std", StringComparison.Ordinal);
-
-    private static string Deviation(ModelVersion version, string metric) =>
-        version.Metrics.TryGetValue(metric + "_std", out var deviation) ? $" ± {Formats.Metric(deviation)}" : "";
-
-    /// <summary>The indexes holding the better value; none when fewer than two versions have one or they all tie.</summary>
-    private static HashSet<int> BestOf(string metric, double?[] values)
+    private static string EvaluationMethod(ComparedEvaluationMethod? evaluation)
     {
-        var present = values.Select((v, i) => (Value: v, Index: i)).Where(p => p.Value is { } x && double.IsFinite(x)).ToArray();
-        if (present.Length < 2 || present.All(p => p.Value == present[0].Value)) return [];
-        var best = LowerIsBetter.Contains(metric) ? present.Min(p => p.Value) : present.Max(p => p.Value);
-        return [.. present.Where(p => p.Value == best).Select(p => p.Index)];
-    }
-
-    private static string EvaluationMethod(JsonDocument? evaluation)
-    {
-        if (evaluation is null || !evaluation.RootElement.TryGetProperty("evaluation", out var method)) return "not recorded";
-        var stratified = method.TryGetProperty("stratified", out var s) && s.ValueKind == JsonValueKind.True ? ", stratified" : "";
-        return method.GetProperty("method").GetString() == "cross_validation"
-            ? $"{method.GetProperty("folds").GetInt32()}-fold cross-validation{stratified}"
-            : $"holdout of {Formats.Percent(method.GetProperty("holdout_fraction").GetDouble())}{stratified}";
+        if (evaluation is null) return "not recorded";
+        var stratified = evaluation.Stratified ? ", stratified" : "";
+        return evaluation.Method == "cross_validation"
+            ? $"{evaluation.Folds}-fold cross-validation{stratified}"
+            : $"holdout of {Formats.Percent(evaluation.HoldoutFraction)}{stratified}";
     }
 
     /// <summary>One preparation step on a line: its kind, columns and parameters.</summary>

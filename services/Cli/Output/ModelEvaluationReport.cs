@@ -72,14 +72,21 @@ public static class ModelEvaluationReport
     }
 
     /// <summary>An evaluation.json confusion matrix under <paramref name="title"/>.</summary>
-    public static void PrintConfusionMatrix(Terminal terminal, JsonElement matrix, string title)
+    public static void PrintConfusionMatrix(Terminal terminal, JsonElement matrix, string title) =>
+        PrintConfusionMatrix(terminal,
+            [.. matrix.GetProperty("classes").EnumerateArray().Select(c => c.GetString() ?? "")],
+            [.. matrix.GetProperty("counts").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(c => c.GetInt64()))],
+            title);
+
+    /// <summary>A confusion matrix (row-major counts, rows the actual class) under <paramref name="title"/>.</summary>
+    public static void PrintConfusionMatrix(Terminal terminal, IReadOnlyList<string> classes, IReadOnlyList<long> counts, string title)
     {
         ArgumentNullException.ThrowIfNull(terminal);
-        var names = matrix.GetProperty("classes").EnumerateArray().Select(c => c.GetString() ?? "").ToArray();
-        var table = Tables.Create(["Actual \\ predicted", .. names]);
-        var row = 0;
-        foreach (var counts in matrix.GetProperty("counts").EnumerateArray())
-            table.Row([names[row++], .. counts.EnumerateArray().Select(c => (object)c.GetInt64())]);
+        ArgumentNullException.ThrowIfNull(classes);
+        ArgumentNullException.ThrowIfNull(counts);
+        var table = Tables.Create(["Actual \\ predicted", .. classes]);
+        for (var row = 0; row < classes.Count; row++)
+            table.Row([classes[row], .. counts.Skip(row * classes.Count).Take(classes.Count).Select(c => (object)c)]);
         terminal.Out.WriteLine(title);
         terminal.Out.Write(table);
     }

@@ -21,6 +21,9 @@ internal sealed class ModelForwarder(ModelService.ModelServiceClient modelStore)
     public override Task<SearchModelVersionsResponse> SearchModelVersions(SearchModelVersionsRequest request, ServerCallContext context) =>
         BackendCall.UnaryAsync(request, context, modelStore.SearchModelVersionsAsync);
 
+    public override Task<ModelVersionComparison> CompareModelVersions(CompareModelVersionsRequest request, ServerCallContext context) =>
+        BackendCall.UnaryAsync(request, context, modelStore.CompareModelVersionsAsync);
+
     public override Task<ModelVersion> ResolveModel(ResolveModelRequest request, ServerCallContext context) =>
         BackendCall.UnaryAsync(request, context, modelStore.ResolveModelAsync);
 

@@ -207,6 +207,16 @@ public sealed partial class BlobStore
             throw new DataLossException($"the stored bytes of {owner} no longer match their sha256 {sha256}");
     }
 
+    /// <summary>A small blob's bytes in memory, verified as <see cref="ReadAsync"/> verifies them (a model card, an evaluation).</summary>
+    /// <exception cref="DataLossException">The blob is missing or its bytes no longer hash to <paramref name="sha256"/>.</exception>
+    public async Task<byte[]> ReadAllAsync(string sha256, string owner, CancellationToken cancellationToken)
+    {
+        using var copy = new MemoryStream();
+        await foreach (var chunk in ReadAsync(sha256, owner, cancellationToken))
+            copy.Write(chunk.Span);
+        return copy.ToArray();
+    }
+
     /// <summary>The file that holds (or would hold) the blob with this hash.</summary>
     /// <exception cref="ArgumentException">The hash is not 64 lower-case hex digits.</exception>
     public string PathOf(string sha256)

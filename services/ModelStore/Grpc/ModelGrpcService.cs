@@ -27,6 +27,7 @@ public sealed class ModelGrpcService(
     ModelVersionDeletion deletion,
     DatasetErasure erasure,
     ModelCardStore cards,
+    VersionComparison comparison,
     BlobStore blobs,
     IOptions<ModelStoreOptions> options,
     ILogger<ModelGrpcService> logger)
@@ -85,6 +86,15 @@ public sealed class ModelGrpcService(
         if (page.Count > pageSize)
             response.NextPageToken = Paging.Token(page[pageSize - 1].Version.ToString(CultureInfo.InvariantCulture));
         return response;
+    }
+
+    /// <inheritdoc />
+    public override async Task<ModelVersionComparison> CompareModelVersions(CompareModelVersionsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var references = VersionComparison.ParseReferences(request.References);
+        var versions = await comparison.LoadAsync(Tenant.From(context), references, context.CancellationToken);
+        return versions.ToProto();
     }
 
     /// <inheritdoc />

@@ -64,6 +64,39 @@ internal static class ProtoMapping
         KeepLastVersions = model.Model.KeepLastVersions,
     };
 
+    /// <summary>A comparison: the versions in order with their evaluation method and confusion matrix, and the metrics lined up.</summary>
+    public static ModelVersionComparison ToProto(this IReadOnlyList<ComparedVersion> versions)
+    {
+        var message = new ModelVersionComparison();
+        foreach (var (version, evaluation) in versions)
+        {
+            var compared = new ComparedModelVersion { Version = version.ToProto() };
+            if (evaluation is not null)
+            {
+                compared.Evaluation = new ComparedEvaluationMethod
+                {
+                    Method = evaluation.Method, Folds = evaluation.Folds, HoldoutFraction = evaluation.HoldoutFraction, Stratified = evaluation.Stratified,
+                };
+                if (evaluation.Classes.Count > 0)
+                    compared.ConfusionMatrix = new ComparedConfusionMatrix { Classes = { evaluation.Classes }, Counts = { evaluation.Counts } };
+            }
+            message.Versions.Add(compared);
+        }
+        foreach (var row in VersionComparison.Metrics([.. versions.Select(v => v.Version)]))
+        {
+            var metric = new MetricComparison { Metric = row.Metric, Direction = row.Direction };
+            foreach (var cell in row.Values)
+            {
+                var value = new ComparedMetricValue { Better = cell.Better };
+                if (cell.Value is { } number) value.Value = number;
+                if (cell.StandardDeviation is { } deviation) value.StandardDeviation = deviation;
+                metric.Values.Add(value);
+            }
+            message.Metrics.Add(metric);
+        }
+        return message;
+    }
+
     /// <summary>A version with its artifacts, tags and aliases; <see cref="ModelVersionRecord.Model"/> must be loaded (for the name).</summary>
     public static ModelVersion ToProto(this ModelVersionRecord record)
     {

@@ -50,7 +50,7 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
         }
         if (artifact.SizeBytes > MaxBundleBytes)
             throw new FailedPreconditionException($"The model card of {Echo.Quote(name)} is {artifact.SizeBytes} bytes, more than the {MaxBundleBytes} the store serves.");
-        var bytes = await ReadVerifiedAsync(artifact.Sha256, name, cancellationToken);
+        var bytes = await blobs.ReadAllAsync(artifact.Sha256, $"model card of {Echo.Quote(name)}", cancellationToken);
 
         using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
         var markdownEntry = zip.GetEntry(ModelCardBundle.MarkdownEntry)
@@ -121,14 +121,5 @@ public sealed class ModelCardStore(ModelStoreDbContext db, ModelVersionCatalog c
                 : merged.TrimEnd('\n') + "\n\n" + ModelCardBundle.Field(ModelCardBundle.PrivacyField, notes) + "\n";
         }
         return merged;
-    }
-
-    /// <summary>The bundle's bytes, re-hashed as they are read (<see cref="BlobStore.ReadAsync"/> throws DataLoss on a mismatch).</summary>
-    private async Task<byte[]> ReadVerifiedAsync(string sha256, string name, CancellationToken cancellationToken)
-    {
-        using var copy = new MemoryStream();
-        await foreach (var chunk in blobs.ReadAsync(sha256, $"model card of {Echo.Quote(name)}", cancellationToken))
-            copy.Write(chunk.Span);
-        return copy.ToArray();
     }
 }

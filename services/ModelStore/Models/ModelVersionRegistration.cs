@@ -195,6 +195,9 @@ public sealed partial record ArtifactDeclaration(string Kind, string Sha256, lon
     /// <summary>The artifact every version has: the ML.NET model zip.</summary>
     public const string ModelKind = "model";
 
+    /// <summary>The worker's evaluation.json: evaluation method, metrics, per-class figures, confusion matrix.</summary>
+    public const string EvaluationKind = "evaluation";
+
     /// <summary>Checks an <c>artifact</c> message; the file name defaults to the kind.</summary>
     /// <param name="message">The message.</param>
     /// <param name="maxSizeBytes">The store's size limit per artifact (<c>ModelStore:MaxArtifactBytes</c>).</param>

@@ -132,7 +132,7 @@ public enum ColumnEncoding
     OneHot,
     /// <summary>Categories hashed into 2^bits 0/1 features; wire name <c>hashing</c>.</summary>
     Hashing,
-    /// <summary>Text: normalised words (unigrams and bigrams) and character trigrams, L2-normalised counts; wire name <c>text</c>.</summary>
+    /// <summary>Text: normalised words (unigrams and bigrams) and character trigrams, vocabularies capped (<see cref="TextFeaturization"/>), L2-normalised counts; wire name <c>text</c>.</summary>
     Text,
 }
 

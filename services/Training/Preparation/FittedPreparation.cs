@@ -106,7 +106,7 @@ internal sealed class FittedPreparation
         if (hashed.Length > 0)
             pipeline = pipeline.Append<ITransformer>(ml.Transforms.Categorical.OneHotHashEncoding(hashed, numberOfBits: _plan.HashingBits));
         foreach (var feature in _features.Where(f => f.Treatment == FeatureTreatment.Text))
-            pipeline = pipeline.Append<ITransformer>(ml.Transforms.Text.FeaturizeText(feature.Planned.Column.Name, feature.Planned.Column.Name));
+            pipeline = pipeline.Append<ITransformer>(ml.Transforms.Text.FeaturizeText(feature.Planned.Column.Name, TextFeaturization.Options(), feature.Planned.Column.Name));
 
         pipeline = pipeline.Append<ITransformer>(ml.Transforms.Concatenate(ReservedColumns.Features, [.. FeatureColumns]));
         return _plan.Normalization switch
@@ -143,7 +143,7 @@ internal sealed class FittedPreparation
         Add(PreparationStep.OneHotEncoding, Names(f => f.Treatment == FeatureTreatment.OneHot));
         Add(PreparationStep.HashEncoding, Names(f => f.Treatment == FeatureTreatment.Hashing),
             ("bits", _plan.HashingBits.ToString(CultureInfo.InvariantCulture)));
-        Add(PreparationStep.FeaturizeText, Names(f => f.Treatment == FeatureTreatment.Text));
+        Add(PreparationStep.FeaturizeText, Names(f => f.Treatment == FeatureTreatment.Text), TextFeaturization.StepParameters());
         Add(PreparationStep.ConcatenateFeatures, FeatureColumns);
         if (_plan.Normalization != FeatureNormalization.None)
             Add(PreparationStep.Normalize, [ReservedColumns.Features], ("method", _plan.Normalization.ToWireName()));
