@@ -180,9 +180,12 @@ public sealed partial class DeploySmokeTests(ITestOutputHelper output) : IAsyncL
         Step($"tenant smoke predicts with its model through the serving container at http://{serving.Address}:8080 (JSON over HTTP/2)");
         // The serving container checks the key by asking the gateway over TLS (the CA from the gateway's Secret), downloads
         // the model from the model store and answers.
-        using var http = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var http = new HttpClient();
+        // HTTP/2 without TLS (prior knowledge), as curl --http2-prior-knowledge: the port speaks HTTP/2 only.
         using var request = new HttpRequestMessage(HttpMethod.Post, $"http://{serving.Address}:8080/v1/models/penguins-1:predict")
         {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new StringContent("""{"rows":[{"Island":"Biscoe","Beak Length (mm)":46.5,"Beak Depth (mm)":14.8,"Flipper Length (mm)":217,"Body Mass (g)":5200,"Sex":"FEMALE"}]}""",
                 System.Text.Encoding.UTF8, "application/json"),
         };
