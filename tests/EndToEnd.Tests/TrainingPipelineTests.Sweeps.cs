@@ -24,7 +24,9 @@ public sealed partial class TrainingPipelineTests
             MaxParallel = maxParallel,
             Seed = seed,
         };
-        var lightgbm = new SweepTrainer { Name = "lightgbm", Hyperparameters = { ["number_of_iterations"] = "30" } };
+        // Enough rounds that a trial takes a moment: with 30 a trial took about half a second, and on a loaded machine both
+        // workers' trials could run one after the other, which says nothing about their running at once.
+        var lightgbm = new SweepTrainer { Name = "lightgbm", Hyperparameters = { ["number_of_iterations"] = "300" } };
         lightgbm.Space.Add(new SearchDimension { Name = "learning_rate", FloatRange = new FloatRange { Min = 0.01, Max = 0.5, Scale = Scale.Log } });
         lightgbm.Space.Add(new SearchDimension { Name = "number_of_leaves", IntRange = new IntRange { Min = 2, Max = 32 } });
         var maxent = new SweepTrainer { Name = "lbfgs_maximum_entropy" };
