@@ -204,7 +204,8 @@ public static class RegistryBenchmarks
                 File.Delete(downloaded);
             }
         }
-        await SettleAsync(store.ProcessId);
+        var settled = await ProcessCpu.SettleAsync(store.ProcessId, Environment.ProcessId);
+        Console.WriteLine($"  settled after {settled.TotalSeconds:0} s (compilation at the optimising tier done)");
 
         // Baseline: the same bytes copied on the same disk and flushed, as the store does with what it accepts; each
         // round copies, then uploads and downloads with each transport, interleaved so load from elsewhere hits them all.
@@ -505,19 +506,6 @@ public static class RegistryBenchmarks
     /// background thread (measured with perf: a third of the store's CPU during the first timed 100 MB rounds), work a
     /// store that has been running for a while has long done.
     /// </summary>
-    private static async Task SettleAsync(int storeProcessId)
-    {
-        var clock = Stopwatch.StartNew();
-        var before = CpuSeconds(storeProcessId);
-        while (clock.Elapsed < TimeSpan.FromMinutes(1))
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            var (store, client) = CpuSince(storeProcessId, ref before);
-            if (store + client < 0.05) break;
-        }
-        Console.WriteLine($"  settled after {clock.Elapsed.TotalSeconds:0} s (compilation at the optimising tier done)");
-    }
-
     private static (double Store, double Client) CpuSince(int storeProcessId, ref (double Store, double Client) before)
     {
         var now = CpuSeconds(storeProcessId);

@@ -90,17 +90,25 @@ public static class ServingBenchmarks
             var irisServed = await irisModel.ServeAsync(logged);
             var penguinsServed = await penguinsModel.ServeAsync(logged);
 
-            // Every path warm first (the hosts' JIT reaches its optimised code only after a while on a loaded machine).
+            // Every path of both hosts warm first (the hosts' JIT reaches its optimised code only after a while on a loaded
+            // machine), then both hosts and this process settled before each latency figure: what the training jobs, the
+            // compiler and the prediction log left to do must not land on it.
             foreach (var served in new[] { irisServed, penguinsServed })
             {
                 await served.CheckAgreementAsync(client);
                 await ThroughputRoundAsync(client, served, "warm-up");
             }
+            await ThroughputRoundAsync(unloggedClient, penguinsServed, "warm-up, log off");
+            int[] processes = [logged.ProcessId, unlogged.ProcessId, Environment.ProcessId];
             var results = new List<BenchmarkResult>();
             foreach (var served in new[] { irisServed, penguinsServed })
+            {
+                await SettleAsync(processes);
                 results.AddRange(await LatencyAsync(client, served, mode));
+            }
             // Before the throughput and hot swap runs, whose hundreds of thousands of logged rows the writer is still
             // writing for a while afterwards.
+            await SettleAsync(processes);
             results.AddRange(await LoggingCostAsync(client, unloggedClient, penguinsServed, loggedLog, mode));
             foreach (var served in new[] { irisServed, penguinsServed })
                 results.AddRange(await ThroughputAsync(client, served, mode));
@@ -135,7 +143,7 @@ public static class ServingBenchmarks
         Console.WriteLine($"  {model.Name}: one-row Predict over gRPC p50 {g50:0.000} ms, p99 {g99:0.000} ms; PredictionEngine in process " +
                           $"p50 {p50:0.000} ms, p99 {p99:0.000} ms; p99 difference {g99 - p99:0.000} ms ({g.Length} calls each)");
         var data = $"{model.File}, one row per call, {g.Length} calls each side in blocks of {Block}, interleaved, after {WarmUpCalls} warm-up calls; " +
-                   "one caller; baseline: ML.NET PredictionEngine.Predict in process, the same model.zip";
+                   "one caller, hosts settled first; baseline: ML.NET PredictionEngine.Predict in process, the same model.zip";
         var prefix = $"serving.predict.{model.Name}";
         return
         [
@@ -369,6 +377,12 @@ public static class ServingBenchmarks
             times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
         return times;
+    }
+
+    private static async Task SettleAsync(int[] processes)
+    {
+        var settled = await ProcessCpu.SettleAsync(processes);
+        Console.WriteLine($"  hosts settled after {settled.TotalSeconds:0} s; load average {TrainingOverhead.LoadAverage()}");
     }
 
     private static double Quantile(double[] sorted, double quantile) => DispatchBenchmarks.Quantile(sorted, quantile);

@@ -171,6 +171,26 @@ public static class ProcessCpu
         using var process = Process.GetProcessById(processId);
         return process.TotalProcessorTime.TotalSeconds;
     }
+
+    /// <summary>
+    /// Waits (at most a minute) until the processes together use under 50 ms of CPU in a second: work left over from
+    /// the previous step (compilation at the optimising tier, a job's last writes, a log being flushed) done, so it does
+    /// not land on the next step's figures. Returns how long that took.
+    /// </summary>
+    public static async Task<TimeSpan> SettleAsync(params int[] processIds)
+    {
+        var clock = Stopwatch.StartNew();
+        var before = processIds.Sum(Seconds);
+        while (clock.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var now = processIds.Sum(Seconds);
+            var used = now - before;
+            before = now;
+            if (used < 0.05) break;
+        }
+        return clock.Elapsed;
+    }
 }
 
 public static class Statistics
