@@ -10,6 +10,7 @@ using Platform.ModelStore.Grpc;
 using Platform.ModelStore.Maintenance;
 using Platform.ModelStore.Models;
 using Platform.ModelStore.Transfers;
+using Platform.ServiceDefaults.Messaging;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Persistence;
 using Platform.ServiceDefaults.Transfers;
@@ -57,7 +58,7 @@ public static class ModelStoreExtensions
         builder.Services.AddSingleton(services => new BlobStore(services.GetRequiredService<IOptions<BlobStoreOptions>>().Value.Root));
 
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<OutboxSignal<ModelStoreDbContext>>();
         builder.Services.AddSingleton<RegistryOutbox>();
         builder.Services.AddScoped<ModelVersionCatalog>();
         builder.Services.AddScoped<ModelAliases>();

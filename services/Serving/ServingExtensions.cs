@@ -2,6 +2,7 @@ using MassTransit;
 using Platform.Authentication;
 using Platform.Datasets.V1;
 using Platform.Models.V1;
+using Platform.ServiceDefaults.Messaging;
 using Platform.Serving.Data;
 using Platform.Serving.Grpc;
 using Platform.Serving.Logging;
@@ -54,7 +55,7 @@ public static class ServingExtensions
         builder.Services.AddSingleton<ModelMonitor>();
         builder.Services.AddSingleton<DriftCheck>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DriftCheck>());
-        builder.Services.AddSingleton<ServingOutboxSignal>();
+        builder.Services.AddSingleton<OutboxSignal<ServingDbContext>>();
         builder.Services.AddHostedService<ServingOutboxPublisher>();
         builder.Services.AddGrpc().AddJsonTranscoding();
         builder.Services.AddHealthChecks().AddCheck<ServedModelsHealthCheck>("served-models");

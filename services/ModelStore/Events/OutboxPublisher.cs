@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.ModelStore.Data;
+using Platform.ServiceDefaults.Messaging;
 
 namespace Platform.ModelStore.Events;
 
@@ -25,7 +26,7 @@ namespace Platform.ModelStore.Events;
 /// </summary>
 public sealed class OutboxPublisher(
     IServiceScopeFactory scopes,
-    OutboxSignal signal,
+    OutboxSignal<ModelStoreDbContext> signal,
     IOptions<ModelStoreOptions> options,
     TimeProvider time,
     ILogger<OutboxPublisher> logger) : BackgroundService

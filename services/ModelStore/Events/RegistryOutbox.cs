@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Platform.Contracts;
 using Platform.ModelStore.Data;
+using Platform.ServiceDefaults.Messaging;
 
 namespace Platform.ModelStore.Events;
 
@@ -9,7 +10,7 @@ namespace Platform.ModelStore.Events;
 /// back with the change it reports, so a committed change always has its event and a rolled-back one never does.
 /// After committing, call <see cref="Committed"/> so the publisher sends it at once instead of at its next poll.
 /// </summary>
-public sealed class RegistryOutbox(OutboxSignal signal, TimeProvider time)
+public sealed class RegistryOutbox(OutboxSignal<ModelStoreDbContext> signal, TimeProvider time)
 {
     /// <summary>The event contracts the outbox carries, by the type name stored in each row.</summary>
     public static readonly IReadOnlyDictionary<string, Type> MessageTypes = new[]
@@ -49,29 +50,4 @@ public sealed class RegistryOutbox(OutboxSignal signal, TimeProvider time)
                       ?? throw new InvalidOperationException($"Outbox message {row.MessageId} has an empty payload.");
         return (message, type);
     }
-}
-
-/// <summary>Wakes the outbox publisher when this process commits an event, so events go out without waiting for a poll.</summary>
-public sealed class OutboxSignal : IDisposable
-{
-    private readonly SemaphoreSlim _pending = new(0, 1);
-
-    /// <summary>Records that there is something to publish (several notifications before a wait count as one).</summary>
-    public void Notify()
-    {
-        try
-        {
-            _pending.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled; the publisher will look once and find everything.
-        }
-    }
-
-    /// <summary>Waits until notified or until <paramref name="timeout"/> passes.</summary>
-    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _pending.WaitAsync(timeout, cancellationToken);
-
-    /// <inheritdoc />
-    public void Dispose() => _pending.Dispose();
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts;
+using Platform.ServiceDefaults.Messaging;
 using Platform.Serving.Data;
 
 namespace Platform.Serving.Messaging;
@@ -14,7 +15,7 @@ namespace Platform.Serving.Messaging;
 /// store's row-claiming publisher is not worth repeating here).
 /// </summary>
 internal sealed class ServingOutboxPublisher(
-    IServiceScopeFactory scopes, ServingOutboxSignal signal, TimeProvider time, ILogger<ServingOutboxPublisher> logger) : BackgroundService
+    IServiceScopeFactory scopes, OutboxSignal<ServingDbContext> signal, TimeProvider time, ILogger<ServingOutboxPublisher> logger) : BackgroundService
 {
     /// <summary>The contracts the outbox carries, by the type name each row stores.</summary>
     private static readonly Dictionary<string, Type> MessageTypes =
@@ -78,26 +79,4 @@ internal sealed class ServingOutboxPublisher(
         await db.SaveChangesAsync(CancellationToken.None);
         return published;
     }
-}
-
-/// <summary>Wakes the outbox publisher when an event was committed, so it goes out without waiting for a poll.</summary>
-internal sealed class ServingOutboxSignal : IDisposable
-{
-    private readonly SemaphoreSlim _pending = new(0, 1);
-
-    public void Notify()
-    {
-        try
-        {
-            _pending.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled.
-        }
-    }
-
-    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _pending.WaitAsync(timeout, cancellationToken);
-
-    public void Dispose() => _pending.Dispose();
 }

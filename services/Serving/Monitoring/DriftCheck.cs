@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Models.V1;
+using Platform.ServiceDefaults.Messaging;
 using Platform.Serving.Data;
 using Platform.Serving.Messaging;
 using Platform.Serving.Models;
@@ -20,7 +21,7 @@ namespace Platform.Serving.Monitoring;
 /// <c>platform.serving.drift.detected</c> (crossings) and <c>platform.serving.drift.max_psi</c> (per version, latest check).
 /// </summary>
 internal sealed class DriftCheck(
-    ServedModels models, ModelMonitor monitor, IServiceScopeFactory scopes, ServingOutboxSignal signal, IOptions<ServingOptions> options,
+    ServedModels models, ModelMonitor monitor, IServiceScopeFactory scopes, OutboxSignal<ServingDbContext> signal, IOptions<ServingOptions> options,
     TimeProvider time, ILogger<DriftCheck> logger) : BackgroundService
 {
     private static readonly Meter Meter = new("Platform.Serving");
