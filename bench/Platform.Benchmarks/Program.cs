@@ -3,7 +3,8 @@ using Platform.Testing;
 
 // make bench: each benchmark prints its figures against a baseline measured in this same run,
 // and all of them land in docs/benchmarks.json (see docs/benchmarks.md).
-// --filter <text> runs only the benchmarks whose name contains the text ('*' ignored, any case), e.g. --filter Flights.
+// --filter <text> runs only the benchmarks whose name contains the text ('*' ignored, any case), e.g. --filter Flights;
+// a text that is a benchmark's whole name runs that one alone (--filter Quality, not SweepQuality too).
 var root = ServiceProcess.RepositoryRoot();
 var datasets = Environment.GetEnvironmentVariable("PLATFORM_DATASETS")
     ?? Path.GetFullPath(Path.Combine(root, "..", "shared", "datasets"));
@@ -23,11 +24,12 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(SweepQuality), () => SweepQuality.RunAsync(datasets)),
     (nameof(ServingBenchmarks), () => ServingBenchmarks.RunAsync(datasets)),
     (nameof(TextTraining), () => TextTraining.RunAsync(datasets)),
-    ("TextQuality", () => TextTraining.QualityAsync(datasets)),
+    ("Quality", () => QualityBenchmark.RunAsync(datasets)),
 ];
 
 var results = new List<BenchmarkResult>();
-foreach (var benchmark in benchmarks.Where(b => b.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+var exact = benchmarks.Any(b => b.Name.Equals(filter, StringComparison.OrdinalIgnoreCase));
+foreach (var benchmark in benchmarks.Where(b => exact ? b.Name.Equals(filter, StringComparison.OrdinalIgnoreCase) : b.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
     results.AddRange(await benchmark.Run());
 
 BenchmarkReport.Print(results);

@@ -8,11 +8,11 @@ using Platform.Training.Preparation;
 namespace Platform.Benchmarks;
 
 /// <summary>
-/// Text at speed and quality, on the SpamAssassin corpus (spam-assassin.csv, 6,046 mails; <c>group</c>, the source
-/// folder, excluded as its profile warning says). Speed (<c>TextTraining</c>): LightGBM and SDCA, submit to Succeeded through the standalone
-/// platform against the same job written directly against ML.NET in this process (<see cref="RawTextClassification"/>:
-/// same rows, split, featurisation, trainer settings and seed, so both print the same F1), 1 warm-up and
-/// <c>PLATFORM_BENCH_TEXT_RUNS</c> runs (default 3) each, interleaved; medians compared. Quality (<c>TextQuality</c>): linear trainers with 5-fold stratified cross-validation, seed 1, in process, against raw ML.NET's F1 on the same folds.
+/// Text at speed, on the SpamAssassin corpus (spam-assassin.csv, 6,046 mails; <c>group</c>, the source folder, excluded
+/// as its profile warning says): LightGBM and SDCA, submit to Succeeded through the standalone platform against the same
+/// job written directly against ML.NET in this process (<see cref="RawTextClassification"/>: same rows, split,
+/// featurisation, trainer settings and seed, so both print the same F1), 1 warm-up and <c>PLATFORM_BENCH_TEXT_RUNS</c>
+/// runs (default 3) each, interleaved; medians compared. Its quality: <see cref="QualityBenchmark"/>.
 /// </summary>
 public static class TextTraining
 {
@@ -24,9 +24,6 @@ public static class TextTraining
     private const string Positive = "spam";
     private const string Leak = "group";
     private static readonly string[] TimedTrainers = ["lightgbm", "sdca_logistic"];
-
-    /// <summary>The trainers whose 5-fold F1 is held to issue 18's bar (F1 (spam) at least 0.97).</summary>
-    private static readonly string[] QualityTrainers = ["sdca_logistic", "averaged_perceptron"];
 
     public static async Task<IReadOnlyList<BenchmarkResult>> RunAsync(string datasetsFolder)
     {
@@ -55,9 +52,9 @@ public static class TextTraining
                     var raw = RawTextClassification.Run(ml => DatasetReader.Open(ml, file).Rows, Label, Positive, text, trainer, Seed, folds: 0, TrainingSpec.DefaultHoldoutFraction);
                     var (seconds, job) = await platform.TrainAsync(Spec(dataset.Id, trainer));
                     var f1 = job.Result.Metrics["f1"];
-                    Console.WriteLine($"  {trainer} {(i == 0 ? "warm-up" : $"run {i}")}: raw {raw.Seconds:0.0} s (fit {raw.FitSeconds:0.0} s, F1 {raw.F1:0.0000}), " +
+                    Console.WriteLine($"  {trainer} {(i == 0 ? "warm-up" : $"run {i}")}: raw {raw.Seconds:0.0} s (fit {raw.FitSeconds:0.0} s, F1 {raw.Metric:0.0000}), " +
                                       $"platform {seconds:0.0} s (worker {job.Result.TrainingSeconds:0.0} s, F1 {f1:0.0000})" +
-                                      $"{(Math.Abs(raw.F1 - f1) < 1e-6 ? "" : "  ← F1 DIFFERS: the baseline is not the platform's pipeline")}");
+                                      $"{(Math.Abs(raw.Metric - f1) < 1e-6 ? "" : "  ← F1 DIFFERS: the baseline is not the platform's pipeline")}");
                     if (i == 0) continue;
                     raws.Add(raw.Seconds);
                     platforms.Add(seconds);
@@ -69,48 +66,6 @@ public static class TextTraining
             }
         }
 
-        return results;
-    }
-
-    /// <summary>
-    /// Issue 18's bar, a benchmark of its own (<c>--filter TextQuality</c>): the platform's 5-fold F1 (spam) with
-    /// defaults, in process, and raw ML.NET's on the same folds, for each of <see cref="QualityTrainers"/>.
-    /// </summary>
-    public static async Task<IReadOnlyList<BenchmarkResult>> QualityAsync(string datasetsFolder)
-    {
-        var csv = Path.Combine(datasetsFolder, Data);
-        if (!File.Exists(csv))
-        {
-            Console.WriteLine($"skipped text quality: {csv} not found (set PLATFORM_DATASETS)");
-            return [];
-        }
-        var file = new DatasetFile(csv, [new(Label, ColumnKind.Categorical), new("subject", ColumnKind.Text), new("body", ColumnKind.Text), new(Leak, ColumnKind.Categorical)], Training.Data.DatasetFormat.Csv);
-        var results = new List<BenchmarkResult>();
-        foreach (var trainer in QualityTrainers)
-        {
-            var output = Directory.CreateTempSubdirectory("text-quality-");
-            try
-            {
-                var result = await TrainingRun.ExecuteAsync(file, new TrainingSpec
-                {
-                    Task = Training.TrainingTask.BinaryClassification, LabelColumn = Label, Trainer = trainer, Seed = Seed,
-                    Preparation = new DataPreparation { ExcludeColumns = [Leak] },
-                    Evaluation = new Training.Evaluation.EvaluationSpec { Folds = 5 },
-                }, output.FullName);
-                var f1 = result.Metrics["f1"];
-                Console.WriteLine($"Quality, {trainer}, 5-fold stratified CV, seed 1, defaults: platform F1 (spam) {f1:0.0000} " +
-                                  $"(accuracy {result.Metrics["accuracy"]:0.0000} ± {result.Metrics["accuracy_std"]:0.0000}, training {result.Timings.Training.TotalSeconds:0.0} s); " +
-                                  $"load average {TrainingOverhead.LoadAverage()}");
-                var raw = RawTextClassification.Run(ml => DatasetReader.Open(ml, file).Rows, Label, Positive, ["subject", "body"], trainer, Seed, folds: 5, 0);
-                Console.WriteLine($"  raw ML.NET, same folds and featurisation: F1 (spam) {raw.F1:0.0000} ({raw.Seconds:0.0} s)");
-                results.Add(new($"quality.spam_{trainer}.cv5_f1_spam", f1, "score", raw.F1, f1 / raw.F1, ">= 0.97", Data,
-                    "in-process, 5-fold stratified CV, seed 1, defaults, group excluded; baseline: raw ML.NET, same folds and featurisation"));
-            }
-            finally
-            {
-                output.Delete(recursive: true);
-            }
-        }
         return results;
     }
 
