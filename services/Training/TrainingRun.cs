@@ -114,6 +114,8 @@ public static class TrainingRun
         private readonly TrainerSettings _settings = plan.Settings;
         private readonly EvaluationSpec _evaluation = spec.Evaluation;
         private readonly List<StepTiming> _steps = [];
+        // The first failure of work running alongside the run's thread: the cause to report (see ThrowCause).
+        private Exception? _firstFailure;
         private LabelColumn? _label;
         // The class weights of the model that is saved (null without class weighting).
         private double[]? _savedClassWeights;
@@ -258,20 +260,26 @@ public static class TrainingRun
                 if (exception is OperationCanceledException cancelled && cancelled.CancellationToken == cancellationToken) return;
                 throw new OperationCanceledException("The training run was cancelled.", exception, cancellationToken);
             }
-            if (exception is OperationCanceledException && alongside.FirstOrDefault(t => t.IsFaulted)?.Exception?.InnerException is { } cause)
+            // The first work to fail is the cause: the others then fail because of the stop ("the rows could not be scored:
+            // the operation was canceled"), which says nothing about why.
+            if (exception is OperationCanceledException && alongside.Any(t => t.IsFaulted) && Volatile.Read(ref _firstFailure) is { } cause)
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
         }
 
-        /// <summary>Runs <paramref name="work"/> on a thread of its own; should it fail, <paramref name="stop"/> stops the rest of the run's work.</summary>
-        private static Task<T> Alongside<T>(CancellationTokenSource stop, Func<T> work) =>
+        /// <summary>
+        /// Runs <paramref name="work"/> on a thread of its own; should it fail, <paramref name="stop"/> stops the rest of the
+        /// run's work, and if it failed first its exception is the one <see cref="ThrowCause"/> reports.
+        /// </summary>
+        private Task<T> Alongside<T>(CancellationTokenSource stop, Func<T> work) =>
             Task.Factory.StartNew(() =>
             {
                 try
                 {
                     return work();
                 }
-                catch
+                catch (Exception exception)
                 {
+                    Interlocked.CompareExchange(ref _firstFailure, exception, null);
                     stop.Cancel();
                     throw;
                 }
