@@ -22,6 +22,9 @@ public enum DriftLevel
 /// </summary>
 public sealed class MonitoringOptions
 {
+    /// <summary>The configuration section, under <see cref="ServingOptions.Section"/>.</summary>
+    public const string Section = "Serving:Monitoring";
+
     /// <summary>PSI from which a column's drift is moderate.</summary>
     public double PsiModerate { get; set; } = 0.1;
 
@@ -49,12 +52,11 @@ public sealed class MonitoringOptions
 
     internal void Validate()
     {
-        const string section = ServingOptions.Section + ":Monitoring";
         if (!(PsiModerate > 0) || !(PsiSignificant >= PsiModerate))
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"{section}:PsiModerate must be above 0 and PsiSignificant at least PsiModerate (got {PsiModerate} and {PsiSignificant})."));
+                $"{Section}:PsiModerate must be above 0 and PsiSignificant at least PsiModerate (got {PsiModerate} and {PsiSignificant})."));
         if (MinRows < 1 || WindowMinutes < 1 || MaxRowsPerWindow < 1)
-            throw new InvalidOperationException($"{section}:MinRows, WindowMinutes and MaxRowsPerWindow must be at least 1.");
-        if (CheckIntervalSeconds < 0) throw new InvalidOperationException($"{section}:CheckIntervalSeconds must not be negative.");
+            throw new InvalidOperationException($"{Section}:MinRows, WindowMinutes and MaxRowsPerWindow must be at least 1.");
+        if (CheckIntervalSeconds < 0) throw new InvalidOperationException($"{Section}:CheckIntervalSeconds must not be negative.");
     }
 }
