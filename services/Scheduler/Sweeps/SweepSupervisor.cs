@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Scheduler.Data;
+using Platform.Training.Catalogue;
 
 namespace Platform.Scheduler.Sweeps;
 
@@ -22,6 +23,9 @@ public sealed class SweepSupervisor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (TrainerCatalogue.OffersBenchmarkTrainers)
+            logger.LogWarning("Scheduler:BenchmarkTrainers is on: this scheduler accepts and lists {Trainer}, which does no ML work; never in production",
+                BenchmarkTrainers.Wait);
         var nextFullPass = time.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -163,7 +163,12 @@ public sealed class AttemptRunner(
         await Task.WhenAny(Task.WhenAll(Running.Select(h => h.Ended)), Task.Delay(Timeout.Infinite, cancellationToken));
     }
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.BenchmarkTrainers)
+            logger.LogWarning("Worker:BenchmarkTrainers is on: this worker runs {Trainer}, which does no ML work; never in production", BenchmarkTrainers.Wait);
+        return Task.CompletedTask;
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
