@@ -318,7 +318,7 @@ public static class DispatchBenchmarks
     }
 
     /// <summary>The servers named by the environment, and what was created on them dropped at the end.</summary>
-    private sealed class PlatformServersLease : IAsyncDisposable
+    internal sealed class PlatformServersLease : IAsyncDisposable
     {
         public PlatformServers Servers { get; } = new();
 
@@ -518,7 +518,7 @@ public static class DispatchBenchmarks
     /// The baseline: one request and its reply through RabbitMQ, with a PostgreSQL commit where the scheduler commits
     /// (the request is recorded before it is sent, the consumer records its answer), on the same servers.
     /// </summary>
-    private sealed class BrokerRoundTrip : IAsyncDisposable
+    internal sealed class BrokerRoundTrip : IAsyncDisposable
     {
         private readonly IConnection _connection;
         private readonly IChannel _requests;

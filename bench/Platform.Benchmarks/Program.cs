@@ -22,6 +22,7 @@ var filter = filterAt >= 0 && filterAt + 1 < args.Length ? args[filterAt + 1].Re
     (nameof(TrainingCostBenchmark), () => TrainingCostBenchmark.RunAsync(datasets)),
     (nameof(FitSteadiness), () => FitSteadiness.RunAsync(datasets)),
     (nameof(SweepQuality), () => SweepQuality.RunAsync(datasets)),
+    (nameof(SweepOrchestration), SweepOrchestration.RunAsync),
     (nameof(ServingBenchmarks), () => ServingBenchmarks.RunAsync(datasets)),
     (nameof(TextTraining), () => TextTraining.RunAsync(datasets)),
     ("Quality", () => QualityBenchmark.RunAsync(datasets)),

@@ -17,7 +17,7 @@ internal sealed class ServerWork
 {
     // The broker refreshes its message counters every 5 s (collect_statistics_interval); PostgreSQL flushes a backend's
     // counters at most once a second. A snapshot waits for both to have caught up.
-    private static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(5.5);
+    internal static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(5.5);
 
     private readonly IReadOnlyList<(string Name, string ConnectionString)> _databases;
     private readonly HttpClient _management;

@@ -9,6 +9,7 @@ using Platform.Scheduler.Messaging;
 using Platform.Scheduler.Sweeps;
 using Platform.ServiceDefaults;
 using Platform.ServiceDefaults.Persistence;
+using Platform.Training.Catalogue;
 
 namespace Platform.Scheduler;
 
@@ -37,6 +38,8 @@ public static class SchedulerExtensions
             .ValidateOnStart();
         builder.Services.AddOptions<SubmissionOptions>().BindConfiguration(SubmissionOptions.Section).ValidateOnStart();
         builder.Services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section).ValidateOnStart();
+        if (builder.Configuration.GetValue($"{SchedulerOptions.Section}:{nameof(SchedulerOptions.BenchmarkTrainers)}", false))
+            TrainerCatalogue.OfferBenchmarkTrainers();
         builder.Services.AddSchedulerCore();
         builder.Services.AddSingleton<JobSupervisor>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<JobSupervisor>());

@@ -46,6 +46,13 @@ public sealed class SchedulerOptions
     /// </summary>
     public TimeSpan DatasetLookupCache { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether this scheduler accepts and lists the <see cref="Training.Catalogue.BenchmarkTrainers"/>, trainers that do no
+    /// ML work, for the platform's own sweep benchmarks (<c>Scheduler:BenchmarkTrainers</c>, default false). Read once,
+    /// at start. Never in production: the chart has no value for it; the workers need <c>Worker:BenchmarkTrainers</c> too.
+    /// </summary>
+    public bool BenchmarkTrainers { get; set; }
+
     internal Jobs.RetryPolicy Retry => new(MaxAttempts, RetryBackoff, MaxRetryBackoff);
 }
 

@@ -33,6 +33,7 @@ public static class WorkerExtensions
         builder.Services.AddTransient<DatasetDownloader>();
         builder.Services.AddTransient<ModelVersionRegistrar>();
         builder.Services.AddTransient<TrainingAttempt>();
+        builder.Services.AddTransient<BenchmarkTrial>();
         builder.Services.AddTransient<DatasetProfileReader>();
         builder.Services.AddTransient<ModelCardStep>();
         builder.Services.AddSingleton<AttemptRunner>();

@@ -29,6 +29,13 @@ public sealed class WorkerOptions
     /// </summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Whether this worker runs the <see cref="Platform.Training.Catalogue.BenchmarkTrainers"/>, trainers that do no ML
+    /// work, for the platform's own sweep benchmarks (<c>Worker:BenchmarkTrainers</c>, default false); without it an
+    /// attempt of one fails for good, naming the trainer. Never in production: the chart has no value for it.
+    /// </summary>
+    public bool BenchmarkTrainers { get; set; }
+
     /// <summary>How long to wait for the scheduler's answer before registering a model (<c>Worker:CommitTimeout</c>, default 30 s).</summary>
     public TimeSpan CommitTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

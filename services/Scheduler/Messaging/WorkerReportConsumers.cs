@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
 using Platform.Scheduler.Jobs;
+using Platform.Scheduler.Sweeps;
 
 namespace Platform.Scheduler.Messaging;
 
@@ -27,10 +28,13 @@ public sealed class TrainingJobProgressedConsumer(JobTracker tracker) : IConsume
     }
 }
 
-/// <summary>An attempt registered a model version: the job Succeeded with that result.</summary>
-public sealed class TrainingJobCompletedConsumer(JobTracker tracker) : IConsumer<TrainingJobCompleted>
+/// <summary>
+/// An attempt registered a model version (or evaluated a sweep's trial): the job Succeeded with that result. A sweep's job
+/// wakes the sweep supervisor for its sweep, which stores the next trial at once.
+/// </summary>
+public sealed class TrainingJobCompletedConsumer(JobTracker tracker, SweepSignal sweeps) : IConsumer<TrainingJobCompleted>
 {
-    public Task Consume(ConsumeContext<TrainingJobCompleted> context)
+    public async Task Consume(ConsumeContext<TrainingJobCompleted> context)
     {
         var report = context.Message;
         var result = new TrainingJobResult
@@ -42,23 +46,35 @@ public sealed class TrainingJobCompletedConsumer(JobTracker tracker) : IConsumer
             TrainingSeconds = report.TrainingSeconds,
             Evaluation = report.Evaluation,
         };
-        return tracker.ApplyAsync(report.JobId, nameof(TrainingJobCompleted),
-            job => job.Succeed(report.Attempt, result, report.Worker, report.At), context.CancellationToken);
+        Guid? sweep = null;
+        if (await tracker.ApplyAsync(report.JobId, nameof(TrainingJobCompleted), job =>
+            {
+                sweep = job.SweepId;
+                return job.Succeed(report.Attempt, result, report.Worker, report.At);
+            }, context.CancellationToken) && sweep is { } sweepId)
+            sweeps.Wake(sweepId);
     }
 }
 
 /// <summary>
 /// An attempt failed: a permanent failure ends the job Failed with the worker's reason; a transient one queues
-/// the next attempt after a backoff while attempts remain (<see cref="TrainingJob.Fail"/>).
+/// the next attempt after a backoff while attempts remain (<see cref="TrainingJob.Fail"/>). A sweep's job that ended wakes
+/// the sweep supervisor for its sweep, as a success does.
 /// </summary>
-public sealed class TrainingJobFailedConsumer(JobTracker tracker, TimeProvider time, IOptions<SchedulerOptions> options) : IConsumer<TrainingJobFailed>
+public sealed class TrainingJobFailedConsumer(JobTracker tracker, SweepSignal sweeps, TimeProvider time, IOptions<SchedulerOptions> options)
+    : IConsumer<TrainingJobFailed>
 {
-    public Task Consume(ConsumeContext<TrainingJobFailed> context)
+    public async Task Consume(ConsumeContext<TrainingJobFailed> context)
     {
         var report = context.Message;
-        return tracker.ApplyAsync(report.JobId, nameof(TrainingJobFailed),
-            job => job.Fail(report.Attempt, report.Reason, report.Permanent, report.Worker, report.At, time.GetUtcNow(), options.Value.Retry),
-            context.CancellationToken);
+        Guid? endedInSweep = null;
+        if (await tracker.ApplyAsync(report.JobId, nameof(TrainingJobFailed), job =>
+            {
+                var changed = job.Fail(report.Attempt, report.Reason, report.Permanent, report.Worker, report.At, time.GetUtcNow(), options.Value.Retry);
+                endedInSweep = job.State.IsTerminal() ? job.SweepId : null;
+                return changed;
+            }, context.CancellationToken) && endedInSweep is { } sweepId)
+            sweeps.Wake(sweepId);
     }
 }
 

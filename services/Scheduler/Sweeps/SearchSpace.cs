@@ -42,6 +42,13 @@ public static class SearchSpace
         return total;
     }
 
+    /// <summary>Whether the suggestions depend on the trials stored so far (Bayesian, successive halving), not only on their number.</summary>
+    public static bool LearnsFromTrials(SweepDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return definition.Algorithm is SearchAlgorithm.Bayesian or SearchAlgorithm.SuccessiveHalving;
+    }
+
     /// <summary>
     /// The suggestion for trial <paramref name="trialNumber"/> (from 1) after the stored <paramref name="trials"/> (in
     /// number order). Grid and random ignore them; Bayesian search draws at random until

@@ -47,9 +47,15 @@ public sealed class SweepLeaderboard
             .ToList();
         return new SweepLeaderboard(ranked,
             trials.Count(t => t.Job.State == JobState.Succeeded),
-            trials.Count(t => t.Job.State is JobState.Failed or JobState.TimedOut or JobState.Cancelled),
-            trials.Count(t => !t.Job.State.IsTerminal()));
+            trials.Count(t => CountsAsFailed(t.Job.State)),
+            trials.Count(t => IsActive(t.Job.State)));
     }
+
+    /// <summary>Whether a trial in <paramref name="state"/> counts as failed (towards <c>max_failed</c>).</summary>
+    public static bool CountsAsFailed(JobState state) => state is JobState.Failed or JobState.TimedOut or JobState.Cancelled;
+
+    /// <summary>Whether a trial in <paramref name="state"/> is queued or running (one of the <c>max_parallel</c>).</summary>
+    public static bool IsActive(JobState state) => !state.IsTerminal();
 
     /// <summary>Every trial in number order, as the search algorithms read them (searched values and budget only).</summary>
     public IReadOnlyList<TrialRecord> Records(SweepDefinition definition)

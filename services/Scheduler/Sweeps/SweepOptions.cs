@@ -6,8 +6,8 @@ public sealed class SweepOptions
     public const string Section = "Sweeps";
 
     /// <summary>
-    /// How often the <see cref="SweepSupervisor"/> looks at the running sweeps: a trial that ended is followed by the
-    /// next one at most this much later.
+    /// How often the <see cref="SweepSupervisor"/> looks at every running sweep. A trial whose end this replica records
+    /// wakes its sweep at once; this bounds the wait for the rest (another replica's trials, cancellations, time budgets).
     /// </summary>
     public TimeSpan PassInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 }

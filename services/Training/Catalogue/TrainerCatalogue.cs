@@ -56,7 +56,7 @@ public static class TrainerCatalogue
         Int("number_of_iterations", 10, 1, 10_000, "Passes over the training data."),
     ];
 
-    /// <summary>Every trainer, in a stable order.</summary>
+    /// <summary>Every trainer of the product, in a stable order (the <see cref="BenchmarkTrainers"/> are not among them).</summary>
     public static IReadOnlyList<TrainerDefinition> All { get; } =
     [
         new("lightgbm", "LightGBM gradient-boosted decision trees.",
@@ -213,30 +213,58 @@ public static class TrainerCatalogue
     private static readonly Dictionary<string, TrainerDefinition> ByName =
         All.ToDictionary(trainer => trainer.Name, StringComparer.Ordinal);
 
+    private static volatile bool _benchmarkTrainers;
+
+    /// <summary>
+    /// From now on this process also offers the <see cref="BenchmarkTrainers"/> (<see cref="Find"/>, <see cref="List"/>
+    /// and <see cref="Validate(TrainingTask, string?, IReadOnlyDictionary{string, string}?)"/> know them). The scheduler's
+    /// host calls it when <c>Scheduler:BenchmarkTrainers</c> is true, at start; nothing turns it off again. Process-wide
+    /// because the catalogue is: every validation in the process must agree on what a trainer is.
+    /// </summary>
+    public static void OfferBenchmarkTrainers() => _benchmarkTrainers = true;
+
+    /// <summary>Whether this process offers the <see cref="BenchmarkTrainers"/> (<see cref="OfferBenchmarkTrainers"/>).</summary>
+    public static bool OffersBenchmarkTrainers => _benchmarkTrainers;
+
     /// <summary>The trainers serving <paramref name="task"/>, or every trainer when null.</summary>
-    public static IReadOnlyList<TrainerDefinition> List(TrainingTask? task = null) =>
-        task is { } only ? [.. All.Where(trainer => trainer.Supports(only))] : All;
+    public static IReadOnlyList<TrainerDefinition> List(TrainingTask? task = null)
+    {
+        var offered = _benchmarkTrainers ? [.. All, .. BenchmarkTrainers.All] : All;
+        return task is { } only ? [.. offered.Where(trainer => trainer.Supports(only))] : offered;
+    }
 
     /// <summary>The trainer named <paramref name="name"/>, or null.</summary>
-    public static TrainerDefinition? Find(string? name) =>
-        name is not null && ByName.TryGetValue(name, out var trainer) ? trainer : null;
+    public static TrainerDefinition? Find(string? name)
+    {
+        if (name is null) return null;
+        if (ByName.TryGetValue(name, out var trainer)) return trainer;
+        return _benchmarkTrainers ? BenchmarkTrainers.All.FirstOrDefault(t => t.Name == name) : null;
+    }
 
     /// <summary>
     /// Checks a trainer choice and its hyperparameters (values as invariant text) for a task and
     /// resolves every declared hyperparameter, defaults included.
     /// </summary>
     /// <exception cref="SpecValidationException">
-    /// Field <c>trainer</c> for an unknown trainer or one that does not serve the task;
-    /// <c>hyperparameters.NAME</c> for an unknown name, a value of the wrong type or out of range.
+    /// Field <c>trainer</c> for an unknown trainer or one that does not serve the task (a benchmark trainer where this
+    /// process does not offer them, saying so); <c>hyperparameters.NAME</c> for an unknown name, a value of the wrong
+    /// type or out of range.
     /// </exception>
     public static TrainerSettings Validate(TrainingTask task, string? trainer, IReadOnlyDictionary<string, string>? hyperparameters)
     {
-        var definition = Find(trainer) ?? throw new SpecValidationException("trainer",
-            $"{Echo.Quote(trainer)} is not a trainer; for {task.ToWireName()} use one of {string.Join(", ", List(task).Select(t => t.Name))}");
+        var definition = Find(trainer) ?? throw new SpecValidationException("trainer", BenchmarkTrainers.IsBenchmarkTrainer(trainer)
+            ? $"{Echo.Quote(trainer)} is a benchmark trainer (it does no ML work), offered only by a platform started with " +
+              $"Scheduler:BenchmarkTrainers=true, never in production; for {task.ToWireName()} use one of {string.Join(", ", List(task).Select(t => t.Name))}"
+            : $"{Echo.Quote(trainer)} is not a trainer; for {task.ToWireName()} use one of {string.Join(", ", List(task).Select(t => t.Name))}");
         if (!definition.Supports(task))
             throw new SpecValidationException("trainer",
                 $"{Echo.Quote(trainer)} does not train {task.ToWireName()}; use one of {string.Join(", ", List(task).Select(t => t.Name))}");
+        return Resolve(definition, task, hyperparameters);
+    }
 
+    /// <summary>Checks <paramref name="hyperparameters"/> against <paramref name="definition"/>'s and resolves every one, defaults included.</summary>
+    internal static TrainerSettings Resolve(TrainerDefinition definition, TrainingTask task, IReadOnlyDictionary<string, string>? hyperparameters)
+    {
         var given = hyperparameters ?? new Dictionary<string, string>();
         var declared = definition.Hyperparameters.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
         // Report unknown names in a stable (sorted) order so the same spec always gives the same message.

@@ -82,6 +82,12 @@ public static class TrainingCost
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(evaluation);
+        if (BenchmarkTrainers.IsBenchmarkTrainer(settings.Trainer.Name))
+        {
+            // It reads nothing and fits nothing: its wait is all it costs.
+            var wait = BenchmarkTrainers.Trial(settings.Hyperparameters).Wait.TotalSeconds;
+            return new TrainingCostEstimate(wait, wait, wait, 1);
+        }
         var rows = Math.Max(1, shape.Rows);
         var columns = shape.NumericColumns + shape.CategoricalColumns + shape.TextColumns + 1;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Platform.Contracts;
+using Platform.Training.Catalogue;
 using Platform.Worker.Training;
 
 namespace Platform.Worker.Lifecycle;
@@ -89,7 +90,10 @@ public sealed class AttemptRunner(
         {
             await bus.Publish(new TrainingJobStarted(job.JobId, job.Attempt, worker, time.GetUtcNow()), handle.CancellationToken);
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<TrainingAttempt>().TrainAsync(job, bus, handle);
+            if (BenchmarkTrainers.IsBenchmarkTrainer(job.Trainer))
+                await scope.ServiceProvider.GetRequiredService<BenchmarkTrial>().RunAsync(job, bus, handle);
+            else
+                await scope.ServiceProvider.GetRequiredService<TrainingAttempt>().TrainAsync(job, bus, handle);
         }
         // Stopped: whatever the cancellation surfaced as (OperationCanceledException, or a cancelled gRPC call).
         catch (Exception) when (handle.CancellationToken.IsCancellationRequested)
@@ -159,7 +163,12 @@ public sealed class AttemptRunner(
         await Task.WhenAny(Task.WhenAll(Running.Select(h => h.Ended)), Task.Delay(Timeout.Infinite, cancellationToken));
     }
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.BenchmarkTrainers)
+            logger.LogWarning("Worker:BenchmarkTrainers is on: this worker runs {Trainer}, which does no ML work; never in production", BenchmarkTrainers.Wait);
+        return Task.CompletedTask;
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -281,6 +281,31 @@ public sealed class SweepTests
     }
 
     [Fact]
+    public async Task A_trial_that_ends_wakes_the_supervisor_for_its_sweep_and_the_next_trial_is_stored_at_once()
+    {
+        await using var host = await SchedulerTestHost.StartAsync();
+        var sweep = await host.SubmitSweepAsync(SweepHost.Spec(host.ModelStore.AddPenguins(), maxTrials: 10, maxParallel: 2));
+        var signal = host.Services.GetRequiredService<SweepSignal>();
+        var supervisor = host.Services.GetRequiredService<SweepSupervisor>();
+        Assert.Null(signal.Take()); // the submission asked for a pass over every sweep
+        await host.AdvanceAsync();
+        var trials = await host.ActiveJobsAsync(sweep.Id);
+        var plain = await host.SubmitPenguinsAsync();
+
+        await host.CompleteAsync(Guid.Parse(plain.Id), 0.9);
+        var afterPlainJob = signal.Take();
+        await host.CompleteAsync(trials[0].Id, 0.9);
+        await host.DeliverAsync(new TrainingJobFailed(trials[1].Id, 1, "bad leaves", Permanent: true, SchedulerTestHost.WorkerName, host.Clock.GetUtcNow()));
+        var woken = signal.Take();
+        Assert.NotNull(woken);
+        await supervisor.AdvanceAsync(woken, CancellationToken.None);
+
+        Assert.Empty(afterPlainJob!);
+        Assert.Equal([Guid.Parse(sweep.Id)], woken);
+        Assert.Equal([3, 4], (await host.ActiveJobsAsync(sweep.Id)).Select(j => j.TrialNumber!.Value));
+    }
+
+    [Fact]
     public async Task Cancelling_a_sweep_cancels_its_trials_and_tells_their_workers_to_stop()
     {
         await using var host = await SchedulerTestHost.StartAsync();
