@@ -41,6 +41,7 @@ public sealed class TrainingJobCompletedConsumer(JobTracker tracker) : IConsumer
             ModelSha256 = report.ModelSha256,
             TrainingSeconds = report.TrainingSeconds,
             Evaluation = report.Evaluation,
+            Fold = report.Fold,
         };
         return tracker.ApplyAsync(report.JobId, nameof(TrainingJobCompleted),
             job => job.Succeed(report.Attempt, result, report.Worker, report.At), context.CancellationToken);
