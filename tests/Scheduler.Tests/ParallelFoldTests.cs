@@ -169,6 +169,31 @@ public sealed class ParallelFoldTests : IAsyncDisposable
         Assert.Equal(0, await _host.QueryAsync(db => db.TrainingJobs.CountAsync()));
     }
 
+    [Fact]
+    public async Task A_sweep_whose_trials_cross_validate_with_parallel_folds_fans_each_trial_out_and_counts_it_once()
+    {
+        _host = await SchedulerTestHost.StartAsync();
+        var spec = Sweeps.SweepHost.Spec(_host.ModelStore.AddPenguins(), maxTrials: 1, maxParallel: 1);
+        spec.Base.Evaluation = new EvaluationSpec { Folds = 2, ParallelFolds = true };
+        var sweep = await Sweeps.SweepHost.SubmitSweepAsync(_host, spec);
+        await Sweeps.SweepHost.AdvanceAsync(_host);
+
+        var trial = Assert.Single(await Sweeps.SweepHost.ActiveJobsAsync(_host, sweep.Id));
+        var folds = await FoldsOf(trial.Id.ToString());
+        Assert.Equal([1, 2], folds.Select(f => f.Fold!.Value));
+        Assert.All(folds, f => Assert.Null(f.SweepId)); // folds are the trial's, not trials of the sweep
+        foreach (var fold in folds) await CompleteFoldAsync(fold.Id, Outcome(fold.Fold!.Value));
+        var command = Assert.Single(_host.DispatchesOf(trial.Id.ToString()));
+        Assert.Equal((true, 2), (command.EvaluateOnly, command.FoldOutcomes.Count));
+
+        await Sweeps.SweepHost.CompleteAsync(_host, trial.Id, 0.97);
+        await Sweeps.SweepHost.AdvanceAsync(_host);
+        var shown = await Sweeps.SweepHost.GetSweepAsync(_host, sweep.Id);
+        Assert.Equal((1, 0.97), (shown.Trials.Count, shown.Trials[0].Objective));
+        // The final job trains the best trial's spec again, folds in parallel included.
+        Assert.Equal(2, (await FoldsOf(shown.FinalJobId)).Count);
+    }
+
     /// <summary>A fold's outcome with figures whose last bits matter (0.1 + 0.2, a third). (The test bus, unlike the platform's, writes no NaN.)</summary>
     private static FoldOutcome Outcome(int fold) => new()
     {
