@@ -515,6 +515,7 @@ public static class TrainingRun
             for (var fold = 0; fold < k; fold++)
             {
                 var evaluate = folds.Select(f => f == fold).ToArray();
+                CheckOutcomeRows(fold, evaluate);
                 if (ScoredElsewhere(fold, evaluate) is { } scored)
                 {
                     // Fitted and scored by the fold's own run: only its trainer's draw from the trainer context is made here.
@@ -552,9 +553,21 @@ public static class TrainingRun
             {
                 return null;
             }
-            var expected = evaluate.LongCount(e => e);
-            var outcome = _foldInputs[fold].Outcome;
-            return rows.GetRowCount() == expected && outcome.EvaluatedRows == expected ? rows : null;
+            return rows.GetRowCount() == evaluate.LongCount(e => e) ? rows : null;
+        }
+
+        /// <summary>
+        /// A fold's reported outcome must be of this split's fold: the same data set and spec give the same split, so
+        /// anything else is a fault to report, never figures to mix in.
+        /// </summary>
+        private void CheckOutcomeRows(int fold, bool[] evaluate)
+        {
+            if (_foldInputs?[fold].Outcome is not { } outcome) return;
+            var evaluated = evaluate.LongCount(e => e);
+            if (outcome.EvaluatedRows != evaluated || outcome.TrainingRows != evaluate.LongLength - evaluated)
+                throw new InvalidOperationException(
+                    $"Fold {fold + 1}'s outcome counts {outcome.TrainingRows} training and {outcome.EvaluatedRows} evaluated rows; this run's split gives it " +
+                    $"{evaluate.LongLength - evaluated} and {evaluated}.");
         }
 
         /// <summary>
