@@ -27,6 +27,16 @@ public sealed record TrainModel
     public bool EvaluateOnly { get; init; }
     /// <summary>Tags for the registered version (a sweep's final job: <c>sweep</c>, <c>sweep_trial</c>).</summary>
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+    /// <summary>
+    /// One fold of a cross-validation whose folds run as jobs of their own (<see cref="EvaluationOptions.ParallelFolds"/>):
+    /// fit and evaluate fold <c>Fold</c> (1 to k) only, and report it in <see cref="TrainingJobCompleted.Fold"/>. Null otherwise.
+    /// </summary>
+    public int? Fold { get; init; }
+    /// <summary>
+    /// The job whose folds ran as jobs of their own, once they all succeeded: each fold's outcome, in fold order. The worker
+    /// fits the model on every row and reports the cross-validation from these, as the serial run would have. Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<FoldOutcome> FoldOutcomes { get; init; } = [];
 }
 
 /// <summary>
@@ -79,7 +89,41 @@ public sealed record EvaluationOptions
     public bool FeatureImportance { get; init; }
     /// <summary>Shuffles per column for feature importance; 0 for the default.</summary>
     public int Permutations { get; init; }
+    /// <summary>
+    /// Cross-validation only: run each fold as a job of its own, on whichever worker is free, then fit the model on every
+    /// row and report the folds exactly as the serial run would (docs/training.md, "Folds in parallel").
+    /// </summary>
+    public bool ParallelFolds { get; init; }
 }
+
+/// <summary>
+/// What one fold of a cross-validation measured when it ran as a job of its own: everything the job that aggregates the
+/// folds needs, with the numbers exactly as computed (the bus's and the store's JSON keep doubles in round-trip form).
+/// </summary>
+public sealed record FoldOutcome
+{
+    /// <summary>1 to k.</summary>
+    public required int Fold { get; init; }
+    /// <summary>The fold's job.</summary>
+    public Guid JobId { get; init; }
+    public required long TrainingRows { get; init; }
+    public required long EvaluatedRows { get; init; }
+    /// <summary>The task's metrics on the fold's evaluated rows.</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+    /// <summary>Classification: <c>[actual][predicted]</c> counts of the fold's evaluated rows; empty otherwise.</summary>
+    public IReadOnlyList<IReadOnlyList<long>> ConfusionCounts { get; init; } = [];
+    /// <summary>Feature importance, when asked for: per column, the drop of the importance metric for each shuffle, in order.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<double>> ImportanceDrops { get; init; } = new Dictionary<string, IReadOnlyList<double>>();
+    /// <summary>
+    /// Where the worker staged the fold's scored rows (the model's outputs for each evaluated row, from which the predictions
+    /// file and the model card are written) in the model store; null when it could not, and the final job then scores the
+    /// fold itself.
+    /// </summary>
+    public StagedFoldRows? ScoredRows { get; init; }
+}
+
+/// <summary>A fold's scored rows, staged in the model store under <see cref="UploadId"/> (docs/registry.md, "Byte stream").</summary>
+public sealed record StagedFoldRows(string UploadId, string Sha256, long SizeBytes);
 
 /// <summary>
 /// A finished evaluation: the task's metrics (holdout, or mean over the folds), their standard deviation over
@@ -131,6 +175,8 @@ public sealed record TrainingJobCompleted
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
     /// <summary>The evaluation in full; null from workers that predate it.</summary>
     public EvaluationResult? Evaluation { get; init; }
+    /// <summary>A fold of a cross-validation run as a job of its own (<see cref="TrainModel.Fold"/>): what it measured; null otherwise.</summary>
+    public FoldOutcome? Fold { get; init; }
     public required double TrainingSeconds { get; init; }
     public required string Worker { get; init; }
     public required DateTimeOffset At { get; init; }

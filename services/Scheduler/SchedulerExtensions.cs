@@ -79,6 +79,7 @@ public static class SchedulerExtensions
         services.AddScoped<JobSubmission>();
         services.AddScoped<JobDispatcher>();
         services.AddScoped<JobTracker>();
+        services.AddScoped<FoldProgress>();
         services.AddSingleton<IValidateOptions<SubmissionOptions>, SubmissionOptionsValidation>();
         services.AddSingleton<SubmissionPublishers>();
         services.AddSweepsCore();

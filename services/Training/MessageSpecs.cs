@@ -64,6 +64,7 @@ public static class MessageSpecs
             Stratified = options.Stratified,
             FeatureImportance = options.FeatureImportance,
             Permutations = options.Permutations,
+            ParallelFolds = options.ParallelFolds,
         };
 
     /// <summary>The report as <see cref="TrainingJobCompleted.Evaluation"/> carries it (the bus's JSON keeps NaN and infinities as named literals).</summary>

@@ -72,7 +72,23 @@ public static class TrainingSteps
     public const string ModelZip = "model_zip";
     /// <summary>Writing <c>evaluation.json</c>.</summary>
     public const string EvaluationJson = "evaluation_json";
+    /// <summary>A fold run alone: writing its scored rows (<see cref="TrainingRun.ScoredRowsFileName"/>).</summary>
+    public const string ScoredRows = "scored_rows";
 }
+
+/// <summary>
+/// One fold of a cross-validation whose folds ran on their own, as the run that ends the cross-validation gets it
+/// (<see cref="TrainingRun.ExecuteAsync(Data.DatasetFile, TrainingSpec, IReadOnlyList{FoldInput}, string, IProgress{TrainingProgress}?, CancellationToken)"/>).
+/// </summary>
+/// <param name="Outcome">What the fold's run measured (<see cref="FoldRunResult.Outcome"/>).</param>
+/// <param name="ScoredRowsFile">The fold's scored rows (<see cref="FoldRunResult.ScoredRows"/>); null when they are not at hand, and the fold is then fitted and scored again.</param>
+public sealed record FoldInput(Platform.Contracts.FoldOutcome Outcome, string? ScoredRowsFile);
+
+/// <summary>What a fold run alone produced (<see cref="TrainingRun.ExecuteFoldAsync"/>).</summary>
+/// <param name="Outcome">The fold's rows, metrics, confusion counts and feature-importance drops, exactly as the serial run computes them.</param>
+/// <param name="ScoredRows">The fold's evaluated rows with the model's outputs, for the run that writes the predictions file and the model card.</param>
+/// <param name="Settings">The trainer with every hyperparameter resolved.</param>
+public sealed record FoldRunResult(Platform.Contracts.FoldOutcome Outcome, TrainingArtifact ScoredRows, TrainerSettings Settings, TrainingTimings Timings);
 
 /// <summary>A column a model reads or adds, with its ML.NET type as the pipeline reports it (<c>Single</c>, <c>String</c>, <c>Vector&lt;Single, 3&gt;</c>).</summary>
 public sealed record ModelColumn(string Name, string Type);

@@ -39,6 +39,8 @@ public static class TrainingRun
     public const string ModelFileName = "model.zip";
     public const string PredictionsFileName = "predictions.csv";
     public const string EvaluationFileName = "evaluation.json";
+    /// <summary>What a fold run alone writes: its evaluated rows with the model's outputs (<see cref="ScoredRows.Save"/>).</summary>
+    public const string ScoredRowsFileName = "scored-rows.bin";
 
     /// <summary>
     /// Runs on a dedicated thread (training is long and CPU-bound) and completes with the result.
@@ -48,18 +50,62 @@ public static class TrainingRun
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static Task<TrainingResult> ExecuteAsync(
         DatasetFile data, TrainingSpec spec, string outputDirectory,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Start(data, spec, outputDirectory, progress, run => run.Execute(foldInputs: null), cancellationToken);
+
+    /// <summary>
+    /// The end of a cross-validation whose folds ran on their own (<see cref="ExecuteFoldAsync"/>, <see cref="EvaluationSpec.ParallelFolds"/>):
+    /// reads and splits the data as the serial run does, fits the model on every row, and reports the folds from
+    /// <paramref name="folds"/>. The result (metrics, evaluation, predictions, model bytes, evaluation.json) is the serial
+    /// run's. A fold without its scored rows (<see cref="FoldInput.ScoredRowsFile"/> null, or a file that does not hold
+    /// the fold's rows) is fitted and scored here instead, which changes the time taken, not the result.
+    /// </summary>
+    /// <param name="folds">Every fold's outcome, in fold order (1 to k).</param>
+    /// <exception cref="ArgumentException"><paramref name="folds"/> does not hold folds 1 to k of the spec's cross-validation.</exception>
+    public static Task<TrainingResult> ExecuteAsync(
+        DatasetFile data, TrainingSpec spec, IReadOnlyList<FoldInput> folds, string outputDirectory,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(folds);
+        if (!spec.Evaluation.CrossValidates || folds.Count != spec.Evaluation.Folds || folds.Where((f, i) => f.Outcome.Fold != i + 1).Any())
+            throw new ArgumentException($"Expected the outcomes of folds 1 to {spec.Evaluation.Folds}, in order; got [{string.Join(", ", folds.Select(f => f.Outcome.Fold))}].", nameof(folds));
+        return Start(data, spec, outputDirectory, progress, run => run.Execute(folds), cancellationToken);
+    }
+
+    /// <summary>
+    /// One fold of the spec's cross-validation, alone (<see cref="EvaluationSpec.ParallelFolds"/>): reads and splits the data
+    /// as the serial run does, fits the fold's model (its trainer gets the random source it gets in the serial run), scores
+    /// the fold's rows, and measures what the serial run measures of the fold. Writes the scored rows to
+    /// <paramref name="outputDirectory"/> (<see cref="FoldRunResult.ScoredRows"/>); no model, predictions or evaluation files.
+    /// A data error is the one the serial run reports, for this fold.
+    /// </summary>
+    /// <param name="fold">1 to k.</param>
+    public static Task<FoldRunResult> ExecuteFoldAsync(
+        DatasetFile data, TrainingSpec spec, int fold, string outputDirectory,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!spec.Evaluation.CrossValidates || fold < 1 || fold > spec.Evaluation.Folds)
+            throw new ArgumentOutOfRangeException(nameof(fold), fold, $"A fold from 1 to {spec.Evaluation.Folds} of a cross-validation.");
+        return Start(data, spec, outputDirectory, progress, run => run.ExecuteFold(fold), cancellationToken);
+    }
+
+    private static Task<T> Start<T>(
+        DatasetFile data, TrainingSpec spec, string outputDirectory, IProgress<TrainingProgress>? progress, Func<Run, T> execute,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
         return Task.Factory.StartNew(
-            () => Execute(data, spec, outputDirectory, progress, cancellationToken),
+            () => Execute(data, spec, outputDirectory, progress, execute, cancellationToken),
             cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private static TrainingResult Execute(
-        DatasetFile data, TrainingSpec spec, string outputDirectory, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    private static T Execute<T>(
+        DatasetFile data, TrainingSpec spec, string outputDirectory, IProgress<TrainingProgress>? progress, Func<Run, T> execute,
+        CancellationToken cancellationToken)
     {
         CheckColumns(data);
         var plan = spec.Validate(data.Columns);
@@ -74,7 +120,7 @@ public static class TrainingRun
         });
         try
         {
-            return new Run(ml, trainerContext, data, spec, plan, outputDirectory, progress, cancellationToken).Execute();
+            return execute(new Run(ml, trainerContext, data, spec, plan, outputDirectory, progress, cancellationToken));
         }
         catch (Exception exception) when (cancellationToken.IsCancellationRequested && exception is not OperationCanceledException { CancellationToken.IsCancellationRequested: true })
         {
@@ -90,7 +136,12 @@ public static class TrainingRun
 
     /// <summary>One model fitted on some rows and evaluated on the others: the holdout, or one fold.</summary>
     /// <param name="Usable">The rows the round was cut from; <paramref name="Selected"/> says which of them it evaluates.</param>
-    private sealed record Round(IDataView Usable, bool[] Selected, long TrainingRows, long EvaluatedRows, FittedPreparation Preparation, ITransformer Model)
+    /// <param name="Preparation">The round's preparation; null for a fold that ran on its own.</param>
+    /// <param name="Model">The round's model; null for a fold that ran on its own, whose scored rows are <paramref name="ScoredElsewhere"/>.</param>
+    /// <param name="ScoredElsewhere">A fold that ran on its own: its scored rows, read back.</param>
+    private sealed record Round(
+        IDataView Usable, bool[] Selected, long TrainingRows, long EvaluatedRows, FittedPreparation? Preparation, ITransformer? Model,
+        ScoredRows? ScoredElsewhere = null)
     {
         public IDataView Evaluated { get; } = new RowSubset(Usable, Selected);
     }
@@ -119,11 +170,15 @@ public static class TrainingRun
         private LabelColumn? _label;
         // The class weights of the model that is saved (null without class weighting).
         private double[]? _savedClassWeights;
+        // A cross-validation whose folds ran on their own: their outcomes, in fold order; null for a run that fits every fold.
+        private IReadOnlyList<FoldInput>? _foldInputs;
 
         private bool Calibrated => spec.Task == TrainingTask.BinaryClassification && _settings.Trainer.For(spec.Task).Calibrated;
 
-        public TrainingResult Execute()
+        /// <summary>The whole run; with <paramref name="foldInputs"/>, the folds' models and scores come from the folds' own runs.</summary>
+        public TrainingResult Execute(IReadOnlyList<FoldInput>? foldInputs)
         {
+            _foldInputs = foldInputs;
             var started = Stopwatch.GetTimestamp();
             progress?.Report(new(TrainingStage.Loading, 0, $"Reading {Path.GetFileName(data.Path)}"));
             var split = LoadAndSplit();
@@ -209,6 +264,66 @@ public static class TrainingRun
             };
         }
 
+        /// <summary>One fold alone: the serial run's split, the fold's model and what the serial run measures of the fold.</summary>
+        public FoldRunResult ExecuteFold(int fold)
+        {
+            var started = Stopwatch.GetTimestamp();
+            progress?.Report(new(TrainingStage.Loading, 0, $"Reading {Path.GetFileName(data.Path)}"));
+            var split = LoadAndSplit();
+            var loading = Stopwatch.GetElapsedTime(started);
+            progress?.Report(new(TrainingStage.Loading, 1, Describe(split)));
+
+            started = Stopwatch.GetTimestamp();
+            progress?.Report(new(TrainingStage.Training, 0, $"Training {_settings.Trainer.Name} on fold {fold} of {_evaluation.Folds}"));
+            bool[] Evaluates(int index) => [.. split.Folds!.Select(f => f == index)];
+            var round = Step(TrainingSteps.Fit, () =>
+            {
+                // The trainer context as the serial run has it when it reaches this fold.
+                for (var before = 0; before < fold - 1; before++) SkipRound(split, Evaluates(before));
+                return Fit(split.Usable, split.ClassOfRow, Evaluates(fold - 1), fold);
+            });
+            var training = Stopwatch.GetElapsedTime(started);
+            progress?.Report(new(TrainingStage.Training, 1, $"Trained in {training.TotalSeconds:0.###} s"));
+
+            started = Stopwatch.GetTimestamp();
+            progress?.Report(new(TrainingStage.Evaluating, 0, $"Evaluating on {round.EvaluatedRows} rows"));
+            var scored = Prepare(round);
+            var score = Step(TrainingSteps.Evaluate, () =>
+            {
+                scored.Fill(cancellationToken);
+                return Score(scored);
+            });
+            var importanceMetric = _evaluation.FeatureImportance ? PermutationImportance.MetricFor(spec.Task) : null;
+            var drops = importanceMetric is null ? [] : Step(TrainingSteps.FeatureImportance, () =>
+                Importance(round, score, importanceMetric, [.. plan.Preparation.Features.Select(f => f.Column)]));
+            var evaluating = Stopwatch.GetElapsedTime(started);
+            progress?.Report(new(TrainingStage.Evaluating, 1,
+                string.Join(", ", score.Metrics.Select(m => $"{m.Key} {m.Value.ToString("0.####", CultureInfo.InvariantCulture)}"))));
+
+            started = Stopwatch.GetTimestamp();
+            progress?.Report(new(TrainingStage.Saving, 0, "Saving the fold's scored rows"));
+            var file = Step(TrainingSteps.ScoredRows, () =>
+            {
+                using var stream = new HashingFileStream(Path.Combine(outputDirectory, ScoredRowsFileName));
+                // The features of a clustering's rows were for its evaluator, done above; the final run reads the rest.
+                scored.Save(stream, new HashSet<string>(StringComparer.Ordinal) { ReservedColumns.Features });
+                return stream.Complete();
+            });
+            var saving = Stopwatch.GetElapsedTime(started);
+            progress?.Report(new(TrainingStage.Saving, 1, $"Saved the fold's scored rows ({file.SizeBytes} bytes)"));
+
+            var outcome = new FoldOutcome
+            {
+                Fold = fold,
+                TrainingRows = round.TrainingRows,
+                EvaluatedRows = round.EvaluatedRows,
+                Metrics = score.Metrics,
+                ConfusionCounts = score.Confusion is { } confusion ? [.. confusion] : [],
+                ImportanceDrops = drops.ToDictionary(d => d.Key, d => (IReadOnlyList<double>)d.Value, StringComparer.Ordinal),
+            };
+            return new FoldRunResult(outcome, file, _settings, new TrainingTimings(loading, training, evaluating, saving, [.. _steps]));
+        }
+
         /// <summary>Runs one step of the run and records how long it took (steps may overlap: the model zip is written alongside the predictions).</summary>
         private T Step<T>(string name, Func<T> step)
         {
@@ -226,16 +341,17 @@ public static class TrainingRun
         private (List<ScoredRound> Scored, TrainingArtifact Predictions, EvaluatedRows? CardRows) Evaluate(
             SplitRows split, List<Round> rounds, CancellationTokenSource stop)
         {
-            var views = rounds.Select(Prepare).ToArray();
+            var views = rounds.Select(round => round.ScoredElsewhere ?? Prepare(round)).ToArray();
             var predictions = Alongside(stop, () => Step(TrainingSteps.Predictions, () => WritePredictions(split, views, stop.Token)));
             var cardRows = Alongside(stop, () => Step(TrainingSteps.CardRows, () =>
                 EvaluatedRows.Capture(views, split.Folds, spec.Task, _label, Calibrated, stop.Token)));
             try
             {
-                var scored = Step(TrainingSteps.Evaluate, () => rounds.Select((_, i) =>
+                var scored = Step(TrainingSteps.Evaluate, () => rounds.Select((round, i) =>
                 {
-                    views[i].Fill(stop.Token);
-                    return new ScoredRound(views[i], ModelEvaluation.Evaluate(ml, views[i], spec.Task, _label, Calibrated));
+                    if (round.ScoredElsewhere is null) views[i].Fill(stop.Token);
+                    // Folds that ran on their own measured themselves, exactly as below: their figures are taken as reported.
+                    return new ScoredRound(views[i], _foldInputs is { } inputs ? Score(inputs[i].Outcome) : Score(views[i]));
                 }).ToList());
                 return (scored, predictions.GetAwaiter().GetResult(), cardRows.GetAwaiter().GetResult());
             }
@@ -389,14 +505,26 @@ public static class TrainingRun
                 progress?.Report(new(TrainingStage.Training, 0, $"Training {_settings.Trainer.Name} on {split.HeldOut!.Count(h => !h)} rows"));
                 rounds.Add(Fit(split.Usable, split.ClassOfRow, split.HeldOut!, foldNumber: null));
                 // A holdout saves the model it evaluated.
-                return (rounds, rounds[0].Preparation, rounds[0].Model);
+                return (rounds, rounds[0].Preparation!, rounds[0].Model!);
             }
 
             var k = _evaluation.Folds;
-            progress?.Report(new(TrainingStage.Training, 0, $"Training {_settings.Trainer.Name} on {k} folds of {split.Rows} rows, then on all of them"));
+            progress?.Report(new(TrainingStage.Training, 0, _foldInputs is null
+                ? $"Training {_settings.Trainer.Name} on {k} folds of {split.Rows} rows, then on all of them"
+                : $"Training {_settings.Trainer.Name} on all {split.Rows} rows (the {k} folds ran as jobs of their own)"));
             for (var fold = 0; fold < k; fold++)
             {
-                rounds.Add(Fit(split.Usable, split.ClassOfRow, [.. folds.Select(f => f == fold)], fold + 1));
+                var evaluate = folds.Select(f => f == fold).ToArray();
+                CheckOutcomeRows(fold, evaluate);
+                if (ScoredElsewhere(fold, evaluate) is { } scored)
+                {
+                    // Fitted and scored by the fold's own run: only its trainer's draw from the trainer context is made here.
+                    SkipRound(split, evaluate);
+                    var evaluated = scored.GetRowCount()!.Value;
+                    rounds.Add(new Round(split.Usable, evaluate, evaluate.LongLength - evaluated, evaluated, null, null, scored));
+                    continue;
+                }
+                rounds.Add(Fit(split.Usable, split.ClassOfRow, evaluate, fold + 1));
                 progress?.Report(new(TrainingStage.Training, (fold + 1.0) / (k + 1), $"Trained fold {fold + 1} of {k}"));
             }
             // A cross-validation measured the method; the model saved learns from every row.
@@ -407,6 +535,48 @@ public static class TrainingRun
             cancellationToken.ThrowIfCancellationRequested();
             return (rounds, preparation, model);
         }
+
+        /// <summary>
+        /// A fold that ran on its own: its scored rows, read back, when they are there and hold the fold's rows; null when the
+        /// fold is fitted here (a run without fold inputs, or scored rows missing or unreadable).
+        /// </summary>
+        private ScoredRows? ScoredElsewhere(int fold, bool[] evaluate)
+        {
+            if (_foldInputs?[fold].ScoredRowsFile is not { } path) return null;
+            ScoredRows rows;
+            try
+            {
+                using var file = new BufferedStream(File.OpenRead(path), 1 << 16);
+                rows = ScoredRows.Load(file);
+            }
+            catch (Exception exception) when (exception is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+            return rows.GetRowCount() == evaluate.LongCount(e => e) ? rows : null;
+        }
+
+        /// <summary>
+        /// A fold's reported outcome must be of this split's fold: the same data set and spec give the same split, so
+        /// anything else is a fault to report, never figures to mix in.
+        /// </summary>
+        private void CheckOutcomeRows(int fold, bool[] evaluate)
+        {
+            if (_foldInputs?[fold].Outcome is not { } outcome) return;
+            var evaluated = evaluate.LongCount(e => e);
+            if (outcome.EvaluatedRows != evaluated || outcome.TrainingRows != evaluate.LongLength - evaluated)
+                throw new InvalidOperationException(
+                    $"Fold {fold + 1}'s outcome counts {outcome.TrainingRows} training and {outcome.EvaluatedRows} evaluated rows; this run's split gives it " +
+                    $"{evaluate.LongLength - evaluated} and {evaluated}.");
+        }
+
+        /// <summary>
+        /// What fitting a round does to the trainer context, without the fit: the trainer is created (and dropped), so the
+        /// rounds after it get the random source they get in the serial run (<see cref="ModelPipeline.SkipRound"/>).
+        /// </summary>
+        private void SkipRound(SplitRows split, bool[] evaluate) =>
+            ModelPipeline.SkipRound(trainerContext, _label, _settings, spec.Seed,
+                weighted: ClassWeights(split.ClassOfRow, [.. evaluate.Select(e => !e)]) is not null);
 
         /// <summary>
         /// The weight of each class (in the label's class order) for the rows in <paramref name="train"/> (every row when
@@ -474,22 +644,46 @@ public static class TrainingRun
         /// <summary>A round's evaluated rows to score once, keeping the prediction columns and the label in memory (<see cref="ScoredRows"/>).</summary>
         private ScoredRows Prepare(Round round)
         {
-            var schema = round.Model.GetOutputSchema(round.Usable.Schema);
+            var model = round.Model ?? throw new InvalidOperationException("A fold that ran on its own is scored already.");
+            var schema = model.GetOutputSchema(round.Usable.Schema);
             // A clustering's evaluator also reads the features (the distances between clusters).
             string[] keep = [.. new[] { DefaultColumnNames.Score, DefaultColumnNames.PredictedLabel, DefaultColumnNames.Probability, _label?.TrainingColumn,
                     spec.Task == TrainingTask.Clustering ? ReservedColumns.Features : null }
                 .OfType<string>().Distinct(StringComparer.Ordinal).Where(name => schema.GetColumnOrNull(name) is not null)];
-            return ScoredRows.Prepare(round.Model, round.Usable, round.Selected, keep);
+            return ScoredRows.Prepare(model, round.Usable, round.Selected, keep);
         }
+
+        /// <summary>
+        /// The metrics of a round's scored rows. A fold of a cross-validation is measured through a context of its own: ML.NET
+        /// estimates the area under the precision-recall curve from a sample when a fold holds over 100,000 rows, drawn from the
+        /// random source the context gives the evaluator, so the figure depends only on the fold's rows and the seed, whichever
+        /// run (the serial one, or the fold's own) measures it.
+        /// </summary>
+        private FoldScore Score(IDataView scored) =>
+            ModelEvaluation.Evaluate(_evaluation.CrossValidates ? new MLContext(spec.Seed) : ml, scored, spec.Task, _label, Calibrated);
+
+        /// <summary>A fold's figures as its own run reported them (<see cref="FoldOutcome"/>).</summary>
+        private static FoldScore Score(FoldOutcome outcome) => new(
+            new SortedDictionary<string, double>(outcome.Metrics.ToDictionary(m => m.Key, m => m.Value), StringComparer.Ordinal),
+            outcome.ConfusionCounts.Count == 0 ? null : [.. outcome.ConfusionCounts.Select(row => row.ToArray())]);
+
+        /// <summary>Permutation feature importance of one round: each column's drops, shuffle by shuffle.</summary>
+        private Dictionary<string, List<double>> Importance(Round round, FoldScore score, string metric, IReadOnlyList<DatasetColumn> featureColumns) =>
+            PermutationImportance.Measure(ml, round.Model!, round.Evaluated, score.Metrics[metric], featureColumns,
+                spec.Task, _label!, Calibrated, _evaluation.PermutationCount, spec.Seed, cancellationToken);
+
+        private static Dictionary<string, List<double>> Drops(FoldOutcome outcome) =>
+            outcome.ImportanceDrops.ToDictionary(d => d.Key, d => d.Value.ToList(), StringComparer.Ordinal);
 
         private EvaluationReport Report(IReadOnlyList<Round> rounds, IReadOnlyList<ScoredRound> scored)
         {
             var importanceMetric = _evaluation.FeatureImportance ? PermutationImportance.MetricFor(spec.Task) : null;
             var featureColumns = plan.Preparation.Features.Select(f => f.Column).ToArray();
-            List<Dictionary<string, List<double>>> importance = importanceMetric is null ? [] : Step(TrainingSteps.FeatureImportance, () => rounds
-                .Select((round, i) => PermutationImportance.Measure(ml, round.Model, round.Evaluated, scored[i].Score.Metrics[importanceMetric], featureColumns,
-                    spec.Task, _label!, Calibrated, _evaluation.PermutationCount, spec.Seed, cancellationToken))
-                .ToList());
+            List<Dictionary<string, List<double>>> importance = importanceMetric is null ? []
+                : _foldInputs is { } inputs ? [.. inputs.Select(input => Drops(input.Outcome))]
+                : Step(TrainingSteps.FeatureImportance, () => rounds
+                    .Select((round, i) => Importance(round, scored[i].Score, importanceMetric, featureColumns))
+                    .ToList());
             return ModelEvaluation.Report(
                 _evaluation.CrossValidates ? EvaluationMethod.CrossValidation : EvaluationMethod.Holdout,
                 _evaluation.Folds, _evaluation.CrossValidates ? 0 : spec.HoldoutFraction, plan.Stratified, [.. scored.Select(s => s.Score)],

@@ -32,6 +32,7 @@ public static class WorkerExtensions
         builder.Services.AddSingleton(ModelStoreByteStream.From(builder.Configuration));
         builder.Services.AddTransient<DatasetDownloader>();
         builder.Services.AddTransient<ModelVersionRegistrar>();
+        builder.Services.AddTransient<FoldRowsTransfer>();
         builder.Services.AddTransient<TrainingAttempt>();
         builder.Services.AddTransient<BenchmarkTrial>();
         builder.Services.AddTransient<DatasetProfileReader>();

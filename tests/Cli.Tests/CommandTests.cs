@@ -83,6 +83,21 @@ public sealed class CommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Show_lists_the_fold_jobs_of_a_job_with_parallel_folds()
+    {
+        var run = await Run("jobs", "show", FakeJobs.Folded);
+
+        Assert.Contains("Evaluation   3-fold cross-validation, stratified where there are classes; folds in parallel, each a job of its own", run.Out, StringComparison.Ordinal);
+        // The table's cells, row by row.
+        var rows = run.Out.Split('\n').Select(l => string.Join(' ', l.Split('│').Select(c => c.Trim()).Where(c => c.Length > 0))).ToList();
+        Assert.Contains("Fold Job State Worker Reason", rows);
+        Assert.Contains("1 fold-1 Succeeded worker-a", rows);
+        Assert.Contains("2 fold-2 Failed worker-b out of memory", rows);
+        Assert.Contains("3 fold-3 Cancelled", rows);
+        Assert.Contains("job folded failed: fold 2 (job fold-2) failed: out of memory", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_grpc_error_prints_its_status_and_message_on_one_line()
     {
         var run = await Run("jobs", "show", "nope");

@@ -102,8 +102,26 @@ public sealed class FakeJobs(GatewayLog log) : JobService.JobServiceBase
                 Evaluation = new EvaluationSpec { Folds = 5, Stratified = false, FeatureImportance = true },
             },
         }),
+        Folded => Task.FromResult(new Job
+        {
+            Id = Folded, State = JobState.Failed, Stage = "failed", FailureReason = "fold 2 (job fold-2) failed: out of memory",
+            Spec = new JobSpec
+            {
+                DatasetId = "ds-1", Task = TrainingTask.Regression, LabelColumn = "y", Trainer = "lightgbm",
+                Evaluation = new EvaluationSpec { Folds = 3, ParallelFolds = true },
+            },
+            Folds =
+            {
+                new JobFold { Fold = 1, JobId = "fold-1", State = JobState.Succeeded, Worker = "worker-a" },
+                new JobFold { Fold = 2, JobId = "fold-2", State = JobState.Failed, Worker = "worker-b", FailureReason = "out of memory" },
+                new JobFold { Fold = 3, JobId = "fold-3", State = JobState.Cancelled },
+            },
+        }),
         _ => throw new RpcException(new Status(StatusCode.NotFound, $"job '{request.JobId}' was not found")),
     };
+
+    /// <summary>A cross-validation with parallel folds that failed at its second fold.</summary>
+    public const string Folded = "folded";
 
     public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobUpdate> responseStream, ServerCallContext context)
     {

@@ -41,7 +41,7 @@ public sealed class JobSpecFlagTests : IAsyncLifetime
             "--missing", "drop_row", "--encoding", "hashing", "--hashing-threshold", "50", "--hashing-bits", "12", "--normalize", "mean_variance",
             "--column", "body=text,indicator", "--column", "sent=year,day_of_week", "--column", "a=b=one_hot",
             "--class-weighting", "custom", "--class-weight", "spam=3.5",
-            "--folds", "5", "--stratified", "false", "--feature-importance", "--permutations", "7"]);
+            "--folds", "5", "--stratified", "false", "--feature-importance", "--permutations", "7", "--parallel-folds"]);
 
         Assert.Equal((0, ""), (run.ExitCode, run.Error));
         var spec = Assert.Single(_gateway.Log.Submissions).Spec;
@@ -58,7 +58,7 @@ public sealed class JobSpecFlagTests : IAsyncLifetime
         Assert.Equal(new ColumnPreparation { Name = "sent", DateParts = { DatePart.Year, DatePart.DayOfWeek } }, p.Columns[1]);
         Assert.Equal(new ColumnPreparation { Name = "a=b", Encoding = ColumnEncoding.OneHot }, p.Columns[2]);
         Assert.Equal((ClassWeighting.Custom, 3.5), (p.ClassWeighting, p.ClassWeights["spam"]));
-        Assert.Equal(new EvaluationSpec { Folds = 5, Stratified = false, FeatureImportance = true, Permutations = 7 }, spec.Evaluation);
+        Assert.Equal(new EvaluationSpec { Folds = 5, Stratified = false, FeatureImportance = true, Permutations = 7, ParallelFolds = true }, spec.Evaluation);
     }
 
     [Fact]

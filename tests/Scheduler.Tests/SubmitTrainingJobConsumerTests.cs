@@ -100,6 +100,7 @@ public sealed class SubmitTrainingJobConsumerTests : IAsyncLifetime
         {
             Preparation = new PreparationSpec { Columns = [new() { Name = "bill_length_mm" }, new() { Name = "bill_length_mm", MissingValues = "mean" }] },
         }, "preparation.columns[1].name"),
+        ["parallel folds without folds"] = (m => m with { Evaluation = new EvaluationOptions { ParallelFolds = true } }, "evaluation.parallelFolds"),
     };
 
     [Theory]

@@ -106,5 +106,17 @@ internal static class SampleData
         return new CsvDataset(path, columns);
     }
 
+    /// <summary>A data set of <see cref="TrainingRunTests.Trainers"/> by its name there; derived files are written to <paramref name="folder"/>.</summary>
+    public static CsvDataset Named(string name, string folder) => name switch
+    {
+        "penguins" => Penguins,
+        "iris" => Iris,
+        "iris-boolean" => IrisTwoClass(folder, ColumnKind.Boolean),
+        "iris-numeric" => IrisTwoClass(folder, ColumnKind.Numeric),
+        "iris-categorical" => IrisTwoClass(folder, ColumnKind.Categorical),
+        "penguins-sex" => PenguinsSex(folder),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
+    };
+
     public static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

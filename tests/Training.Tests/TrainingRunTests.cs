@@ -236,16 +236,7 @@ public sealed class TrainingRunTests : IDisposable
         Assert.Equal(result.Rows.Evaluated, model.Transform(holdout).GetColumn<bool>("PredictedLabel").Count());
     }
 
-    private CsvDataset Data(string name) => name switch
-    {
-        "penguins" => SampleData.Penguins,
-        "iris" => SampleData.Iris,
-        "iris-boolean" => SampleData.IrisTwoClass(_temp.Path, ColumnKind.Boolean),
-        "iris-numeric" => SampleData.IrisTwoClass(_temp.Path, ColumnKind.Numeric),
-        "iris-categorical" => SampleData.IrisTwoClass(_temp.Path, ColumnKind.Categorical),
-        "penguins-sex" => SampleData.PenguinsSex(_temp.Path),
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
-    };
+    private CsvDataset Data(string name) => SampleData.Named(name, _temp.Path);
 
     private Task<TrainingResult> Run(CsvDataset data, TrainingTask task, string trainer, string? label, string output = "run", int seed = Seed) =>
         TrainingRun.ExecuteAsync(data, new TrainingSpec

@@ -36,7 +36,7 @@ internal sealed class FakeModelStore : IAsyncDisposable
 
     public Uri Address { get; }
 
-    /// <summary>The byte stream (HTTP/1.1): data set downloads, staged uploads and their deletion, as the real store serves them.</summary>
+    /// <summary>The byte stream (HTTP/1.1): data set downloads, staged uploads, reading them back and their deletion, as the real store serves them.</summary>
     public Uri TransfersAddress { get; }
 
     public State Data { get; }
@@ -80,6 +80,13 @@ internal sealed class FakeModelStore : IAsyncDisposable
             var staged = new StagedUpload(Guid.NewGuid().ToString("N"), Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length);
             state.Staged[(Tenant(http), staged.UploadId)] = bytes;
             return Results.Json(staged, statusCode: 201);
+        });
+        app.MapGet("/v1/uploads/{id}", (string id, HttpContext http) =>
+        {
+            if (!state.Staged.TryGetValue((Tenant(http), id), out var bytes))
+                return Results.Problem(detail: $"upload '{id}' was not found", statusCode: 404, title: "NotFound");
+            http.Response.Headers[ByteStream.DigestHeader] = ByteStream.FormatDigest(Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            return Results.Bytes(bytes, "application/octet-stream");
         });
         app.MapDelete("/v1/uploads/{id}", (string id, HttpContext http) =>
         {

@@ -61,6 +61,10 @@ public sealed class JobSpecOptions
     };
     private readonly Option<bool> _featureImportance = new("--feature-importance") { Description = "Measure permutation feature importance" };
     private readonly Option<int> _permutations = new("--permutations") { Description = "Shuffles per column for feature importance, 1 to 100 (default 5)", HelpName = "n" };
+    private readonly Option<bool> _parallelFolds = new("--parallel-folds")
+    {
+        Description = "With --folds: run each fold as a job of its own on whichever worker is free, then fit on every row (same metrics and model as without)",
+    };
 
     public JobSpecOptions() => _task.Required = true;
 
@@ -99,6 +103,7 @@ public sealed class JobSpecOptions
         ["evaluation.stratified"] = _stratified,
         ["evaluation.feature_importance"] = _featureImportance,
         ["evaluation.permutations"] = _permutations,
+        ["evaluation.parallel_folds"] = _parallelFolds,
     };
 
     /// <summary>Every option, each once, in the order <c>--help</c> lists them.</summary>
@@ -143,6 +148,7 @@ public sealed class JobSpecOptions
             Folds = parse.GetValue(_folds),
             FeatureImportance = parse.GetValue(_featureImportance),
             Permutations = parse.GetValue(_permutations),
+            ParallelFolds = parse.GetValue(_parallelFolds),
         };
         if (parse.GetValue(_stratified) is { } stratified) evaluation.Stratified = stratified;
         if (!evaluation.Equals(new EvaluationSpec())) spec.Evaluation = evaluation;

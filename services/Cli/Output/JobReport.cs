@@ -13,10 +13,12 @@ public static class JobReport
         var spec = job.Spec ?? new JobSpec();
         IEnumerable<(string, object?)> rerun = job.RerunOf.Length > 0 ? [("Re-run of", job.RerunOf)] : [];
         IEnumerable<(string, object?)> datasetSha256 = job.DatasetSha256.Length > 0 ? [("Dataset SHA-256", job.DatasetSha256)] : [];
+        IEnumerable<(string, object?)> foldOf = job.ParentJobId.Length > 0 ? [("Fold", $"{job.Fold} of job {job.ParentJobId}")] : [];
         terminal.Out.Write(Tables.Details(
         [
             ("Job", job.Id),
             .. rerun,
+            .. foldOf,
             ("State", job.State),
             ("Stage", job.Stage),
             ("Dataset", spec.DatasetId),
@@ -33,6 +35,14 @@ public static class JobReport
             ("Started", Formats.Time(job.StartedAt)),
             ("Finished", Formats.Time(job.FinishedAt)),
         ]));
+        if (job.Folds.Count > 0)
+        {
+            // The folds run as jobs of their own: where each is (platformctl jobs show <fold job> for one in full).
+            var folds = Tables.Create("Fold", "Job", "State", "Worker", "Reason");
+            foreach (var fold in job.Folds)
+                folds.Row(fold.Fold.ToString(System.Globalization.CultureInfo.InvariantCulture), fold.JobId, fold.State.ToString(), fold.Worker, fold.FailureReason);
+            terminal.Out.Write(folds);
+        }
         PrintOutcome(terminal, job);
     }
 
@@ -47,7 +57,8 @@ public static class JobReport
         var stratified = evaluation.HasStratified ? (evaluation.Stratified ? ", stratified" : ", not stratified") : ", stratified where there are classes";
         var importance = evaluation.FeatureImportance
             ? $"; feature importance ({(evaluation.Permutations > 0 ? evaluation.Permutations : 5)} permutations)" : "";
-        return method + stratified + importance;
+        var parallel = evaluation.ParallelFolds ? "; folds in parallel, each a job of its own" : "";
+        return method + stratified + importance + parallel;
     }
 
     /// <summary>The preparation the spec asks for, one choice a line, as the CLI's flags spell them; "defaults" when none.</summary>

@@ -110,11 +110,7 @@ public sealed partial class BlobStore
     /// </summary>
     public BlobUpload? TakeStaged(string owner, Guid uploadId)
     {
-        var prefix = $"{ValidOwner(owner)}.{uploadId:N}.";
-        var path = Directory.EnumerateFiles(TempFolder, $"{prefix}*{StagedSuffix}").SingleOrDefault();
-        if (path is null) return null;
-        var sha256 = Path.GetFileName(path)[prefix.Length..^StagedSuffix.Length];
-        if (!IsSha256(sha256)) return null;
+        if (FindStaged(owner, uploadId) is not var (path, sha256)) return null;
         try
         {
             return new BlobUpload(this, path, sha256, new FileInfo(path).Length);
@@ -123,6 +119,20 @@ public sealed partial class BlobStore
         {
             return null; // taken by a concurrent registration or swept meanwhile
         }
+    }
+
+    /// <summary>
+    /// Where the bytes <paramref name="owner"/> staged under <paramref name="uploadId"/> are, and their SHA-256, leaving them
+    /// staged (a fold's scored rows are read by the job that reports the folds, and again by its retries); null when there
+    /// are none (never staged, another owner's, used, deleted or swept).
+    /// </summary>
+    public (string Path, string Sha256)? FindStaged(string owner, Guid uploadId)
+    {
+        var prefix = $"{ValidOwner(owner)}.{uploadId:N}.";
+        var path = Directory.EnumerateFiles(TempFolder, $"{prefix}*{StagedSuffix}").SingleOrDefault();
+        if (path is null) return null;
+        var sha256 = Path.GetFileName(path)[prefix.Length..^StagedSuffix.Length];
+        return IsSha256(sha256) ? (path, sha256) : null;
     }
 
     private const string StagedSuffix = ".staged";

@@ -26,7 +26,10 @@ namespace Platform.ModelStore.Transfers;
 /// <item><c>POST /v1/uploads</c>: bytes for an upload or registration, with their SHA-256 in <c>Repr-Digest</c>; hashed
 /// and written to a temp file as they arrive (<see cref="BlobUpload.ReceiveAsync"/>), flushed, checked, and staged under an upload id that an <c>artifact</c> message
 /// of <c>UploadModelVersion</c> / <c>RegisterModelVersion</c> then names instead of sending chunks.</item>
-/// <item><c>DELETE /v1/uploads/{id}</c>: a staged upload its sender will not register after all.</item>
+/// <item><c>GET /v1/uploads/{id}</c>: the bytes of a staged upload of the caller's tenant, left staged: a fold of a
+/// cross-validation run as a job of its own stages its scored rows, and the job that reports the folds reads them
+/// (docs/training.md, "Folds in parallel").</item>
+/// <item><c>DELETE /v1/uploads/{id}</c>: a staged upload its sender will not register after all, or that was read for the last time.</item>
 /// </list>
 /// </summary>
 public static class StoreByteStream
@@ -43,6 +46,7 @@ public static class StoreByteStream
         group.MapGet(ByteStream.Routes.Artifact, DownloadArtifactAsync);
         group.MapGet(ByteStream.Routes.Dataset, DownloadDatasetAsync);
         group.MapPost(ByteStream.Routes.Upload, UploadAsync);
+        group.MapGet(ByteStream.Routes.StagedUpload, DownloadUpload);
         group.MapDelete(ByteStream.Routes.StagedUpload, DeleteUpload);
         return app;
     }
@@ -156,6 +160,16 @@ public static class StoreByteStream
         var (uploadId, _) = await blobs.StageAsync(upload, tenantId, options.Value.Uploads, cancellationToken);
         logger.LogInformation("Staged upload {UploadId} of tenant {TenantId}: {Bytes} bytes, sha256 {Sha256}", uploadId, tenantId, size, sha256);
         return Results.Json(new StagedUpload(uploadId.ToString("N"), sha256, size), statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>The bytes of a staged upload of the caller's tenant, which stays staged (until used, deleted or swept).</summary>
+    private static BlobFile DownloadUpload(string uploadId, HttpContext http, BlobStore blobs)
+    {
+        if (!Guid.TryParse(uploadId, out var id))
+            throw new InvalidArgumentException("uploadId", $"{Echo.Quote(uploadId)} is not an upload id");
+        var (path, sha256) = blobs.FindStaged(Tenant.From(http), id) ?? throw new NotFoundException("upload", uploadId);
+        http.Response.Headers[ByteStream.DigestHeader] = ByteStream.FormatDigest(sha256);
+        return new BlobFile(path, $"upload-{id:N}");
     }
 
     /// <summary>Deletes a staged upload of the caller's tenant that no registration will use (the worker's, after a failure).</summary>

@@ -48,6 +48,12 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
         builder.Property(j => j.TrialNumber).HasColumnName("trial_number");
         builder.Property(j => j.EvaluateOnly).HasColumnName("evaluate_only");
         builder.Property(j => j.EstimatedRunSeconds).HasColumnName("estimated_run_seconds");
+        builder.Property(j => j.ParentJobId).HasColumnName("parent_job_id");
+        builder.Property(j => j.Fold).HasColumnName("fold");
+        builder.Property(j => j.AwaitingFolds).HasColumnName("awaiting_folds");
+        builder.Property(j => j.FoldsSucceeded).HasColumnName("folds_succeeded");
+        builder.Property(j => j.FoldOutcomes).HasColumnName("fold_outcomes")
+            .HasConversion(JsonText.Converter<IReadOnlyList<FoldOutcome>>()!, JsonText.Comparer<IReadOnlyList<FoldOutcome>>());
 
         builder.Property(j => j.State).HasColumnName("state").HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.Attempt).HasColumnName("attempt");
@@ -82,6 +88,8 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
             result.Property(r => r.TrainingSeconds).HasColumnName("training_seconds");
             result.Property(r => r.Evaluation).HasColumnName("evaluation_result")
                 .HasConversion(JsonText.Converter<EvaluationResult>()!, JsonText.Comparer<EvaluationResult>());
+            result.Property(r => r.Fold).HasColumnName("fold_outcome")
+                .HasConversion(JsonText.Converter<FoldOutcome>()!, JsonText.Comparer<FoldOutcome>());
         });
 
         builder.HasIndex(j => new { j.TenantId, j.RequestId }).IsUnique().HasDatabaseName("ix_training_jobs_tenant_request");
@@ -91,6 +99,8 @@ internal sealed class TrainingJobConfiguration : IEntityTypeConfiguration<Traini
         builder.HasIndex(j => new { j.State, j.DispatchedAt }).HasDatabaseName("ix_training_jobs_state_dispatched");
         // A sweep's jobs; unique, so a trial is stored once even if two scheduler replicas suggest it at the same moment.
         builder.HasIndex(j => new { j.SweepId, j.TrialNumber, j.EvaluateOnly }).IsUnique().HasDatabaseName("ix_training_jobs_sweep_trial");
+        // A job's folds; unique, so two scheduler replicas storing a job's folds at the same moment store each once.
+        builder.HasIndex(j => new { j.ParentJobId, j.Fold }).IsUnique().HasDatabaseName("ix_training_jobs_parent_fold");
     }
 }
 

@@ -17,6 +17,7 @@ public sealed class JobGrpcService(
     JobSubmission submission,
     JobWatchFeed feed,
     JobTracker tracker,
+    FoldProgress folds,
     PendingReasons pendingReasons,
     TimeProvider time) : JobService.JobServiceBase
 {
@@ -58,6 +59,11 @@ public sealed class JobGrpcService(
         var job = await FindAsync(Tenant.From(context), request.JobId, context.CancellationToken);
         var proto = job.ToProto();
         if (await pendingReasons.ExplainAsync(db, job, context.CancellationToken) is { } pending) proto.Pending = pending.ToProto();
+        if (job.Spec.Evaluation?.ParallelFolds == true && job.ParentJobId is null)
+        {
+            var folds = await db.TrainingJobs.AsNoTracking().Where(j => j.ParentJobId == job.Id).OrderBy(j => j.Fold).ToListAsync(context.CancellationToken);
+            proto.Folds.Add(folds.Select(f => f.ToFoldProto()));
+        }
         return proto;
     }
 
@@ -74,6 +80,9 @@ public sealed class JobGrpcService(
         // The caller asked; a client going away now must not leave the cancellation half-applied.
         await tracker.ApplyAsync(job.Id, nameof(CancelJob), j => j.Cancel(reason, time.GetUtcNow()), CancellationToken.None);
         job = await db.TrainingJobs.AsNoTracking().SingleAsync(j => j.Id == job.Id, CancellationToken.None);
+        // Its folds stop with it (the supervisor's pass would catch them too, a second later).
+        if (job.State == Jobs.JobState.Cancelled && job.Spec.Evaluation?.ParallelFolds == true)
+            await folds.CancelFoldsAsync(job.Id, $"job {job.Id} was cancelled", CancellationToken.None);
         if (!job.State.IsTerminal())
             throw new FailedPreconditionException($"job {job.Id} is registering its model (attempt {job.Attempt}) and can no longer be cancelled");
         return job.ToProto();

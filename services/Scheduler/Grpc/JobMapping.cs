@@ -60,6 +60,8 @@ internal static class JobMapping
             SweepId = job.SweepId?.ToString() ?? "",
             TrialNumber = job.TrialNumber ?? 0,
             EstimatedRunSeconds = job.EstimatedRunSeconds ?? 0,
+            ParentJobId = job.ParentJobId?.ToString() ?? "",
+            Fold = job.Fold ?? 0,
         };
         if (job.Result is { } result)
         {
@@ -76,6 +78,16 @@ internal static class JobMapping
         }
         return proto;
     }
+
+    /// <summary>A fold of a job whose folds run as jobs of their own, as <c>Job.folds</c> lists it.</summary>
+    public static Platform.Jobs.V1.JobFold ToFoldProto(this TrainingJob fold) => new()
+    {
+        Fold = fold.Fold ?? 0,
+        JobId = fold.Id.ToString(),
+        State = fold.State.ToProto(),
+        Worker = fold.Worker ?? "",
+        FailureReason = fold.State is JobState.Failed or JobState.TimedOut ? fold.FailureReason ?? "" : "",
+    };
 
     /// <summary>
     /// The job as it was right after <paramref name="jobEvent"/>: the current row with the event's state, stage

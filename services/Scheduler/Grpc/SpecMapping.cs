@@ -37,6 +37,7 @@ internal static class SpecMapping
         Stratified = proto.HasStratified ? proto.Stratified : null,
         FeatureImportance = proto.FeatureImportance,
         Permutations = proto.Permutations,
+        ParallelFolds = proto.ParallelFolds,
     };
 
     public static Preparation ToProto(this PreparationSpec spec)
@@ -66,7 +67,10 @@ internal static class SpecMapping
 
     public static EvaluationSpec ToProto(this EvaluationOptions options)
     {
-        var proto = new EvaluationSpec { Folds = options.Folds, FeatureImportance = options.FeatureImportance, Permutations = options.Permutations };
+        var proto = new EvaluationSpec
+        {
+            Folds = options.Folds, FeatureImportance = options.FeatureImportance, Permutations = options.Permutations, ParallelFolds = options.ParallelFolds,
+        };
         if (options.Stratified is { } stratified) proto.Stratified = stratified;
         return proto;
     }

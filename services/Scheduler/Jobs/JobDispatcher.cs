@@ -80,7 +80,7 @@ public sealed class JobDispatcher(
         // More than the free slots, so jobs held by a limit do not starve those behind them. Only what the choice needs:
         // the whole rows (specs as JSON, tracked) are loaded for the chosen jobs alone.
         var candidates = await db.TrainingJobs.AsNoTracking()
-            .Where(j => j.State == JobState.Queued && j.DispatchedAt == null && (j.NotBefore == null || j.NotBefore <= now))
+            .Where(j => j.State == JobState.Queued && j.DispatchedAt == null && (j.NotBefore == null || j.NotBefore <= now) && !j.AwaitingFolds)
             .OrderByDescending(j => j.Spec.Priority).ThenBy(j => j.CreatedAt).ThenBy(j => j.Id)
             .Take(Math.Clamp(free * 4, 100, 1000))
             .Select(j => new { j.Id, j.TenantId, j.Spec.Queue })
@@ -153,5 +153,7 @@ public sealed class JobDispatcher(
         Evaluation = job.Spec.Evaluation,
         EvaluateOnly = job.EvaluateOnly,
         Tags = Sweeps.SweepTags.Of(job),
+        Fold = job.Fold,
+        FoldOutcomes = job.FoldOutcomes ?? [],
     };
 }

@@ -34,4 +34,6 @@ public static class JobSources
     public const string Amqp = "amqp";
     /// <summary>Created by a sweep: one of its trials, or its final job.</summary>
     public const string Sweep = "sweep";
+    /// <summary>A fold of a cross-validation whose folds run as jobs of their own (<see cref="TrainingJob.ParentJobId"/>).</summary>
+    public const string Fold = "fold";
 }

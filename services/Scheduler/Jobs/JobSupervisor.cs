@@ -7,7 +7,8 @@ namespace Platform.Scheduler.Jobs;
 /// <summary>
 /// The scheduler's clock-driven work, every <see cref="SchedulerOptions.SweepInterval"/> or sooner when
 /// <see cref="DispatchSignal"/> wakes it: gives up attempts whose lease expired (lost workers, commands nobody
-/// took), times out attempts past their deadline, then runs the dispatch pass. Retry timers need nothing here:
+/// took), times out attempts past their deadline, moves on the jobs whose folds run as jobs of their own
+/// (<see cref="FoldProgress"/>), then runs the dispatch pass. Retry timers need nothing here:
 /// the pass skips jobs whose <see cref="TrainingJob.NotBefore"/> is in the future. Every step is safe with
 /// several replicas: transitions use the row's version token, the pass takes the dispatch lock.
 /// </summary>
@@ -46,12 +47,19 @@ public sealed class JobSupervisor(
         }
     }
 
-    /// <summary>One pass: expired leases, deadlines, then dispatch. Returns how many attempts were dispatched.</summary>
+    /// <summary>One pass: expired leases, deadlines, parallel folds, then dispatch. Returns how many attempts were dispatched.</summary>
     public async Task<int> SuperviseOnceAsync(CancellationToken cancellationToken)
     {
         await ExpireLeasesAsync(cancellationToken);
         await EnforceDeadlinesAsync(cancellationToken);
+        await AdvanceFoldsAsync(cancellationToken);
         return await DispatchOnceAsync(cancellationToken);
+    }
+
+    private async Task AdvanceFoldsAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<FoldProgress>().AdvanceAllAsync(cancellationToken);
     }
 
     private async Task<int> DispatchOnceAsync(CancellationToken cancellationToken)

@@ -55,10 +55,14 @@ public sealed class PendingReasons(JobQueueSnapshot snapshots, IOptions<Schedule
         var now = time.GetUtcNow();
         if (job.DispatchedAt is not null)
             return new PendingReason(0, $"attempt {job.Attempt} was handed to the workers; waiting for one to start it", null, false, now, true);
+        if (job.AwaitingFolds)
+            return new PendingReason(0,
+                $"its folds run as jobs of their own: {job.FoldsSucceeded} of {job.Spec.Evaluation?.Folds} succeeded; then it fits the model on every row",
+                null, false, null, false);
 
         var (priority, created, id) = (job.Spec.Priority, job.CreatedAt, job.Id);
         var ahead = await db.TrainingJobs.AsNoTracking()
-            .Where(j => j.State == JobState.Queued && j.DispatchedAt == null)
+            .Where(j => j.State == JobState.Queued && j.DispatchedAt == null && !j.AwaitingFolds)
             .Where(j => j.Spec.Priority > priority || (j.Spec.Priority == priority && (j.CreatedAt < created || (j.CreatedAt == created && j.Id.CompareTo(id) < 0))))
             .CountAsync(cancellationToken);
         var slots = await snapshots.ReadAsync(db, now, cancellationToken);

@@ -1,3 +1,5 @@
+using Platform.Contracts;
+
 namespace Platform.Scheduler.Jobs;
 
 /// <summary>
@@ -38,6 +40,7 @@ public sealed class TrainingJob
         Attempt = 1;
         Stage = Stages.Queued;
         CreatedAt = at;
+        AwaitingFolds = spec.Evaluation?.ParallelFolds == true;
     }
 
     /// <summary>Stage names the scheduler itself sets; workers report their own (for example "training").</summary>
@@ -51,6 +54,8 @@ public sealed class TrainingJob
         public const string Committing = "committing";
         public const string Cancelled = "cancelled";
         public const string TimedOut = "timed_out";
+        /// <summary>A job whose folds run as jobs of their own, while they do.</summary>
+        public const string Folds = "folds";
     }
 
     public Guid Id { get; private set; }
@@ -69,8 +74,30 @@ public sealed class TrainingJob
     /// trial whose model it trains again and registers.
     /// </summary>
     public int? TrialNumber { get; private set; }
-    /// <summary>A sweep's trial: the worker fits and evaluates, and reports the metrics without registering a model.</summary>
+    /// <summary>
+    /// A sweep's trial, or a fold of a cross-validation: the worker fits and evaluates, and reports the metrics without
+    /// registering a model.
+    /// </summary>
     public bool EvaluateOnly { get; private set; }
+    /// <summary>
+    /// A fold of a cross-validation whose folds run as jobs of their own (<c>evaluation.parallel_folds</c>): the job whose
+    /// folds these are. Null otherwise.
+    /// </summary>
+    public Guid? ParentJobId { get; private set; }
+    /// <summary>With <see cref="ParentJobId"/>: the fold this job fits and evaluates, 1 to k.</summary>
+    public int? Fold { get; private set; }
+    /// <summary>
+    /// A job with <c>evaluation.parallel_folds</c> whose folds have not all succeeded yet: queued, but the dispatch pass leaves
+    /// it alone (it holds no slot while its folds run). <see cref="FoldProgress"/> moves it on.
+    /// </summary>
+    public bool AwaitingFolds { get; private set; }
+    /// <summary>How many of its folds have succeeded, as its history last recorded (a job with parallel folds).</summary>
+    public int FoldsSucceeded { get; private set; }
+    /// <summary>
+    /// A job with parallel folds, once they all succeeded: each fold's outcome in fold order, which its attempts report
+    /// instead of fitting the folds again. Null before, and for every other job.
+    /// </summary>
+    public IReadOnlyList<FoldOutcome>? FoldOutcomes { get; private set; }
     /// <summary>
     /// How long one attempt will probably run, estimated at submission from the data set's size and the hyperparameters
     /// (<see cref="Platform.Training.Catalogue.TrainingCost"/>); null for jobs submitted before it was recorded and for a
@@ -170,6 +197,81 @@ public sealed class TrainingJob
             ? $"queued (sweep {sweepId}): trial {trialNumber}"
             : $"queued (sweep {sweepId}): registers the model of trial {trialNumber}", at);
         return job;
+    }
+
+    /// <summary>
+    /// Fold <paramref name="fold"/> of <paramref name="parent"/>'s cross-validation, as a job of its own: the parent's spec
+    /// (the worker reads the fold from <see cref="Fold"/>), evaluated only. It takes the parent's place in the queue
+    /// (<see cref="CreatedAt"/>), so the folds start where the job would have.
+    /// </summary>
+    public static TrainingJob ForFold(Guid id, TrainingJob parent, int fold, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        var job = new TrainingJob(id, parent.TenantId, requestId: null, parent.Spec, JobSources.Fold, parent.CreatedAt, parent.DatasetSha256,
+            rerunOf: null, estimatedRunSeconds: null)
+        {
+            ParentJobId = parent.Id,
+            Fold = fold,
+            EvaluateOnly = true,
+            AwaitingFolds = false,
+        };
+        job.Append($"queued (job {parent.Id}): fold {fold} of {parent.Spec.Evaluation?.Folds}", at);
+        return job;
+    }
+
+    /// <summary>Its folds are stored as jobs of their own (<paramref name="folds"/>, in fold order): the job waits for them.</summary>
+    public bool FoldsQueued(IReadOnlyList<TrainingJob> folds, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(folds);
+        if (State != JobState.Queued || !AwaitingFolds || Stage == Stages.Folds) return false;
+        Stage = Stages.Folds;
+        Progress = 0;
+        Append($"{folds.Count} folds queued as jobs of their own: {string.Join(", ", folds.Select(f => $"fold {f.Fold} job {f.Id}"))}", at);
+        return true;
+    }
+
+    /// <summary>More of its folds have succeeded (<paramref name="succeeded"/>, fold numbers): recorded in the history and as progress.</summary>
+    public bool FoldsProgressed(IReadOnlyList<int> succeeded, int folds, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(succeeded);
+        if (State != JobState.Queued || !AwaitingFolds || succeeded.Count <= FoldsSucceeded) return false;
+        FoldsSucceeded = succeeded.Count;
+        Progress = Math.Clamp((double)succeeded.Count / folds, 0, 1);
+        Append($"{succeeded.Count} of {folds} folds succeeded (fold {string.Join(", ", succeeded)})", at);
+        return true;
+    }
+
+    /// <summary>
+    /// Every fold succeeded: the job is queued for its own attempt, which fits the model on every row and reports the folds
+    /// from <paramref name="outcomes"/> (in fold order).
+    /// </summary>
+    public bool AllFoldsSucceeded(IReadOnlyList<FoldOutcome> outcomes, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        if (State != JobState.Queued || !AwaitingFolds) return false;
+        AwaitingFolds = false;
+        FoldOutcomes = outcomes;
+        FoldsSucceeded = outcomes.Count;
+        Stage = Stages.Queued;
+        Progress = 0;
+        Append($"all {outcomes.Count} folds succeeded; queued to fit the model on every row and report the folds", at);
+        return true;
+    }
+
+    /// <summary>
+    /// Fold <paramref name="fold"/> ended without succeeding (after its own retries): the job fails with the fold's reason.
+    /// </summary>
+    public bool FoldFailed(int fold, Guid foldJob, JobState foldState, string? foldReason, DateTimeOffset at)
+    {
+        if (State != JobState.Queued || !AwaitingFolds) return false;
+        var how = foldState switch
+        {
+            JobState.Cancelled => "was cancelled",
+            JobState.TimedOut => "timed out",
+            _ => "failed",
+        };
+        var reason = $"fold {fold} (job {foldJob}) {how}{(string.IsNullOrWhiteSpace(foldReason) ? "" : $": {foldReason}")}";
+        return End(JobState.Failed, Stages.Failed, reason, $"failed: {reason}", at);
     }
 
     /// <summary>True while an attempt holds a worker slot: dispatched and not yet ended, or running.</summary>
@@ -281,7 +383,8 @@ public sealed class TrainingJob
         Progress = 1;
         FinishedAt = at;
         LeaseExpiresAt = null;
-        Append(EvaluateOnly ? "succeeded: trial evaluated" : $"succeeded: model {result.ModelName} version {result.ModelVersion}", at);
+        Append(!EvaluateOnly ? $"succeeded: model {result.ModelName} version {result.ModelVersion}"
+            : Fold is { } fold ? $"succeeded: fold {fold} evaluated" : "succeeded: trial evaluated", at);
         return true;
     }
 

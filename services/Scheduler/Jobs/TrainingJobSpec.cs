@@ -43,6 +43,8 @@ public sealed record TrainingJobResult
     public required double TrainingSeconds { get; init; }
     /// <summary>The evaluation in full (folds, classes, confusion matrix, feature importance); null from older workers.</summary>
     public EvaluationResult? Evaluation { get; init; }
+    /// <summary>A fold job (<see cref="TrainingJob.Fold"/>): what the fold measured, for the job that reports the folds; null otherwise.</summary>
+    public FoldOutcome? Fold { get; init; }
 }
 
 /// <summary>How transient failures are retried (from <see cref="SchedulerOptions"/>).</summary>

@@ -45,6 +45,7 @@ public sealed class TrainingJobCompletedConsumer(JobTracker tracker, SweepSignal
             ModelSha256 = report.ModelSha256,
             TrainingSeconds = report.TrainingSeconds,
             Evaluation = report.Evaluation,
+            Fold = report.Fold,
         };
         Guid? sweep = null;
         if (await tracker.ApplyAsync(report.JobId, nameof(TrainingJobCompleted), job =>

@@ -40,6 +40,13 @@ public sealed record EvaluationSpec
     /// <summary>The shuffles per column feature importance makes: <see cref="Permutations"/>, or the default.</summary>
     public int PermutationCount => Permutations == 0 ? DefaultPermutations : Permutations;
 
+    /// <summary>
+    /// Cross-validation only: each fold runs as a job of its own, on whichever worker is free, and a last job fits the model
+    /// on every row and reports the folds (<see cref="TrainingRun.ExecuteFoldAsync"/>, then <see cref="TrainingRun.ExecuteAsync(Data.DatasetFile, TrainingSpec, IReadOnlyList{FoldInput}, string, IProgress{TrainingProgress}?, CancellationToken)"/>).
+    /// The figures, the predictions and the model are those of the serial run: how the work is spread changes nothing the run computes.
+    /// </summary>
+    public bool ParallelFolds { get; init; }
+
     /// <summary>Whether this is a cross-validation.</summary>
     public bool CrossValidates => Folds > 0;
 
@@ -50,6 +57,8 @@ public sealed record EvaluationSpec
     {
         if (Folds != 0 && Folds is < MinFolds or > MaxFolds)
             throw new SpecValidationException("evaluation.folds", $"{Folds} is out of range; expected 0 (holdout) or a value from {MinFolds} to {MaxFolds}");
+        if (ParallelFolds && !CrossValidates)
+            throw new SpecValidationException("evaluation.parallel_folds", "runs the folds of a cross-validation in parallel; set evaluation.folds to 2 to 20 as well, or leave it unset");
         if (Stratified == true && !hasClasses)
             throw new SpecValidationException("evaluation.stratified",
                 $"{task.ToWireName()} has no classes to stratify by{(task == TrainingTask.Clustering ? " (give a label column)" : "")}; leave it unset or false");

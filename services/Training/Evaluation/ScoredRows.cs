@@ -17,12 +17,13 @@ namespace Platform.Training.Evaluation;
 /// with it waits on an event of its own for every row, which cost CPU and gained nothing on a 2-core machine
 /// (docs/benchmarks.md, flights-3m). Here the scoring thread takes a lock once a block, and a reader waits once a block.
 /// </remarks>
-public sealed class ScoredRows : IDataView
+public sealed partial class ScoredRows : IDataView
 {
     /// <summary>Rows published at a time: readers wake once per block.</summary>
     public const int DefaultBlockRows = 4096;
 
-    private readonly IDataView _scoredView;
+    // Null for rows read back from a file (Load): they are scored already.
+    private readonly IDataView? _scoredView;
     private readonly Column[] _columns;
     private readonly int _count;
     private readonly int _blockRows;
@@ -75,6 +76,7 @@ public sealed class ScoredRows : IDataView
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (_scoredView is null) throw new InvalidOperationException("These rows were read from a file; they are scored already.");
             using var cursor = _scoredView.GetRowCursor(_columns.Select(c => _scoredView.Schema[c.Name]));
             foreach (var column in _columns) column.Bind(cursor);
             var row = 0;
@@ -190,12 +192,19 @@ public sealed class ScoredRows : IDataView
     {
         public string Name { get; } = name;
 
-        public static Column For(DataViewSchema.Column source, int rows)
+        /// <summary>The column's type in the scored view.</summary>
+        public DataViewType Type { get; private set; } = null!;
+
+        public static Column For(DataViewSchema.Column source, int rows) => For(source.Name, source.Type, rows);
+
+        public static Column For(string name, DataViewType type, int rows)
         {
-            var type = source.Type is VectorDataViewType vector
+            var holder = type is VectorDataViewType vector
                 ? typeof(Vectors<>).MakeGenericType(vector.ItemType.RawType)
-                : source.Type.RawType == typeof(ReadOnlyMemory<char>) ? typeof(Texts) : typeof(Values<>).MakeGenericType(source.Type.RawType);
-            return (Column)Activator.CreateInstance(type, source.Name, rows)!;
+                : type.RawType == typeof(ReadOnlyMemory<char>) ? typeof(Texts) : typeof(Values<>).MakeGenericType(type.RawType);
+            var column = (Column)Activator.CreateInstance(holder, name, rows)!;
+            column.Type = type;
+            return column;
         }
 
         /// <summary>Takes the scoring cursor's getter for this column.</summary>
@@ -205,6 +214,12 @@ public sealed class ScoredRows : IDataView
         public abstract void Capture(int row);
 
         public abstract ValueGetter<TValue> Getter<TValue>(Func<int> row);
+
+        /// <summary>Writes row <paramref name="row"/>'s value (<see cref="Save"/>).</summary>
+        public abstract void Write(BinaryWriter writer, int row);
+
+        /// <summary>Reads row <paramref name="row"/>'s value as <see cref="Write"/> wrote it (<see cref="Load"/>).</summary>
+        public abstract void Read(BinaryReader reader, int row);
 
         protected ValueGetter<TValue> Typed<T, TValue>(ValueGetter<T> getter) =>
             getter as ValueGetter<TValue> ?? throw new InvalidOperationException($"Column {Echo.Quote(Name)} holds {typeof(T).Name}, not {typeof(TValue).Name}.");
@@ -220,6 +235,10 @@ public sealed class ScoredRows : IDataView
         public override void Capture(int row) => _source!(ref _values[row]);
 
         public override ValueGetter<TValue> Getter<TValue>(Func<int> row) => Typed<T, TValue>((ref T value) => value = _values[row()]);
+
+        public override void Write(BinaryWriter writer, int row) => ScalarFormat<T>.Write(writer, _values[row]);
+
+        public override void Read(BinaryReader reader, int row) => _values[row] = ScalarFormat<T>.Read(reader);
     }
 
     /// <summary>Text: copied, since a cursor may reuse the memory its values point into.</summary>
@@ -239,6 +258,10 @@ public sealed class ScoredRows : IDataView
 
         public override ValueGetter<TValue> Getter<TValue>(Func<int> row) =>
             Typed<ReadOnlyMemory<char>, TValue>((ref ReadOnlyMemory<char> value) => value = _values[row()]);
+
+        public override void Write(BinaryWriter writer, int row) => writer.Write(_values[row].ToString());
+
+        public override void Read(BinaryReader reader, int row) => _values[row] = reader.ReadString().AsMemory();
     }
 
     /// <summary>Vectors: copied, since a cursor may reuse the buffers of its values; each reader gets a copy to own.</summary>
@@ -258,5 +281,20 @@ public sealed class ScoredRows : IDataView
 
         public override ValueGetter<TValue> Getter<TValue>(Func<int> row) =>
             Typed<VBuffer<TItem>, TValue>((ref VBuffer<TItem> value) => _values[row()].CopyTo(ref value));
+
+        // Dense, element by element: the values are what the readers see (sparse and dense vectors read alike).
+        public override void Write(BinaryWriter writer, int row)
+        {
+            var values = _values[row];
+            writer.Write(values.Length);
+            foreach (var value in values.DenseValues()) ScalarFormat<TItem>.Write(writer, value);
+        }
+
+        public override void Read(BinaryReader reader, int row)
+        {
+            var items = new TItem[reader.ReadInt32()];
+            for (var i = 0; i < items.Length; i++) items[i] = ScalarFormat<TItem>.Read(reader);
+            _values[row] = new VBuffer<TItem>(items.Length, items);
+        }
     }
 }

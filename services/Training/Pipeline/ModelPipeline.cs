@@ -32,13 +32,26 @@ internal static class ModelPipeline
         pipeline = preparation.AppendTo(ml, pipeline);
         if (binding.MultiplePasses)
             pipeline = pipeline.AppendCacheCheckpoint(ml);
-        pipeline = pipeline.Append<ITransformer>(binding.Create(
-            new TrainerBuildContext(trainerContext, settings, label?.TrainingColumn ?? "", ReservedColumns.Features, seed,
-                classWeights is null ? null : ReservedColumns.Weight)));
+        pipeline = pipeline.Append<ITransformer>(Trainer(trainerContext, label, settings, seed, weighted: classWeights is not null));
         if (settings.Task == TrainingTask.MulticlassClassification)
             pipeline = pipeline.Append<ITransformer>(ml.Transforms.Conversion.MapKeyToValue(DefaultColumnNames.PredictedLabel));
         return pipeline;
     }
+
+    /// <summary>
+    /// Creates the trainer <see cref="Build"/> creates, and nothing else, for a round that is not fitted here: the trainer
+    /// context's random source moves on exactly as it does for a round that is (a trainer draws from it when it is created,
+    /// never while it fits; <c>FoldFanOutTests</c> holds every trainer of the catalogue to that). A fold run on its own, and
+    /// the final fit after the folds ran elsewhere, call this for each round before theirs, so their trainer gets the
+    /// random source it gets in the serial run.
+    /// </summary>
+    public static void SkipRound(MLContext trainerContext, LabelColumn? label, TrainerSettings settings, int seed, bool weighted) =>
+        Trainer(trainerContext, label, settings, seed, weighted);
+
+    private static IEstimator<ITransformer> Trainer(MLContext trainerContext, LabelColumn? label, TrainerSettings settings, int seed, bool weighted) =>
+        settings.Trainer.For(settings.Task).Create(
+            new TrainerBuildContext(trainerContext, settings, label?.TrainingColumn ?? "", ReservedColumns.Features, seed,
+                weighted ? ReservedColumns.Weight : null));
 }
 
 /// <summary>ML.NET's fixed output column names.</summary>

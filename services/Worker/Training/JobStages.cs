@@ -33,4 +33,6 @@ public static class AttemptSteps
     public const string OnnxExport = "onnx_export";
     public const string ConfirmCommit = "confirm_commit";
     public const string Register = "register";
+    /// <summary>A fold run as a job of its own: staging its scored rows; the job that reports the folds: reading them.</summary>
+    public const string FoldRows = "fold_rows";
 }

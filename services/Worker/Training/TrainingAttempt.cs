@@ -27,6 +27,7 @@ public sealed class TrainingAttempt(
     DatasetDownloader downloader,
     ModelVersionRegistrar registrar,
     ModelCardStep modelCard,
+    FoldRowsTransfer foldRows,
     IOptions<WorkerOptions> options,
     TimeProvider time,
     ILogger<TrainingAttempt> logger)
@@ -53,10 +54,20 @@ public sealed class TrainingAttempt(
             var data = await TimedAsync(steps, AttemptSteps.Download, () => downloader.DownloadAsync(job.TenantId, job.DatasetId, Path.Combine(scratch.FullName, "dataset"),
                 fraction => progress.Report(JobStages.Downloading, fraction, "Downloading"), cancellationToken));
 
+            if (job.Fold is { } fold)
+            {
+                await TrainFoldAsync(job, publisher, fold, data.File, spec, scratch, steps, progress, cancellationToken);
+                return;
+            }
             // The card's data profile is read from the store while the model trains, off the path after it.
             if (!job.EvaluateOnly) profile = modelCard.ReadProfileAsync(job, data, spec, cancellationToken);
-            var result = await TimedAsync(steps, AttemptSteps.Train, () =>
-                TrainingRun.ExecuteAsync(data.File, spec, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken));
+            // A cross-validation whose folds ran as jobs of their own: their scored rows, then the fit on every row.
+            var folds = job.FoldOutcomes.Count == 0 ? null : await TimedAsync(steps, AttemptSteps.FoldRows, () =>
+                foldRows.FetchAsync(job, Path.Combine(scratch.FullName, "folds"), cancellationToken));
+            var artifacts = Path.Combine(scratch.FullName, "artifacts");
+            var result = await TimedAsync(steps, AttemptSteps.Train, () => folds is null
+                ? TrainingRun.ExecuteAsync(data.File, spec, artifacts, progress, cancellationToken)
+                : TrainingRun.ExecuteAsync(data.File, spec, folds, artifacts, progress, cancellationToken));
             if (job.EvaluateOnly)
             {
                 // A sweep's trial only needs its metrics; the sweep's final job makes the card, the export and the version.
@@ -64,6 +75,7 @@ public sealed class TrainingAttempt(
                 logger.LogInformation("Job {JobId} attempt {Attempt} evaluated (sweep trial); steps: {Steps}; training run: {RunSteps}",
                     job.JobId, job.Attempt, StepTiming.Describe(steps), StepTiming.Describe(result.Timings.Steps));
                 await PublishCompletedAsync(publisher, job, result, modelVersion: 0, worker);
+                await foldRows.ReleaseAsync(job, CancellationToken.None);
                 return;
             }
             // The card and the ONNX export both only read the run's artifacts: draw one while the other converts.
@@ -87,6 +99,7 @@ public sealed class TrainingAttempt(
             logger.LogInformation("Job {JobId} attempt {Attempt} steps: {Steps}; training run: {RunSteps}",
                 job.JobId, job.Attempt, StepTiming.Describe(steps), StepTiming.Describe(result.Timings.Steps));
             await PublishCompletedAsync(publisher, job, result, version.Version, worker, version.ModelName);
+            await foldRows.ReleaseAsync(job, CancellationToken.None);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -105,6 +118,36 @@ public sealed class TrainingAttempt(
             _ = profile?.ContinueWith(read => read.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             DeleteScratch(scratch);
         }
+    }
+
+    /// <summary>
+    /// One fold of a cross-validation whose folds run as jobs of their own: fits and scores it, stages its scored rows in the
+    /// model store for the job that reports the folds, and reports what it measured (<see cref="TrainingJobCompleted.Fold"/>).
+    /// </summary>
+    private async Task TrainFoldAsync(
+        TrainModel job, IPublishEndpoint publisher, int fold, Platform.Training.Data.DatasetFile data, TrainingSpec spec, DirectoryInfo scratch,
+        List<StepTiming> steps, JobProgressReporter progress, CancellationToken cancellationToken)
+    {
+        var run = await TimedAsync(steps, AttemptSteps.Train, () =>
+            TrainingRun.ExecuteFoldAsync(data, spec, fold, Path.Combine(scratch.FullName, "artifacts"), progress, cancellationToken));
+        progress.Report(JobStages.Uploading, 0, "Staging the fold's scored rows");
+        var staged = await TimedAsync(steps, AttemptSteps.FoldRows, () => foldRows.StageAsync(job.TenantId, run.ScoredRows, cancellationToken));
+        await progress.DisposeAsync();
+        logger.LogInformation("Job {JobId} attempt {Attempt} evaluated fold {Fold}; steps: {Steps}; training run: {RunSteps}",
+            job.JobId, job.Attempt, fold, StepTiming.Describe(steps), StepTiming.Describe(run.Timings.Steps));
+        await publisher.Publish(new TrainingJobCompleted
+        {
+            JobId = job.JobId,
+            Attempt = job.Attempt,
+            ModelName = job.ModelName,
+            ModelVersion = 0,
+            ModelSha256 = "",
+            Metrics = run.Outcome.Metrics,
+            Fold = run.Outcome with { JobId = job.JobId, ScoredRows = staged },
+            TrainingSeconds = run.Timings.Training.TotalSeconds,
+            Worker = options.Value.Name,
+            At = time.GetUtcNow(),
+        }, CancellationToken.None);
     }
 
     private Task PublishCompletedAsync(IPublishEndpoint publisher, TrainModel job, TrainingResult result, int modelVersion, string worker,

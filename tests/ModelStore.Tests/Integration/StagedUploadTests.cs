@@ -98,6 +98,36 @@ public sealed class StagedUploadTests(PlatformServers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Its_tenant_reads_a_staged_upload_back_as_often_as_it_likes_and_it_stays_staged()
+    {
+        // How a fold of a cross-validation hands its scored rows to the job that reports the folds.
+        var staged = await StageAsync(_model);
+        var folder = Directory.CreateTempSubdirectory("staged-read").FullName;
+        try
+        {
+            var client = new ByteStreamClient(_http, "acme");
+            var first = await client.DownloadAsync(ByteStream.UploadPath(staged.UploadId), Path.Combine(folder, "1"), CancellationToken.None);
+            var second = await client.DownloadAsync(ByteStream.UploadPath(staged.UploadId), Path.Combine(folder, "2"), CancellationToken.None);
+            var otherTenant = await Assert.ThrowsAsync<ByteStreamException>(() =>
+                new ByteStreamClient(_http, "globex").DownloadAsync(ByteStream.UploadPath(staged.UploadId), Path.Combine(folder, "3"), CancellationToken.None));
+
+            Assert.Equal((staged.Sha256, staged.SizeBytes), (first.Sha256, first.SizeBytes));
+            Assert.Equal(_model, await File.ReadAllBytesAsync(Path.Combine(folder, "2")));
+            Assert.Equal(first.Sha256, second.Sha256);
+            Assert.Equal((HttpStatusCode.NotFound, $"upload '{staged.UploadId}' was not found"), (otherTenant.Status, otherTenant.Detail));
+            Assert.Equal(1, StagedFileCount);
+            await client.DeleteUploadAsync(staged.UploadId, CancellationToken.None);
+            var gone = await Assert.ThrowsAsync<ByteStreamException>(() =>
+                client.DownloadAsync(ByteStream.UploadPath(staged.UploadId), Path.Combine(folder, "4"), CancellationToken.None));
+            Assert.Equal(HttpStatusCode.NotFound, gone.Status);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_tenant_past_its_staged_bytes_or_count_is_refused_naming_the_quota_and_others_still_stage()
     {
         await StageAsync(_model);

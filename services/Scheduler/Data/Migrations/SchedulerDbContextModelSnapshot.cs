@@ -83,6 +83,10 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("attempt");
 
+                    b.Property<bool>("AwaitingFolds")
+                        .HasColumnType("boolean")
+                        .HasColumnName("awaiting_folds");
+
                     b.Property<DateTime?>("CommitGrantedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("commit_granted_at");
@@ -124,6 +128,18 @@ namespace Platform.Scheduler.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
 
+                    b.Property<int?>("Fold")
+                        .HasColumnType("integer")
+                        .HasColumnName("fold");
+
+                    b.Property<string>("FoldOutcomes")
+                        .HasColumnType("text")
+                        .HasColumnName("fold_outcomes");
+
+                    b.Property<int>("FoldsSucceeded")
+                        .HasColumnType("integer")
+                        .HasColumnName("folds_succeeded");
+
                     b.Property<DateTime?>("LastEventAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_event_at");
@@ -143,6 +159,10 @@ namespace Platform.Scheduler.Data.Migrations
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("not_before");
+
+                    b.Property<Guid?>("ParentJobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("parent_job_id");
 
                     b.Property<double>("Progress")
                         .HasColumnType("double precision")
@@ -207,6 +227,10 @@ namespace Platform.Scheduler.Data.Migrations
                             b1.Property<string>("Evaluation")
                                 .HasColumnType("text")
                                 .HasColumnName("evaluation_result");
+
+                            b1.Property<string>("Fold")
+                                .HasColumnType("text")
+                                .HasColumnName("fold_outcome");
 
                             b1.Property<string>("Metrics")
                                 .IsRequired()
@@ -302,6 +326,10 @@ namespace Platform.Scheduler.Data.Migrations
                         });
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ParentJobId", "Fold")
+                        .IsUnique()
+                        .HasDatabaseName("ix_training_jobs_parent_fold");
 
                     b.HasIndex("State", "DispatchedAt")
                         .HasDatabaseName("ix_training_jobs_state_dispatched");
