@@ -133,6 +133,7 @@ public static class ServingBenchmarks
         TimeInProcess(engine, model.Rows, WarmUpCalls, 0);
         var grpc = new List<double>();
         var inProcess = new List<double>();
+        var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         for (var done = 0; done < Calls; done += Block)
         {
             grpc.AddRange(await TimeCallsAsync(client, model.Requests, Block, done));
@@ -141,7 +142,9 @@ public static class ServingBenchmarks
         var (g, p) = (grpc.Order().ToArray(), inProcess.Order().ToArray());
         var (g50, g99, p50, p99) = (Quantile(g, 0.5), Quantile(g, 0.99), Quantile(p, 0.5), Quantile(p, 0.99));
         Console.WriteLine($"  {model.Name}: one-row Predict over gRPC p50 {g50:0.000} ms, p99 {g99:0.000} ms; PredictionEngine in process " +
-                          $"p50 {p50:0.000} ms, p99 {p99:0.000} ms; p99 difference {g99 - p99:0.000} ms ({g.Length} calls each)");
+                          $"p50 {p50:0.000} ms, p99 {p99:0.000} ms; p99 difference {g99 - p99:0.000} ms ({g.Length} calls each; " +
+                          $"this process's collections meanwhile: gen0 {GC.CollectionCount(0) - gen0}, gen1 {GC.CollectionCount(1) - gen1}, gen2 {GC.CollectionCount(2) - gen2}; " +
+                          $"slowest calls {string.Join(", ", g[^5..].Select(x => x.ToString("0.0", CultureInfo.InvariantCulture)))} ms)");
         var data = $"{model.File}, one row per call, {g.Length} calls each side in blocks of {Block}, interleaved, after {WarmUpCalls} warm-up calls; " +
                    "one caller, hosts settled first; baseline: ML.NET PredictionEngine.Predict in process, the same model.zip";
         var prefix = $"serving.predict.{model.Name}";
@@ -393,6 +396,8 @@ public static class ServingBenchmarks
         {
             ["Serving__PredictionLog__SampleRate"] = sampleRate.ToString(CultureInfo.InvariantCulture),
         };
+        foreach (var setting in (Environment.GetEnvironmentVariable("PLATFORM_BENCH_SERVING_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            environment[setting.Split('=', 2)[0]] = setting.Split('=', 2)[1];
         string? log = null;
         if (servers is not null)
         {

@@ -29,6 +29,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     private readonly Dictionary<string, string> _workerSettings;
     private readonly bool _byteStream;
     private readonly List<DateTimeOffset> _kills = [];
+    private readonly List<DateTimeOffset> _storeKills = [];
     private GrpcChannel _storeChannel = null!;
     private GrpcChannel _schedulerChannel = null!;
     private HttpClient? _transfers;
@@ -58,6 +59,8 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     public ServiceProcess? Gateway { get; private set; }
     /// <summary>When a worker or the model store was killed (SIGKILL): what may explain files left in the store's temp folder.</summary>
     public IReadOnlyList<DateTimeOffset> Kills => _kills;
+    /// <summary>When the model store was killed (SIGKILL): what may explain an orphan blob (moved into place, rows never committed).</summary>
+    public IReadOnlyList<DateTimeOffset> StoreKills => _storeKills;
     /// <summary>How many times a scheduler was killed and started again.</summary>
     public int SchedulerKills { get; private set; }
     public JobService.JobServiceClient Jobs { get; private set; } = null!;
@@ -188,7 +191,12 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     public void Kill(ServiceProcess process)
     {
         ArgumentNullException.ThrowIfNull(process);
-        lock (_kills) _kills.Add(DateTimeOffset.UtcNow);
+        var now = DateTimeOffset.UtcNow;
+        lock (_kills)
+        {
+            _kills.Add(now);
+            if (process == Store) _storeKills.Add(now);
+        }
         process.Kill();
     }
 
@@ -363,7 +371,7 @@ public sealed partial class FaultPlatform : IAsyncDisposable
     {
         try
         {
-            return await HistoryCheck.AssertAsync(SchedulerDatabase, StoreDatabase, BlobRoot, submitted, Kills);
+            return await HistoryCheck.AssertAsync(SchedulerDatabase, StoreDatabase, BlobRoot, submitted, new HistoryCheck.Kills(Kills, StoreKills));
         }
         catch (Xunit.Sdk.XunitException e)
         {

@@ -15,8 +15,10 @@ namespace Platform.Faults.Tests;
 /// the one it reports, whose <c>model</c> artifact has the SHA-256 the job reports; every other job has none, and no
 /// version names a job the scheduler does not know;</item>
 /// <item>no blob without a version and no version without its blob: every artifact row's file is in the blob
-/// folder, every version has artifacts, every file in the blob folder belongs to an artifact or a data set, and every
-/// blob file's bytes hash to the SHA-256 it is stored under;</item>
+/// folder, every version has artifacts, every file in the blob folder belongs to an artifact or a data set (unless the
+/// store was killed soon after the file was written: a registration moves its blobs into place and then commits its
+/// rows, so a kill between the two leaves an orphan for the maintenance sweep, never a row without its bytes), and
+/// every blob file's bytes hash to the SHA-256 it is stored under;</item>
 /// <item>nothing left in the store's temp folder (staged uploads nobody used, uploads never finished), unless a process
 /// was killed (SIGKILL) while it could have been using the file: a worker between staging its artifacts and registering
 /// them, or the store itself. Such files wait for the store's maintenance sweep.</item>
@@ -44,8 +46,11 @@ public static class HistoryCheck
     /// <summary>An <c>artifacts</c> row.</summary>
     public sealed record ArtifactRow(Guid VersionId, string Kind, string Sha256);
 
-    /// <summary>A file of the blob folder: its name (the SHA-256 it is stored under) and the SHA-256 of its bytes.</summary>
-    public sealed record BlobFile(string Name, string ContentSha256);
+    /// <summary>
+    /// A file of the blob folder: its name (the SHA-256 it is stored under), the SHA-256 of its bytes and when it was last
+    /// written (a move into place keeps the time the upload was written).
+    /// </summary>
+    public sealed record BlobFile(string Name, string ContentSha256, DateTimeOffset WrittenAt = default);
 
     /// <summary>A file in the store's temp folder and when it was last written.</summary>
     public sealed record TempFile(string Name, DateTimeOffset WrittenAt);
@@ -61,11 +66,24 @@ public static class HistoryCheck
         IReadOnlyList<TempFile> TempFiles);
 
     /// <summary>What a checked history holds, for the test output.</summary>
-    public sealed record Report(int Jobs, IReadOnlyDictionary<string, int> States, int Versions, int Blobs, int MaxAttempt, int TempFilesExcused)
+    public sealed record Report(int Jobs, IReadOnlyDictionary<string, int> States, int Versions, int Blobs, int MaxAttempt, int TempFilesExcused,
+        int OrphansExcused = 0)
     {
         public override string ToString() =>
             $"{Jobs} jobs ({string.Join(", ", States.OrderBy(s => s.Key).Select(s => $"{s.Value} {s.Key}"))}), " +
-            $"{Versions} model versions, {Blobs} blobs, highest attempt {MaxAttempt}, {TempFilesExcused} temp files left by killed processes";
+            $"{Versions} model versions, {Blobs} blobs, highest attempt {MaxAttempt}, {TempFilesExcused} temp files left by killed processes, " +
+            $"{OrphansExcused} orphan blobs left by store kills";
+    }
+
+    /// <summary>When processes were killed (SIGKILL) during a run: any worker or the store, and the store alone.</summary>
+    public sealed record Kills(IReadOnlyCollection<DateTimeOffset> Any, IReadOnlyCollection<DateTimeOffset> Store)
+    {
+        public static readonly Kills None = new([], []);
+
+        /// <summary>Whether one of <paramref name="kills"/> came soon enough after <paramref name="writtenAt"/> to explain a file left then.</summary>
+        internal static bool Explain(IEnumerable<DateTimeOffset> kills, DateTimeOffset writtenAt) =>
+            // A kill can only explain a file written before it (a second's slack for the file system's timestamps).
+            kills.Any(kill => kill >= writtenAt - TimeSpan.FromSeconds(1) && kill - writtenAt <= KillExcuse);
     }
 
     /// <summary>Checks the history of a run and throws, listing every violation, when it does not hold.</summary>
@@ -75,10 +93,10 @@ public static class HistoryCheck
     /// <param name="submitted">The ids of every job the run submitted (duplicates of one submission count once).</param>
     /// <param name="kills">When a worker or the model store was killed (SIGKILL) during the run.</param>
     public static async Task<Report> AssertAsync(string schedulerDatabase, string storeDatabase, string blobRoot, IReadOnlyCollection<string> submitted,
-        IReadOnlyCollection<DateTimeOffset>? kills = null)
+        Kills? kills = null)
     {
         var history = await ReadAsync(schedulerDatabase, storeDatabase, blobRoot);
-        var (problems, report) = Verify(history, submitted, kills ?? []);
+        var (problems, report) = Verify(history, submitted, kills ?? Kills.None);
         if (problems.Count > 0)
             throw new XunitException($"The history check failed ({problems.Count} problem(s)):\n  " + string.Join("\n  ", problems));
         return report;
@@ -131,7 +149,8 @@ public static class HistoryCheck
             foreach (var file in Directory.EnumerateFiles(blobFolder, "*", SearchOption.AllDirectories))
             {
                 await using var stream = File.OpenRead(file);
-                blobs.Add(new BlobFile(Path.GetFileName(file), Convert.ToHexStringLower(await SHA256.HashDataAsync(stream))));
+                blobs.Add(new BlobFile(Path.GetFileName(file), Convert.ToHexStringLower(await SHA256.HashDataAsync(stream)),
+                    new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero)));
             }
         }
         var tempFolder = new DirectoryInfo(Path.Combine(blobRoot, "tmp"));
@@ -142,7 +161,7 @@ public static class HistoryCheck
     }
 
     /// <summary>Every violation of the rules above in <paramref name="history"/>, and the counts of a history that holds.</summary>
-    public static (IReadOnlyList<string> Problems, Report Report) Verify(History history, IReadOnlyCollection<string> submitted, IReadOnlyCollection<DateTimeOffset> kills)
+    public static (IReadOnlyList<string> Problems, Report Report) Verify(History history, IReadOnlyCollection<string> submitted, Kills kills)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(submitted);
@@ -196,21 +215,24 @@ public static class HistoryCheck
             problems.Add($"artifact blob {missing} has a row but no file");
         foreach (var version in history.Versions.Where(v => history.Artifacts.All(a => a.VersionId != v.Id)))
             problems.Add($"model version {version.Model} v{version.Version} has no artifacts");
-        foreach (var orphan in files.Where(f => !artifactBlobs.Contains(f) && !history.DatasetBlobs.Contains(f)))
-            problems.Add($"blob file {orphan} belongs to no artifact and no data set");
+        var orphansExcused = 0;
+        foreach (var orphan in history.Blobs.Where(b => !artifactBlobs.Contains(b.Name) && !history.DatasetBlobs.Contains(b.Name)))
+        {
+            if (Kills.Explain(kills.Store, orphan.WrittenAt)) orphansExcused++;
+            else problems.Add($"blob file {orphan.Name} (last written {orphan.WrittenAt:HH:mm:ss.fff}) belongs to no artifact and no data set, and the store was not killed after it was written");
+        }
         foreach (var blob in history.Blobs.Where(b => !string.Equals(b.Name, b.ContentSha256, StringComparison.OrdinalIgnoreCase)))
             problems.Add($"blob file {blob.Name} holds bytes whose SHA-256 is {blob.ContentSha256}");
 
         var excused = 0;
         foreach (var temp in history.TempFiles)
         {
-            // A kill can only explain a file written before it (a second's slack for the file system's timestamps).
-            if (kills.Any(kill => kill >= temp.WrittenAt - TimeSpan.FromSeconds(1) && kill - temp.WrittenAt <= KillExcuse)) excused++;
+            if (Kills.Explain(kills.Any, temp.WrittenAt)) excused++;
             else problems.Add($"temp file {temp.Name} (last written {temp.WrittenAt:HH:mm:ss.fff}) is left in the store's temp folder and no process was killed after it was written: a staged upload nobody used, or an upload not cleaned up");
         }
 
         var report = new Report(expected.Count, history.Jobs.GroupBy(j => j.State).ToDictionary(g => g.Key, g => g.Count()),
-            history.Versions.Count, history.Blobs.Count, history.Jobs.Select(j => j.Attempt).DefaultIfEmpty().Max(), excused);
+            history.Versions.Count, history.Blobs.Count, history.Jobs.Select(j => j.Attempt).DefaultIfEmpty().Max(), excused, orphansExcused);
         return (problems, report);
     }
 

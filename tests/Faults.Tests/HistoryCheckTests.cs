@@ -28,12 +28,12 @@ public sealed class HistoryCheckTests
         [new BlobFile(ModelSha, ModelSha), new BlobFile(CardSha, CardSha), new BlobFile(DatasetSha, DatasetSha)],
         []);
 
-    private static IReadOnlyList<string> Problems(History history, params DateTimeOffset[] kills) => Verify(history, Submitted, kills).Problems;
+    private static IReadOnlyList<string> Problems(History history, params DateTimeOffset[] kills) => Verify(history, Submitted, new Kills(kills, [])).Problems;
 
     [Fact]
     public void A_history_that_holds_passes()
     {
-        var (problems, report) = Verify(Good(), Submitted, []);
+        var (problems, report) = Verify(Good(), Submitted, Kills.None);
 
         Assert.Empty(problems);
         Assert.Equal((2, 1, 3, 2), (report.Jobs, report.Versions, report.Blobs, report.MaxAttempt));
@@ -70,10 +70,27 @@ public sealed class HistoryCheckTests
 
         Assert.Contains("is left in the store's temp folder", Assert.Single(Problems(history)), StringComparison.Ordinal);
         Assert.Empty(Problems(history, T0.AddSeconds(3)));
-        Assert.Equal(1, Verify(history, Submitted, [T0.AddSeconds(3)]).Report.TempFilesExcused);
+        Assert.Equal(1, Verify(history, Submitted, new Kills([T0.AddSeconds(3)], [])).Report.TempFilesExcused);
         // A kill before the file was written, or long after, does not explain it.
         Assert.Single(Problems(history, T0.AddSeconds(-30)));
         Assert.Single(Problems(history, T0 + KillExcuse + TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public void An_orphan_blob_is_found_unless_the_store_was_killed_soon_after_it_was_written()
+    {
+        var orphan = new string('9', 64);
+        var history = Good() with { Blobs = [.. Good().Blobs, new BlobFile(orphan, orphan, T0)] };
+        IReadOnlyList<string> OrphanProblems(DateTimeOffset[] any, DateTimeOffset[] store) => Verify(history, Submitted, new Kills(any, store)).Problems;
+
+        Assert.Contains($"blob file {orphan} (last written 12:00:00.000) belongs to no artifact", Assert.Single(OrphanProblems([], [])), StringComparison.Ordinal);
+        // The store killed between moving a registration's blobs into place and committing its rows.
+        Assert.Empty(OrphanProblems([T0.AddSeconds(2)], [T0.AddSeconds(2)]));
+        Assert.Equal(1, Verify(history, Submitted, new Kills([T0.AddSeconds(2)], [T0.AddSeconds(2)])).Report.OrphansExcused);
+        // Blobs are moved into place by the store alone: a worker's kill does not explain one, nor a store kill before or long after.
+        Assert.Single(OrphanProblems([T0.AddSeconds(2)], []));
+        Assert.Single(OrphanProblems([T0.AddSeconds(-30)], [T0.AddSeconds(-30)]));
+        Assert.Single(OrphanProblems([], [T0 + KillExcuse + TimeSpan.FromSeconds(1)]));
     }
 
     [Fact]
@@ -93,7 +110,7 @@ public sealed class HistoryCheckTests
         Assert.Contains(problems, p => p.Contains($"job {Failed} is Failed yet has 1 registered model version", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("model version n v1 has no artifacts", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains($"artifact blob {CardSha} has a row but no file", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.Contains($"blob file {orphan} belongs to no artifact and no data set", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains($"blob file {orphan} (last written", StringComparison.Ordinal) && p.Contains("belongs to no artifact and no data set", StringComparison.Ordinal));
     }
 
     [Fact]

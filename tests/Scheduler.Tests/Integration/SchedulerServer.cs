@@ -122,6 +122,25 @@ public sealed class SchedulerServer : IAsyncDisposable
         return updates;
     }
 
+    /// <summary>
+    /// Starts a <c>WatchJob</c> stream and returns once its first update (the job as it is when the watch begins) has
+    /// arrived, so that everything after that is certain to come through the stream; the task returned reads to the end.
+    /// </summary>
+    public async Task<Task<List<JobUpdate>>> StartWatchAsync(string jobId, string tenantId, TimeSpan timeout)
+    {
+        var call = Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, TenantHeaders(tenantId), DateTime.UtcNow + timeout);
+        var updates = new List<JobUpdate>();
+        if (await call.ResponseStream.MoveNext(CancellationToken.None)) updates.Add(call.ResponseStream.Current);
+        return ReadToEndAsync();
+
+        async Task<List<JobUpdate>> ReadToEndAsync()
+        {
+            using (call)
+                while (await call.ResponseStream.MoveNext(CancellationToken.None)) updates.Add(call.ResponseStream.Current);
+            return updates;
+        }
+    }
+
     public static global::Grpc.Core.Metadata TenantHeaders(string tenantId) => new() { { "x-tenant-id", tenantId } };
 
     public async ValueTask DisposeAsync()
