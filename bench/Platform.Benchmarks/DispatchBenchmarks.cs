@@ -127,14 +127,21 @@ public static class DispatchBenchmarks
         // Without a warm-up batch: a scheduler and a model store started for the phase, nothing run on them before the
         // measured jobs (the first job is counted too), so the figures include the processes' JIT and first connections.
         // The latency jobs and the throughput jobs each get freshly started processes.
-        double[] coldLatency;
+        // PLATFORM_BENCH_DISPATCH_PHASES (comma-separated cold-latency, cold-throughput, warm; default all) runs some phases
+        // only, to compare two builds on one figure in less time; the figures are then printed, not recorded.
+        var phases = Environment.GetEnvironmentVariable("PLATFORM_BENCH_DISPATCH_PHASES") is { Length: > 0 } only
+            ? only.Split(',', StringSplitOptions.TrimEntries)
+            : ["cold-latency", "cold-throughput", "warm"];
+        double[] coldLatency = [0];
+        if (phases.Contains("cold-latency"))
         await using (var cold = await BenchPlatform.StartAsync(servers.Servers, "dispatch_bench_cold_latency"))
         {
             Console.WriteLine($"dispatch ({coldMode}): latency over {LatencySamples} jobs, the first one included, on a scheduler just started");
             coldLatency = (await DispatchLatencyAsync(cold.Client, cold.DatasetId, warmup: 0)).Sorted;
             await cold.Trace.PrintAsync("latency jobs, no warm-up", cold.Processes.SchedulerDatabase);
         }
-        double coldThroughput;
+        double coldThroughput = 0;
+        if (phases.Contains("cold-throughput"))
         await using (var cold = await BenchPlatform.StartAsync(servers.Servers, "dispatch_bench_cold_throughput"))
         {
             Console.WriteLine($"dispatch ({coldMode}): {jobs} trivial jobs, {InFlight} submitters, on a scheduler just started");
@@ -142,8 +149,9 @@ public static class DispatchBenchmarks
         }
 
         // With one: the same processes run an untimed batch first, so the figures are those of a warm scheduler (steady state).
-        double[] latency;
-        double throughput;
+        double[] latency = [0];
+        double throughput = 0;
+        if (phases.Contains("warm"))
         await using (var warm = await BenchPlatform.StartAsync(servers.Servers, "dispatch_bench"))
         {
             // A scheduler that has run for a while has compiled and tiered up its code (the JIT was ~14 % of its CPU in a
@@ -173,6 +181,13 @@ public static class DispatchBenchmarks
         var baseline = await SequentialAsync(LatencyWarmup * 5, LatencySamples * 3, roundTrip.RunAsync);
         var trips = await ConcurrentRateAsync(InFlight, TimeSpan.FromSeconds(8), roundTrip.RunAsync);
         const string data = "stand-in worker (no training); baseline: RabbitMQ publish→consume→reply + a PostgreSQL commit at each end";
+        if (phases.Length < 3)
+        {
+            BenchmarkReport.Print([.. Figures(mode, latency, baseline, throughput, trips, data, LatencyTarget, ThroughputTarget),
+                .. Figures(coldMode, coldLatency, baseline, coldThroughput, trips, data, LatencyTarget, ThroughputTarget)]);
+            Console.WriteLine("dispatch: some phases only (PLATFORM_BENCH_DISPATCH_PHASES): the figures above are not recorded");
+            return [];
+        }
         return
         [
             .. Figures(mode, latency, baseline, throughput, trips, data, LatencyTarget, ThroughputTarget),
