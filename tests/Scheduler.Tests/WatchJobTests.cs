@@ -91,7 +91,7 @@ public sealed class WatchJobTests : IAsyncLifetime
             var scopes = scope.ServiceProvider.GetRequiredService<IServiceScopeFactory>();
             await using var otherFeed = new JobWatchFeed(scopes, scope.ServiceProvider.GetRequiredService<IOptions<SchedulerOptions>>(), _host.Clock,
                 NullLogger<JobWatchFeed>.Instance);
-            var otherReplica = new JobTracker(new JobChangeQueue(scopes, NullLogger<JobChangeQueue>.Instance), otherFeed,
+            var otherReplica = new JobTracker(new JobChangeQueue(scopes, otherFeed, NullLogger<JobChangeQueue>.Instance),
                 otherSignal, scope.ServiceProvider.GetRequiredService<MassTransit.IPublishEndpoint>(), NullLogger<JobTracker>.Instance);
             await otherReplica.ApplyAsync(id, "test", j => j.Start(1, "worker-9", T0, T0, TimeSpan.FromSeconds(30)), CancellationToken.None);
         }

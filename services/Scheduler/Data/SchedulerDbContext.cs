@@ -34,10 +34,14 @@ public sealed class SchedulerDbContext(DbContextOptions<SchedulerDbContext> opti
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcDateTimeConverter>();
     }
 
-    /// <summary>Saves, adding the <see cref="JobEvent"/>s that tracked jobs appended since they were loaded.</summary>
+    /// <summary>
+    /// Saves, adding the <see cref="JobEvent"/>s that tracked jobs appended since they were loaded, with times cut to what
+    /// the database keeps (<see cref="KeepStoredPrecision"/>).
+    /// </summary>
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         AddUnsavedEvents();
+        KeepStoredPrecision();
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
     }
 
@@ -45,7 +49,26 @@ public sealed class SchedulerDbContext(DbContextOptions<SchedulerDbContext> opti
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
         AddUnsavedEvents();
+        KeepStoredPrecision();
         return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    /// <summary>
+    /// PostgreSQL keeps microseconds: the times of what is saved are cut to them first, so a saved object equals every later
+    /// read of its row (the watch feed hands the jobs and events a commit saved to <c>WatchJob</c> as they are).
+    /// </summary>
+    private void KeepStoredPrecision()
+    {
+        if (!Database.IsNpgsql()) return;
+        foreach (var entry in ChangeTracker.Entries())
+        {
+            if (entry.State is not (EntityState.Added or EntityState.Modified)) continue;
+            foreach (var property in entry.Properties)
+            {
+                if (property.CurrentValue is DateTimeOffset value && value.Ticks % TimeSpan.TicksPerMicrosecond != 0)
+                    property.CurrentValue = value.AddTicks(-(value.Ticks % TimeSpan.TicksPerMicrosecond));
+            }
+        }
     }
 
     private void AddUnsavedEvents()

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Platform.Contracts;
 using Platform.Scheduler.Data;
 
@@ -11,9 +14,10 @@ namespace Platform.Scheduler.Jobs;
 /// the other through the <see cref="TrainingJob"/> state machine, saved in one batch of statements and committed. An
 /// idle scheduler applies a change at once on its own; under load one transaction carries many changes, so the
 /// database sees four round trips per batch instead of four per change. Two changes of one job in a batch (a worker's
-/// Started and its commit request usually arrive together) apply in arrival order to the same row.
+/// Started and its commit request usually arrive together) apply in arrival order to the same row. After the commit, the
+/// committed rows and their new events go straight to this process's <see cref="JobWatchFeed"/>.
 /// </summary>
-public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChangeQueue> logger)
+public sealed class JobChangeQueue(IServiceScopeFactory scopes, JobWatchFeed watchers, ILogger<JobChangeQueue> logger)
     : GroupCommit<JobChangeQueue.ChangeRequest, JobChange>
 {
     private const int MaxConflicts = 5;
@@ -33,7 +37,9 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
     {
         try
         {
-            var results = await ApplyWithRetriesAsync(batch);
+            var (results, committed) = await ApplyWithRetriesAsync(batch);
+            // Before the callers hear of it: a watcher sees the change as soon as it is committed, without reading it back.
+            foreach (var (job, events) in committed) watchers.Committed(job, events);
             for (var i = 0; i < batch.Length; i++) batch[i].Done.TrySetResult(results[i]);
         }
         catch (Exception ex) when (batch.Length > 1 && ex is DbUpdateException or ChangeFailedException)
@@ -49,7 +55,7 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
         }
     }
 
-    private async Task<JobChange[]> ApplyWithRetriesAsync(Pending[] batch)
+    private async Task<(JobChange[] Results, List<(TrainingJob Job, List<JobEvent> Events)> Committed)> ApplyWithRetriesAsync(Pending[] batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SchedulerDbContext>();
@@ -71,9 +77,10 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
 
     /// <summary>
     /// Lock, read, change and save in one transaction that holds the rows' locks from the read on, so changes of the same
-    /// job in other transactions (another replica, the dispatch pass) wait for each other instead of failing.
+    /// job in other transactions (another replica, the dispatch pass) wait for each other instead of failing. Returns each
+    /// change's result and, per changed job, the row as saved with the events this transaction added.
     /// </summary>
-    private static async Task<JobChange[]> ApplyOnceAsync(SchedulerDbContext db, Pending[] batch)
+    private async Task<(JobChange[], List<(TrainingJob, List<JobEvent>)>)> ApplyOnceAsync(SchedulerDbContext db, Pending[] batch)
     {
         db.ChangeTracker.Clear();
         var ids = batch.Select(p => p.Request.JobId).Distinct().Order().ToArray();
@@ -81,8 +88,23 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
         // Locked in id order, as every batch does, so two batches never wait for each other in a circle. SQLite has no
         // row locks; its transactions take the database's write lock at the start, which serializes writers just as well.
         // (The lock by its own statement: EF Core cannot materialize the job's optional complex result from FromSql.)
+        // In the same round trip, every replica's JobWatchFeed is told which jobs change: a notification sent in the
+        // transaction is delivered when (and only if) it commits; one for a change that turns out to change nothing costs a
+        // watching replica one read that finds nothing new. Ids in groups, below NOTIFY's 8,000-byte payload limit.
         if (db.Database.IsNpgsql())
-            await db.Database.ExecuteSqlAsync($"SELECT 1 FROM training_jobs WHERE id = ANY({ids}) ORDER BY id FOR UPDATE");
+        {
+            var sql = new StringBuilder("SELECT 1 FROM training_jobs WHERE id = ANY(@ids) ORDER BY id FOR UPDATE;");
+            List<object> parameters = [new NpgsqlParameter("ids", ids)];
+            var backend = ((NpgsqlConnection)db.Database.GetDbConnection()).ProcessID;
+            foreach (var (chunk, i) in ids.Chunk(100).Select((chunk, i) => (chunk, i)))
+            {
+                var payload = string.Join(',', chunk);
+                sql.Append(CultureInfo.InvariantCulture, $" SELECT pg_notify('{JobWatchFeed.NotifyChannel}', @changed{i});");
+                parameters.Add(new NpgsqlParameter($"changed{i}", payload));
+                watchers.Notifying(backend, payload);
+            }
+            await db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters);
+        }
         var jobs = await db.TrainingJobs.Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id);
 
         var results = new JobChange[batch.Length];
@@ -97,27 +119,15 @@ public sealed class JobChangeQueue(IServiceScopeFactory scopes, ILogger<JobChang
             results[i] = Apply(job, batch[i].Request.Change);
             changed |= results[i].Changed;
         }
+        List<(TrainingJob, List<JobEvent>)> committed = [];
         if (changed)
         {
             await db.SaveChangesAsync();
-            await NotifyWatchersAsync(db, results);
+            committed = [.. db.ChangeTracker.Entries<JobEvent>().Select(e => e.Entity).GroupBy(e => e.JobId)
+                .Select(g => (jobs[g.Key], g.OrderBy(e => e.Sequence).ToList()))];
         }
         await transaction.CommitAsync();
-        return results;
-    }
-
-    /// <summary>
-    /// On PostgreSQL, tells every replica's <see cref="JobWatchFeed"/> which jobs changed: a notification sent in the
-    /// transaction is delivered when (and only if) it commits. Ids in groups, below NOTIFY's 8,000-byte payload limit.
-    /// </summary>
-    private static async Task NotifyWatchersAsync(SchedulerDbContext db, JobChange[] results)
-    {
-        if (!db.Database.IsNpgsql()) return;
-        foreach (var ids in results.Where(r => r.Changed).Select(r => r.Job!.Id).Distinct().Chunk(100))
-        {
-            var payload = string.Join(',', ids);
-            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobWatchFeed.NotifyChannel}, {payload})");
-        }
+        return (results, committed);
     }
 
     private static JobChange Apply(TrainingJob job, Func<TrainingJob, bool> change)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -40,8 +41,6 @@ public sealed class JobDispatcher(
             {
                 db.ChangeTracker.Clear();
                 await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-                if (db.Database.IsNpgsql())
-                    await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({DispatchLockKey})", cancellationToken);
                 var chosen = await ClaimAsync(cancellationToken);
                 await db.SaveChangesAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
@@ -68,23 +67,53 @@ public sealed class JobDispatcher(
         return published;
     }
 
+    /// <summary>
+    /// The candidates in dispatch order (id, tenant, queue), after the slots (<see cref="JobQueueSnapshot.SlotsSql"/>) in the
+    /// same command. Parameters <c>@now</c> and <c>@candidates</c>.
+    /// </summary>
+    private const string CandidatesSql =
+        " SELECT id, tenant_id, queue FROM training_jobs WHERE state = 'Queued' AND dispatched_at IS NULL AND (not_before IS NULL OR not_before <= @now)" +
+        " AND NOT awaiting_folds" +
+        " ORDER BY priority DESC, created_at, id LIMIT @candidates;";
+
+    /// <summary>Candidates read with the slots; more only when the free slots call for them (<see cref="CandidatesFor"/>).</summary>
+    private const int FirstCandidates = 100;
+
+    /// <summary>
+    /// Under the dispatch lock, in one round trip (on PostgreSQL the lock is the first statement of the same command): the
+    /// free slots and who holds them, and the first candidates in dispatch order; then the chosen rows in full.
+    /// </summary>
     private async Task<List<TrainingJob>> ClaimAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var settings = options.Value;
-        var queue = await snapshots.ReadAsync(db, now, cancellationToken);
+        var sql = JobQueueSnapshot.SlotsSql + CandidatesSql;
+        if (db.Database.IsNpgsql()) sql = "SELECT pg_advisory_xact_lock(@lock);" + sql;
+        JobQueueSnapshot.Slots queue;
+        List<(Guid Id, string TenantId, string Queue)> candidates;
+        await using (var command = snapshots.Command(db, sql, now))
+        {
+            if (db.Database.IsNpgsql()) JobQueueSnapshot.AddParameter(command, "lock", DispatchLockKey);
+            JobQueueSnapshot.AddParameter(command, "now", now.UtcDateTime);
+            JobQueueSnapshot.AddParameter(command, "candidates", FirstCandidates);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (db.Database.IsNpgsql()) await reader.NextResultAsync(cancellationToken);
+            queue = await JobQueueSnapshot.ReadSlotsAsync(reader, cancellationToken);
+            candidates = await ReadCandidatesAsync(reader, cancellationToken);
+        }
         var free = queue.FreeSlots;
         signal.PassEnded(slotsLeft: free > 0);
         if (free <= 0) return [];
-
         // More than the free slots, so jobs held by a limit do not starve those behind them. Only what the choice needs:
         // the whole rows (specs as JSON, tracked) are loaded for the chosen jobs alone.
-        var candidates = await db.TrainingJobs.AsNoTracking()
-            .Where(j => j.State == JobState.Queued && j.DispatchedAt == null && (j.NotBefore == null || j.NotBefore <= now) && !j.AwaitingFolds)
-            .OrderByDescending(j => j.Spec.Priority).ThenBy(j => j.CreatedAt).ThenBy(j => j.Id)
-            .Take(Math.Clamp(free * 4, 100, 1000))
-            .Select(j => new { j.Id, j.TenantId, j.Spec.Queue })
-            .ToListAsync(cancellationToken);
+        if (CandidatesFor(free) > FirstCandidates && candidates.Count == FirstCandidates)
+        {
+            await using var command = snapshots.Command(db, CandidatesSql, now);
+            JobQueueSnapshot.AddParameter(command, "now", now.UtcDateTime);
+            JobQueueSnapshot.AddParameter(command, "candidates", CandidatesFor(free));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            candidates = await ReadCandidatesAsync(reader, cancellationToken);
+        }
 
         var chosen = new List<Guid>();
         foreach (var job in candidates)
@@ -107,6 +136,15 @@ public sealed class JobDispatcher(
             if (jobs.TryGetValue(id, out var job) && job.Claim(now, now + settings.LeaseDuration)) claimed.Add(job);
         }
         return claimed;
+    }
+
+    private static int CandidatesFor(int freeSlots) => Math.Clamp(freeSlots * 4, FirstCandidates, 1000);
+
+    private static async Task<List<(Guid, string, string)>> ReadCandidatesAsync(DbDataReader reader, CancellationToken cancellationToken)
+    {
+        var candidates = new List<(Guid, string, string)>();
+        while (await reader.ReadAsync(cancellationToken)) candidates.Add((reader.GetGuid(0), reader.GetString(1), reader.GetString(2)));
+        return candidates;
     }
 
     /// <summary>Publishes the attempt's command; returns why the broker refused it, or null.</summary>

@@ -6,13 +6,12 @@ namespace Platform.Scheduler.Jobs;
 /// <summary>
 /// Applies a change to a job (a worker's report, a cancellation, an expired lease): the <see cref="TrainingJob"/> state
 /// machine decides, <see cref="JobChangeQueue"/> commits the change with its event (together with the other changes
-/// waiting at that moment, under the jobs' row locks), and then this wakes watchers, publishes
+/// waiting at that moment, under the jobs' row locks) and hands it to the watchers, and then this publishes
 /// <see cref="TrainingJobStateChanged"/> when the state or attempt moved and <see cref="AttemptToStop"/> when a dispatched
 /// attempt was cancelled or timed out, and wakes the dispatch pass when a slot was freed.
 /// </summary>
 public sealed class JobTracker(
     JobChangeQueue changes,
-    JobWatchFeed watchers,
     DispatchSignal dispatch,
     IPublishEndpoint publisher,
     ILogger<JobTracker> logger)
@@ -38,7 +37,6 @@ public sealed class JobTracker(
             return false;
         }
 
-        watchers.Notify(jobId);
         if (applied.FreedSlot) dispatch.Wake();
         if (applied.StateChanged is { } stateChanged) await PublishChangeAsync(stateChanged, cancellationToken);
         if (applied.Stop is { } stop) await PublishStopAsync(stop, cancellationToken);

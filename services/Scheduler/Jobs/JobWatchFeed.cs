@@ -27,6 +27,9 @@ public sealed class JobWatchFeed(
     /// <summary>The PostgreSQL channel that carries the ids of changed jobs (comma-separated) between replicas.</summary>
     public const string NotifyChannel = "platform_job_changes";
 
+    /// <summary>Most notifications of this process remembered (<see cref="Notifying"/>).</summary>
+    private const int MaxOwnNotifications = 256;
+
     /// <summary>Most jobs read in one round; more wait for the next.</summary>
     private const int RoundSize = 500;
 
@@ -35,6 +38,7 @@ public sealed class JobWatchFeed(
     private readonly Lock _gate = new();
     private readonly Dictionary<Guid, WatchedJob> _watched = [];
     private readonly HashSet<Guid> _due = [];
+    private readonly Queue<(int Backend, string Payload)> _ownNotifications = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
     private Task _reader = Task.CompletedTask;
@@ -81,6 +85,73 @@ public sealed class JobWatchFeed(
             if (!_watched.ContainsKey(jobId) || !_due.Add(jobId)) return;
         }
         Wake();
+    }
+
+    /// <summary>
+    /// This process has just committed <paramref name="job"/>'s row with <paramref name="events"/> (the events that commit
+    /// added, in order): its subscribers get them at once, without a read, when they have every event before them;
+    /// otherwise (a job not read yet, or a gap) the job is read in the next round as for <see cref="Notify"/>.
+    /// </summary>
+    public void Committed(TrainingJob job, IReadOnlyList<JobEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(events);
+        lock (_gate)
+        {
+            if (!_watched.TryGetValue(job.Id, out var watched)) return;
+            if (watched.Job is not null && events.Count > 0 && events[0].Sequence == watched.Sequence + 1)
+            {
+                watched.Job = job;
+                watched.Latest = events[^1];
+                watched.Sequence = events[^1].Sequence;
+                foreach (var watch in watched.Subscribers) watch.Deliver(job, watched.Latest, events);
+                return;
+            }
+            if (!_due.Add(job.Id)) return;
+        }
+        Wake();
+    }
+
+    /// <summary>
+    /// This process's <see cref="JobChangeQueue"/> is about to commit a notification of <paramref name="payload"/> from
+    /// database backend <paramref name="backend"/>. Its own commit already reaches this feed (<see cref="Committed"/>), so
+    /// when the listener hears exactly that notification back it reads nothing for it; any other notification, from
+    /// another replica, is read as before. Only while somebody watches, and only the newest few (a transaction that rolls
+    /// back never sends its notification).
+    /// </summary>
+    internal void Notifying(int backend, string payload)
+    {
+        lock (_gate)
+        {
+            if (_watched.Count == 0) return;
+            _ownNotifications.Enqueue((backend, payload));
+            if (_ownNotifications.Count > MaxOwnNotifications) _ownNotifications.Dequeue();
+        }
+    }
+
+    /// <summary>Whether a notification is one this process sent (<see cref="Notifying"/>), which it then forgets.</summary>
+    private bool IsOwn(int backend, string payload)
+    {
+        lock (_gate)
+        {
+            if (_ownNotifications.Count == 0) return false;
+            var (first, firstPayload) = _ownNotifications.Peek();
+            // Usually the oldest: notifications arrive in commit order.
+            if (first == backend && firstPayload == payload)
+            {
+                _ownNotifications.Dequeue();
+                return true;
+            }
+            var kept = _ownNotifications.Count;
+            var found = false;
+            for (var i = 0; i < kept; i++)
+            {
+                var entry = _ownNotifications.Dequeue();
+                if (!found && entry.Backend == backend && entry.Payload == payload) found = true;
+                else _ownNotifications.Enqueue(entry);
+            }
+            return found;
+        }
     }
 
     private void Unsubscribe(JobWatch watch)
@@ -235,13 +306,20 @@ public sealed class JobWatchFeed(
 
         lock (_gate)
         {
-            foreach (var (id, row, latest, events) in changes)
+            foreach (var (id, row, latest, read) in changes)
             {
                 if (!_watched.TryGetValue(id, out var job)) continue;
                 if (row is null)
                 {
                     foreach (var watch in job.Subscribers) watch.NotFound();
                     continue;
+                }
+                // A commit of this process may have delivered some of these meanwhile (Committed): only what is newer goes out.
+                var events = read;
+                if (read.Count > 0)
+                {
+                    events = [.. read.Where(e => e.Sequence > job.Sequence)];
+                    if (events.Count == 0) continue;
                 }
                 job.Job = row;
                 if (events.Count > 0 || latest is not null) job.Latest = events.Count > 0 ? events[^1] : latest;
@@ -265,6 +343,7 @@ public sealed class JobWatchFeed(
                 await using var connection = new NpgsqlConnection(settings.ConnectionString);
                 connection.Notification += (_, notification) =>
                 {
+                    if (IsOwn(notification.PID, notification.Payload)) return;
                     foreach (var id in notification.Payload.Split(','))
                         if (Guid.TryParse(id, out var jobId)) Notify(jobId);
                 };
