@@ -96,8 +96,15 @@ public static class SweepQuality
         var records = new List<TrialRecord>();
         var curve = new double[Trials];
         var best = double.NaN;
+        // A grid smaller than the trial budget ends when it is exhausted, as a sweep does: its best stays for the rest.
+        var trials = (int)Math.Min(Trials, definition.Algorithm == SearchAlgorithm.Grid ? SearchSpace.GridSize(definition) : Trials);
         for (var number = 1; number <= Trials; number++)
         {
+            if (number > trials)
+            {
+                curve[number - 1] = best;
+                continue;
+            }
             var suggestion = SearchSpace.Suggest(definition, number, records);
             var key = string.Join(",", suggestion.Parameters.Select(p => $"{p.Key}={p.Value}"));
             if (!cache.TryGetValue(key, out var value))
