@@ -244,8 +244,7 @@ public static class DispatchBenchmarks
             var schedulerSettings = new Dictionary<string, string>();
             if (DispatchTrace.ListensToStateChanges) schedulerSettings["Logging__LogLevel__Platform.Scheduler.Jobs"] = "Debug";
             // Runtime or platform settings to try on the scheduler alone, e.g. "DOTNET_gcServer=0;Scheduler__SweepInterval=00:00:02".
-            foreach (var setting in (Environment.GetEnvironmentVariable("PLATFORM_BENCH_SCHEDULER_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-                schedulerSettings[setting.Split('=', 2)[0]] = setting.Split('=', 2)[1];
+            BenchSettings.AddFrom("PLATFORM_BENCH_SCHEDULER_ENV", schedulerSettings);
             var processes = await SchedulerProcesses.StartAsync(servers, name, schedulerSettings);
             var trace = new DispatchTrace();
             var worker = await StandInWorker.StartAsync(processes.VirtualHost, capacity: InFlight * 2, trace);

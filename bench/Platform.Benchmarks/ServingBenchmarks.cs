@@ -396,8 +396,7 @@ public static class ServingBenchmarks
         {
             ["Serving__PredictionLog__SampleRate"] = sampleRate.ToString(CultureInfo.InvariantCulture),
         };
-        foreach (var setting in (Environment.GetEnvironmentVariable("PLATFORM_BENCH_SERVING_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-            environment[setting.Split('=', 2)[0]] = setting.Split('=', 2)[1];
+        BenchSettings.AddFrom("PLATFORM_BENCH_SERVING_ENV", environment);
         string? log = null;
         if (servers is not null)
         {
